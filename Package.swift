@@ -1,0 +1,94 @@
+// swift-tools-version: 6.1
+// CityChain: a permissioned ledger for city data sharing.
+// Layout: Shared/<Module> libraries, Services/<Name>/{Library,Main} per executable,
+// Tests/<Module>Tests mirroring them. See docs/ARCHITECTURE.md.
+import PackageDescription
+import Foundation
+
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOExtras", package: "swift-nio-extras"),
+    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+]
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
+
+/// A service: a testable library target plus a thin executable that only parses
+/// arguments and runs the library's ServiceGroup.
+func service(_ name: String, executable: String, dependencies: [Target.Dependency]) -> [Target] {
+    [
+        .target(name: "City\(name)", dependencies: dependencies, path: "Services/\(name)/Library", swiftSettings: settings),
+        .executableTarget(name: executable, dependencies: [.target(name: "City\(name)")],
+                          path: "Services/\(name)/Main", swiftSettings: settings),
+    ]
+}
+
+let serviceDeps: [Target.Dependency] = ["CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio
+
+var targets: [Target] = [
+    // Pure libraries: no networking, no database, no clock.
+    .target(name: "CityEncoding", dependencies: [crypto], path: "Shared/Encoding", swiftSettings: settings),
+    .target(name: "CityMerkle", dependencies: ["CityEncoding", crypto], path: "Shared/Merkle", swiftSettings: settings),
+    .target(name: "CityLedger", dependencies: ["CityEncoding", "CityMerkle", crypto], path: "Shared/Ledger", swiftSettings: settings),
+    // Certificates and the wire (frames, mutual TLS, server and client).
+    .target(name: "CityPKI", dependencies: [crypto, x509, .product(name: "SwiftASN1", package: "swift-asn1")],
+            path: "Shared/PKI", swiftSettings: settings),
+    .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, x509] + nio,
+            path: "Shared/Wire", swiftSettings: settings),
+
+    .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
+    .testTarget(name: "CityMerkleTests", dependencies: ["CityMerkle", "CityEncoding"], path: "Tests/CityMerkleTests", swiftSettings: settings),
+    .testTarget(name: "CityLedgerTests", dependencies: ["CityLedger", "CityMerkle", "CityEncoding", crypto],
+                path: "Tests/CityLedgerTests", swiftSettings: settings),
+    .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto], path: "Tests/CityPKITests", swiftSettings: settings),
+    .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging] + nio,
+                path: "Tests/CityWireTests", swiftSettings: settings),
+    .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI"], path: "Tests/CityCLITests", swiftSettings: settings),
+]
+targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
+targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps)
+targets += service("Gateway", executable: "citychain-gateway", dependencies: serviceDeps)
+targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps)
+targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509])
+
+var products: [Product] = [
+    .executable(name: "citychain-validator", targets: ["citychain-validator"]),
+    .executable(name: "citychain-indexer", targets: ["citychain-indexer"]),
+    .executable(name: "citychain-gateway", targets: ["citychain-gateway"]),
+    .executable(name: "citychain-registry", targets: ["citychain-registry"]),
+    .executable(name: "citychain", targets: ["citychain"]),
+]
+
+// The libFuzzer target links only with `-sanitize=fuzzer`, so it exists only when asked for:
+// CITYCHAIN_FUZZ=1 swift build --product FrameFuzzer -Xswiftc -sanitize=fuzzer ... (docs/PROTOCOL.md, "Fuzzing").
+if ProcessInfo.processInfo.environment["CITYCHAIN_FUZZ"] == "1" {
+    targets.append(.executableTarget(name: "FrameFuzzer", dependencies: ["CityWire", "CityLedger", "CityEncoding"],
+                                     path: "Tests/Fuzz/FrameFuzzer", swiftSettings: settings))
+    products.append(.executable(name: "FrameFuzzer", targets: ["FrameFuzzer"]))
+}
+
+let package = Package(
+    name: "CityChain",
+    platforms: [.macOS(.v15)],
+    products: products,
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: targets
+)

@@ -1,0 +1,88 @@
+import Crypto
+
+/// A 32-byte SHA-256 digest, stored inline (no heap allocation) because Merkle trees make many.
+package struct Hash32: Hashable, Comparable, Sendable, CanonicalCodable, CustomStringConvertible {
+    private var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    /// The all-zero hash, used as "no parent" and "empty tree" placeholder.
+    package static let zero = Hash32(w0: 0, w1: 0, w2: 0, w3: 0)
+
+    private init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
+        (self.w0, self.w1, self.w2, self.w3) = (w0, w1, w2, w3)
+    }
+
+    /// Wraps 32 bytes; returns nil for any other length.
+    package init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        var words: [UInt64] = [0, 0, 0, 0]
+        for (i, b) in bytes.enumerated() { words[i / 8] = (words[i / 8] << 8) | UInt64(b) }
+        self.init(w0: words[0], w1: words[1], w2: words[2], w3: words[3])
+    }
+
+    /// Parses 64 hex digits.
+    package init?(hex: String) {
+        guard let b = Hex.decode(hex) else { return nil }
+        self.init(bytes: b)
+    }
+
+    /// SHA-256 of `data`.
+    package static func sha256(_ data: some Sequence<UInt8>) -> Hash32 {
+        var h = SHA256()
+        h.update(data: Array(data))
+        return Hash32(digest: h.finalize())
+    }
+
+    /// SHA-256 over the concatenation of `parts` (no lengths added: callers frame their input).
+    package static func sha256(parts: [[UInt8]]) -> Hash32 {
+        var h = SHA256()
+        for p in parts { h.update(data: p) }
+        return Hash32(digest: h.finalize())
+    }
+
+    /// Wraps a swift-crypto digest.
+    package init(digest: SHA256.Digest) {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        digest.withUnsafeBytes { raw in
+            func word(_ at: Int) -> UInt64 {
+                var v: UInt64 = 0
+                for i in at..<(at + 8) { v = (v << 8) | UInt64(raw[i]) }
+                return v
+            }
+            words = (word(0), word(8), word(16), word(24))
+        }
+        self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
+    }
+
+    /// The 32 bytes, big-endian words in order.
+    package var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for w in [w0, w1, w2, w3] {
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) }
+        }
+        return out
+    }
+
+    /// Bit `i` (0 = most significant bit of the first byte); used to walk sparse Merkle trees.
+    package func bit(_ i: Int) -> Bool {
+        precondition(i >= 0 && i < 256, "bit index out of range")
+        let word = [w0, w1, w2, w3][i / 64]
+        return (word >> UInt64(63 - i % 64)) & 1 == 1
+    }
+
+    /// Lowercase hex.
+    package var hex: String { Hex.encode(bytes) }
+
+    package var description: String { hex }
+
+    package static func < (a: Hash32, b: Hash32) -> Bool {
+        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
+    }
+
+    package func encode(to writer: inout CanonicalWriter) { writer.fixed(bytes) }
+
+    package init(from reader: inout CanonicalReader) throws(CodecError) {
+        let b = try reader.fixed(32, "Hash32")
+        self = Hash32(bytes: b)!
+    }
+}
