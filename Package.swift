@@ -39,7 +39,8 @@ var targets: [Target] = [
     .target(name: "CityMerkle", dependencies: ["CityEncoding", crypto], path: "Shared/Merkle", swiftSettings: settings),
     .target(name: "CityLedger", dependencies: ["CityEncoding", "CityMerkle", crypto], path: "Shared/Ledger", swiftSettings: settings),
     // Certificates and the wire (frames, mutual TLS, server and client).
-    .target(name: "CityPKI", dependencies: [crypto, x509, .product(name: "SwiftASN1", package: "swift-asn1")],
+    .target(name: "CityPKI", dependencies: [crypto, x509, .product(name: "SwiftASN1", package: "swift-asn1"),
+                                        .product(name: "NIOSSL", package: "swift-nio-ssl")],
             path: "Shared/PKI", swiftSettings: settings),
     .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, x509] + nio,
             path: "Shared/Wire", swiftSettings: settings),
@@ -48,7 +49,7 @@ var targets: [Target] = [
     .testTarget(name: "CityMerkleTests", dependencies: ["CityMerkle", "CityEncoding"], path: "Tests/CityMerkleTests", swiftSettings: settings),
     .testTarget(name: "CityLedgerTests", dependencies: ["CityLedger", "CityMerkle", "CityEncoding", crypto],
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
-    .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto], path: "Tests/CityPKITests", swiftSettings: settings),
+    .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/CityPKITests", swiftSettings: settings),
     .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging] + nio,
                 path: "Tests/CityWireTests", swiftSettings: settings),
     .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI"], path: "Tests/CityCLITests", swiftSettings: settings),
