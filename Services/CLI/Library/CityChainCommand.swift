@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `citychain` command: keys and certificates, genesis, and (as the services land) submit,
+/// query, verify, status and bench.
+package struct CityChainCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "citychain",
+        abstract: "CityChain: keys, certificates and genesis for a city's permissioned ledger.",
+        subcommands: [PKICommand.self])
+
+    package init() {}
+}
