@@ -52,7 +52,7 @@ var targets: [Target] = [
     .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/CityPKITests", swiftSettings: settings),
     .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging] + nio,
                 path: "Tests/CityWireTests", swiftSettings: settings),
-    .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI"], path: "Tests/CityCLITests", swiftSettings: settings),
+    .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
 targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps)
