@@ -1,0 +1,68 @@
+import ArgumentParser
+import Crypto
+import Dispatch
+import Foundation
+
+/// `citychain bench`: measured figures for docs/BENCHMARKS.md, each printed beside this machine's limit.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure this machine's limits and CityChain's rates.",
+        subcommands: [Crypto.self])
+
+    struct Crypto: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ed25519 verify rate (1 and 2 threads) beside transaction encode+hash+sign and decode+verify rates.")
+
+        @Option(help: "Seconds per measurement.") var seconds = 2.0
+        @Option(help: "Payload bytes of the benchmark transaction.") var payloadBytes = 200
+
+        func run() throws {
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            print("machine: \(cores) cores; each figure runs \(seconds) s")
+            let raw1 = RateMeter.perSecond(seconds: seconds, threads: 1, RawVerify())
+            let raw2 = RateMeter.perSecond(seconds: seconds, threads: 2, RawVerify())
+            print(String(format: "limit  ed25519 verify (raw, 32-byte message)   1 thread: %9.0f /s   2 threads: %9.0f /s", raw1, raw2))
+            // TRANSACTION-BENCH
+        }
+    }
+}
+
+/// Work the meter repeats: one unit per call.
+protocol BenchWork: Sendable {
+    /// Does one unit of work.
+    func once()
+}
+
+/// A raw Ed25519 verification of a 32-byte message.
+/// `@unchecked`: swift-crypto 3's keys are immutable but not marked Sendable; threads only read them.
+struct RawVerify: BenchWork, @unchecked Sendable {
+    let key = Curve25519.Signing.PrivateKey()
+    let message = [UInt8](repeating: 7, count: 32)
+    let signature: Data
+    init() { signature = try! key.signature(for: message) }
+    func once() { precondition(key.publicKey.isValidSignature(signature, for: message)) }
+}
+
+/// Runs work on N threads for a fixed time and reports units per second (all threads together).
+enum RateMeter {
+    /// Units of `work` per second across `threads` threads during `seconds`.
+    static func perSecond(seconds: Double, threads: Int, _ work: some BenchWork) -> Double {
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: threads)
+        counts.initialize(repeating: 0)
+        defer { counts.deallocate() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let deadline = start + UInt64(seconds * 1e9)
+        nonisolated(unsafe) let slots = counts   // each thread writes only its own slot
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var n = 0
+            while true {
+                for _ in 0..<32 { work.once() }   // check the clock every 32 units, bounded by the deadline
+                n += 32
+                if DispatchTime.now().uptimeNanoseconds >= deadline { break }
+            }
+            slots[t] = n
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(counts.reduce(0, +)) / elapsed
+    }
+}
