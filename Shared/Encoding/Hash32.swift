@@ -66,7 +66,13 @@ package struct Hash32: Hashable, Comparable, Sendable, CanonicalCodable, CustomS
     /// Bit `i` (0 = most significant bit of the first byte); used to walk sparse Merkle trees.
     package func bit(_ i: Int) -> Bool {
         precondition(i >= 0 && i < 256, "bit index out of range")
-        let word = [w0, w1, w2, w3][i / 64]
+        let word: UInt64
+        switch i >> 6 {   // no array: tree walks call this for every level
+        case 0: word = w0
+        case 1: word = w1
+        case 2: word = w2
+        default: word = w3
+        }
         return (word >> UInt64(63 - i % 64)) & 1 == 1
     }
 
