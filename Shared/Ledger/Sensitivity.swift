@@ -2,7 +2,7 @@ import CityEncoding
 
 /// Who may read a dataset: `public` anyone; `internal` and `restricted` the owner, the writers
 /// and agencies holding a live grant. Restricted payloads are also sealed (`SealedPayload`).
-package enum Sensitivity: UInt8, Hashable, Sendable, CanonicalCodable, Codable, CaseIterable {
+package enum Sensitivity: UInt8, Hashable, Sendable, CanonicalCodable, CaseIterable {
     /// Readable by anyone; JSON payloads.
     case `public` = 0
     /// Readable by owner, writers and grantees; JSON payloads visible to validators and indexers.
