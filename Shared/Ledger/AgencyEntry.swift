@@ -37,6 +37,6 @@ package struct AgencyEntry: Hashable, Sendable, CanonicalCodable {
         name = try r.string(max: LedgerLimits.maxNameBytes, "AgencyEntry.name")
         isAdmin = try r.bool("AgencyEntry.isAdmin")
         keys = try r.array(max: LedgerLimits.maxKeysPerAgency, "AgencyEntry.keys")
-        try Operation.requireIncreasing(keys.map(\.key.keyID), "AgencyEntry.keys")
+        try LedgerOperation.requireIncreasing(keys.map(\.key.keyID), "AgencyEntry.keys")
     }
 }

@@ -75,6 +75,6 @@ package struct CommitCertificate: Hashable, Sendable, CanonicalCodable {
         round = try r.u32("CommitCertificate.round")
         blockHash = try Hash32(from: &r)
         signatures = try r.array(max: LedgerLimits.maxValidators, "CommitCertificate.signatures")
-        try Operation.requireIncreasing(signatures.map(\.validator), "CommitCertificate.signatures")
+        try LedgerOperation.requireIncreasing(signatures.map(\.validator), "CommitCertificate.signatures")
     }
 }

@@ -77,7 +77,7 @@ package struct SealedPayload: Hashable, Sendable, CanonicalCodable {
         guard !recipients.isEmpty else {
             throw CodecError(.invalidValue, field: "SealedPayload.recipients", "no recipients; seal to at least one reader key")
         }
-        try Operation.requireIncreasing(recipients.map { Signer(agency: $0.agency, keyID: $0.keyID) },
+        try LedgerOperation.requireIncreasing(recipients.map { Signer(agency: $0.agency, keyID: $0.keyID) },
                                         "SealedPayload.recipients")
         ciphertext = try r.bytes(max: LedgerLimits.maxPayloadBytes, "SealedPayload.ciphertext")
         guard ciphertext.count >= 28 else {

@@ -11,10 +11,10 @@ package struct TransactionBody: Hashable, Sendable, CanonicalCodable {
     /// Last height at which it may be included.
     package var expiresAtHeight: UInt64
     /// What it does.
-    package var operation: Operation
+    package var operation: LedgerOperation
 
     /// A body from its parts.
-    package init(chainID: String, signer: Signer, nonce: UInt64, expiresAtHeight: UInt64, operation: Operation) {
+    package init(chainID: String, signer: Signer, nonce: UInt64, expiresAtHeight: UInt64, operation: LedgerOperation) {
         self.chainID = chainID
         self.signer = signer
         self.nonce = nonce
@@ -41,6 +41,6 @@ package struct TransactionBody: Hashable, Sendable, CanonicalCodable {
         signer = try Signer(from: &r)
         nonce = try r.u64("TransactionBody.nonce")
         expiresAtHeight = try r.u64("TransactionBody.expiresAtHeight")
-        operation = try Operation(from: &r)
+        operation = try LedgerOperation(from: &r)
     }
 }

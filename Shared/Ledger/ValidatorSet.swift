@@ -74,7 +74,7 @@ package struct ValidatorSet: Hashable, Sendable, CanonicalCodable {
 
     package init(from r: inout CanonicalReader) throws(CodecError) {
         let list: [Validator] = try r.array(max: LedgerLimits.maxValidators, "ValidatorSet.validators")
-        try Operation.requireIncreasing(list.map(\.publicKey), "ValidatorSet.validators")
+        try LedgerOperation.requireIncreasing(list.map(\.publicKey), "ValidatorSet.validators")
         try self.init(list)
     }
 }

@@ -1,8 +1,8 @@
 import CityEncoding
 
-/// What a transaction does. Encoded as a `u8` tag then the fields in the order listed
-/// (docs/protocol/ledger.md, "Operation"); lists marked sorted must be strictly increasing.
-package enum Operation: Hashable, Sendable {
+/// What a transaction does (not `Operation`, which Foundation already names). Encoded as a `u8` tag then the fields in the order listed
+/// (docs/protocol/ledger.md, "LedgerOperation"); lists marked sorted must be strictly increasing.
+package enum LedgerOperation: Hashable, Sendable {
     /// Tag 1. Creates dataset `id` owned by the signer's agency; `writers` (sorted, unique) may put records.
     case defineDataset(id: DatasetID, sensitivity: Sensitivity, schema: String, writers: [AgencyID])
     /// Tag 2. Writes a new version of `subject`; `payloadHash` must be SHA-256 of `payload`.

@@ -1,6 +1,6 @@
 import CityEncoding
 
-extension Operation: CanonicalCodable {
+extension LedgerOperation: CanonicalCodable {
     package func encode(to w: inout CanonicalWriter) {
         w.u8(tag)
         switch self {
@@ -28,7 +28,7 @@ extension Operation: CanonicalCodable {
     }
 
     package init(from r: inout CanonicalReader) throws(CodecError) {
-        let tag = try r.u8("Operation.tag")
+        let tag = try r.u8("LedgerOperation.tag")
         switch tag {
         case 1:
             let id = try DatasetID(from: &r)
@@ -66,11 +66,11 @@ extension Operation: CanonicalCodable {
                                      recordCount: try r.u64("anchorAuditBatch.recordCount"),
                                      merkleRoot: try Hash32(from: &r))
         default:
-            throw .unknownTag("Operation.tag", tag)
+            throw .unknownTag("LedgerOperation.tag", tag)
         }
     }
 
-    private static func decodeRegisterAgency(_ r: inout CanonicalReader) throws(CodecError) -> Operation {
+    private static func decodeRegisterAgency(_ r: inout CanonicalReader) throws(CodecError) -> LedgerOperation {
         let id = try AgencyID(from: &r)
         let name = try r.string(max: LedgerLimits.maxNameBytes, "registerAgency.name")
         let isAdmin = try r.bool("registerAgency.isAdmin")
