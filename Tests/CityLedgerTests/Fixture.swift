@@ -71,3 +71,32 @@ enum Fixture {
         .putRecord(dataset: ds(dataset), subject: subject(subj), payload: payload, payloadHash: Hash32.sha256(payload))
     }
 }
+
+extension Fixture {
+    /// One transaction of every operation kind, in tag order (the vectors' inputs).
+    static var sampleTransactions: [SignedTransaction] {
+        let payload = Array("{\"owner\":\"ana\"}".utf8)
+        let admins = ["admin-b"]
+        return [
+            tx("land-bureau", .defineDataset(id: ds("land.deeds"), sensitivity: .internal, schema: "deed/v1",
+                                             writers: [id("tax-office")]), nonce: 1),
+            tx("land-bureau", .putRecord(dataset: ds("land.parcels"), subject: subject("parcel-42"), payload: payload,
+                                         payloadHash: Hash32.sha256(payload)), nonce: 2),
+            tx("land-bureau", .deleteRecord(dataset: ds("land.parcels"), subject: subject("parcel-42"), reason: "merged"), nonce: 3),
+            tx("land-bureau", .grantAccess(dataset: ds("land.parcels"), grantee: id("tax-office"), expiresAtHeight: 90,
+                                           purpose: "assessment"), nonce: 4),
+            tx("land-bureau", .revokeAccess(dataset: ds("land.parcels"), grantee: id("tax-office")), nonce: 5),
+            tx("admin-a", .registerAgency(id: id("fire-dept"), name: "Fire Department", isAdmin: false, keys: [
+                AgencyKey(keyID: 1, material: .signing(signingKey(0x07).ledgerPublicKey)),
+                AgencyKey(keyID: 2, material: .sealing(SealingPublicKey(sealingKey(0x47).publicKey))),
+            ]), nonce: 6, cosigners: admins),
+            tx("admin-a", .addAgencyKey(agency: id("hospital"), key: AgencyKey(keyID: 3, material: .signing(signingKey(0x08).ledgerPublicKey))),
+               nonce: 7, cosigners: admins),
+            tx("admin-a", .revokeAgencyKey(agency: id("hospital"), keyID: 1), nonce: 8, cosigners: admins),
+            tx("admin-a", .changeValidatorSet(changes: [ValidatorChange(publicKey: signingKey(0x14).ledgerPublicKey, power: 10,
+                                                                        name: "v4")]), nonce: 9, cosigners: admins),
+            tx("tax-office", .anchorAuditBatch(firstSequence: 0, lastSequence: 99, recordCount: 100,
+                                               merkleRoot: Hash32.sha256(Array("audit".utf8))), nonce: 10),
+        ]
+    }
+}
