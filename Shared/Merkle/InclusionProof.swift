@@ -72,12 +72,14 @@ package struct InclusionProof: Hashable, Sendable, CanonicalCodable {
         return length
     }
 
+    /// Appends the canonical encoding (docs/protocol/merkle.md).
     package func encode(to writer: inout CanonicalWriter) {
         writer.u64(index)
         writer.u64(leafCount)
         writer.array(siblings)
     }
 
+    /// Reads the canonical encoding, refusing every other form with `CodecError`.
     package init(from reader: inout CanonicalReader) throws(CodecError) {
         let index = try reader.u64("InclusionProof.index")
         let leafCount = try reader.u64("InclusionProof.leafCount")

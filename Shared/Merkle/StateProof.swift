@@ -74,6 +74,7 @@ package struct StateProof: Hashable, Sendable, CanonicalCodable {
         (0..<bits).allSatisfy { a.bit($0) == b.bit($0) }
     }
 
+    /// Appends the canonical encoding (docs/protocol/merkle.md).
     package func encode(to writer: inout CanonicalWriter) {
         switch terminal {
         case .empty:
@@ -86,6 +87,7 @@ package struct StateProof: Hashable, Sendable, CanonicalCodable {
         writer.array(siblings)
     }
 
+    /// Reads the canonical encoding, refusing every other form with `CodecError`.
     package init(from reader: inout CanonicalReader) throws(CodecError) {
         let terminal: Terminal
         switch try reader.u8("StateProof.terminal") {
