@@ -1,0 +1,59 @@
+import CityEncoding
+
+/// A block's header: what validators certify and what proofs are checked against.
+package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
+    /// The chain.
+    package var chainID: String
+    /// Height (the first block after genesis is 1).
+    package var height: UInt64
+    /// Proposer's time, milliseconds since the Unix epoch.
+    package var timeMillis: UInt64
+    /// Hash of the block at `height - 1` (the genesis hash for height 1).
+    package var previousHash: Hash32
+    /// `MerkleTree.root` over the canonical bytes of each `SignedTransaction`, in block order.
+    package var transactionsRoot: Hash32
+    /// State root after applying this block.
+    package var stateRoot: Hash32
+    /// Hash of the validator set that signs this block.
+    package var validatorSetHash: Hash32
+    /// The proposing validator.
+    package var proposer: PublicKey
+
+    /// A header from its parts.
+    package init(chainID: String, height: UInt64, timeMillis: UInt64, previousHash: Hash32, transactionsRoot: Hash32,
+                 stateRoot: Hash32, validatorSetHash: Hash32, proposer: PublicKey) {
+        self.chainID = chainID
+        self.height = height
+        self.timeMillis = timeMillis
+        self.previousHash = previousHash
+        self.transactionsRoot = transactionsRoot
+        self.stateRoot = stateRoot
+        self.validatorSetHash = validatorSetHash
+        self.proposer = proposer
+    }
+
+    /// SHA-256(domain "citychain/block/v1" || canonical header).
+    package var hash: Hash32 { LedgerDomain.hash(LedgerDomain.blockHash, canonicalBytes) }
+
+    package func encode(to w: inout CanonicalWriter) {
+        w.string(chainID)
+        w.u64(height)
+        w.u64(timeMillis)
+        w.encode(previousHash)
+        w.encode(transactionsRoot)
+        w.encode(stateRoot)
+        w.encode(validatorSetHash)
+        w.encode(proposer)
+    }
+
+    package init(from r: inout CanonicalReader) throws(CodecError) {
+        chainID = try IdentifierRules.readChainID(&r, field: "BlockHeader.chainID")
+        height = try r.u64("BlockHeader.height")
+        timeMillis = try r.u64("BlockHeader.timeMillis")
+        previousHash = try Hash32(from: &r)
+        transactionsRoot = try Hash32(from: &r)
+        stateRoot = try Hash32(from: &r)
+        validatorSetHash = try Hash32(from: &r)
+        proposer = try PublicKey(from: &r)
+    }
+}

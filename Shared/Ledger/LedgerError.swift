@@ -1,0 +1,36 @@
+/// Why a block, certificate or genesis check failed. Typed by `code`; `detail` says what was
+/// wrong and what to do.
+package struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    package enum Code: UInt16, Hashable, Sendable {
+        /// The certificate is for another height, round or block.
+        case certificateMismatch = 1
+        /// A certificate signer is not in the validator set.
+        case unknownValidator = 2
+        /// A validator appears twice in a certificate.
+        case duplicateValidator = 3
+        /// A certificate signature does not verify.
+        case badSignature = 4
+        /// The signers hold 2/3 of the power or less.
+        case insufficientPower = 5
+        /// A block's transactions root does not match its transactions.
+        case transactionsRootMismatch = 6
+        /// A genesis file breaks a rule.
+        case invalidGenesis = 7
+        /// A block does not follow its parent (height, chain, parent hash).
+        case invalidBlock = 8
+    }
+
+    /// The kind of failure.
+    package var code: Code
+    /// What was wrong and what to do.
+    package var detail: String
+
+    /// An error with its code and detail.
+    package init(_ code: Code, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    package var description: String { "\(code): \(detail)" }
+}

@@ -1,0 +1,114 @@
+import CityEncoding
+
+extension LedgerState {
+    /// Validates and applies one transaction at `atHeight`, hashing the tree once. Validators
+    /// use `applyBlock`; this is for single checks and tests. A refused transaction changes nothing.
+    package mutating func apply(_ tx: SignedTransaction, atHeight: UInt64) -> Result<TxEffect, Rejection> {
+        precondition(staged.isEmpty, "apply called in the middle of a block")
+        let result = applyStaged(tx, atHeight: atHeight)
+        flush()
+        return result
+    }
+
+    /// Applies block `height`'s transactions in order and hashes the tree once. First prunes
+    /// replay entries that expired and promotes validator changes that take effect at `height`.
+    package mutating func applyBlock(_ transactions: [SignedTransaction], height newHeight: UInt64) -> [TxOutcome] {
+        precondition(newHeight > height, "block height \(newHeight) does not follow applied height \(height)")
+        precondition(staged.isEmpty, "applyBlock called in the middle of a block")
+        beginBlock(newHeight)
+        var outcomes: [TxOutcome] = []
+        outcomes.reserveCapacity(transactions.count)
+        for (i, tx) in transactions.enumerated() {
+            outcomes.append(TxOutcome(transactionID: tx.id, index: i, result: applyStaged(tx, atHeight: newHeight)))
+        }
+        flush()
+        return outcomes
+    }
+
+    private mutating func applyStaged(_ tx: SignedTransaction, atHeight: UInt64) -> Result<TxEffect, Rejection> {
+        if let rejection = validate(tx, atHeight: atHeight) { return .failure(rejection) }
+        let id = tx.id
+        putU64(.replay(id), tx.body.expiresAtHeight)
+        replayByExpiry[tx.body.expiresAtHeight, default: []].append(id)
+        return .success(execute(tx.body, id: id, atHeight: atHeight))
+    }
+
+    /// Height bookkeeping at the start of block `h`.
+    private mutating func beginBlock(_ h: UInt64) {
+        // Expired ids can never be replayed (expiry is checked first), so their entries go.
+        // Buckets exist only up to height + lifetime, which bounds this loop.
+        var e = prunedBelow
+        while e < h && e <= height + LedgerLimits.maxTransactionLifetimeHeights {
+            for id in replayByExpiry.removeValue(forKey: e) ?? [] { putU64(.replay(id), nil) }
+            e += 1
+        }
+        prunedBelow = h
+        let pending = pendingValidatorChanges
+        let due = pending.filter { $0.effectiveHeight <= h }
+        if !due.isEmpty {
+            var set = currentValidatorSet
+            for p in due {
+                do { set = try set.applying(p.changes) } catch { preconditionFailure("scheduled validator change fails: \(error)") }
+            }
+            put(.validatorSet, set)
+            putPending(pending.filter { $0.effectiveHeight > h })
+        }
+        height = h
+        put(.chainMeta, ChainMetaEntry(chainID: chainID, height: h, genesisHash: genesisHash))
+    }
+
+    /// Performs a validated operation.
+    private mutating func execute(_ body: TransactionBody, id: TransactionID, atHeight h: UInt64) -> TxEffect {
+        let me = body.signer.agency
+        switch body.operation {
+        case let .defineDataset(dsID, sensitivity, schema, writers):
+            put(.dataset(dsID), DatasetEntry(id: dsID, owner: me, sensitivity: sensitivity, schema: schema,
+                                             writers: writers, createdAtHeight: h))
+            return .datasetDefined(dsID)
+        case let .putRecord(ds, subject, _, payloadHash):
+            let version = (record(dataset: ds, subject: subject)?.version ?? 0) + 1
+            put(.record(ds, subject), RecordEntry(version: version, payloadHash: payloadHash, writer: body.signer,
+                                                  height: h, transactionID: id, deleted: false))
+            return .recordPut(ds, subject, version: version)
+        case let .deleteRecord(ds, subject, _):
+            let version = (record(dataset: ds, subject: subject)?.version ?? 0) + 1
+            put(.record(ds, subject), RecordEntry(version: version, payloadHash: .zero, writer: body.signer,
+                                                  height: h, transactionID: id, deleted: true))
+            return .recordDeleted(ds, subject, version: version)
+        case let .grantAccess(ds, grantee, expiresAtHeight, purpose):
+            put(.grant(ds, grantee), GrantEntry(expiresAtHeight: expiresAtHeight, purpose: purpose, grantedAtHeight: h))
+            return .accessGranted(ds, grantee, expiresAtHeight: expiresAtHeight)
+        case let .revokeAccess(ds, grantee):
+            put(.grant(ds, grantee), GrantEntry?.none)
+            return .accessRevoked(ds, grantee)
+        case let .registerAgency(agencyID, name, isAdmin, keys):
+            put(.agency(agencyID), AgencyEntry(id: agencyID, name: name, isAdmin: isAdmin,
+                                               keys: keys.map { AgencyKeyState(key: $0, addedAtHeight: h) }))
+            if isAdmin {
+                let admins = adminSet
+                put(.adminSet, AdminSetEntry(admins: admins.admins + [agencyID], threshold: admins.threshold))
+            }
+            return .agencyRegistered(agencyID)
+        case let .addAgencyKey(agencyID, key):
+            var a = agency(agencyID)!
+            a.keys.append(AgencyKeyState(key: key, addedAtHeight: h))
+            put(.agency(agencyID), AgencyEntry(id: a.id, name: a.name, isAdmin: a.isAdmin, keys: a.keys))
+            return .keyAdded(agencyID, key.keyID)
+        case let .revokeAgencyKey(agencyID, keyID):
+            var a = agency(agencyID)!
+            let i = a.keys.firstIndex { $0.key.keyID == keyID }!
+            a.keys[i].revokedAtHeight = h
+            put(.agency(agencyID), a)
+            return .keyRevoked(agencyID, keyID)
+        case let .changeValidatorSet(changes):
+            let effective = h + LedgerLimits.validatorChangeDelayHeights
+            putPending(pendingValidatorChanges + [PendingValidatorChange(effectiveHeight: effective, changes: changes)])
+            return .validatorChangeScheduled(effectiveHeight: effective)
+        case let .anchorAuditBatch(first, last, count, root):
+            put(.auditAnchor(me, firstSequence: first), AuditAnchorEntry(firstSequence: first, lastSequence: last, recordCount: count,
+                                                                          merkleRoot: root, height: h, transactionID: id))
+            putU64(.auditHead(me), last &+ 1)
+            return .auditAnchored(me, firstSequence: first, lastSequence: last)
+        }
+    }
+}

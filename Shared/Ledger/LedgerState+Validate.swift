@@ -1,0 +1,123 @@
+import CityEncoding
+
+extension LedgerState {
+    /// Why `tx` cannot be applied at `atHeight`, or nil if it can. Checks, in order: stateless
+    /// rules, expiry and lifetime, replay, every signature against an active registered key,
+    /// the admin quorum, then the operation's own rules.
+    package func validate(_ tx: SignedTransaction, atHeight: UInt64) -> Rejection? {
+        do throws(Rejection) {
+            try tx.checkStateless(chainID: chainID)
+            let body = tx.body
+            guard body.expiresAtHeight >= atHeight else { throw .expired(expiresAtHeight: body.expiresAtHeight, height: atHeight) }
+            let maxExpiry = atHeight + LedgerLimits.maxTransactionLifetimeHeights
+            guard body.expiresAtHeight <= maxExpiry else {
+                throw .lifetimeTooLong(expiresAtHeight: body.expiresAtHeight, maxHeight: maxExpiry)
+            }
+            let id = tx.id
+            guard raw(.replay(id)) == nil else { throw .replayed(id) }
+            let signers = try verifySignatures(tx)
+            if body.operation.requiresAdmin { try checkAdminQuorum(signers) }
+            try checkOperation(body, atHeight: atHeight)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Verifies every signature against its signer's active signing key; returns the signing agencies.
+    func verifySignatures(_ tx: SignedTransaction) throws(Rejection) -> [AgencyEntry] {
+        let message = tx.body.signingMessage
+        var agencies: [AgencyEntry] = []
+        for s in tx.signatures {
+            guard let agency = agency(s.signer.agency) else { throw .unknownAgency(s.signer.agency) }
+            guard let key = agency.key(s.signer.keyID), case .signing(let publicKey) = key.key.material else {
+                throw .unknownKey(s.signer)
+            }
+            if let revoked = key.revokedAtHeight { throw .revokedKey(s.signer, revokedAtHeight: revoked) }
+            guard publicKey.isValidSignature(s.signature, for: message) else { throw .badSignature(s.signer) }
+            agencies.append(agency)
+        }
+        return agencies
+    }
+
+    /// Requires every signer to be an admin and at least `threshold` distinct admin agencies.
+    func checkAdminQuorum(_ signers: [AgencyEntry]) throws(Rejection) {
+        let admins = adminSet
+        for a in signers where !a.isAdmin { throw .notAdmin(a.id) }
+        let distinct = Set(signers.map(\.id)).count
+        guard distinct >= Int(admins.threshold) else { throw .adminQuorumNotMet(have: distinct, need: Int(admins.threshold)) }
+    }
+
+    /// The rules of each operation against the current state.
+    func checkOperation(_ body: TransactionBody, atHeight: UInt64) throws(Rejection) {
+        let me = body.signer.agency
+        switch body.operation {
+        case let .defineDataset(id, _, _, writers):
+            guard dataset(id) == nil else { throw .datasetExists(id) }
+            for w in writers where agency(w) == nil { throw .unknownWriter(w) }
+        case let .putRecord(datasetID, _, payload, _):
+            let d = try writableDataset(datasetID, by: me)
+            if d.sensitivity == .restricted { try checkSealed(payload) }
+        case let .deleteRecord(datasetID, subject, _):
+            _ = try writableDataset(datasetID, by: me)
+            guard let r = record(dataset: datasetID, subject: subject), !r.deleted else { throw .recordNotFound(datasetID, subject) }
+        case let .grantAccess(datasetID, grantee, expiresAtHeight, _):
+            _ = try ownedDataset(datasetID, by: me)
+            guard agency(grantee) != nil else { throw .unknownAgency(grantee) }
+            guard expiresAtHeight > atHeight else { throw .grantExpiryInPast(expiresAtHeight: expiresAtHeight, height: atHeight) }
+        case let .revokeAccess(datasetID, grantee):
+            _ = try ownedDataset(datasetID, by: me)
+            guard grant(dataset: datasetID, grantee: grantee) != nil else { throw .grantNotFound(datasetID, grantee) }
+        case let .registerAgency(id, _, _, _):
+            guard agency(id) == nil else { throw .agencyExists(id) }
+        case let .addAgencyKey(agencyID, key):
+            guard let a = agency(agencyID) else { throw .unknownAgency(agencyID) }
+            guard a.key(key.keyID) == nil else { throw .keyExists(agencyID, key.keyID) }
+            guard a.keys.count < LedgerLimits.maxKeysPerAgency else { throw .tooManyKeys(agencyID) }
+        case let .revokeAgencyKey(agencyID, keyID):
+            guard let a = agency(agencyID) else { throw .unknownAgency(agencyID) }
+            guard let k = a.key(keyID) else { throw .unknownKey(Signer(agency: agencyID, keyID: keyID)) }
+            guard k.revokedAtHeight == nil else { throw .keyAlreadyRevoked(agencyID, keyID) }
+        case let .changeValidatorSet(changes):
+            guard !changes.isEmpty else { throw .invalidValidatorChange("no changes; list at least one") }
+            _ = try projectedValidatorSet().applying(changes)
+        case let .anchorAuditBatch(first, last, count, _):
+            guard first <= last, count >= 1 else {
+                throw .invalidAuditBatch("sequences \(first)...\(last) with \(count) records; need first ≤ last and at least one record")
+            }
+            if let next = nextAuditSequence(agency: me), next != first { throw .auditSequenceGap(expected: next, got: first) }
+        }
+    }
+
+    private func writableDataset(_ id: DatasetID, by agency: AgencyID) throws(Rejection) -> DatasetEntry {
+        guard let d = dataset(id) else { throw .unknownDataset(id) }
+        guard d.canWrite(agency) else { throw .notDatasetWriter(agency, id) }
+        return d
+    }
+
+    private func ownedDataset(_ id: DatasetID, by agency: AgencyID) throws(Rejection) -> DatasetEntry {
+        guard let d = dataset(id) else { throw .unknownDataset(id) }
+        guard d.owner == agency else { throw .notDatasetOwner(agency, id) }
+        return d
+    }
+
+    /// A restricted payload must be a `SealedPayload` whose recipients are active registered sealing keys.
+    private func checkSealed(_ payload: [UInt8]) throws(Rejection) {
+        let sealed: SealedPayload
+        do { sealed = try SealedPayload(canonicalBytes: payload) } catch { throw .payloadNotSealed(error.description) }
+        for r in sealed.recipients {
+            guard let a = agency(r.agency), let k = a.key(r.keyID), case .sealing = k.key.material, k.revokedAtHeight == nil else {
+                throw .payloadNotSealed("recipient \(r.agency)#\(r.keyID) is not an active registered sealing key")
+            }
+        }
+    }
+
+    /// The set after every pending change: what a new change is applied on top of.
+    func projectedValidatorSet() -> ValidatorSet {
+        var set = currentValidatorSet
+        for p in pendingValidatorChanges {
+            do { set = try set.applying(p.changes) } catch { preconditionFailure("pending change no longer applies: \(error)") }
+        }
+        return set
+    }
+}

@@ -1,0 +1,29 @@
+import CityEncoding
+
+extension SignedTransaction {
+    /// Checks what needs no state (for gateways and mempools): size, canonical form and
+    /// identifier rules, chain, signature count and order, and the payload hash.
+    /// Signatures are verified against registered keys by `LedgerState.validate`.
+    package func checkStateless(chainID: String) throws(Rejection) {
+        let bytes = canonicalBytes
+        guard bytes.count <= LedgerLimits.maxTransactionBytes else {
+            throw .tooLarge(bytes: bytes.count, max: LedgerLimits.maxTransactionBytes)
+        }
+        // Re-decoding applies every decoder rule (identifiers, limits, sorted lists) to values built in memory.
+        do { _ = try SignedTransaction(canonicalBytes: bytes) } catch { throw .malformed(error.description) }
+        guard body.chainID == chainID else { throw .wrongChain(expected: chainID, got: body.chainID) }
+        guard signatures.first?.signer == body.signer else {
+            throw .signerMismatch("the first signature must be by the body's signer \(body.signer)")
+        }
+        if signatures.count > 1 && !body.operation.requiresAdmin {
+            throw .signerMismatch("\(body.operation.name) takes one signature; co-signatures are for admin operations only")
+        }
+        guard Set(signatures.map(\.signer.agency)).count == signatures.count else {
+            throw .signerMismatch("an agency signed twice; each agency signs once")
+        }
+        if case let .putRecord(_, _, payload, payloadHash) = body.operation {
+            let actual = Hash32.sha256(payload)
+            guard actual == payloadHash else { throw .payloadHashMismatch(expected: actual, got: payloadHash) }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import CityEncoding
+
+/// The signed part of a transaction: chain, signer, nonce, expiry and one operation.
+package struct TransactionBody: Hashable, Sendable, CanonicalCodable {
+    /// The chain this transaction is for; other chains reject it.
+    package var chainID: String
+    /// Who signs it (the first signature).
+    package var signer: Signer
+    /// Any number the signer picks to make otherwise identical bodies distinct.
+    package var nonce: UInt64
+    /// Last height at which it may be included.
+    package var expiresAtHeight: UInt64
+    /// What it does.
+    package var operation: LedgerOperation
+
+    /// A body from its parts.
+    package init(chainID: String, signer: Signer, nonce: UInt64, expiresAtHeight: UInt64, operation: LedgerOperation) {
+        self.chainID = chainID
+        self.signer = signer
+        self.nonce = nonce
+        self.expiresAtHeight = expiresAtHeight
+        self.operation = operation
+    }
+
+    /// SHA-256(domain "citychain/tx/v1" || canonical body): the same for every signature set.
+    package var id: TransactionID { TransactionID(LedgerDomain.hash(LedgerDomain.transactionID, canonicalBytes)) }
+
+    /// The bytes every signer signs: domain "citychain/tx-sig/v1" || canonical body (which holds the chain id).
+    package var signingMessage: [UInt8] { LedgerDomain.message(LedgerDomain.transactionSignature, canonicalBytes) }
+
+    package func encode(to w: inout CanonicalWriter) {
+        w.string(chainID)
+        w.encode(signer)
+        w.u64(nonce)
+        w.u64(expiresAtHeight)
+        w.encode(operation)
+    }
+
+    package init(from r: inout CanonicalReader) throws(CodecError) {
+        chainID = try IdentifierRules.readChainID(&r, field: "TransactionBody.chainID")
+        signer = try Signer(from: &r)
+        nonce = try r.u64("TransactionBody.nonce")
+        expiresAtHeight = try r.u64("TransactionBody.expiresAtHeight")
+        operation = try LedgerOperation(from: &r)
+    }
+}

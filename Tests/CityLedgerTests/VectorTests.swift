@@ -1,0 +1,165 @@
+import CityEncoding
+import Testing
+@testable import CityLedger
+
+/// Hex vectors (also in docs/protocol/ledger.md), generated once from `Fixture` keys.
+/// Each checks: decode(hex) == expected value, encode(value) == hex, signatures verify, ids match.
+@Suite struct VectorTests {
+    typealias F = Fixture
+
+    /// (operation name, transaction id, canonical SignedTransaction), in operation-tag order.
+    static let transactions: [(String, String, String)] = [
+        ("defineDataset", "b00c07b78c43291f54dae500d0cf0907b8b126edd96e7b6f5e4965f60e334609",
+         """
+         0000000e63697479636861696e2d746573740000000b6c616e642d627572656175000000010000000000000001000000
+         0000000064010000000a6c616e642e64656564730100000007646565642f7631000000010000000a7461782d6f666669
+         6365000000010000000b6c616e642d62757265617500000001b3c1eb7185806b42c54467ec2c321fbaa0d8ca3c8d1089
+         30075cfda3446e3d98a6834f23697be497c2287d1d3ba52c98f122cf9a85dea3abcc6217e26d7e6800
+         """),
+        ("putRecord", "c1c2caa11ccb21ecd1d18ff261812eeab2345d28944315dd7fe65f4ecee06e86",
+         """
+         0000000e63697479636861696e2d746573740000000b6c616e642d627572656175000000010000000000000002000000
+         0000000064020000000c6c616e642e70617263656c730000000970617263656c2d34320000000f7b226f776e6572223a
+         22616e61227d7002565b46b3b9a0bfba9a20a672282008c0a6d108b090b40dca35416f0b1d6e000000010000000b6c61
+         6e642d627572656175000000010624050da0c16fd4e4839078a76f8e9b8fe492981f38764814fd6eeabdb5b5ca9ac78c
+         d1beef0f5ef2a812360b2a2cadf0b262cfcc8f5a22a9a8bf552a3f4c08
+         """),
+        ("deleteRecord", "e355a0197316ca55dc4e5538afc1f407da7fe1d79ca353d4a85dace11ebbabb6",
+         """
+         0000000e63697479636861696e2d746573740000000b6c616e642d627572656175000000010000000000000003000000
+         0000000064030000000c6c616e642e70617263656c730000000970617263656c2d3432000000066d6572676564000000
+         010000000b6c616e642d62757265617500000001e68d05ca5bc12fe7f136978936c81e82a8f57138137b4e1cfa80c24b
+         ce5850afbf874c80b16838cf4b208773bdc08378d763e3680b3d62bfca1c26f612fae10f
+         """),
+        ("grantAccess", "2cf7fa16852eabbe81b3968304ba169731f13d8cfe1c792aa8acf57c78e14c07",
+         """
+         0000000e63697479636861696e2d746573740000000b6c616e642d627572656175000000010000000000000004000000
+         0000000064040000000c6c616e642e70617263656c730000000a7461782d6f6666696365000000000000005a0000000a
+         6173736573736d656e74000000010000000b6c616e642d62757265617500000001abe3f83deb05b41bc7fd227c36a9fd
+         6a4102db6956b054c6f9c8da43146d218902244b3644c43889e0e2bc0c10d0fab222227bf417cd3723e4fdeb7261f81f
+         0c
+         """),
+        ("revokeAccess", "b283001b6eeae4e07fc0106182f671ea76ef1e5ca6a80d6627445e0ca7b11b8e",
+         """
+         0000000e63697479636861696e2d746573740000000b6c616e642d627572656175000000010000000000000005000000
+         0000000064050000000c6c616e642e70617263656c730000000a7461782d6f6666696365000000010000000b6c616e64
+         2d6275726561750000000188608af5e44ed6403b8329ccddb484b7ee0d4d13308ff3455131e7723ef225e1806fa1580b
+         8d0af25d7fe9f1e838d9035e8e1c108d61ea783b805d6b15d90006
+         """),
+        ("registerAgency", "fc46c4b4f3fccedefa15f5457f1a2db4b732623aa809c7d49bd4fb12d008dea1",
+         """
+         0000000e63697479636861696e2d746573740000000761646d696e2d6100000001000000000000000600000000000000
+         640600000009666972652d646570740000000f46697265204465706172746d656e7400000000020000000100ea4a6c63
+         e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c0000000201603fe5551330bf6d2c174a2736fa29
+         96bf8311a259b38a9ed749425a83562909000000020000000761646d696e2d6100000001450a0a2d50d267794ac1bef6
+         7708ed35925df3eddfff4d2c4998e0bb79baee3a39a260865bba58db5f580fe141cd91f6f211e72bd1295fa962c889ce
+         a2181c0c0000000761646d696e2d620000000177ff2804af01167f5805793f2027047c61062f05844f66b613bd731059
+         a076df6202d3f10d2fdea0b9e712adaad11c8eb94f2a9d872959a1879c1d781be2da0e
+         """),
+        ("addAgencyKey", "1a0731b2dc60d3e088f5cac4a1fd42754169ef4c1adec0bf6fec002b44bfda55",
+         """
+         0000000e63697479636861696e2d746573740000000761646d696e2d6100000001000000000000000700000000000000
+         640700000008686f73706974616c00000003001398f62c6d1a457c51ba6a4b5f3dbd2f69fca93216218dc8997e416bd1
+         7d93ca000000020000000761646d696e2d6100000001f119d95441e0cc8322dcc82c28da0c1bbede2d819b897bee8ec2
+         be2886ea883e33df683f1da338222609f663bd473dc5b9913186e51ae12b4b9936a1365ce7080000000761646d696e2d
+         6200000001c23696b21ec4b0603e9ed3a81bdb9f421cb764c646bed301c8fd8650269d83906a65ec15dc5429e3324351
+         183a7146dc861809b1697f20520ddcefa940384005
+         """),
+        ("revokeAgencyKey", "46e1b2f3fb84247f6cd18fd5a20d2b9c268c6196f323f124b490e35867c88422",
+         """
+         0000000e63697479636861696e2d746573740000000761646d696e2d6100000001000000000000000800000000000000
+         640800000008686f73706974616c00000001000000020000000761646d696e2d610000000172993a6cfe4c75bf5d312c
+         5aeae2999cd8878386ecbe9d6fac9a0e6a24edfd0929b994a5e8bf925fa30206ae320722be2e58d7dc899bbfd06903ef
+         46f2c9cb040000000761646d696e2d620000000193424189a4d8ac49603ad56ee2883a53e4e3620d8461f4a0d00d695c
+         b8c932d94fbfa7e9bf81ffd2f3acf69d0584504a8cbd648e2656b91912282810c02be100
+         """),
+        ("changeValidatorSet", "5073532a41287f90417365d400fcd962a9f2ef812d715bba6f90af31e3f93692",
+         """
+         0000000e63697479636861696e2d746573740000000761646d696e2d6100000001000000000000000900000000000000
+         64090000000120828bf5c5bdcacb684863336c202fb5599da48be5596615742170705beca9f7000000000000000a0000
+         00027634000000020000000761646d696e2d61000000014be6e48208766bc71911548d0092eff3791ea1c026155798fc
+         cce787b8cce418a7da7ba7529b2cf86d4c9027e6eed0ee9cafe842a7c68b8e7c1d8d7733ddc1080000000761646d696e
+         2d6200000001116e4263df080f768f1cf2e66510f5c933b90ced43cfeb90a0f3cea6182499203dd536711857b33909ff
+         556fe7971ca81d693fd7d79faf638f7c1f5a3b0edb06
+         """),
+        ("anchorAuditBatch", "dbb473b5410d755bd43e4c366c24e211e135cf9aede6c9f16360dcae1125160c",
+         """
+         0000000e63697479636861696e2d746573740000000a7461782d6f666669636500000001000000000000000a00000000
+         000000640a000000000000000000000000000000630000000000000064b81f37a043a6f767e7c94d105f4bd31282f3ec
+         c20680bb9d09bd93461cf4c863000000010000000a7461782d6f666669636500000001eb3b6653d5a29e10efc3b39a51
+         235033763e8ee7e8a106d7ce278ae38feaa06157957a39895e9d798fe85eba5f2a1d19dbb8576abfb4fbb820018b428f
+         bfd70e
+         """),
+    ]
+
+    static let headerHash = "ac638065d735e6f6af40894c34319bd0fb06cfab409650571acc59c0f5ef1f04"
+    static let header = """
+        0000000e63697479636861696e2d7465737400000000000000070000018bcfe58358a56e2a48b9d79b3b1e69ce262b57
+        25591f340c427b75c8203fb9da5969bdb4e93fb7c727fd1c12b7f9ded83b2baa19232abda0487ee0c8b5b1d5ef49003c
+        f7b44ba69735ca53765ed6a709edb56c6ea236b7193a3b29a6b390c346f0f4340e4e66d18af4cf3d736390761abbea05
+        4bcedb18191b65128c2b057cdef5071a16985c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3
+        de84
+        """
+
+    static let vote = """
+        0200000000000000070000000001ac638065d735e6f6af40894c34319bd0fb06cfab409650571acc59c0f5ef1f045c9c
+        6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de849a71cdb0da3a57565f36ac9678d35fdc625f
+        bc39942c0e2b3b427e94d678618b00b1ac6419c9b4c10d6dd23e9b07cddb6ff9d68d4410428c1f850267ab422f0f
+        """
+
+    static let certificate = """
+        000000000000000700000000ac638065d735e6f6af40894c34319bd0fb06cfab409650571acc59c0f5ef1f0400000003
+        204040e364c10f2bec9c1fe500a1cd4c247c89d650a01ed7e82caba867877c2119e9198a9fac18b27ba16bf2d6059b47
+        0554a732d3c5e7bc9c0a6caa9760780f9a7206c45481a2158b4b8870a4fdb9c3cc46cc1f82d39554539ab3768871650b
+        5c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de849a71cdb0da3a57565f36ac9678d35fdc
+        625fbc39942c0e2b3b427e94d678618b00b1ac6419c9b4c10d6dd23e9b07cddb6ff9d68d4410428c1f850267ab422f0f
+        d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c977873744303e57051ef9793280d6d574d68048
+        20df84069f6d5f3197e0ebbbf1c7281d4fe1bba6915d71292e275d94cc6706ada5fffc3e43568f7de1834b5a288d670c
+        """
+
+    @Test func transactionOfEachKind() throws {
+        let expected = F.sampleTransactions
+        #expect(Self.transactions.count == expected.count)
+        for ((name, id, hex), want) in zip(Self.transactions, expected) {
+            let bytes = try #require(Hex.decode(hex))
+            let tx = try SignedTransaction(canonicalBytes: bytes)
+            #expect(tx.body == want.body, "\(name)")
+            #expect(tx.body.operation.name == name)
+            #expect(tx.canonicalBytes == bytes, "\(name)")
+            #expect(tx.id.hash.hex == id, "\(name)")
+            #expect(tx.signatures.map(\.signer) == want.signatures.map(\.signer))
+            for s in tx.signatures {
+                #expect(F.key(s.signer.agency.value).ledgerPublicKey.isValidSignature(s.signature, for: tx.body.signingMessage), "\(name)")
+            }
+            #expect(F.state().validate(tx, atHeight: 1) != .badSignature(tx.body.signer))
+        }
+    }
+
+    @Test func blockHeader() throws {
+        let bytes = try #require(Hex.decode(Self.header))
+        let h = try BlockHeader(canonicalBytes: bytes)
+        #expect(h == F.vectorHeader)
+        #expect(F.vectorHeader.canonicalBytes == bytes)
+        #expect(h.hash.hex == Self.headerHash)
+    }
+
+    @Test func vote() throws {
+        let bytes = try #require(Hex.decode(Self.vote))
+        let v = try Vote(canonicalBytes: bytes)
+        #expect(v.kind == .precommit && v.height == 7 && v.round == 0)
+        #expect(v.blockHash?.hex == Self.headerHash)
+        #expect(v.validator == F.validatorKeys[0].ledgerPublicKey)
+        #expect(v.canonicalBytes == bytes)
+        #expect(v.verify(chainID: F.chainID))
+        #expect(!v.verify(chainID: "other-chain"))
+    }
+
+    @Test func commitCertificate() throws {
+        let bytes = try #require(Hex.decode(Self.certificate))
+        let c = try CommitCertificate(canonicalBytes: bytes)
+        #expect(c.height == 7 && c.round == 0 && c.blockHash.hex == Self.headerHash)
+        #expect(Set(c.signatures.map(\.validator)) == Set(F.validatorKeys.prefix(3).map(\.ledgerPublicKey)))
+        #expect(c.canonicalBytes == bytes)
+        try c.verify(header: F.vectorHeader, validatorSet: F.state().currentValidatorSet)
+    }
+}
