@@ -22,7 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
             let raw1 = RateMeter.perSecond(seconds: seconds, threads: 1, RawVerify())
             let raw2 = RateMeter.perSecond(seconds: seconds, threads: 2, RawVerify())
             print(String(format: "limit  ed25519 verify (raw, 32-byte message)   1 thread: %9.0f /s   2 threads: %9.0f /s", raw1, raw2))
-            // TRANSACTION-BENCH
+            try TransactionBench(payloadBytes: payloadBytes, seconds: seconds).run(rawVerify1: raw1, rawVerify2: raw2)
         }
     }
 }
