@@ -34,7 +34,7 @@ struct ServerConnection: Sendable {
             }
             logger.debug("connection closed")
         } catch {
-            logger.debug("connection refused or failed", metadata: ["error": "\(error)"])
+            logger.debug("connection refused or failed", metadata: ["wire.error": "\(error)"])
         }
     }
 }

@@ -30,7 +30,7 @@ final class ServerSession: Sendable {
             }
         } catch {
             guard let wire = Self.connectionError(error) else {
-                logger.debug("connection failed", metadata: ["error": "\(error)"])
+                logger.debug("connection failed", metadata: ["wire.error": "\(error)"])
                 return
             }
             logger.debug("closing connection after error", metadata: ["wire.error": "\(wire)"])

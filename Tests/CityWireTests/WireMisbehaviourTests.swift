@@ -10,14 +10,16 @@ import Testing
     static func bytes(_ hex: String) -> [UInt8] { Hex.decode(hex)! }
     static let ping = Frame(.ping, kind: .connection, requestID: 7).wireBytes
 
-    /// A client with `tls` cannot get an answer: the server refuses it during the handshake.
-    func expectRefused(_ server: TestServer, tls: TLSConfiguration) async throws {
+    /// A client with `tls` cannot get an answer: the server refuses it during the handshake with
+    /// the TLS alert named `alert` (as BoringSSL spells it).
+    func expectRefused(_ server: TestServer, tls: TLSConfiguration, alert: String) async throws {
         let client = try WireClient(tls: tls, logger: testLogger)
-        await #expect(throws: (any Error).self) {
+        let error = await #expect(throws: (any Error).self) {
             try await client.withConnection(host: "127.0.0.1", port: server.port, expecting: .validator) { connection async throws in
                 try await connection.request(TestKinds.echo, [1], timeout: .seconds(5))
             }
         }
+        #expect(error.map { "\($0)" }?.contains(alert) == true, "refused for another reason: \(String(describing: error))")
     }
 
     func clientConfiguration(trustRoots: [NIOSSLCertificate]) -> TLSConfiguration {
@@ -30,7 +32,8 @@ import Testing
 
     @Test func clientWithoutCertificateIsRefused() async throws {
         try await withServer(pki: try TestPKI()) { server async throws in
-            try await expectRefused(server, tls: clientConfiguration(trustRoots: try server.pki.trustRoots))
+            try await expectRefused(server, tls: clientConfiguration(trustRoots: try server.pki.trustRoots),
+                                alert: "CERTIFICATE_REQUIRED")
         }
     }
 
@@ -39,7 +42,7 @@ import Testing
             let stranger = try TestPKI().identity(.gateway, "stranger")
             let identity = TLSIdentity(certificateChain: stranger.certificateChain, privateKey: stranger.privateKey,
                                        trustRoots: try server.pki.trustRoots)
-            try await expectRefused(server, tls: TLSSetup.client(identity))
+            try await expectRefused(server, tls: TLSSetup.client(identity), alert: "UNKNOWN_CA")
         }
     }
 
@@ -47,7 +50,7 @@ import Testing
         try await withServer(pki: try TestPKI()) { server async throws in
             let expired = try server.pki.identity(.gateway, "expired", notValidBefore: Date().addingTimeInterval(-7200),
                                                   notValidAfter: Date().addingTimeInterval(-3600))
-            try await expectRefused(server, tls: TLSSetup.client(expired))
+            try await expectRefused(server, tls: TLSSetup.client(expired), alert: "CERTIFICATE_EXPIRED")
         }
     }
 
@@ -56,7 +59,7 @@ import Testing
             var tls = try server.pki.client(.gateway)
             tls.minimumTLSVersion = .tlsv12
             tls.maximumTLSVersion = .tlsv12
-            try await expectRefused(server, tls: tls)
+            try await expectRefused(server, tls: tls, alert: "PROTOCOL_VERSION")
         }
     }
 
