@@ -97,7 +97,7 @@ final class ServerSession: Sendable {
         } catch {
             let visible = WireError.forPeer(error)
             if visible.code == .internal {
-                logger.error("handler failed", metadata: ["wire.kind": "\(request.kind)", "error": "\(error)"])
+                logger.error("handler failed", metadata: ["wire.kind": "\(request.kind)", "wire.error": "\(error)"])
             }
             frame = .error(visible, kind: request.kind, requestID: id)
         }
