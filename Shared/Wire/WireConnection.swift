@@ -49,8 +49,9 @@ package final class WireConnection: Sendable {
         continuation.onTermination = { termination in
             if case .cancelled = termination, self.forget(id) { self.sendCancel(id, kind: kind) }
         }
-        channel.writeAndFlush(Frame(.request, kind: kind, requestID: id, payload: payload)).whenFailure { error in
-            if self.forget(id) { continuation.finish(throwing: error) }
+        // On a failed write the read loop ends the stream with the connection's close reason.
+        channel.writeAndFlush(Frame(.request, kind: kind, requestID: id, payload: payload)).whenFailure { [channel] _ in
+            channel.close(promise: nil)
         }
         return stream
     }
@@ -69,6 +70,12 @@ package final class WireConnection: Sendable {
         defer { timer.cancel() }
         do {
             try await channel.writeAndFlush(Frame(type, kind: kind, requestID: id, payload: payload))
+        } catch {
+            // A failed write means the connection is going down; the read loop then fails every
+            // waiter with the reason (e.g. the TLS alert), which says more than the write error.
+            channel.close(promise: nil)
+        }
+        do {
             return try await box.value()
         } catch {
             if forget(id), type == .request { sendCancel(id, kind: kind) }
