@@ -1,0 +1,68 @@
+import CityPKI
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Opens client connections to wire servers with the caller's certificate (mutual TLS 1.3) and
+/// checks each server's role before use.
+package struct WireClient: Sendable {
+    private let sslContext: NIOSSLContext
+    private let configuration: WireConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+
+    /// A client; `tls` should come from `TLSSetup.client` (it carries the client certificate).
+    package init(tls: TLSConfiguration, configuration: WireConfiguration = WireConfiguration(),
+                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
+        sslContext = try NIOSSLContext(configuration: tls)
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// Connects to `host:port`, checks that the server's role is `role`, runs `body`, then closes.
+    package func withConnection<T: Sendable>(host: String, port: Int, expecting role: Role,
+                                             _ body: (WireConnection) async throws -> T) async throws -> T {
+        try await withConnection(host: host, port: port, expecting: { $0 == role }, body)
+    }
+
+    /// Connects to `host:port`, checks the server's role with `expecting`, runs `body` with the
+    /// connection while a child task reads answers, then closes the connection.
+    package func withConnection<T: Sendable>(host: String, port: Int, expecting: @escaping @Sendable (Role) -> Bool,
+                                             _ body: (WireConnection) async throws -> T) async throws -> T {
+        let connection = try await connect(host: host, port: port)
+        let channel = connection.channel.channel
+        return try await connection.channel.executeThenClose { inbound, _ in
+            let server = try await connection.identity.get()
+            guard expecting(server.role) else {
+                throw WireError(.forbidden, "the server at \(host):\(port) is \(server), not the role expected; check the address")
+            }
+            var logger = logger
+            logger[metadataKey: "peer.id"] = "\(server)"
+            let wire = WireConnection(server: server, channel: channel, configuration: configuration, logger: logger)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await wire.readLoop(inbound) }
+                defer {
+                    channel.close(promise: nil)
+                    group.cancelAll()
+                }
+                return try await body(wire)
+            }
+        }
+    }
+
+    private func connect(host: String, port: Int) async throws -> WirePipeline.Connection {
+        let sslContext = self.sslContext
+        let configuration = self.configuration
+        return try await ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(TimeAmount(configuration.handshakeTimeout))
+            .channelOption(.writeBufferWaterMark, value: WirePipeline.waterMark(configuration))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try WirePipeline.install(on: channel, tls: NIOSSLClientHandler(context: sslContext, serverHostname: nil),
+                                             configuration: configuration)
+                }
+            }
+    }
+}

@@ -1,0 +1,25 @@
+/// Limits and timeouts of a wire endpoint (server or client). Every bound is named with its unit.
+package struct WireConfiguration: Sendable {
+    /// Largest length field accepted (header + payload), checked before the body is buffered.
+    package var maxFrameBytes = Frame.defaultMaxFrameBytes
+    /// Requests one connection may have in flight (server) or waiting (client).
+    package var maxInFlightPerConnection = 64
+    /// Close a connection after this long without any frame in or out; nil disables it.
+    package var idleTimeout: Duration? = .seconds(120)
+    /// Close a connection whose TLS handshake has not finished in this time.
+    package var handshakeTimeout: Duration = .seconds(10)
+    /// On shutdown, how long in-flight requests may run before their connection is closed.
+    package var shutdownGracePeriod: Duration = .seconds(10)
+    /// Outbound bytes buffered per connection above which writers suspend (NIO high watermark).
+    package var writeBufferHighWaterBytes = 1024 * 1024
+    /// Outbound bytes buffered per connection below which writers resume (NIO low watermark).
+    package var writeBufferLowWaterBytes = 256 * 1024
+    /// Client: stream items buffered for a slow consumer before the stream fails with `unavailable`.
+    package var maxBufferedStreamItems = 1024
+
+    /// The defaults (docs/protocol/wire.md, "Limits").
+    package init() {}
+
+    /// Largest payload that fits in one frame.
+    package var maxPayloadBytes: Int { maxFrameBytes - Frame.headerBytes }
+}
