@@ -42,7 +42,8 @@ var targets: [Target] = [
     .target(name: "CityPKI", dependencies: [crypto, x509, .product(name: "SwiftASN1", package: "swift-asn1"),
                                         .product(name: "NIOSSL", package: "swift-nio-ssl")],
             path: "Shared/PKI", swiftSettings: settings),
-    .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, x509] + nio,
+    .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, x509,
+                                         .product(name: "NIOTLS", package: "swift-nio")] + nio,
             path: "Shared/Wire", swiftSettings: settings),
 
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
@@ -50,7 +51,8 @@ var targets: [Target] = [
     .testTarget(name: "CityLedgerTests", dependencies: ["CityLedger", "CityMerkle", "CityEncoding", crypto],
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
     .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/CityPKITests", swiftSettings: settings),
-    .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging] + nio,
+    .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging, lifecycle,
+                                                 .product(name: "NIOEmbedded", package: "swift-nio")] + nio,
                 path: "Tests/CityWireTests", swiftSettings: settings),
     .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]
