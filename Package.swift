@@ -31,7 +31,7 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
     ]
 }
 
-let serviceDeps: [Target.Dependency] = ["CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio
+let serviceDeps: [Target.Dependency] = ["CityNode", "CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio
 
 var targets: [Target] = [
     // Pure libraries: no networking, no database, no clock.
@@ -45,6 +45,9 @@ var targets: [Target] = [
     .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, x509,
                                          .product(name: "NIOTLS", package: "swift-nio")] + nio,
             path: "Shared/Wire", swiftSettings: settings),
+    // What every service process shares: options, identity, key files, the node-info route, the run loop.
+    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio,
+            path: "Shared/Node", swiftSettings: settings),
 
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
     .testTarget(name: "CityMerkleTests", dependencies: ["CityMerkle", "CityEncoding"], path: "Tests/CityMerkleTests", swiftSettings: settings),
@@ -54,7 +57,9 @@ var targets: [Target] = [
     .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging, lifecycle,
                                                  .product(name: "NIOEmbedded", package: "swift-nio")] + nio,
                 path: "Tests/CityWireTests", swiftSettings: settings),
-    .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
+    .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityWire", "CityPKI", logging, lifecycle] + nio,
+                path: "Tests/CityNodeTests", swiftSettings: settings),
+    .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI", "CityNode", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
 targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps)

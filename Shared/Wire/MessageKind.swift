@@ -2,7 +2,7 @@
 ///
 /// Allocation plan (docs/protocol/wire.md, "Message kinds"): the high byte names the owner, the low
 /// byte the operation. `0x00xx` control (this module), `0x01xx` validator, `0x02xx` indexer,
-/// `0x03xx` gateway, `0x04xx` registry; `0x05xx`–`0xFFxx` unallocated. Services declare their own
+/// `0x03xx` gateway, `0x04xx` registry, `0x05xx` every service (node); `0x06xx`–`0xFFxx` unallocated. Services declare their own
 /// kinds with `MessageKind(.validator, 0x01)` and register them on a `WireRouter`.
 package struct MessageKind: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The owner of a block of 256 kinds (the high byte).
@@ -17,6 +17,8 @@ package struct MessageKind: RawRepresentable, Hashable, Sendable, Comparable, Cu
         case gateway = 0x03
         /// Kinds served by the registry (agencies, datasets, watch).
         case registry = 0x04
+        /// Kinds every service process serves (node.info), defined in Shared/Node.
+        case node = 0x05
     }
 
     /// The wire value.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CityLedger
+import CityNode
 import CityPKI
 import Foundation
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CityNode
 import CityPKI
 import Foundation
 

@@ -1,0 +1,69 @@
+import CityPKI
+import CityWire
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// A service process: its TLS identity (whose role must match the service), a wire server with
+/// the service's routes plus `node.info`, run in a ServiceGroup that shuts down gracefully on
+/// SIGTERM or SIGINT.
+package struct ServiceNode: Sendable {
+    /// The role this service's certificate must carry.
+    package let role: Role
+    /// The service's certificate identity (role and name).
+    package let identity: PeerIdentity
+    /// The wire server.
+    package let server: WireServer
+    private let logger: Logger
+
+    /// Loads the identity, checks its role, and builds the server with `routes` plus `node.info`.
+    package init(role: Role, host: String, port: Int, identityFiles: TLSIdentityFiles, routes: WireRouter = WireRouter(),
+                 configuration: WireConfiguration = WireConfiguration(), logger: Logger) throws {
+        let tls = try TLSIdentity(files: identityFiles)
+        try self.init(role: role, host: host, port: port, tls: tls, routes: routes, configuration: configuration, logger: logger)
+    }
+
+    /// Builds the node from an identity already loaded.
+    package init(role: Role, host: String, port: Int, tls: TLSIdentity, routes: WireRouter = WireRouter(),
+                 configuration: WireConfiguration = WireConfiguration(), logger: Logger) throws {
+        let identity = try PeerIdentity(certificate: tls.certificateChain[0])
+        guard identity.role == role else {
+            throw PKIError(.invalidRole, "the certificate is for \(identity.role) '\(identity.name)' but this is the \(role) service; issue one with 'citychain pki issue --role \(role) --name NAME'")
+        }
+        var router = routes
+        let started = ContinuousClock.now
+        let service = "\(role)"
+        let name = identity.name
+        let kinds = ([NodeInfo.kind] + routes.kinds).map(\.rawValue).sorted()
+        router.unary(NodeInfo.kind, allowedRoles: { _ in true }) { _ in
+            let uptime = ContinuousClock.now - started
+            let millis = UInt64(uptime.components.seconds) * 1000 + UInt64(uptime.components.attoseconds / 1_000_000_000_000_000)
+            return NodeInfo(service: service, name: name, version: CityChainVersion.current, uptimeMillis: millis,
+                            kinds: kinds).canonicalBytes
+        }
+        self.role = role
+        self.identity = identity
+        self.logger = logger
+        server = WireServer(host: host, port: port, tls: TLSSetup.server(tls), router: router,
+                            configuration: configuration, logger: logger)
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains in-flight requests and stops.
+    package func run() async throws {
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Runs a service executable: parses nothing itself, builds the node from `options` and serves.
+    package static func main(role: Role, options: NodeOptions, routes: WireRouter = WireRouter()) async throws {
+        var logger = Logger(label: "citychain.\(role)")
+        logger.logLevel = try options.level()
+        let (host, port) = try options.listenAddress()
+        let node = try ServiceNode(role: role, host: host, port: port, identityFiles: options.identityFiles,
+                                   routes: routes, logger: logger)
+        logger[metadataKey: "node.name"] = "\(node.identity.name)"
+        try await node.run()
+    }
+}

@@ -1,0 +1,86 @@
+import CityEncoding
+import CityPKI
+import CityWire
+import Foundation
+import Logging
+import Testing
+@testable import CityNode
+
+/// Runs `body`, failing after `seconds` instead of hanging the suite.
+func withTimeout<T: Sendable>(_ seconds: Double = 20, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            throw CancellationError()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+let quietLogger: Logger = {
+    var l = Logger(label: "citynode.test")
+    l.logLevel = .critical
+    return l
+}()
+
+@Suite struct ServiceNodeTests {
+    @Test func nodeInfoAnswersOverMutualTLS() async throws {
+        let ca = try CertificateAuthority.create()
+        let node = try ServiceNode(role: .validator, host: "127.0.0.1", port: 0,
+                                   tls: TLSIdentity(issued: ca.issue(role: .validator, name: "validator-7")), logger: quietLogger)
+        let client = try WireClient(tls: TLSSetup.client(TLSIdentity(issued: ca.issue(role: .agency("tax-office"), name: "tax"))),
+                                    logger: quietLogger)
+        let info = try await withTimeout {
+            try await withThrowingTaskGroup(of: NodeInfo?.self) { group in
+                group.addTask { try await node.server.run(); return nil }
+                let port = try await node.server.listeningAddress.port!
+                let info = try await client.withConnection(host: "127.0.0.1", port: port, expecting: .validator) { conn in
+                    try await conn.ping()
+                    return try NodeInfo(canonicalBytes: try await conn.request(NodeInfo.kind, []))
+                }
+                group.cancelAll()
+                return info
+            }
+        }
+        #expect(info.service == "validator")
+        #expect(info.name == "validator-7")
+        #expect(info.version == CityChainVersion.current)
+        #expect(info.kinds == [NodeInfo.kind.rawValue])
+    }
+
+    @Test func certificateOfAnotherRoleIsRefusedAtStart() throws {
+        let ca = try CertificateAuthority.create()
+        do {
+            _ = try ServiceNode(role: .indexer, host: "127.0.0.1", port: 0,
+                                tls: TLSIdentity(issued: ca.issue(role: .gateway, name: "gw")), logger: quietLogger)
+            Issue.record("expected the gateway certificate to be refused by the indexer")
+        } catch let error as PKIError {
+            #expect(error.code == .invalidRole)
+            #expect(error.message.contains("--role indexer"))
+        }
+    }
+
+    @Test func listenOptionIsValidatedWithTheOptionNamed() throws {
+        var options = try NodeOptions.parse(["--cert", "c", "--key", "k", "--ca", "a", "--listen", "[::1]:7101"])
+        #expect(try options.listenAddress() == ("::1", 7101))
+        for bad in ["7101", "host:", ":7101", "host:99999", "host:x"] {
+            options.listen = bad
+            #expect(throws: (any Error).self) { _ = try options.listenAddress() }
+        }
+        options.logLevel = "loud"
+        #expect(throws: (any Error).self) { _ = try options.level() }
+    }
+
+    @Test func nodeInfoEncodingIsCanonical() throws {
+        let info = NodeInfo(service: "registry", name: "registry-1", version: "0.1.0", uptimeMillis: 42, kinds: [1, 0x0401])
+        #expect(try NodeInfo(canonicalBytes: info.canonicalBytes) == info)
+        var unsorted = info
+        unsorted.kinds = [0x0401, 1]
+        do { _ = try NodeInfo(canonicalBytes: unsorted.canonicalBytes); Issue.record("expected refusal") } catch {
+            #expect(error.code == .nonCanonical)
+        }
+        #expect(throws: CodecError.self) { _ = try NodeInfo(canonicalBytes: info.canonicalBytes + [0]) }
+    }
+}
