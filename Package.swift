@@ -31,13 +31,15 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
     ]
 }
 
-let serviceDeps: [Target.Dependency] = ["CityNode", "CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio
+let serviceDeps: [Target.Dependency] = ["CityNode", "CityConsensus", "CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio
 
 var targets: [Target] = [
     // Pure libraries: no networking, no database, no clock.
     .target(name: "CityEncoding", dependencies: [crypto], path: "Shared/Encoding", swiftSettings: settings),
     .target(name: "CityMerkle", dependencies: ["CityEncoding", crypto], path: "Shared/Merkle", swiftSettings: settings),
     .target(name: "CityLedger", dependencies: ["CityEncoding", "CityMerkle", crypto], path: "Shared/Ledger", swiftSettings: settings),
+    // Tendermint consensus as a pure state machine (events in, actions out).
+    .target(name: "CityConsensus", dependencies: ["CityEncoding", "CityLedger", crypto], path: "Shared/Consensus", swiftSettings: settings),
     // Certificates and the wire (frames, mutual TLS, server and client).
     .target(name: "CityPKI", dependencies: [crypto, x509, .product(name: "SwiftASN1", package: "swift-asn1"),
                                         .product(name: "NIOSSL", package: "swift-nio-ssl")],
@@ -53,6 +55,10 @@ var targets: [Target] = [
     .testTarget(name: "CityMerkleTests", dependencies: ["CityMerkle", "CityEncoding"], path: "Tests/CityMerkleTests", swiftSettings: settings),
     .testTarget(name: "CityLedgerTests", dependencies: ["CityLedger", "CityMerkle", "CityEncoding", crypto],
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
+    .testTarget(name: "CityConsensusTests", dependencies: ["CityConsensus", "CityLedger", "CityEncoding", crypto],
+                path: "Tests/CityConsensusTests", swiftSettings: settings),
+    .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityLedger", "CityEncoding", "CityConsensus", crypto],
+                path: "Tests/CityValidatorTests", swiftSettings: settings),
     .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/CityPKITests", swiftSettings: settings),
     .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging, lifecycle,
                                                  .product(name: "NIOEmbedded", package: "swift-nio")] + nio,
