@@ -19,6 +19,8 @@ package struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidGenesis = 7
         /// A block does not follow its parent (height, chain, parent hash).
         case invalidBlock = 8
+        /// A block's header counts a different number of transactions than the block holds.
+        case transactionCountMismatch = 9
     }
 
     /// The kind of failure.
