@@ -42,6 +42,8 @@ package enum LedgerLimits {
     package static let maxTransactionsPerBlock = 10_000
     /// Most agencies, datasets or admins listed in a genesis file.
     package static let maxGenesisEntries = 10_000
+    /// Longest free-text detail a `Rejection` carries on the wire, in bytes of UTF-8.
+    package static let maxRejectionDetailBytes = 1024
     /// Heights between a validator-set change's block and the first block the new set signs.
     package static let validatorChangeDelayHeights: UInt64 = 2
 }

@@ -117,6 +117,19 @@ import Testing
         33562170e3956f1bd1f94f948f3231dd9e6fe0298dbf3350d16e23fbca0fef1faabac46b1af4686549ee2e26408e4d08
         """
 
+    /// `Rejection.revokedKey(hospital#1, revokedAtHeight: 8)`.
+    static let rejection = "000900000008686f73706974616c000000010000000000000008"
+
+    /// The putRecord vector transaction applied at index 0 (record version 1), then refused as a replay at index 1.
+    static let outcomeApplied = """
+        c1c2caa11ccb21ecd1d18ff261812eeab2345d28944315dd7fe65f4ecee06e860000000000020000000c6c616e642e70
+        617263656c730000000970617263656c2d34320000000000000001
+        """
+    static let outcomeRejected = """
+        c1c2caa11ccb21ecd1d18ff261812eeab2345d28944315dd7fe65f4ecee06e8600000001010006c1c2caa11ccb21ecd1
+        d18ff261812eeab2345d28944315dd7fe65f4ecee06e86
+        """
+
     @Test func transactionOfEachKind() throws {
         let expected = F.sampleTransactions
         #expect(Self.transactions.count == expected.count)
@@ -161,5 +174,24 @@ import Testing
         #expect(Set(c.signatures.map(\.validator)) == Set(F.validatorKeys.prefix(3).map(\.ledgerPublicKey)))
         #expect(c.canonicalBytes == bytes)
         try c.verify(header: F.vectorHeader, validatorSet: F.state().currentValidatorSet)
+    }
+
+    @Test func rejectionAndOutcomes() throws {
+        let put = F.sampleTransactions[1]
+        let rejection = Rejection.revokedKey(F.signer("hospital"), revokedAtHeight: 8)
+        let rBytes = try #require(Hex.decode(Self.rejection))
+        #expect(try Rejection(canonicalBytes: rBytes) == rejection)
+        #expect(rejection.canonicalBytes == rBytes)
+        let applied = TxOutcome(transactionID: put.id, index: 0,
+                                result: .success(.recordPut(F.ds("land.parcels"), F.subject("parcel-42"), version: 1)))
+        let rejected = TxOutcome(transactionID: put.id, index: 1, result: .failure(.replayed(put.id)))
+        for (hex, outcome) in [(Self.outcomeApplied, applied), (Self.outcomeRejected, rejected)] {
+            let bytes = try #require(Hex.decode(hex))
+            #expect(try TxOutcome(canonicalBytes: bytes) == outcome)
+            #expect(outcome.canonicalBytes == bytes)
+        }
+        // The same transaction twice in one block gives exactly these outcomes.
+        var s = F.state()
+        #expect(s.applyBlock([put, put], height: 1) == [applied, rejected])
     }
 }
