@@ -20,13 +20,25 @@ package struct Block: Hashable, Sendable, CanonicalCodable {
         MerkleTree.root(leaves: transactions.map(\.canonicalBytes))
     }
 
-    /// Throws `.transactionsRootMismatch` unless the header's root matches the transactions.
+    /// Throws `.transactionCountMismatch` unless the header's `transactionCount` is the number of
+    /// transactions, then `.transactionsRootMismatch` unless its root matches them.
     package func checkTransactionsRoot() throws(LedgerError) {
+        guard Int(header.transactionCount) == transactions.count else {
+            throw LedgerError(.transactionCountMismatch,
+                              "header says \(header.transactionCount) transactions but the block holds \(transactions.count); refetch the block")
+        }
         let actual = Self.transactionsRoot(transactions)
         guard actual == header.transactionsRoot else {
             throw LedgerError(.transactionsRootMismatch,
                               "header says \(header.transactionsRoot) but the transactions hash to \(actual); refetch the block")
         }
+    }
+
+    /// Proof that the transaction at `index` is in this block, for `BlockHeader.verifyInclusion`;
+    /// nil when `index` is not a position in `transactions`.
+    package func inclusionProof(forTransactionAt index: Int) -> InclusionProof? {
+        guard transactions.indices.contains(index) else { return nil }
+        return MerkleTree.proof(leaves: transactions.map(\.canonicalBytes), index: index)
     }
 
     package func encode(to w: inout CanonicalWriter) {

@@ -1,4 +1,5 @@
 import CityEncoding
+import CityMerkle
 
 /// A block's header: what validators certify and what proofs are checked against.
 package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
@@ -12,6 +13,9 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     package var previousHash: Hash32
     /// `MerkleTree.root` over the canonical bytes of each `SignedTransaction`, in block order.
     package var transactionsRoot: Hash32
+    /// Number of transactions in the block. Inclusion proofs bind their `leafCount` only through
+    /// the path's shape, so a verifier takes the count from here (`verifyInclusion`), never from the proof.
+    package var transactionCount: UInt32
     /// State root after applying this block.
     package var stateRoot: Hash32
     /// Hash of the validator set that signs this block.
@@ -21,12 +25,13 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
 
     /// A header from its parts.
     package init(chainID: String, height: UInt64, timeMillis: UInt64, previousHash: Hash32, transactionsRoot: Hash32,
-                 stateRoot: Hash32, validatorSetHash: Hash32, proposer: PublicKey) {
+                 transactionCount: UInt32, stateRoot: Hash32, validatorSetHash: Hash32, proposer: PublicKey) {
         self.chainID = chainID
         self.height = height
         self.timeMillis = timeMillis
         self.previousHash = previousHash
         self.transactionsRoot = transactionsRoot
+        self.transactionCount = transactionCount
         self.stateRoot = stateRoot
         self.validatorSetHash = validatorSetHash
         self.proposer = proposer
@@ -35,12 +40,20 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     /// SHA-256(domain "citychain/block/v1" || canonical header).
     package var hash: Hash32 { LedgerDomain.hash(LedgerDomain.blockHash, canonicalBytes) }
 
+    /// True when `proof` shows `tx` (its canonical bytes, signatures included) in this block:
+    /// the proof's `leafCount` must equal `transactionCount` and its path must lead to
+    /// `transactionsRoot`. Check the header's commit certificate first; this trusts the header.
+    package func verifyInclusion(of tx: SignedTransaction, proof: InclusionProof) -> Bool {
+        proof.leafCount == UInt64(transactionCount) && proof.verify(leaf: tx.canonicalBytes, root: transactionsRoot)
+    }
+
     package func encode(to w: inout CanonicalWriter) {
         w.string(chainID)
         w.u64(height)
         w.u64(timeMillis)
         w.encode(previousHash)
         w.encode(transactionsRoot)
+        w.u32(transactionCount)
         w.encode(stateRoot)
         w.encode(validatorSetHash)
         w.encode(proposer)
@@ -52,6 +65,10 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         timeMillis = try r.u64("BlockHeader.timeMillis")
         previousHash = try Hash32(from: &r)
         transactionsRoot = try Hash32(from: &r)
+        transactionCount = try r.u32("BlockHeader.transactionCount")
+        guard transactionCount <= LedgerLimits.maxTransactionsPerBlock else {
+            throw .overLimit("BlockHeader.transactionCount", Int(transactionCount), max: LedgerLimits.maxTransactionsPerBlock)
+        }
         stateRoot = try Hash32(from: &r)
         validatorSetHash = try Hash32(from: &r)
         proposer = try PublicKey(from: &r)

@@ -19,6 +19,10 @@ package struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidGenesis = 7
         /// A block does not follow its parent (height, chain, parent hash).
         case invalidBlock = 8
+        /// A block's header counts a different number of transactions than the block holds.
+        case transactionCountMismatch = 9
+        /// A state snapshot is inconsistent (root, height or replay ids do not match its entries).
+        case invalidSnapshot = 10
     }
 
     /// The kind of failure.

@@ -42,6 +42,12 @@ package enum LedgerLimits {
     package static let maxTransactionsPerBlock = 10_000
     /// Most agencies, datasets or admins listed in a genesis file.
     package static let maxGenesisEntries = 10_000
+    /// Longest free-text detail a `Rejection` carries on the wire, in bytes of UTF-8.
+    package static let maxRejectionDetailBytes = 1024
+    /// Most entries (or replay ids) a `LedgerSnapshot` lists.
+    package static let maxSnapshotEntries = 1 << 26
+    /// Largest state entry value in a `LedgerSnapshot`, in bytes.
+    package static let maxStateValueBytes = 1 << 24
     /// Heights between a validator-set change's block and the first block the new set signs.
     package static let validatorChangeDelayHeights: UInt64 = 2
 }

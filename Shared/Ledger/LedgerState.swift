@@ -44,6 +44,14 @@ package struct LedgerState: Sendable {
         flush()
     }
 
+    /// A state from a checked tree (`LedgerState(snapshot:)`); the indexes start empty.
+    init(chainID: String, genesisHash: Hash32, height: UInt64, tree: StateTree) {
+        self.chainID = chainID
+        self.genesisHash = genesisHash
+        self.height = height
+        self.tree = tree
+    }
+
     /// Root of the state tree after the last applied transaction or block.
     package var stateRoot: Hash32 {
         precondition(staged.isEmpty, "state root read in the middle of a block")

@@ -105,7 +105,8 @@ extension Fixture {
     /// The header of the vectors (fixed fields, not tied to a state).
     static var vectorHeader: BlockHeader {
         BlockHeader(chainID: chainID, height: 7, timeMillis: 1_700_000_007_000, previousHash: Hash32.sha256(Array("block 6".utf8)),
-                    transactionsRoot: Hash32.sha256(Array("txs".utf8)), stateRoot: Hash32.sha256(Array("state".utf8)),
+                    transactionsRoot: Hash32.sha256(Array("txs".utf8)), transactionCount: 3,
+                    stateRoot: Hash32.sha256(Array("state".utf8)),
                     validatorSetHash: Hash32.sha256(Array("validators".utf8)), proposer: validatorKeys[0].ledgerPublicKey)
     }
 }

@@ -92,29 +92,42 @@ import Testing
          """),
     ]
 
-    static let headerHash = "ac638065d735e6f6af40894c34319bd0fb06cfab409650571acc59c0f5ef1f04"
+    static let headerHash = "d190875ccfb07a1c1bff9f0a462c475728b7209ed0c7a5a5cbe1df7cd632ffa5"
     static let header = """
         0000000e63697479636861696e2d7465737400000000000000070000018bcfe58358a56e2a48b9d79b3b1e69ce262b57
         25591f340c427b75c8203fb9da5969bdb4e93fb7c727fd1c12b7f9ded83b2baa19232abda0487ee0c8b5b1d5ef49003c
-        f7b44ba69735ca53765ed6a709edb56c6ea236b7193a3b29a6b390c346f0f4340e4e66d18af4cf3d736390761abbea05
-        4bcedb18191b65128c2b057cdef5071a16985c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3
-        de84
+        f7b4000000034ba69735ca53765ed6a709edb56c6ea236b7193a3b29a6b390c346f0f4340e4e66d18af4cf3d73639076
+        1abbea054bcedb18191b65128c2b057cdef5071a16985c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95e
+        f40490d3de84
         """
 
     static let vote = """
-        0200000000000000070000000001ac638065d735e6f6af40894c34319bd0fb06cfab409650571acc59c0f5ef1f045c9c
-        6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de849a71cdb0da3a57565f36ac9678d35fdc625f
-        bc39942c0e2b3b427e94d678618b00b1ac6419c9b4c10d6dd23e9b07cddb6ff9d68d4410428c1f850267ab422f0f
+        0200000000000000070000000001d190875ccfb07a1c1bff9f0a462c475728b7209ed0c7a5a5cbe1df7cd632ffa55c9c
+        6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de84ab125bf4ef7ab5523c0118ef81efb353d7c8
+        2afd98b69e5c0a78e3d655118848f6ef6506024cf580920f674e1f978ce8a1d4c4f619e5315d04408895e3fd5707
         """
 
     static let certificate = """
-        000000000000000700000000ac638065d735e6f6af40894c34319bd0fb06cfab409650571acc59c0f5ef1f0400000003
-        204040e364c10f2bec9c1fe500a1cd4c247c89d650a01ed7e82caba867877c2119e9198a9fac18b27ba16bf2d6059b47
-        0554a732d3c5e7bc9c0a6caa9760780f9a7206c45481a2158b4b8870a4fdb9c3cc46cc1f82d39554539ab3768871650b
-        5c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de849a71cdb0da3a57565f36ac9678d35fdc
-        625fbc39942c0e2b3b427e94d678618b00b1ac6419c9b4c10d6dd23e9b07cddb6ff9d68d4410428c1f850267ab422f0f
-        d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c977873744303e57051ef9793280d6d574d68048
-        20df84069f6d5f3197e0ebbbf1c7281d4fe1bba6915d71292e275d94cc6706ada5fffc3e43568f7de1834b5a288d670c
+        000000000000000700000000d190875ccfb07a1c1bff9f0a462c475728b7209ed0c7a5a5cbe1df7cd632ffa500000003
+        204040e364c10f2bec9c1fe500a1cd4c247c89d650a01ed7e82caba867877c218afa5675322d4453ccdc1cd6e961c39e
+        dcd33e12c14a170ce16a7febed03f36a8f32e961f67728b487fe96159f87170f99dfac6b24250ce77b37fccd6791610f
+        5c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de84ab125bf4ef7ab5523c0118ef81efb353
+        d7c82afd98b69e5c0a78e3d655118848f6ef6506024cf580920f674e1f978ce8a1d4c4f619e5315d04408895e3fd5707
+        d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c97787372adbdb21cea82708711ccaa641a850b1
+        33562170e3956f1bd1f94f948f3231dd9e6fe0298dbf3350d16e23fbca0fef1faabac46b1af4686549ee2e26408e4d08
+        """
+
+    /// `Rejection.revokedKey(hospital#1, revokedAtHeight: 8)`.
+    static let rejection = "000900000008686f73706974616c000000010000000000000008"
+
+    /// The putRecord vector transaction applied at index 0 (record version 1), then refused as a replay at index 1.
+    static let outcomeApplied = """
+        c1c2caa11ccb21ecd1d18ff261812eeab2345d28944315dd7fe65f4ecee06e860000000000020000000c6c616e642e70
+        617263656c730000000970617263656c2d34320000000000000001
+        """
+    static let outcomeRejected = """
+        c1c2caa11ccb21ecd1d18ff261812eeab2345d28944315dd7fe65f4ecee06e8600000001010006c1c2caa11ccb21ecd1
+        d18ff261812eeab2345d28944315dd7fe65f4ecee06e86
         """
 
     @Test func transactionOfEachKind() throws {
@@ -161,5 +174,24 @@ import Testing
         #expect(Set(c.signatures.map(\.validator)) == Set(F.validatorKeys.prefix(3).map(\.ledgerPublicKey)))
         #expect(c.canonicalBytes == bytes)
         try c.verify(header: F.vectorHeader, validatorSet: F.state().currentValidatorSet)
+    }
+
+    @Test func rejectionAndOutcomes() throws {
+        let put = F.sampleTransactions[1]
+        let rejection = Rejection.revokedKey(F.signer("hospital"), revokedAtHeight: 8)
+        let rBytes = try #require(Hex.decode(Self.rejection))
+        #expect(try Rejection(canonicalBytes: rBytes) == rejection)
+        #expect(rejection.canonicalBytes == rBytes)
+        let applied = TxOutcome(transactionID: put.id, index: 0,
+                                result: .success(.recordPut(F.ds("land.parcels"), F.subject("parcel-42"), version: 1)))
+        let rejected = TxOutcome(transactionID: put.id, index: 1, result: .failure(.replayed(put.id)))
+        for (hex, outcome) in [(Self.outcomeApplied, applied), (Self.outcomeRejected, rejected)] {
+            let bytes = try #require(Hex.decode(hex))
+            #expect(try TxOutcome(canonicalBytes: bytes) == outcome)
+            #expect(outcome.canonicalBytes == bytes)
+        }
+        // The same transaction twice in one block gives exactly these outcomes.
+        var s = F.state()
+        #expect(s.applyBlock([put, put], height: 1) == [applied, rejected])
     }
 }
