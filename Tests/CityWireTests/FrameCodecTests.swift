@@ -105,7 +105,8 @@ import Testing
         #expect(MessageKind(.registry, 0xff).rawValue == 0x04ff)
         #expect(MessageKind(rawValue: 0x0203).owner == .indexer)
         #expect(MessageKind(rawValue: 0x0302).owner == .gateway)
-        #expect(MessageKind(rawValue: 0x0500).owner == nil)
+        #expect(MessageKind(rawValue: 0x0501).owner == .node)
+        #expect(MessageKind(rawValue: 0x0600).owner == nil)
         #expect(MessageKind.connection.owner == .control)
         #expect(MessageKind(rawValue: 0x0101).description == "0x0101")
     }
