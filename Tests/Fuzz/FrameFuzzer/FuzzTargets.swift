@@ -1,0 +1,82 @@
+import CityEncoding
+import CityLedger
+import CityMerkle
+import CityWire
+
+/// A decoder under test: `run` gets the input after the selector byte and traps when an oracle fails.
+struct FuzzTarget: Sendable {
+    /// Stable name, used for seed file names and in trap messages.
+    let name: String
+    /// Decodes `input` and checks the oracles.
+    let run: @Sendable ([UInt8]) -> Void
+}
+
+/// Every target, indexed by the selector byte (modulo the count). Append new targets at the end:
+/// the index is part of every seed and crash file.
+enum FuzzTargets {
+    static let all: [FuzzTarget] = [
+        // 0: `InboundFrame.parse(wireBytes:)` with the default 4 MiB cap.
+        FuzzTarget(name: "frame") { FrameOracle.check($0, maxFrameBytes: Frame.defaultMaxFrameBytes) },
+        // 1: the same with a cap read from the first two input bytes (8 + u16), so over-limit
+        //    length fields are reached with small inputs.
+        FuzzTarget(name: "frame-cap") { FrameOracle.checkWithCap($0) },
+        canonical(WireError.self, "WireError"),
+        canonical(SignedTransaction.self, "SignedTransaction") { tx in
+            // The gateway's stateless check runs on decoded, untrusted transactions: it must not trap.
+            _ = try? tx.checkStateless(chainID: tx.body.chainID)
+        },
+        canonical(TransactionBody.self, "TransactionBody"),
+        canonical(LedgerOperation.self, "LedgerOperation"),
+        canonical(Block.self, "Block") { block in _ = try? block.checkTransactionsRoot() },
+        canonical(BlockHeader.self, "BlockHeader"),
+        canonical(Vote.self, "Vote"),
+        canonical(CommitCertificate.self, "CommitCertificate"),
+        canonical(Genesis.self, "Genesis") { genesis in _ = try? genesis.validate() },
+        canonical(SealedPayload.self, "SealedPayload"),
+        canonical(ValidatorSet.self, "ValidatorSet") { set in
+            for v in set.validators where set.validator(v.publicKey) != v {
+                Oracle.fail("ValidatorSet", "lookup of member \(v.publicKey) does not find it", set.canonicalBytes)
+            }
+        },
+        canonical(Validator.self, "Validator"),
+        canonical(InclusionProof.self, "InclusionProof") { proof in
+            // The decoder admits only proofs whose path length fits (index, leafCount), so the
+            // verifier must be able to walk every decoded proof to a root.
+            if proof.rootFor(leafHash: .zero) == nil {
+                Oracle.fail("InclusionProof", "decoded proof has a shape the verifier refuses (rootFor is nil)",
+                            proof.canonicalBytes)
+            }
+        },
+        canonical(StateProof.self, "StateProof") { proof in
+            if proof.rootFor(key: .zero) == nil {
+                Oracle.fail("StateProof", "decoded proof has a shape the verifier refuses (rootFor is nil)",
+                            proof.canonicalBytes)
+            }
+            _ = proof.verify(key: .zero, value: nil, root: .zero)
+        },
+        // State entries (read back from storage and from proofs served to clients).
+        canonical(AgencyEntry.self, "AgencyEntry"),
+        canonical(DatasetEntry.self, "DatasetEntry"),
+        canonical(RecordEntry.self, "RecordEntry"),
+        canonical(GrantEntry.self, "GrantEntry"),
+        canonical(AdminSetEntry.self, "AdminSetEntry"),
+        canonical(ChainMetaEntry.self, "ChainMetaEntry"),
+        canonical(AuditAnchorEntry.self, "AuditAnchorEntry"),
+        canonical(PendingValidatorChange.self, "PendingValidatorChange"),
+    ]
+
+    /// The selector byte of the target called `name`.
+    static func selector(_ name: String) -> UInt8 {
+        guard let i = all.firstIndex(where: { $0.name == name }) else { preconditionFailure("no fuzz target \(name)") }
+        return UInt8(i)
+    }
+
+    /// A target that runs the canonical-codec oracles on `T`, then `extra` on each decoded value.
+    static func canonical<T: CanonicalCodable & Equatable & SendableMetatype>(
+        _: T.Type, _ name: String, extra: (@Sendable (T) -> Void)? = nil
+    ) -> FuzzTarget {
+        FuzzTarget(name: name) { input in
+            if let value = Oracle.canonical(T.self, name, input) { extra?(value) }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import CityEncoding
+import CityLedger
+import CityMerkle
+import CityWire
+import Foundation
+
+/// Valid encodings of every fuzzed type, so libFuzzer starts from deep inputs rather than from
+/// bytes that fail at the first tag. Deterministic: fixed key and signature bytes (decoders do not
+/// verify signatures, so none are made), the shape of `Tests/CityLedgerTests/Fixture.swift`.
+enum SeedCorpus {
+    static let chainID = "citychain-fuzz"
+
+    static func publicKey(_ b: UInt8) -> PublicKey { try! PublicKey(bytes: (0..<32).map { b &+ UInt8($0) }) }
+    static func sealingKey(_ b: UInt8) -> SealingPublicKey { try! SealingPublicKey(bytes: (0..<32).map { b &* 3 &+ UInt8($0) }) }
+    static func signature(_ b: UInt8) -> Signature { try! Signature(bytes: (0..<64).map { b ^ UInt8($0) }) }
+    static func hash(_ s: String) -> Hash32 { Hash32.sha256(Array(s.utf8)) }
+    static func agency(_ s: String) -> AgencyID { try! AgencyID(s) }
+    static func dataset(_ s: String) -> DatasetID { try! DatasetID(s) }
+    static func signer(_ s: String, _ key: KeyID = 1) -> Signer { Signer(agency: agency(s), keyID: key) }
+
+    static let agencyNames: [(String, Bool)] = [
+        ("admin-a", true), ("admin-b", true), ("hospital", false), ("land-bureau", false), ("tax-office", false),
+    ]
+
+    static var genesis: Genesis {
+        let agencies = agencyNames.enumerated().map { i, entry in
+            GenesisAgency(id: agency(entry.0), name: "Agency \(entry.0)", isAdmin: entry.1, keys: [
+                AgencyKey(keyID: 1, material: .signing(publicKey(UInt8(i + 1)))),
+                AgencyKey(keyID: 2, material: .sealing(sealingKey(UInt8(i + 0x41)))),
+            ])
+        }
+        return Genesis(
+            chainID: chainID, genesisTimeMillis: 1_700_000_000_000,
+            validators: validators, adminThreshold: 2, agencies: agencies,
+            datasets: [
+                GenesisDataset(id: dataset("land.parcels"), owner: agency("land-bureau"), sensitivity: .internal,
+                               schema: "parcel/v1", writers: [agency("tax-office")]),
+                GenesisDataset(id: dataset("health.visits"), owner: agency("hospital"), sensitivity: .restricted,
+                               schema: "visit/v1", writers: []),
+            ])
+    }
+
+    static var validators: [Validator] {
+        (0..<4).map { Validator(publicKey: publicKey(UInt8(0x10 + $0 * 0x20)), power: 10, name: "v\($0)") }
+    }
+
+    /// One operation of each kind, in tag order.
+    static var operations: [LedgerOperation] {
+        let payload = Array("{\"owner\":\"ana\"}".utf8)
+        return [
+            .defineDataset(id: dataset("land.deeds"), sensitivity: .internal, schema: "deed/v1",
+                           writers: [agency("hospital"), agency("tax-office")]),
+            .putRecord(dataset: dataset("land.parcels"), subject: try! SubjectKey("parcel-42"), payload: payload,
+                       payloadHash: Hash32.sha256(payload)),
+            .deleteRecord(dataset: dataset("land.parcels"), subject: try! SubjectKey("parcel-42"), reason: "merged"),
+            .grantAccess(dataset: dataset("land.parcels"), grantee: agency("tax-office"), expiresAtHeight: 90,
+                         purpose: "assessment"),
+            .revokeAccess(dataset: dataset("land.parcels"), grantee: agency("tax-office")),
+            .registerAgency(id: agency("fire-dept"), name: "Fire Department", isAdmin: false, keys: [
+                AgencyKey(keyID: 1, material: .signing(publicKey(0x07))),
+                AgencyKey(keyID: 2, material: .sealing(sealingKey(0x47))),
+            ]),
+            .addAgencyKey(agency: agency("hospital"), key: AgencyKey(keyID: 3, material: .signing(publicKey(0x08)))),
+            .revokeAgencyKey(agency: agency("hospital"), keyID: 1),
+            .changeValidatorSet(changes: [
+                ValidatorChange(publicKey: publicKey(0x14), power: 10, name: "v4"),
+                ValidatorChange(publicKey: publicKey(0x30), power: 0, name: "v1"),
+            ]),
+            .anchorAuditBatch(firstSequence: 0, lastSequence: 99, recordCount: 100, merkleRoot: hash("audit")),
+        ]
+    }
+
+    /// A signed transaction of each operation kind (admin operations co-signed by a second admin).
+    static var transactions: [SignedTransaction] {
+        operations.enumerated().map { i, op in
+            let by = op.requiresAdmin ? signer("admin-a") : signer("land-bureau")
+            let body = TransactionBody(chainID: chainID, signer: by, nonce: UInt64(i + 1), expiresAtHeight: 100, operation: op)
+            var sigs = [TransactionSignature(signer: by, signature: signature(UInt8(i)))]
+            if op.requiresAdmin { sigs.append(TransactionSignature(signer: signer("admin-b"), signature: signature(UInt8(0x80 + i)))) }
+            return SignedTransaction(body: body, signatures: sigs)
+        }
+    }
+
+    static var header: BlockHeader {
+        BlockHeader(chainID: chainID, height: 7, timeMillis: 1_700_000_007_000, previousHash: hash("block 6"),
+                    transactionsRoot: Block.transactionsRoot(transactions), stateRoot: hash("state"),
+                    validatorSetHash: try! ValidatorSet(validators).hash, proposer: validators[0].publicKey)
+    }
+
+    /// Every seed as (file name, bytes with the selector byte first).
+    static func seeds() -> [(String, [UInt8])] {
+        var out: [(String, [UInt8])] = []
+        func addBytes(_ target: String, _ label: String, _ bytes: [UInt8]) {
+            out.append(("\(target)-\(label)", [FuzzTargets.selector(target)] + bytes))
+        }
+        func add(_ target: String, _ label: String, _ value: some CanonicalEncodable) { addBytes(target, label, value.canonicalBytes) }
+
+        let txs = transactions
+        let block = Block(header: header, transactions: txs)
+        let errors = [WireError(.forbidden, "no"), WireError(.rateLimited(retryAfterMillis: 1500), "slow down"),
+                      WireError(.conflict, "request id 3 is already in flight")]
+        let votes = [
+            Vote(kind: .prevote, height: 7, round: 0, blockHash: header.hash, validator: validators[0].publicKey,
+                 signature: signature(0x21)),
+            Vote(kind: .precommit, height: 7, round: 2, blockHash: nil, validator: validators[1].publicKey,
+                 signature: signature(0x22)),
+        ]
+        let certificate = CommitCertificate(height: 7, round: 0, blockHash: header.hash, signatures: validators.prefix(3).enumerated().map {
+            CommitSignature(validator: $1.publicKey, signature: signature(UInt8(0x30 + $0)))
+        })
+
+        // Frames: one of each type, with real payloads where the type carries one.
+        let frames: [(String, Frame)] = [
+            ("request", Frame(.request, kind: MessageKind(.validator, 0x01), requestID: 1, payload: txs[1].canonicalBytes)),
+            ("response", Frame(.response, kind: MessageKind(.indexer, 0x02), requestID: 2, payload: header.canonicalBytes)),
+            ("error", Frame.error(errors[1], kind: MessageKind(.gateway, 0x03), requestID: 3)),
+            ("stream-item", Frame(.streamItem, kind: MessageKind(.registry, 0x01), requestID: 4, payload: block.canonicalBytes)),
+            ("stream-end", Frame(.streamEnd, kind: MessageKind(.registry, 0x01), requestID: 4)),
+            ("cancel", Frame(.cancel, kind: MessageKind(.registry, 0x01), requestID: 4)),
+            ("ping", Frame(.ping, kind: .connection, requestID: 7, payload: [0, 1, 2, 3, 4, 5, 6, 7])),
+            ("pong", Frame(.pong, kind: .connection, requestID: 7, payload: [0, 1, 2, 3, 4, 5, 6, 7])),
+        ]
+        for (label, frame) in frames {
+            addBytes("frame", label, frame.wireBytes)
+            addBytes("frame-cap", label, [0xff, 0xff] + frame.wireBytes)
+        }
+        addBytes("frame", "connection-error", Frame.error(errors[0]).wireBytes)
+        addBytes("frame-cap", "over-cap", [0x00, 0x08] + frames[0].1.wireBytes)  // cap 16 < length
+
+        for (i, e) in errors.enumerated() { add("WireError", "\(i)", e) }
+        for (tx, op) in zip(txs, operations) {
+            add("SignedTransaction", op.name, tx)
+            add("TransactionBody", op.name, tx.body)
+            add("LedgerOperation", op.name, op)
+        }
+        add("Block", "10-txs", block)
+        add("Block", "empty", Block(header: header, transactions: []))
+        add("BlockHeader", "h7", header)
+        for (i, v) in votes.enumerated() { add("Vote", "\(i)", v) }
+        add("CommitCertificate", "3-of-4", certificate)
+        add("Genesis", "fixture", genesis)
+        add("SealedPayload", "2-readers", SealedPayload(recipients: [
+            SealedRecipient(agency: agency("hospital"), keyID: 2, encapsulatedKey: (0..<32).map { UInt8($0) },
+                            wrappedKey: (0..<48).map { UInt8(0x80 + $0) }),
+            SealedRecipient(agency: agency("tax-office"), keyID: 2, encapsulatedKey: (0..<32).map { UInt8(0x20 + $0) },
+                            wrappedKey: (0..<48).map { UInt8(0x60 + $0) }),
+        ], ciphertext: (0..<60).map { UInt8(truncatingIfNeeded: $0 &* 7) }))
+        add("ValidatorSet", "4", try! ValidatorSet(validators))
+        add("Validator", "v0", validators[0])
+
+        // Inclusion proofs over the block's transactions, for several list sizes and positions.
+        let leaves = txs.map(\.canonicalBytes)
+        for (count, index) in [(1, 0), (2, 1), (3, 2), (7, 4), (10, 0), (10, 9)] {
+            add("InclusionProof", "\(index)-of-\(count)", MerkleTree.proof(leaves: Array(leaves.prefix(count)), index: index))
+        }
+
+        // State proofs and entries from the genesis state: present, absent, and the empty tree.
+        let state = try! LedgerState(genesis: genesis)
+        add("StateProof", "present", state.prove(.agency(agency("hospital"))).proof)
+        add("StateProof", "absent", state.prove(.agency(agency("nobody"))).proof)
+        add("StateProof", "empty-tree", StateTree().prove(hash("k")))
+        add("AgencyEntry", "hospital", state.agency(agency("hospital"))!)
+        add("DatasetEntry", "parcels", state.dataset(dataset("land.parcels"))!)
+        add("AdminSetEntry", "genesis", state.adminSet)
+        add("ChainMetaEntry", "genesis", ChainMetaEntry(chainID: chainID, height: 0, genesisHash: genesis.hash))
+        add("RecordEntry", "v3", RecordEntry(version: 3, payloadHash: hash("payload"), writer: signer("land-bureau"), height: 7,
+                                             transactionID: txs[1].id, deleted: false))
+        add("GrantEntry", "g", GrantEntry(expiresAtHeight: 90, purpose: "assessment", grantedAtHeight: 7))
+        add("AuditAnchorEntry", "a", AuditAnchorEntry(firstSequence: 0, lastSequence: 99, recordCount: 100,
+                                                      merkleRoot: hash("audit"), height: 7, transactionID: txs[9].id))
+        add("PendingValidatorChange", "p", PendingValidatorChange(effectiveHeight: 9, changes: [
+            ValidatorChange(publicKey: publicKey(0x14), power: 10, name: "v4"),
+        ]))
+        return out
+    }
+
+    /// Writes every seed into `dir` (created if missing), checking first that each passes its own oracles.
+    static func write(to dir: String) -> CInt {
+        let seeds = seeds()
+        let named = Set(seeds.map { $0.1[0] })
+        for (i, t) in FuzzTargets.all.enumerated() where !named.contains(UInt8(i)) {
+            FileHandle.standardError.write(Data("no seed for target \(t.name)\n".utf8))
+            return 1
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for (name, bytes) in seeds {
+                // A seed that fails its own oracle would be reported as a crash on the first run.
+                _ = testOneInput(bytes, bytes.count)
+                try Data(bytes).write(to: URL(fileURLWithPath: dir).appendingPathComponent(name))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("cannot write the corpus to \(dir): \(error)\n".utf8))
+            return 1
+        }
+        print("wrote \(seeds.count) seeds (\(seeds.reduce(0) { $0 + $1.1.count }) bytes) to \(dir)")
+        return 0
+    }
+}
