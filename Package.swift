@@ -82,7 +82,7 @@ var products: [Product] = [
 ]
 
 // The libFuzzer target links only with `-sanitize=fuzzer`, so it exists only when asked for:
-// CITYCHAIN_FUZZ=1 swift build --product FrameFuzzer -Xswiftc -sanitize=fuzzer ... (docs/PROTOCOL.md, "Fuzzing").
+// CITYCHAIN_FUZZ=1 swift build --product FrameFuzzer -Xswiftc -sanitize=fuzzer ... (docs/PROTOCOL.md, part 5 "Fuzzing the decoders").
 if ProcessInfo.processInfo.environment["CITYCHAIN_FUZZ"] == "1" {
     targets.append(.executableTarget(name: "FrameFuzzer", dependencies: ["CityWire", "CityLedger", "CityMerkle", "CityEncoding"],
                                      path: "Tests/Fuzz/FrameFuzzer", swiftSettings: settings))

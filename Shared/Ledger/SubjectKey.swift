@@ -17,6 +17,15 @@ package struct SubjectKey: Hashable, Comparable, Sendable, CanonicalCodable, Cus
 
     package var description: String { value }
 
+    // Swift's String `==` treats canonically equivalent strings ("é" and "e" + U+0301) as equal,
+    // but the state tree keys records by the UTF-8 bytes. Equality and hashing must follow the
+    // bytes too, or two distinct records could share one dictionary slot.
+    package static func == (a: SubjectKey, b: SubjectKey) -> Bool { a.value.utf8.elementsEqual(b.value.utf8) }
+
+    package func hash(into hasher: inout Hasher) {
+        for byte in value.utf8 { hasher.combine(byte) }
+    }
+
     package static func < (a: SubjectKey, b: SubjectKey) -> Bool { IdentifierRules.less(a.value, b.value) }
 
     package func encode(to writer: inout CanonicalWriter) { writer.string(value) }
