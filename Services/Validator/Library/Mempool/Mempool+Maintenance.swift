@@ -15,8 +15,13 @@ extension Mempool {
     /// it); returns their ids in arrival order. Bounded by `count`.
     @discardableResult
     package mutating func pruneExpired(atHeight height: UInt64) -> [TransactionID] {
-        let expired = order.compactMap { entries[$0] }.filter { $0.expiresAtHeight < height }.map(\.id)
-        for id in expired { remove(id) }
+        removeExpired(atHeight: height).map(\.id)
+    }
+
+    /// Removes and returns the entries whose expiry is below `height`, in arrival order.
+    private mutating func removeExpired(atHeight height: UInt64) -> [MempoolEntry] {
+        let expired = order.compactMap { entries[$0] }.filter { $0.expiresAtHeight < height }
+        for e in expired { remove(e.id) }
         return expired
     }
 
@@ -49,5 +54,22 @@ extension Mempool {
         recheckCursor = last &+ 1
         for d in dropped { remove(d.id) }
         return dropped
+    }
+}
+
+extension Mempool {
+    /// Everything the pool does after `block` is committed and `state` is the state after it, in
+    /// the order that keeps the answers right: its transactions leave the pool and are
+    /// remembered as committed, expired ones are dropped, then a bounded `recheck` runs for the
+    /// next height. Returns what was dropped (expired ones with `.expired`), in that order.
+    @discardableResult
+    package mutating func blockCommitted(_ block: Block, state: LedgerState) -> [(id: TransactionID, rejection: Rejection)] {
+        precondition(block.header.height == state.height, "state at height \(state.height) is not after block \(block.header.height)")
+        let next = state.height + 1
+        removeCommitted(ids: block.transactions.map(\.id), height: block.header.height)
+        let expired = removeExpired(atHeight: next).map { e in
+            (id: e.id, rejection: Rejection.expired(expiresAtHeight: e.expiresAtHeight, height: next))
+        }
+        return expired + recheck(state: state, height: next)
     }
 }

@@ -27,6 +27,7 @@ package struct MempoolFull: Error, Hashable, Sendable, CustomStringConvertible {
         self.limit = limit
     }
 
+    /// What was wrong and what to do, for logs and error frames.
     package var description: String {
         switch bound {
         case .transactions:

@@ -47,5 +47,6 @@ package struct ProposalRejection: Error, Hashable, Sendable, CustomStringConvert
         self.refusedTransaction = refusedTransaction
     }
 
+    /// What was wrong and what to do, for logs and error frames.
     package var description: String { "proposal refused (\(code)): \(detail)" }
 }
