@@ -2,6 +2,7 @@ import CityEncoding
 import CityLedger
 import Crypto
 import Foundation
+import Logging
 @testable import CityValidator
 
 /// A deterministic test chain (keys and genesis copied from Tests/CityLedgerTests/Fixture.swift):
@@ -20,8 +21,8 @@ struct Chain {
         ("admin-a", 0x01, true), ("admin-b", 0x02, true), ("admin-c", 0x03, true),
         ("land-bureau", 0x04, false), ("hospital", 0x05, false), ("tax-office", 0x06, false),
     ]
-    static let validatorKeys: [Curve25519.Signing.PrivateKey] = (0x10...0x13).map { signingKey(UInt8($0)) }
-    static let writerKey = signingKey(0x04)
+    static var validatorKeys: [Curve25519.Signing.PrivateKey] { (0x10...0x13).map { signingKey(UInt8($0)) } }
+    static var writerKey: Curve25519.Signing.PrivateKey { signingKey(0x04) }
 
     static let genesis: Genesis = {
         let agencies = agencySeeds.map { name, s, admin in
@@ -109,14 +110,17 @@ final class TempDir {
     func bytes(_ name: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: file(name))!) }
 
     func write(_ bytes: [UInt8], _ name: String) {
-        FileManager.default.createFile(atPath: file(name), contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: file(name), contents: Data(bytes))
     }
 }
 
 /// Opens a log for the test chain.
 func openLog(_ path: String) throws(BlockStoreError) -> BlockLog {
-    try BlockLog.open(path: path, chainID: Chain.chainID, genesisHash: Chain.genesis.hash)
+    try BlockLog.open(path: path, chainID: Chain.chainID, genesisHash: Chain.genesis.hash, logger: quietLogger)
 }
+
+/// A logger that drops everything (the torn-tail test would print a warning per offset).
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// The expected bytes of a log holding `records`: the header then each framed record.
 func logBytes(_ records: [BlockRecord]) -> [UInt8] {
