@@ -14,18 +14,18 @@ import Testing
 
     @Test func decideSignsForwardResendsTheSameAndRefusesConflictsAndRegressions() throws {
         var s = SignerState()
-        #expect(try s.decide(height: 5, round: 0, step: .prevote, signBytes: Self.bytes("A")) == .sign)
+        #expect(try s.maySign(height: 5, round: 0, step: .prevote, signBytes: Self.bytes("A")) == .sign)
         s.record(.init(height: 5, round: 0, step: .prevote, signBytes: Self.bytes("A"), signature: [1]))
-        #expect(try s.decide(height: 5, round: 0, step: .prevote, signBytes: Self.bytes("A")) == .resend(signature: [1]))
-        let conflict = #expect(throws: SignerStateError.self) { try s.decide(height: 5, round: 0, step: .prevote, signBytes: Self.bytes("B")) }
+        #expect(try s.maySign(height: 5, round: 0, step: .prevote, signBytes: Self.bytes("A")) == .resend(signature: [1]))
+        let conflict = #expect(throws: SignerStateError.self) { try s.maySign(height: 5, round: 0, step: .prevote, signBytes: Self.bytes("B")) }
         #expect(conflict?.code == .conflict)
         for (h, r, step) in [(5 as UInt64, 0 as UInt32, SignStep.propose), (4, 9, .precommit)] {
-            let back = #expect(throws: SignerStateError.self) { try s.decide(height: h, round: r, step: step, signBytes: Self.bytes("A")) }
+            let back = #expect(throws: SignerStateError.self) { try s.maySign(height: h, round: r, step: step, signBytes: Self.bytes("A")) }
             #expect(back?.code == .regression)
         }
-        #expect(try s.decide(height: 5, round: 0, step: .precommit, signBytes: Self.bytes("C")) == .sign)
-        #expect(try s.decide(height: 5, round: 1, step: .propose, signBytes: Self.bytes("D")) == .sign)
-        #expect(try s.decide(height: 6, round: 0, step: .propose, signBytes: Self.bytes("E")) == .sign)
+        #expect(try s.maySign(height: 5, round: 0, step: .precommit, signBytes: Self.bytes("C")) == .sign)
+        #expect(try s.maySign(height: 5, round: 1, step: .propose, signBytes: Self.bytes("D")) == .sign)
+        #expect(try s.maySign(height: 6, round: 0, step: .propose, signBytes: Self.bytes("E")) == .sign)
     }
 
     @Test func theStoreRefusesAConflictBeforeAndAfterReload() throws {

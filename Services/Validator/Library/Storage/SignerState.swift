@@ -3,7 +3,7 @@ import CityEncoding
 /// Double-sign protection as a pure value (docs/STORAGE.md, "Signer state"): the last
 /// height/round/step this validator signed, with the bytes it signed and the signature.
 ///
-/// `decide` refuses to go backwards and refuses different bytes for a step already signed; the
+/// `maySign` refuses to go backwards and refuses different bytes for a step already signed; the
 /// same bytes again get the stored signature to re-send. `SignerStateStore` persists a new
 /// value before the signature may leave the process.
 package struct SignerState: Hashable, Sendable, CanonicalCodable {
@@ -42,7 +42,7 @@ package struct SignerState: Hashable, Sendable, CanonicalCodable {
 
     /// Whether `signBytes` may be signed at `height`/`round`/`step`. Throws `.regression` for a
     /// step before the last one and `.conflict` for other bytes at the last one.
-    package func decide(height: UInt64, round: UInt32, step: SignStep, signBytes: [UInt8]) throws(SignerStateError) -> Decision {
+    package func maySign(height: UInt64, round: UInt32, step: SignStep, signBytes: [UInt8]) throws(SignerStateError) -> Decision {
         guard let last else { return .sign }
         let asked = (height, round, step.rawValue)
         let done = (last.height, last.round, last.step.rawValue)
@@ -58,7 +58,7 @@ package struct SignerState: Hashable, Sendable, CanonicalCodable {
         return .resend(signature: last.signature)
     }
 
-    /// Records a signature made after `decide` returned `.sign` for it.
+    /// Records a signature made after `maySign` returned `.sign` for it.
     package mutating func record(_ signed: Signed) {
         if let last {
             precondition((signed.height, signed.round, signed.step.rawValue) > (last.height, last.round, last.step.rawValue),

@@ -53,7 +53,7 @@ package final class SignerStateStore {
         guard signBytes.count <= StorageLimits.maxSignBytes else {
             throw SignerStateError(.tooLarge, "\(signBytes.count) bytes to sign is over maxSignBytes \(StorageLimits.maxSignBytes)")
         }
-        if case let .resend(signature) = try state.decide(height: height, round: round, step: step, signBytes: signBytes) {
+        if case let .resend(signature) = try state.maySign(height: height, round: round, step: step, signBytes: signBytes) {
             return signature
         }
         let signature: [UInt8]
