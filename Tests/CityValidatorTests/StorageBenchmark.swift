@@ -23,6 +23,9 @@ import Testing
         let bytes = dir.bytes("blocks.log").count
         var reopened: BlockLog?
         let opened = try clock.measure { reopened = try openLog(path) }
+        let read = try clock.measure {
+            for h in 1...reopened!.lastHeight { _ = try reopened!.record(at: h) }
+        }
         var root = Hash32.zero
         let replayed = try clock.measure { root = try ChainRecovery.rebuild(genesis: Chain.genesis, log: reopened!).state.stateRoot }
         #expect(root == chain.state.stateRoot)
@@ -32,6 +35,7 @@ import Testing
               build (sign + apply, not storage): \(s(built)) s
               append with fdatasync per block: \(s(appended)) s = \(Double(Self.blocks) / s(appended)) blocks/s = \(Double(txs) / s(appended)) tx/s, \(Double(bytes) / s(appended) / 1e6) MB/s
               open (lock + scan + index): \(s(opened)) s = \(Double(txs) / s(opened)) tx/s
+              read every record (pread + checksum + decode): \(s(read)) s = \(Double(txs) / s(read)) tx/s
               replay (decode + verify certs + apply + roots): \(s(replayed)) s = \(Double(txs) / s(replayed)) tx/s
             """)
     }
