@@ -1,0 +1,148 @@
+import CityEncoding
+import CityLedger
+import Glibc
+import Logging
+
+/// The validator's append-only block log (docs/STORAGE.md, "Block log"): one file holding a
+/// header then one checksummed record per committed block and its certificate, heights
+/// contiguous from 1, each block linked to its parent.
+///
+/// `append` returns only after fdatasync, so a commit may be acknowledged once it returns.
+/// Opening scans the file: a torn tail is cut (with a warning saying how many bytes), corruption
+/// in the middle refuses to open. An exclusive flock keeps a second process (or a second open)
+/// out. Not thread-safe: the validator owns one instance from one task or actor.
+package final class BlockLog {
+    /// The log file's path.
+    package let path: String
+    /// The chain the log holds.
+    package var chainID: String { tip.chainID }
+    /// Hash of the genesis the log starts from (block 1's parent).
+    package let genesisHash: Hash32
+    private let file: StorageFile
+    private let logger: Logger
+    /// Byte offset of the record of height `i + 1` at index `i`: the only per-height memory (one Int).
+    private var offsets: [Int]
+    private var tip: LogTip
+    /// Byte offset where the next record goes.
+    private var end: Int
+
+    /// Height of the last stored block (0 when empty).
+    package var lastHeight: UInt64 { tip.lastHeight }
+    /// Hash of the last stored block's header (the genesis hash when empty).
+    package var lastHash: Hash32 { tip.lastHash }
+
+    private init(path: String, file: StorageFile, logger: Logger, scan: BlockLogScan.Outcome) {
+        self.path = path
+        self.file = file
+        self.logger = logger
+        genesisHash = scan.header.genesisHash
+        offsets = scan.recordOffsets
+        tip = scan.tip
+        end = scan.validEnd
+    }
+
+    /// Opens (or creates) the log at `path` for `chainID` and `genesisHash`, locks it, scans it,
+    /// cuts a torn tail and indexes every record. Throws `BlockStoreError` naming the file,
+    /// offset and height for a lock held elsewhere, a foreign or damaged header, or corruption.
+    package static func open(path: String, chainID: String, genesisHash: Hash32,
+                             logger: Logger = Logger(label: "citychain.blocklog")) throws(BlockStoreError) -> BlockLog {
+        if access(path, F_OK) != 0 {
+            // The header goes in through a rename, so a crash never leaves a log with half a header.
+            try AtomicFile.write(BlockLogHeader(chainID: chainID, genesisHash: genesisHash).bytes, to: path)
+            logger.info("created block log", metadata: ["storage.path": "\(path)", "chain.id": "\(chainID)"])
+        }
+        let file = try StorageFile(path: path, create: false)
+        try file.lockExclusive()
+        let size = try file.size()
+        let scan = try BlockLogScan.scan(StorageFileBytes(file: file, count: size), path: path,
+                                         chainID: chainID, genesisHash: genesisHash)
+        if scan.tornBytes > 0 {
+            logger.warning("block log had a torn tail (an append that never reached fsync); cut it", metadata: [
+                "storage.path": "\(path)", "storage.cutBytes": "\(scan.tornBytes)",
+                "storage.cutAtOffset": "\(scan.validEnd)", "chain.height": "\(scan.tip.lastHeight)",
+            ])
+            try file.truncate(to: scan.validEnd)
+        }
+        return BlockLog(path: path, file: file, logger: logger, scan: scan)
+    }
+
+    /// Closes the file and releases the lock; later calls throw `.closed`.
+    package func close() { file.close() }
+
+    /// Appends one committed block with its certificate and returns after fdatasync.
+    package func append(_ block: Block, certificate: CommitCertificate) throws(BlockStoreError) {
+        try append(contentsOf: [BlockRecord(block: block, certificate: certificate)])
+    }
+
+    /// Appends blocks in height order with one write and one fdatasync. Each must follow the
+    /// previous (height, parent hash, chain id) and carry a certificate for its own hash; the
+    /// framed batch stays within `StorageLimits.maxBatchBytes`. Nothing is written if any is refused.
+    package func append(contentsOf records: [BlockRecord]) throws(BlockStoreError) {
+        guard !records.isEmpty else { return }
+        var next = tip
+        var bytes: [UInt8] = []
+        var newOffsets: [Int] = []
+        newOffsets.reserveCapacity(records.count)
+        for record in records {
+            let header = record.block.header
+            let hash = header.hash
+            if let why = next.refusal(header) ?? LogTip.certificateRefusal(record.certificate, for: header, hash: hash) {
+                throw BlockStoreError(.outOfOrder, path: path, height: header.height,
+                                      "\(why); append only certified blocks in height order, after verifying them")
+            }
+            let payload = record.payloadBytes
+            guard payload.count <= StorageLimits.maxRecordBytes,
+                  bytes.count + BlockRecord.prefixBytes + payload.count <= StorageLimits.maxBatchBytes else {
+                throw BlockStoreError(.tooLarge, path: path, height: header.height,
+                                      "record of \(payload.count) bytes (batch so far \(bytes.count)) is over maxRecordBytes \(StorageLimits.maxRecordBytes) or maxBatchBytes \(StorageLimits.maxBatchBytes); produce smaller blocks or append in smaller batches")
+            }
+            newOffsets.append(end + bytes.count)
+            bytes += BlockRecord.frame(payload: payload)
+            next.advance(to: header, hash: hash)
+        }
+        do {
+            try file.write(bytes, at: end)
+            try file.sync()
+        } catch {
+            // After a failed write or fsync the page cache no longer says what is on disk: stop
+            // using this handle; reopening scans the file and cuts whatever did not make it.
+            file.close()
+            throw error
+        }
+        end += bytes.count
+        offsets += newOffsets
+        tip = next
+    }
+
+    /// The block and certificate at `height` (1...lastHeight), re-checked after reading:
+    /// checksum, decoding, height, chain id and that the certificate is for this block.
+    package func record(at height: UInt64) throws(BlockStoreError) -> BlockRecord {
+        guard height >= 1, height <= lastHeight else {
+            throw BlockStoreError(.notFound, path: path, height: height,
+                                  "the log holds heights 1...\(lastHeight); fetch later blocks from peers")
+        }
+        let offset = offsets[Int(height - 1)]
+        let nextOffset = Int(height) < offsets.count ? offsets[Int(height)] : end
+        let bytes = try file.read(offset: offset, count: nextOffset - offset)
+        let (length, checksum) = BlockRecord.parsePrefix(bytes[...])
+        let payload = bytes[BlockRecord.prefixBytes...]
+        guard length == payload.count, BlockRecord.checksumMatches(length: length, checksum: checksum, payload: payload) else {
+            throw BlockStoreError(.corruptRecord, path: path, offset: offset, height: height,
+                                  "the record was valid when the log was opened but fails its checksum now: the disk is returning bad data; stop the validator, check the disk, restore from a backup or resync from peers")
+        }
+        let record: BlockRecord
+        do { record = try BlockRecord.decode(payload: payload) } catch {
+            throw BlockLogScan.chainBreak(path, offset, height, "the record does not decode (\(error))")
+        }
+        let header = record.block.header
+        let why = header.height != height ? "the record holds height \(header.height)"
+            : header.chainID != chainID ? "the record is for chain \"\(header.chainID)\""
+            : LogTip.certificateRefusal(record.certificate, for: header, hash: header.hash)
+        if let why { throw BlockLogScan.chainBreak(path, offset, height, why) }
+        return record
+    }
+
+    /// The block at `height`.
+    package func block(at height: UInt64) throws(BlockStoreError) -> Block { try record(at: height).block }
+}
+

@@ -1,0 +1,128 @@
+import CityEncoding
+import CityLedger
+import Crypto
+import Foundation
+import Logging
+@testable import CityValidator
+
+/// A deterministic test chain (keys and genesis copied from Tests/CityLedgerTests/Fixture.swift):
+/// four validators of power 10; blocks of real signed `putRecord` transactions by `land-bureau`,
+/// each certified by three precommits.
+struct Chain {
+    static let chainID = "citychain-test"
+
+    static func signingKey(_ b: UInt8) -> Curve25519.Signing.PrivateKey {
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: b, count: 32))
+    }
+    static func sealingKey(_ b: UInt8) -> Curve25519.KeyAgreement.PrivateKey {
+        try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: [UInt8](repeating: b, count: 32))
+    }
+    static let agencySeeds: [(String, UInt8, Bool)] = [
+        ("admin-a", 0x01, true), ("admin-b", 0x02, true), ("admin-c", 0x03, true),
+        ("land-bureau", 0x04, false), ("hospital", 0x05, false), ("tax-office", 0x06, false),
+    ]
+    static var validatorKeys: [Curve25519.Signing.PrivateKey] { (0x10...0x13).map { signingKey(UInt8($0)) } }
+    static var writerKey: Curve25519.Signing.PrivateKey { signingKey(0x04) }
+
+    static let genesis: Genesis = {
+        let agencies = agencySeeds.map { name, s, admin in
+            GenesisAgency(id: try! AgencyID(name), name: "Agency \(name)", isAdmin: admin, keys: [
+                AgencyKey(keyID: 1, material: .signing(signingKey(s).ledgerPublicKey)),
+                AgencyKey(keyID: 2, material: .sealing(SealingPublicKey(sealingKey(s + 0x40).publicKey))),
+            ])
+        }
+        return Genesis(
+            chainID: chainID, genesisTimeMillis: 1_700_000_000_000,
+            validators: validatorKeys.enumerated().map { i, k in Validator(publicKey: k.ledgerPublicKey, power: 10, name: "v\(i)") },
+            adminThreshold: 2, agencies: agencies,
+            datasets: [GenesisDataset(id: try! DatasetID("land.parcels"), owner: try! AgencyID("land-bureau"),
+                                      sensitivity: .internal, schema: "parcel/v1", writers: [])])
+    }()
+
+    /// The state after the last block made.
+    var state = try! LedgerState(genesis: Chain.genesis)
+    /// Hash of the last block (the genesis hash at first).
+    var lastHash = Chain.genesis.hash
+    /// Every record made, height `i + 1` at index `i`.
+    var records: [BlockRecord] = []
+    /// Distinguishes this chain's transactions from another's (a fork).
+    var salt: String
+    private var nonce: UInt64 = 0
+
+    init(salt: String = "a") { self.salt = salt }
+
+    /// A signed `putRecord` of `payloadBytes` bytes by `land-bureau`, unique by nonce.
+    mutating func transaction(payloadBytes: Int, atHeight h: UInt64) -> SignedTransaction {
+        nonce += 1
+        let payload = [UInt8](repeating: UInt8(truncatingIfNeeded: nonce), count: payloadBytes)
+        let op = LedgerOperation.putRecord(dataset: try! DatasetID("land.parcels"), subject: try! SubjectKey("p-\(salt)-\(nonce)"),
+                                           payload: payload, payloadHash: Hash32.sha256(payload))
+        let body = TransactionBody(chainID: Chain.chainID, signer: Signer(agency: try! AgencyID("land-bureau"), keyID: 1),
+                                   nonce: nonce, expiresAtHeight: h + 100, operation: op)
+        return try! SignedTransaction.sign(body, key: Chain.writerKey, cosigners: [])
+    }
+
+    /// Makes, applies and certifies the next block of `transactions` transactions.
+    @discardableResult
+    mutating func next(transactions count: Int = 2, payloadBytes: Int = 16) -> BlockRecord {
+        let h = state.height + 1
+        let txs = (0..<count).map { _ in transaction(payloadBytes: payloadBytes, atHeight: h) }
+        let set = state.validatorSet(forHeight: h)!
+        _ = state.applyBlock(txs, height: h)
+        let header = BlockHeader(chainID: Chain.chainID, height: h, timeMillis: 1_700_000_000_000 + h * 1000, previousHash: lastHash,
+                                 transactionsRoot: Block.transactionsRoot(txs), stateRoot: state.stateRoot,
+                                 validatorSetHash: set.hash, proposer: Chain.validatorKeys[0].ledgerPublicKey)
+        let record = BlockRecord(block: Block(header: header, transactions: txs), certificate: Chain.certify(header))
+        lastHash = header.hash
+        records.append(record)
+        return record
+    }
+
+    /// A certificate of three of the four validators' precommits for `header`.
+    static func certify(_ header: BlockHeader) -> CommitCertificate {
+        let votes = validatorKeys.prefix(3).map {
+            try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: chainID, key: $0)
+        }
+        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+    }
+
+    /// A chain of `blocks` blocks.
+    static func make(blocks: Int, transactions: Int = 2, salt: String = "a") -> Chain {
+        var c = Chain(salt: salt)
+        for _ in 0..<blocks { c.next(transactions: transactions) }
+        return c
+    }
+}
+
+/// A temporary directory removed at the end of the test.
+final class TempDir {
+    let path: String
+
+    init() {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("citychain-storage-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func bytes(_ name: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: file(name))!) }
+
+    func write(_ bytes: [UInt8], _ name: String) {
+        _ = FileManager.default.createFile(atPath: file(name), contents: Data(bytes))
+    }
+}
+
+/// Opens a log for the test chain.
+func openLog(_ path: String) throws(BlockStoreError) -> BlockLog {
+    try BlockLog.open(path: path, chainID: Chain.chainID, genesisHash: Chain.genesis.hash, logger: quietLogger)
+}
+
+/// A logger that drops everything (the torn-tail test would print a warning per offset).
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// The expected bytes of a log holding `records`: the header then each framed record.
+func logBytes(_ records: [BlockRecord]) -> [UInt8] {
+    BlockLogHeader(chainID: Chain.chainID, genesisHash: Chain.genesis.hash).bytes + records.flatMap(\.framedBytes)
+}
