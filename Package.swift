@@ -57,7 +57,7 @@ var targets: [Target] = [
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
     .testTarget(name: "CityConsensusTests", dependencies: ["CityConsensus", "CityLedger", "CityEncoding", crypto],
                 path: "Tests/CityConsensusTests", swiftSettings: settings),
-    .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityLedger", "CityEncoding", "CityConsensus", crypto],
+    .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityLedger", "CityEncoding", "CityConsensus", crypto, logging],
                 path: "Tests/CityValidatorTests", swiftSettings: settings),
     .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/CityPKITests", swiftSettings: settings),
     .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging, lifecycle,

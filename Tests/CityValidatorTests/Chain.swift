@@ -70,7 +70,7 @@ struct Chain {
         let set = state.validatorSet(forHeight: h)!
         _ = state.applyBlock(txs, height: h)
         let header = BlockHeader(chainID: Chain.chainID, height: h, timeMillis: 1_700_000_000_000 + h * 1000, previousHash: lastHash,
-                                 transactionsRoot: Block.transactionsRoot(txs), stateRoot: state.stateRoot,
+                                 transactionsRoot: Block.transactionsRoot(txs), transactionCount: UInt32(txs.count), stateRoot: state.stateRoot,
                                  validatorSetHash: set.hash, proposer: Chain.validatorKeys[0].ledgerPublicKey)
         let record = BlockRecord(block: Block(header: header, transactions: txs), certificate: Chain.certify(header))
         lastHash = header.hash
