@@ -63,6 +63,8 @@ enum FuzzTargets {
         canonical(ChainMetaEntry.self, "ChainMetaEntry"),
         canonical(AuditAnchorEntry.self, "AuditAnchorEntry"),
         canonical(PendingValidatorChange.self, "PendingValidatorChange"),
+        canonical(Rejection.self, "Rejection"),
+        canonical(TxOutcome.self, "TxOutcome"),
     ]
 
     /// The selector byte of the target called `name`.

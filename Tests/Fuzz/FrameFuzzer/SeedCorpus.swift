@@ -83,7 +83,8 @@ enum SeedCorpus {
 
     static var header: BlockHeader {
         BlockHeader(chainID: chainID, height: 7, timeMillis: 1_700_000_007_000, previousHash: hash("block 6"),
-                    transactionsRoot: Block.transactionsRoot(transactions), stateRoot: hash("state"),
+                    transactionsRoot: Block.transactionsRoot(transactions), transactionCount: UInt32(transactions.count),
+                    stateRoot: hash("state"),
                     validatorSetHash: try! ValidatorSet(validators).hash, proposer: validators[0].publicKey)
     }
 
@@ -171,6 +172,9 @@ enum SeedCorpus {
         add("PendingValidatorChange", "p", PendingValidatorChange(effectiveHeight: 9, changes: [
             ValidatorChange(publicKey: publicKey(0x14), power: 10, name: "v4"),
         ]))
+        add("Rejection", "replayed", Rejection.replayed(txs[0].id))
+        add("Rejection", "expired", Rejection.expired(expiresAtHeight: 5, height: 9))
+        add("TxOutcome", "refused", TxOutcome(transactionID: txs[0].id, index: 3, result: .failure(.replayed(txs[0].id))))
         return out
     }
 
