@@ -7,7 +7,8 @@ package enum ConsensusAction<Value: ConsensusValue>: Sendable {
     case signing(SignRecord<Value>)
     /// Send the proposal to every validator (and gossip it on).
     case broadcastProposal(Proposal<Value>)
-    /// Send the vote to every validator (and gossip it on).
+    /// Send the vote to every validator (and gossip it on). Usually this node's own vote; it may also
+    /// relay another validator's prevote (the quorum behind a re-proposal), signature intact.
     case broadcastVote(Vote)
     /// Feed `.timeout(timeout)` back after `durationMillis`.
     case scheduleTimeout(ConsensusTimeout, durationMillis: UInt64)

@@ -91,6 +91,17 @@ extension ConsensusCore {
             case let .vote(v): emit(.broadcastVote(v))
             }
         }
+        relayPolka()
+    }
+
+    /// Re-sends other validators' prevote quorum (polka) for validValue in validRound: a node that
+    /// missed those prevotes cannot accept the re-proposal (rule 3) without them, and the paper's
+    /// gossip assumption says every correct node's messages of the height eventually arrive.
+    mutating func relayPolka() {
+        guard let vr = validRound, let v = validValue, let votes else { return }
+        for vote in votes.votes(.prevote, round: vr, for: v.id) where vote.validator != signer.publicKey {
+            emit(.broadcastVote(vote))
+        }
     }
 
     /// The answer to `needValue`: propose it if this node still proposes at (h, r) and has not yet.

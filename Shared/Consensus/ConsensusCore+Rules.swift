@@ -78,7 +78,7 @@ extension ConsensusCore {
             validValue = p.value
             validRound = round
             if step == .prevote {
-                (lockedRound, lockedID) = (round, p.value.id)   // lock before signing: the record carries it
+                (lockedRound, lockedValue) = (round, p.value)   // lock before signing: the record carries it
                 castVote(.precommit, p.value.id)
             }
             return true

@@ -27,8 +27,7 @@ extension ConsensusCore {
         let message = Vote.signBytes(chainID: config.chainID, kind: kind, height: height, round: round, blockHash: blockHash)
         let vote = Vote(kind: kind, height: height, round: round, blockHash: blockHash,
                         validator: signer.publicKey, signature: signer.sign(message))
-        persist(SignRecord(height: height, round: round, step: target, message: .vote(vote),
-                           lockedRound: lockedRound, lockedID: lockedID))
+        persist(SignRecord(height: height, round: round, step: target, message: .vote(vote), lock: currentLock))
         return vote
     }
 
@@ -44,9 +43,15 @@ extension ConsensusCore {
         guard votes?.validators.validator(signer.publicKey) != nil else { return }
         let p = Proposal.sign(height: height, round: round, validRound: vr, value: value,
                               chainID: config.chainID, signer: signer)
-        persist(SignRecord(height: height, round: round, step: .propose, message: .proposal(p),
-                           lockedRound: lockedRound, lockedID: lockedID))
+        persist(SignRecord(height: height, round: round, step: .propose, message: .proposal(p), lock: currentLock))
         deliverOwn(.proposal(p))
+        if vr != nil { relayPolka() }   // the re-proposal's justification travels with it
+    }
+
+    /// The lock to persist with a signature, with its polka from the vote book.
+    private var currentLock: SignRecord<Value>.Lock? {
+        guard let r = lockedRound, let v = lockedValue, let votes else { return nil }
+        return SignRecord.Lock(round: r, value: v, polka: votes.votes(.prevote, round: r, for: v.id))
     }
 
     private mutating func persist(_ record: SignRecord<Value>) {

@@ -30,9 +30,10 @@ package struct ConsensusCore<Value: ConsensusValue>: Sendable {
     package internal(set) var phase: Phase = .idle
     /// Round of the lock (the paper's lockedRound; nil for −1).
     package internal(set) var lockedRound: UInt32?
-    /// Id of the locked value (the paper compares lockedValue only by identity, so the id suffices
-    /// and survives a restart through `SignRecord`).
-    package internal(set) var lockedID: Hash32?
+    /// The paper's lockedValue (nil when not locked); persisted with every signature in `SignRecord.lock`.
+    package internal(set) var lockedValue: Value?
+    /// Id of the locked value (what the rules compare).
+    package var lockedID: Hash32? { lockedValue?.id }
     /// The paper's validValue (nil when unknown).
     package internal(set) var validValue: Value?
     /// The paper's validRound (nil for −1).
@@ -107,7 +108,7 @@ package struct ConsensusCore<Value: ConsensusValue>: Sendable {
         height = h
         phase = .running
         (round, step) = (0, .propose)
-        (lockedRound, lockedID, validValue, validRound, decision) = (nil, nil, nil, nil, nil)
+        (lockedRound, lockedValue, validValue, validRound, decision) = (nil, nil, nil, nil, nil)
         if schedule?.validators != validators { schedule = ProposerSchedule(validators) }
         votes = VoteBook(validators: validators)
         proposals = [:]
@@ -119,11 +120,21 @@ package struct ConsensusCore<Value: ConsensusValue>: Sendable {
                               durationMillis: config.durationMillis(.rebroadcast, round: 0)))
         var first: UInt32 = 0
         if let rec = lastSigned, rec.height == h {
-            // Restart in the middle of this height: resume at the signed round with the signed lock.
-            (first, lockedRound, lockedID) = (rec.round, rec.lockedRound, rec.lockedID)
+            first = rec.round
+            restoreLock(rec.lock)
         }
         startRound(first)
         replayFuture()
+    }
+
+    /// Restart in the middle of the height: keep the signed lock, and since validRound ≥ lockedRound
+    /// held when it was signed, the locked value with its polka is a valid (value, round) to re-propose.
+    private mutating func restoreLock(_ lock: SignRecord<Value>.Lock?) {
+        guard let lock, let set = votes?.validators else { return }
+        (lockedRound, lockedValue, validRound, validValue) = (lock.round, lock.value, lock.round, lock.value)
+        for vote in lock.polka where vote.height == height && set.validator(vote.validator) != nil {
+            _ = votes!.add(vote)
+        }
     }
 
     private mutating func replayFuture() {

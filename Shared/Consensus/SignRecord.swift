@@ -3,7 +3,8 @@ import CityLedger
 
 /// The last message this validator signed, with its lock at that moment: what the caller must
 /// persist durably before sending the message (`ConsensusAction.signing`), and hand back to
-/// `ConsensusCore.init(restoring:)` after a restart. It prevents double signing and lock amnesia.
+/// `ConsensusCore.init(restoring:)` after a restart. It prevents double signing and lock amnesia
+/// (a validator that forgot its lock could help decide a second value).
 package struct SignRecord<Value: ConsensusValue>: Hashable, Sendable {
     /// What was signed.
     package enum Message: Hashable, Sendable {
@@ -21,20 +22,34 @@ package struct SignRecord<Value: ConsensusValue>: Hashable, Sendable {
     package var step: ConsensusStep
     /// The signed message itself, re-sent verbatim instead of signing anew.
     package var message: Message
-    /// The lock when it was signed (nil: not locked); it only changes together with a precommit.
-    package var lockedRound: UInt32?
-    /// Id of the locked value.
-    package var lockedID: Hash32?
+    /// The lock as it was when the message was signed (it only changes together with a precommit).
+    package struct Lock: Hashable, Sendable {
+        /// The paper's lockedRound.
+        package var round: UInt32
+        /// The paper's lockedValue, kept whole so a restarted proposer can re-propose it.
+        package var value: Value
+        /// The prevote quorum for `value` in `round` (at most one vote per validator), so a restarted
+        /// node can still justify the re-proposal (rule 3) to nodes that missed those prevotes.
+        package var polka: [Vote]
+
+        /// A lock from its parts.
+        package init(round: UInt32, value: Value, polka: [Vote]) {
+            precondition(polka.allSatisfy { $0.kind == .prevote && $0.round == round && $0.blockHash == value.id },
+                         "the polka is the lock round's prevotes for the locked value")
+            (self.round, self.value, self.polka) = (round, value, polka)
+        }
+    }
+
+    /// The lock when it was signed; nil when not locked.
+    package var lock: Lock?
 
     /// A record from its parts.
-    package init(height: UInt64, round: UInt32, step: ConsensusStep, message: Message, lockedRound: UInt32?, lockedID: Hash32?) {
-        precondition((lockedRound == nil) == (lockedID == nil), "a lock has both a round and a value")
+    package init(height: UInt64, round: UInt32, step: ConsensusStep, message: Message, lock: Lock?) {
         self.height = height
         self.round = round
         self.step = step
         self.message = message
-        self.lockedRound = lockedRound
-        self.lockedID = lockedID
+        self.lock = lock
     }
 
     /// True when (height, round, step) is strictly after this record's position.

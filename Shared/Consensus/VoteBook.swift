@@ -1,27 +1,30 @@
 import CityEncoding
 import CityLedger
 
-/// The votes of one height: at most one vote per (round, kind, validator), with power tallies
-/// per round and block id, and the power of every validator heard from in a round (rule 9).
-/// A second, different vote for a slot is equivocation: the first stays counted, both are returned.
+/// The votes of one height, with power tallies per round and block id, and the power of every
+/// validator heard from in a round (rule 9). A second, different vote for a (round, kind, validator)
+/// slot is equivocation: both are kept and each counts toward its own block id, because a set of
+/// signed votes for one id from more than 2/3 of the power is a quorum whatever else those validators
+/// signed (two such quorums for different ids would need more than 1/3 of the power to equivocate).
+/// Otherwise a correct node that heard an equivocator's other vote first could never see a polka
+/// that others saw. `total` counts each validator once; a third vote for a slot is dropped (memory bound).
 package struct VoteBook: Sendable {
     /// The outcome of adding a vote.
     package enum Outcome: Equatable, Sendable {
         /// Stored and counted.
         case added
-        /// Already had exactly this vote (same block id).
+        /// Already had a vote for this block id from this validator in this slot.
         case duplicate
-        /// The validator already voted differently in this slot: here is that first vote.
+        /// The validator already voted differently in this slot: here is that first vote (both now count).
         case equivocation(first: Vote)
-        /// A second conflicting vote from a validator already reported for this slot.
+        /// A third different vote for the slot: dropped.
         case repeatedEquivocation
     }
 
     private struct Tally: Sendable {
-        var votes: [PublicKey: Vote] = [:]
+        var votes: [PublicKey: [Vote]] = [:]
         var powerFor: [Hash32?: UInt64] = [:]
         var power: UInt64 = 0
-        var equivocators: Set<PublicKey> = []
     }
 
     private struct RoundVotes: Sendable {
@@ -51,15 +54,15 @@ package struct VoteBook: Sendable {
     }
 
     private static func add(_ vote: Vote, power: UInt64, total: UInt64, to tally: inout Tally) -> Outcome {
-        if let first = tally.votes[vote.validator] {
-            if first.blockHash == vote.blockHash { return .duplicate }
-            return tally.equivocators.insert(vote.validator).inserted ? .equivocation(first: first) : .repeatedEquivocation
-        }
-        tally.votes[vote.validator] = vote
+        let earlier = tally.votes[vote.validator] ?? []
+        if earlier.contains(where: { $0.blockHash == vote.blockHash }) { return .duplicate }
+        guard earlier.count < 2 else { return .repeatedEquivocation }
+        tally.votes[vote.validator] = earlier + [vote]
         tally.powerFor[vote.blockHash, default: 0] += power
-        tally.power += power
-        precondition(tally.power <= total, "one vote per validator: a tally never exceeds the total power")
-        return .added
+        if earlier.isEmpty { tally.power += power }
+        precondition(tally.power <= total && tally.powerFor[vote.blockHash]! <= total,
+                     "each validator counts once per tally and per block id")
+        return earlier.first.map { .equivocation(first: $0) } ?? .added
     }
 
     /// Records that `validator` sent some message (vote or proposal) in `round`.
@@ -85,12 +88,12 @@ package struct VoteBook: Sendable {
 
     /// The `kind` votes of `round` for `blockHash`, sorted by validator key.
     package func votes(_ kind: VoteKind, round: UInt32, for blockHash: Hash32?) -> [Vote] {
-        (tally(kind, round)?.votes.values.filter { $0.blockHash == blockHash } ?? []).sorted { $0.validator < $1.validator }
+        (tally(kind, round)?.votes.values.compactMap { $0.first { $0.blockHash == blockHash } } ?? []).sorted { $0.validator < $1.validator }
     }
 
-    /// The vote `validator` cast of `kind` in `round`, if any.
+    /// The first vote `validator` cast of `kind` in `round`, if any.
     package func vote(_ kind: VoteKind, round: UInt32, by validator: PublicKey) -> Vote? {
-        tally(kind, round)?.votes[validator]
+        tally(kind, round)?.votes[validator]?.first
     }
 
     private func tally(_ kind: VoteKind, _ round: UInt32) -> Tally? {

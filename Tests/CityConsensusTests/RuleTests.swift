@@ -80,7 +80,7 @@ import Testing
         let out = h.votes(.prevote, r: 0, v.id, from: Array(h.others.prefix(2)))
         #expect(out.votes.map(\.kind) == [.precommit] && out.votes.first?.blockHash == v.id)
         #expect(h.core.lockedID == v.id && h.core.lockedRound == 0 && h.core.validRound == 0)
-        #expect(out.records.first?.lockedID == v.id, "the persisted record carries the new lock")
+        #expect(out.records.first?.lock?.value == v && out.records.first?.lock?.polka.count == 3, "the persisted record carries the new lock and its polka")
     }
 
     @Test func rule6NilPrevoteQuorumPrecommitsNil() {

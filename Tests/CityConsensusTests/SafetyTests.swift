@@ -31,12 +31,13 @@ import Testing
         h.propose(a, r: 0)
         h.votes(.prevote, r: 0, a.id, from: Array(h.others.prefix(2)))
         let record = h.log.records.last!
-        #expect(record.step == .precommit && record.lockedID == a.id)
+        #expect(record.step == .precommit && record.lock?.value == a)
         var again = Harness(me: h.me, restoring: record)
         let out = again.start()
         #expect(out.records.isEmpty, "nothing new signed on restart")
         #expect(out.votes.map(\.signature) == [record.message.vote!.signature])
         #expect(again.core.lockedID == a.id && again.core.round == 0 && again.core.step == .precommit)
+        #expect(again.core.validValue == a && again.core.validRound == 0, "the restored lock is a value to re-propose")
         // A different proposal in the same round cannot make it vote again.
         #expect(again.propose(Fixture.value(1, salt: 5), r: 0).votes.isEmpty)
     }

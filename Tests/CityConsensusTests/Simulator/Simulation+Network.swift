@@ -34,7 +34,9 @@ extension Simulation {
     }
 
     func broadcastVote(_ v: Vote, from i: Int) {
-        if nodes[i].isByzantine {
+        if v.validator != nodes[i].signer.publicKey {
+            // A relayed vote of another validator: forwarded as is.
+        } else if nodes[i].isByzantine {
             if rng.chance(60) {
                 // Equivocate: a conflicting vote for the same slot to half the peers.
                 let other: Hash32? = v.blockHash == nil ? Hash32.sha256([UInt8(truncatingIfNeeded: rng.next())]) : nil
