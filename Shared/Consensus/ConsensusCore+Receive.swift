@@ -92,6 +92,12 @@ extension ConsensusCore {
             }
         }
         relayPolka()
+        if let c = previousCommit {
+            for s in c.signatures {
+                emit(.broadcastVote(Vote(kind: .precommit, height: c.height, round: c.round, blockHash: c.blockHash,
+                                         validator: s.validator, signature: s.signature)))
+            }
+        }
     }
 
     /// Re-sends other validators' prevote quorum (polka) for validValue in validRound: a node that
@@ -99,7 +105,7 @@ extension ConsensusCore {
     /// gossip assumption says every correct node's messages of the height eventually arrive.
     mutating func relayPolka() {
         guard let vr = validRound, let v = validValue, let votes else { return }
-        for vote in votes.votes(.prevote, round: vr, for: v.id) where vote.validator != signer.publicKey {
+        for vote in votes.votes(.prevote, round: vr, for: v.id) {   // our own too: it may have left `mine`
             emit(.broadcastVote(vote))
         }
     }
@@ -126,11 +132,22 @@ extension ConsensusCore {
 
     /// Asks for block sync once per rebroadcast period when validators holding more than 1/3 of
     /// the power were heard at a later height (at least one correct validator decided this one).
+    /// True when some round has a precommit quorum for a block id this node holds no valid proposal
+    /// for: the height is decided, and only block sync can give this node the value.
+    private var certifiedWithoutProposal: Bool {
+        guard let votes else { return false }
+        return votes.roundsSeen.contains { r in
+            votes.quorumPrecommitID(round: r).map { id in
+                !(proposals[r] ?? []).contains { $0.value.id == id && validity[id] != false }
+            } ?? false
+        }
+    }
+
     mutating func checkSync() {
         guard phase == .running, !syncRequested, let set = votes?.validators else { return }
         var power: UInt64 = 0
         for (key, h) in heardAt where h > height { power += set.validator(key)?.power ?? 0 }
-        guard power.multipliedReportingOverflow(by: 3).partialValue > set.totalPower else { return }
+        guard power.multipliedReportingOverflow(by: 3).partialValue > set.totalPower || certifiedWithoutProposal else { return }
         syncRequested = true
         emit(.requestSync(height: height))
     }

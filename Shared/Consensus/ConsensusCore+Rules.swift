@@ -27,6 +27,7 @@ extension ConsensusCore {
         if let rec = lastSigned, rec.height == height, rec.round == r {
             // Restarted after signing in this round: resume at that step, re-sending what was signed.
             step = rec.step
+            for m in rec.earlier { deliverOwn(m) }
             deliverOwn(rec.message)
         } else if proposer(round: r) == signer.publicKey {
             if let v = validValue {

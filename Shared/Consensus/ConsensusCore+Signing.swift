@@ -27,7 +27,8 @@ extension ConsensusCore {
         let message = Vote.signBytes(chainID: config.chainID, kind: kind, height: height, round: round, blockHash: blockHash)
         let vote = Vote(kind: kind, height: height, round: round, blockHash: blockHash,
                         validator: signer.publicKey, signature: signer.sign(message))
-        persist(SignRecord(height: height, round: round, step: target, message: .vote(vote), lock: currentLock))
+        persist(SignRecord(height: height, round: round, step: target, message: .vote(vote), lock: currentLock,
+                           earlier: ownMessages(round: round)))
         return vote
     }
 
@@ -52,6 +53,16 @@ extension ConsensusCore {
     private var currentLock: SignRecord<Value>.Lock? {
         guard let r = lockedRound, let v = lockedValue, let votes else { return nil }
         return SignRecord.Lock(round: r, value: v, polka: votes.votes(.prevote, round: r, for: v.id))
+    }
+
+    /// Own signed messages of `r` in this height, oldest first.
+    private func ownMessages(round r: UInt32) -> [SignRecord<Value>.Message] {
+        mine.filter { m in
+            switch m {
+            case let .proposal(p): p.height == height && p.round == r
+            case let .vote(v): v.height == height && v.round == r
+            }
+        }.suffix(2)
     }
 
     private mutating func persist(_ record: SignRecord<Value>) {

@@ -63,6 +63,8 @@ package struct ConsensusCore<Value: ConsensusValue>: Sendable {
     /// The highest height each validator of the current set was heard at (block-sync trigger).
     var heardAt: [PublicKey: UInt64] = [:]
     var syncRequested = false
+    /// The certificate of height - 1, re-sent as precommits so validators still in it can decide (the paper's gossip).
+    var previousCommit: CommitCertificate?
     var outbox: [ConsensusAction<Value>] = []
 
     /// A core for the validator holding `signer`, restoring `restoring` (the last persisted
@@ -82,7 +84,10 @@ package struct ConsensusCore<Value: ConsensusValue>: Sendable {
     package mutating func handle(_ event: ConsensusEvent<Value>) -> [ConsensusAction<Value>] {
         precondition(outbox.isEmpty, "handle is not reentrant")
         switch event {
-        case let .startHeight(h, validators): startHeight(h, validators: validators)
+        case let .startHeight(h, validators, previous):
+            precondition(previous.map { $0.height + 1 == h } ?? true, "the previous certificate is for height - 1")
+            startHeight(h, validators: validators)
+            previousCommit = previous
         case let .proposal(p): receive(p)
         case let .vote(v): receive(v)
         case let .timeout(t): onTimeout(t)

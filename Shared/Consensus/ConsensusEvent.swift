@@ -5,8 +5,9 @@ import CityLedger
 /// (`Proposal.verify`, `Vote.verify`) before proposals and votes are handed in.
 package enum ConsensusEvent<Value: ConsensusValue>: Sendable {
     /// Start taking part in `height` with the validators that sign it (after the previous height's
-    /// decision has been applied, or at boot with the stored chain's next height).
-    case startHeight(height: UInt64, validators: ValidatorSet)
+    /// decision has been applied, or at boot with the stored chain's next height), with the previous
+    /// height's certificate, whose precommits are re-sent to validators still deciding it.
+    case startHeight(height: UInt64, validators: ValidatorSet, previous: CommitCertificate?)
     /// A proposal whose signature the caller verified.
     case proposal(Proposal<Value>)
     /// A vote whose signature the caller verified.

@@ -42,14 +42,20 @@ package struct SignRecord<Value: ConsensusValue>: Hashable, Sendable {
 
     /// The lock when it was signed; nil when not locked.
     package var lock: Lock?
+    /// This node's earlier signed messages of the same height and round (at most two: a proposal and
+    /// a prevote before a precommit), re-sent after a restart: peers that missed them may need them to
+    /// reach the quorum that arms the round's next timer.
+    package var earlier: [Message]
 
     /// A record from its parts.
-    package init(height: UInt64, round: UInt32, step: ConsensusStep, message: Message, lock: Lock?) {
+    package init(height: UInt64, round: UInt32, step: ConsensusStep, message: Message, lock: Lock?, earlier: [Message] = []) {
+        precondition(earlier.count <= 2, "a round has at most a proposal and a prevote before a precommit")
         self.height = height
         self.round = round
         self.step = step
         self.message = message
         self.lock = lock
+        self.earlier = earlier
     }
 
     /// True when (height, round, step) is strictly after this record's position.

@@ -83,6 +83,12 @@ package struct VoteBook: Sendable {
     /// Power of the validators heard from in `round`.
     package func senderPower(round: UInt32) -> UInt64 { rounds[round]?.senderPower ?? 0 }
 
+    /// The block id with a precommit quorum in `round`, if any (at most one unless more than 1/3 equivocated).
+    package func quorumPrecommitID(round: UInt32) -> Hash32? {
+        guard let t = tally(.precommit, round) else { return nil }
+        return t.powerFor.compactMap { id, p in id != nil && validators.isQuorum(p) ? id : nil }.min()
+    }
+
     /// Rounds with any message, ascending.
     package var roundsSeen: [UInt32] { rounds.keys.sorted() }
 

@@ -41,7 +41,7 @@ struct Harness {
     }
 
     @discardableResult
-    mutating func start(_ h: UInt64 = 1) -> [ConsensusAction<TestValue>] { send(.startHeight(height: h, validators: set)) }
+    mutating func start(_ h: UInt64 = 1) -> [ConsensusAction<TestValue>] { send(.startHeight(height: h, validators: set, previous: nil)) }
 
     /// Delivers the round's proposal from its proposer and answers validation with `valid`.
     @discardableResult

@@ -35,7 +35,8 @@ import Testing
         var again = Harness(me: h.me, restoring: record)
         let out = again.start()
         #expect(out.records.isEmpty, "nothing new signed on restart")
-        #expect(out.votes.map(\.signature) == [record.message.vote!.signature])
+        // The same signed prevote and precommit go out again, byte for byte.
+        #expect(out.votes.map(\.signature) == h.log.votes.map(\.signature) && out.votes.last?.signature == record.message.vote!.signature)
         #expect(again.core.lockedID == a.id && again.core.round == 0 && again.core.step == .precommit)
         #expect(again.core.validValue == a && again.core.validRound == 0, "the restored lock is a value to re-propose")
         // A different proposal in the same round cannot make it vote again.

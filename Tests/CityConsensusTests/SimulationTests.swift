@@ -55,6 +55,7 @@ import Testing
             guard let c = n.core else { print("  node\(n.index): down"); continue }
             print("  node\(n.index)\(n.isByzantine ? " (byz)" : ""): h\(c.height) r\(c.round) \(c.step) \(c.phase) locked r\(c.lockedRound.map(String.init) ?? "-") "
                   + "\(c.lockedID.map { String($0.hex.prefix(8)) } ?? "-") valid r\(c.validRound.map(String.init) ?? "-") \(c.validValue.map(String.init(describing:)) ?? "-")")
+            print("      \(c.roundSummary)")
         }
         print("  heights: \(sim.nodes.map(\.chain.count)); trace tail:")
         for line in sim.traceTail { print("    \(line)") }

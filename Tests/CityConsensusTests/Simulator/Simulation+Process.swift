@@ -9,7 +9,7 @@ extension Simulation {
         case let .timer(i, epoch, t):
             if nodes[i].epoch == epoch, nodes[i].core != nil { feed(i, .timeout(t)) }
         case let .startNext(i, epoch, h):
-            if nodes[i].epoch == epoch, nodes[i].core != nil { feed(i, .startHeight(height: h, validators: validators)) }
+            if nodes[i].epoch == epoch, nodes[i].core != nil { feed(i, .startHeight(height: h, validators: validators, previous: nodes[i].chain.last?.certificate)) }
         case .submit: submitTransaction()
         case let .crash(i):
             nodes[i].core = nil
@@ -35,7 +35,8 @@ extension Simulation {
         }
         nodes[i].epoch += 1
         nodes[i].core = ConsensusCore(config: config, signer: nodes[i].signer, restoring: nodes[i].persisted)
-        feed(i, .startHeight(height: UInt64(nodes[i].chain.count + 1), validators: validators))
+        feed(i, .startHeight(height: UInt64(nodes[i].chain.count + 1), validators: validators,
+                             previous: nodes[i].chain.last?.certificate))
     }
 
     private func submitTransaction() {
