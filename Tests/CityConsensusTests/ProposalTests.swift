@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func blockIdIsTheHeaderHash() throws {
-        let header = BlockHeader(chainID: Fixture.chainID, height: 1, timeMillis: 0, previousHash: .zero, transactionsRoot: .zero,
+        let header = BlockHeader(chainID: Fixture.chainID, height: 1, timeMillis: 0, previousHash: .zero, transactionsRoot: .zero, transactionCount: 0,
                                  stateRoot: .zero, validatorSetHash: .zero, proposer: Fixture.key(0).ledgerPublicKey)
         #expect(Block(header: header, transactions: []).id == header.hash)
     }
