@@ -1,3 +1,4 @@
+import CityEncoding
 import Crypto
 import Foundation
 
@@ -22,10 +23,10 @@ package struct KeyFile: Codable, Sendable, Equatable {
         switch kind {
         case .signing:
             let k = Curve25519.Signing.PrivateKey()
-            return KeyFile(kind: kind, publicKey: hex(k.publicKey.rawRepresentation), privateKey: hex(k.rawRepresentation))
+            return KeyFile(kind: kind, publicKey: Hex.encode(k.publicKey.rawRepresentation), privateKey: Hex.encode(k.rawRepresentation))
         case .sealing:
             let k = Curve25519.KeyAgreement.PrivateKey()
-            return KeyFile(kind: kind, publicKey: hex(k.publicKey.rawRepresentation), privateKey: hex(k.rawRepresentation))
+            return KeyFile(kind: kind, publicKey: Hex.encode(k.publicKey.rawRepresentation), privateKey: Hex.encode(k.rawRepresentation))
         }
     }
 
@@ -42,7 +43,7 @@ package struct KeyFile: Codable, Sendable, Equatable {
         guard file.kind == kind else {
             throw KeyFileError("\(path) holds a \(file.kind.rawValue) key but a \(kind.rawValue) key is needed; make one with 'citychain keys new --kind \(kind.rawValue)'")
         }
-        guard let priv = unhex(file.privateKey), let pub = unhex(file.publicKey), priv.count == 32, pub.count == 32 else {
+        guard let priv = Hex.decode(file.privateKey), let pub = Hex.decode(file.publicKey), priv.count == 32, pub.count == 32 else {
             throw KeyFileError("\(path): keys must be 64 hex digits each")
         }
         let derived: Data
@@ -59,24 +60,9 @@ package struct KeyFile: Codable, Sendable, Equatable {
     }
 
     /// The 32 raw public-key bytes.
-    package var publicKeyBytes: [UInt8] { Self.unhex(publicKey) ?? [] }
+    package var publicKeyBytes: [UInt8] { Hex.decode(publicKey) ?? [] }
     /// The 32 raw private-key bytes.
-    package var privateKeyBytes: [UInt8] { Self.unhex(privateKey) ?? [] }
-
-    static func hex(_ d: some DataProtocol) -> String { d.map { String(format: "%02x", $0) }.joined() }
-
-    static func unhex(_ s: String) -> [UInt8]? {
-        guard s.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            let j = s.index(i, offsetBy: 2)
-            guard let b = UInt8(s[i..<j], radix: 16) else { return nil }
-            out.append(b)
-            i = j
-        }
-        return out
-    }
+    package var privateKeyBytes: [UInt8] { Hex.decode(privateKey) ?? [] }
 }
 
 /// A key file could not be read or is not what was asked for.
