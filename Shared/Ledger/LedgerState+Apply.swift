@@ -12,21 +12,28 @@ extension LedgerState {
 
     /// Applies block `height`'s transactions in order and hashes the tree once. First prunes
     /// replay entries that expired and promotes validator changes that take effect at `height`.
-    package mutating func applyBlock(_ transactions: [SignedTransaction], height newHeight: UInt64) -> [TxOutcome] {
+    ///
+    /// `signaturesVerified(tx)` returning true skips the Ed25519 checks of that transaction: the
+    /// caller already verified these exact signatures (a mempool entry with the same signatures,
+    /// or replay of a certified block). Keys are still checked for registration and revocation.
+    package mutating func applyBlock(_ transactions: [SignedTransaction], height newHeight: UInt64,
+                                     signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [TxOutcome] {
         precondition(newHeight > height, "block height \(newHeight) does not follow applied height \(height)")
         precondition(staged.isEmpty, "applyBlock called in the middle of a block")
         beginBlock(newHeight)
         var outcomes: [TxOutcome] = []
         outcomes.reserveCapacity(transactions.count)
         for (i, tx) in transactions.enumerated() {
-            outcomes.append(TxOutcome(transactionID: tx.id, index: i, result: applyStaged(tx, atHeight: newHeight)))
+            outcomes.append(TxOutcome(transactionID: tx.id, index: i,
+                                      result: applyStaged(tx, atHeight: newHeight, signaturesVerified: signaturesVerified(tx))))
         }
         flush()
         return outcomes
     }
 
-    private mutating func applyStaged(_ tx: SignedTransaction, atHeight: UInt64) -> Result<TxEffect, Rejection> {
-        if let rejection = validate(tx, atHeight: atHeight) { return .failure(rejection) }
+    private mutating func applyStaged(_ tx: SignedTransaction, atHeight: UInt64,
+                                      signaturesVerified: Bool = false) -> Result<TxEffect, Rejection> {
+        if let rejection = validate(tx, atHeight: atHeight, signaturesVerified: signaturesVerified) { return .failure(rejection) }
         let id = tx.id
         putU64(.replay(id), tx.body.expiresAtHeight)
         replayByExpiry[tx.body.expiresAtHeight, default: []].append(id)

@@ -85,6 +85,26 @@ import Testing
         rejects(t2, .badSignature(F.signer("land-bureau")))
     }
 
+    /// `signaturesVerified` skips only the Ed25519 check: a bad signature then passes, but an
+    /// unknown or revoked key is still refused.
+    @Test func skippingVerifiedSignaturesStillChecksKeys() {
+        var t = F.tx("land-bureau", F.put("land.parcels", "p1", [1]))
+        t.signatures[0].signature = try! F.key("hospital").ledgerSignature(for: t.body.signingMessage)
+        let s = F.state()
+        #expect(s.validate(t, atHeight: 1) == .badSignature(F.signer("land-bureau")))
+        #expect(s.validate(t, atHeight: 1, signaturesVerified: true) == nil)
+        let body = TransactionBody(chainID: F.chainID, signer: F.signer("land-bureau", 9), nonce: 1, expiresAtHeight: 100,
+                                   operation: F.put("land.parcels", "p1", [1]))
+        let unknown = try! SignedTransaction.sign(body, key: F.key("land-bureau"))
+        #expect(s.validate(unknown, atHeight: 1, signaturesVerified: true) == .unknownKey(Signer(agency: F.id("land-bureau"), keyID: 9)))
+        var applied = F.state()
+        let outcomes = applied.applyBlock([t], height: 1, signaturesVerified: { _ in true })
+        #expect(outcomes.count == 1)
+        if case .failure = outcomes[0].result { Issue.record("a pre-verified transaction was refused: \(outcomes[0])") }
+        var strict = F.state()
+        if case .success = strict.applyBlock([t], height: 1)[0].result { Issue.record("a bad signature was applied without the skip") }
+    }
+
     @Test func adminQuorum() {
         let op = LedgerOperation.registerAgency(id: F.id("new-agency"), name: "New", isAdmin: false,
                                           keys: [AgencyKey(keyID: 1, material: .signing(F.signingKey(0x30).ledgerPublicKey))])

@@ -7,20 +7,22 @@ extension BlockPolicy {
     /// Transactions over `maxTransactionsPerBlock` or `maxBlockBytes` are left out (the later
     /// ones first), and so is any the ledger refuses at its place, so the result always passes
     /// `validateProposal`. The time is `nowMillis`, or the parent's time plus 1 ms when the
-    /// clock is not ahead of it. Same inputs, same block bytes.
+    /// clock is not ahead of it. Same inputs, same block bytes. `signaturesVerified` names the
+    /// transactions whose exact signatures were already verified (mempool admission).
     package func buildBlock(transactions: [SignedTransaction], parent: ChainTip, state: LedgerState,
-                            proposer: PublicKey, nowMillis: UInt64) -> ExecutedBlock {
+                            proposer: PublicKey, nowMillis: UInt64,
+                            signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> ExecutedBlock {
         precondition(state.height == parent.height, "state at height \(state.height) is not the parent's (\(parent.height))")
         let height = parent.height + 1
         let fitting = withinLimits(transactions)
         var next = state
-        var outcomes = next.applyBlock(fitting, height: height)
+        var outcomes = next.applyBlock(fitting, height: height, signaturesVerified: signaturesVerified)
         var included = fitting
         if outcomes.contains(where: { if case .failure = $0.result { true } else { false } }) {
             // A refused transaction changes nothing, so without it the others get the same outcomes.
             included = zip(fitting, outcomes).compactMap { tx, o in if case .success = o.result { tx } else { nil } }
             next = state
-            outcomes = next.applyBlock(included, height: height)
+            outcomes = next.applyBlock(included, height: height, signaturesVerified: signaturesVerified)
             precondition(outcomes.allSatisfy { if case .success = $0.result { true } else { false } },
                          "a transaction refused on the second pass without the refused ones")
         }

@@ -8,13 +8,15 @@ extension BlockPolicy {
     /// proposer; the limits; the transactions' count and root; then every transaction applied
     /// in order must be accepted, and the state root must match. Cheap checks run first, so a
     /// bad header costs no signature verification. Returns the executed block to vote on.
-    package func validateProposal(block: Block, parent: ChainTip, state: LedgerState,
-                                  nowMillis: UInt64) -> Result<ExecutedBlock, ProposalRejection> {
+    /// `signaturesVerified` names transactions whose exact signatures this node already verified
+    /// (a mempool entry with the same signatures); the others are verified here.
+    package func validateProposal(block: Block, parent: ChainTip, state: LedgerState, nowMillis: UInt64,
+                                  signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> Result<ExecutedBlock, ProposalRejection> {
         precondition(state.height == parent.height, "state at height \(state.height) is not the parent's (\(parent.height))")
         do throws(ProposalRejection) {
             try checkHeader(block.header, parent: parent, state: state, nowMillis: nowMillis)
             try checkBody(block)
-            return .success(try execute(block, state: state))
+            return .success(try execute(block, state: state, signaturesVerified: signaturesVerified))
         } catch {
             return .failure(error)
         }
@@ -68,9 +70,10 @@ extension BlockPolicy {
     }
 
     /// Applies the transactions in order; each must be accepted and the state root must match.
-    func execute(_ block: Block, state: LedgerState) throws(ProposalRejection) -> ExecutedBlock {
+    func execute(_ block: Block, state: LedgerState,
+                 signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) throws(ProposalRejection) -> ExecutedBlock {
         var next = state
-        let outcomes = next.applyBlock(block.transactions, height: block.header.height)
+        let outcomes = next.applyBlock(block.transactions, height: block.header.height, signaturesVerified: signaturesVerified)
         for o in outcomes {
             if case .failure(let rejection) = o.result {
                 throw ProposalRejection(.invalidTransaction, "transaction \(o.index) (\(o.transactionID)) is refused: \(rejection)",
