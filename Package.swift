@@ -31,7 +31,7 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
     ]
 }
 
-let serviceDeps: [Target.Dependency] = ["CityNode", "CityConsensus", "CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio
+let serviceDeps: [Target.Dependency] = [crypto, "CityNode", "CityChainAPI", "CityConsensus", "CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio
 
 var targets: [Target] = [
     // Pure libraries: no networking, no database, no clock.
@@ -47,6 +47,10 @@ var targets: [Target] = [
     .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, x509,
                                          .product(name: "NIOTLS", package: "swift-nio")] + nio,
             path: "Shared/Wire", swiftSettings: settings),
+    // The validators' message payloads (submit, status, gossip, block sync, commit stream), shared
+    // by the validator and its clients (indexer, gateway, CLI).
+    .target(name: "CityChainAPI", dependencies: ["CityEncoding", "CityLedger", "CityConsensus", "CityWire"],
+            path: "Shared/API", swiftSettings: settings),
     // What every service process shares: options, identity, key files, the node-info route, the run loop.
     .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio,
             path: "Shared/Node", swiftSettings: settings),
@@ -57,7 +61,10 @@ var targets: [Target] = [
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
     .testTarget(name: "CityConsensusTests", dependencies: ["CityConsensus", "CityLedger", "CityEncoding", crypto],
                 path: "Tests/CityConsensusTests", swiftSettings: settings),
-    .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityLedger", "CityEncoding", "CityConsensus", crypto, logging],
+    .testTarget(name: "CityChainAPITests", dependencies: ["CityChainAPI", "CityLedger", "CityConsensus", "CityEncoding", crypto],
+                path: "Tests/CityChainAPITests", swiftSettings: settings),
+    .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityChainAPI", "CityLedger", "CityEncoding", "CityConsensus",
+                                                           "CityNode", "CityPKI", "CityWire", crypto, logging, lifecycle] + nio,
                 path: "Tests/CityValidatorTests", swiftSettings: settings),
     .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/CityPKITests", swiftSettings: settings),
     .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging, lifecycle,

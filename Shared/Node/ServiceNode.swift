@@ -49,10 +49,14 @@ package struct ServiceNode: Sendable {
                             configuration: configuration, logger: logger)
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains in-flight requests and stops.
-    package func run() async throws {
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    /// Serves until SIGTERM or SIGINT, then drains in-flight requests and stops. `services` run
+    /// in the same group (started after the server, stopped before it); if one fails, the group
+    /// stops and the error is thrown.
+    package func run(alongside services: [any Service] = []) async throws {
+        let all: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+            + services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                                   failureTerminationBehavior: .gracefullyShutdownGroup) }
+        let group = ServiceGroup(configuration: .init(services: all, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

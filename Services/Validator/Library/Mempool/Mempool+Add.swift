@@ -5,8 +5,11 @@ extension Mempool {
     /// answered with its status, then the bounds are checked (before any signature is verified,
     /// so a flood against a full pool costs no crypto), then `state.validate`, which runs
     /// `checkStateless` and checks signatures against registered keys, expiry, replay and the
-    /// operation's rules. `encodedBytes` is the size of `tx.canonicalBytes`.
-    package mutating func add(_ tx: SignedTransaction, encodedBytes: Int, state: LedgerState, height: UInt64) -> MempoolAdmission {
+    /// operation's rules. `encodedBytes` is the size of `tx.canonicalBytes`. With
+    /// `signaturesVerified` the caller already checked these exact signatures against the
+    /// signers' registered keys (off the caller's serial path); keys are still checked here.
+    package mutating func add(_ tx: SignedTransaction, encodedBytes: Int, state: LedgerState, height: UInt64,
+                              signaturesVerified: Bool = false) -> MempoolAdmission {
         precondition(height == state.height + 1, "admission height \(height) is not the state's next height \(state.height + 1)")
         precondition(encodedBytes > 0, "a transaction has at least one byte")
         let id = tx.id
@@ -16,7 +19,7 @@ extension Mempool {
             return .rejected(.tooLarge(bytes: encodedBytes, max: min(limits.maxBytes, LedgerLimits.maxTransactionBytes)))
         }
         if let full = checkRoom(signer: tx.body.signer.agency, encodedBytes: encodedBytes) { return .full(full) }
-        if let rejection = state.validate(tx, atHeight: height) { return .rejected(rejection) }
+        if let rejection = state.validate(tx, atHeight: height, signaturesVerified: signaturesVerified) { return .rejected(rejection) }
         let sequence = nextSequence
         insert(MempoolEntry(transaction: tx, id: id, encodedBytes: encodedBytes, sequence: sequence))
         return .accepted(sequence: sequence)

@@ -1,0 +1,34 @@
+import CityChainAPI
+import CityLedger
+
+/// Ed25519 checks done outside the node actor, so they run in parallel on every core while the
+/// actor only does the state-dependent rest. A false flag only means "not verified here": the
+/// mempool then verifies the transaction itself and reports the exact rejection.
+package enum SignatureCheck {
+    /// Every signer named in `txs`.
+    package static func signers(of txs: some Sequence<SignedTransaction>) -> Set<Signer> {
+        var all = Set<Signer>()
+        for tx in txs { for s in tx.signatures { all.insert(s.signer) } }
+        return all
+    }
+
+    /// True when every signature of `tx` verifies against the key registered for its signer.
+    package static func verify(_ tx: SignedTransaction, keys: [Signer: PublicKey]) -> Bool {
+        guard !tx.signatures.isEmpty else { return false }
+        let message = tx.body.signingMessage
+        return tx.signatures.allSatisfy { s in keys[s.signer]?.isValidSignature(s.signature, for: message) ?? false }
+    }
+
+    /// One flag per gossip item: proposals and votes verified against their signer (membership is
+    /// the core's to check), transactions against `keys`, height announcements need nothing.
+    package static func verify(_ items: [GossipItem], chainID: String, keys: [Signer: PublicKey]) -> [Bool] {
+        items.map { item in
+            switch item {
+            case .proposal(let p): p.verify(chainID: chainID)
+            case .vote(let v): v.verify(chainID: chainID)
+            case .transaction(let tx): verify(tx, keys: keys)
+            case .height: true
+            }
+        }
+    }
+}

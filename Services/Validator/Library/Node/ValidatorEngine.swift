@@ -1,0 +1,162 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityWire
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The tasks around one `ValidatorNode`: its timers, a gossip follower per peer, and block sync.
+/// A ServiceLifecycle `Service`: on graceful shutdown it stops them all and closes the node.
+package final class ValidatorEngine: Service, Sendable {
+    package let node: ValidatorNode
+    let settings: ValidatorSettings
+    let commands: AsyncStream<EngineCommand>
+    let commandInput: AsyncStream<EngineCommand>.Continuation
+    let client: WireClient
+    let logger: Logger
+    let peers: Mutex<[String]>
+    let syncSignal: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+
+    /// The engine for `node`, which sends its requests into `commands`.
+    package init(node: ValidatorNode, settings: ValidatorSettings, commands: AsyncStream<EngineCommand>,
+                 commandInput: AsyncStream<EngineCommand>.Continuation, client: WireClient, logger: Logger) {
+        self.node = node
+        self.settings = settings
+        self.commands = commands
+        self.commandInput = commandInput
+        self.client = client
+        self.logger = logger
+        peers = Mutex(settings.peers.filter { $0 != settings.advertise })
+        syncSignal = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    package func run() async throws {
+        let failure = Mutex<String?>(nil)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.syncLoop() }
+                var following = Set<String>()
+                for p in peers.withLock({ $0 }) {
+                    following.insert(p)
+                    group.addTask { await self.follow(p) }
+                }
+                await node.start()
+                for await command in commands {
+                    switch command {
+                    case let .timer(timer, ms):
+                        group.addTask {
+                            guard (try? await Task.sleep(for: .milliseconds(Int64(min(ms, 86_400_000))))) != nil else { return }
+                            await self.node.fire(timer)
+                        }
+                    case .sync:
+                        syncSignal.continuation.yield()
+                    case .follow(let address):
+                        guard address != settings.advertise, !following.contains(address), following.count < 256 else { continue }
+                        following.insert(address)
+                        peers.withLock { $0.append(address) }
+                        logger.info("gossiping with a new peer", metadata: ["peer.address": "\(address)"])
+                        group.addTask { await self.follow(address) }
+                    case .fatal(let why):
+                        failure.withLock { $0 = why }
+                        commandInput.finish()
+                    }
+                }
+                syncSignal.continuation.finish()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.commandInput.finish()
+        }
+        await node.close()
+        if let why = failure.withLock({ $0 }) { throw ValidatorHalted(reason: why) }
+    }
+
+    /// Subscribes to `address`'s gossip and feeds what arrives to the node, reconnecting with backoff.
+    func follow(_ address: String) async {
+        guard let (host, port) = Self.split(address) else {
+            logger.error("peer address is not HOST:PORT; not gossiping with it", metadata: ["peer.address": "\(address)"])
+            return
+        }
+        var delay = Duration.milliseconds(100)
+        var reported = false
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection(host: host, port: port, expecting: .validator) { conn in
+                    let subscribe = GossipSubscribe(name: settings.name, advertise: settings.advertise, height: await node.height)
+                    await node.peerConnection(address, connected: true)
+                    logger.info("gossip connected", metadata: ["peer.address": "\(address)", "peer.id": "\(conn.server)"])
+                    (delay, reported) = (.milliseconds(100), false)
+                    for try await payload in conn.stream(ValidatorAPI.gossip, subscribe.canonicalBytes) {
+                        let batch = try GossipBatch(canonicalBytes: payload)
+                        let txs = batch.items.compactMap { if case .transaction(let t) = $0 { t } else { nil } }
+                        let keys = txs.isEmpty ? [:] : await node.signingKeys(SignatureCheck.signers(of: txs))
+                        let flags = SignatureCheck.verify(batch.items, chainID: node.chainID, keys: keys)
+                        await node.receive(batch.items, from: address, preverified: flags)
+                    }
+                }
+            } catch {
+                if !reported && !Task.isCancelled {
+                    logger.notice("gossip with peer unavailable; retrying", metadata: ["peer.address": "\(address)", "error": "\(error)"])
+                    reported = true
+                }
+            }
+            await node.peerConnection(address, connected: false)
+            guard (try? await Task.sleep(for: delay)) != nil else { return }
+            delay = min(delay * 2, .seconds(2))
+        }
+    }
+
+    /// Runs block sync whenever the node asks, at most about ten rounds a second.
+    func syncLoop() async {
+        for await _ in syncSignal.stream {
+            await syncOnce()
+            guard (try? await Task.sleep(for: .milliseconds(100))) != nil else { return }
+        }
+    }
+
+    /// Fetches certified blocks from the first peer that has them until caught up with it.
+    func syncOnce() async {
+        for peer in peers.withLock({ $0 }).shuffled() {
+            guard let (host, port) = Self.split(peer), !Task.isCancelled else { continue }
+            do {
+                let caughtUp = try await client.withConnection(host: host, port: port, expecting: .validator) { conn in
+                    try await self.pull(from: conn, peer: peer)
+                }
+                if caughtUp { return }
+            } catch {
+                logger.debug("block sync from peer failed", metadata: ["peer.address": "\(peer)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Pulls batches from one peer; true when this node reached the peer's height.
+    private func pull(from conn: WireConnection, peer: String) async throws -> Bool {
+        for _ in 0..<100_000 {
+            let (next, _) = await node.syncTarget()
+            let request = BlocksRequest(from: next, maxCount: settings.syncBatchBlocks)
+            let response = try BlocksResponse(canonicalBytes: try await conn.request(ValidatorAPI.blocks, request.canonicalBytes))
+            if response.blocks.isEmpty { return response.latestHeight < next }
+            guard await node.applyCertified(response.blocks, from: peer) > 0 else { return false }
+            if let last = response.blocks.last, last.height >= response.latestHeight { return true }
+        }
+        return false
+    }
+
+    /// "HOST:PORT" split, or nil.
+    package static func split(_ address: String) -> (String, Int)? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (1...65535).contains(port) else { return nil }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+}
+
+/// The validator stopped itself after a storage failure; the process exits non-zero.
+package struct ValidatorHalted: Error, CustomStringConvertible {
+    /// What failed and what to do.
+    package var reason: String
+    package var description: String { "validator halted: \(reason)" }
+}

@@ -1,0 +1,85 @@
+import CityChainAPI
+import CityConsensus
+import CityEncoding
+import CityLedger
+
+extension ValidatorNode {
+    /// Commits the block at `tip + 1` with its certificate: executes it (or reuses the execution
+    /// from validation), appends it to the block log (fdatasync before anything is acknowledged),
+    /// moves the state and tip, updates the mempool, and tells watchers. Then the next height may start.
+    func commit(_ block: Block, certificate: CommitCertificate, startNext: Bool = true) {
+        guard halted == nil, block.header.height == tip.height + 1 else { return }
+        guard let executedBlock = executed[block.id] ?? executeCertified(block) else { return }
+        do { try log.append(block, certificate: certificate) } catch {
+            halt("appending block \(block.header.height) to the block log failed (\(error)); restart the validator (it rescans the log)")
+            return
+        }
+        state = executedBlock.state
+        tip = ChainTip(header: block.header)
+        lastCertificate = certificate
+        mempool.blockCommitted(block, state: state)
+        txIndex.record(block)
+        cache(CertifiedBlock(block: block, certificate: certificate))
+        executed.removeAll()
+        running = false
+        heights.committed(tip.height)
+        logger.debug("committed", metadata: ["chain.height": "\(tip.height)", "chain.txs": "\(block.transactions.count)",
+                                            "consensus.round": "\(certificate.round)"])
+        if startNext { maybeStartHeight() }
+    }
+
+    /// Executes a certified block this node did not validate (block sync, or a decision reached
+    /// without the proposal at hand). Its signatures are not re-verified: more than 2/3 of the
+    /// power certified the header, which commits to the transactions. A certified block that does
+    /// not execute to its state root means this build's state machine differs from the chain's.
+    private func executeCertified(_ block: Block) -> ExecutedBlock? {
+        let farFuture = UInt64.max / 2   // a certified block's time was accepted by the quorum
+        switch settings.policy.validateProposal(block: block, parent: tip, state: state, nowMillis: farFuture,
+                                                signaturesVerified: { _ in true }) {
+        case .success(let e): return e
+        case .failure(let rejection):
+            halt("certified block \(block.header.height) does not execute here (\(rejection)); this build's ledger rules differ from the chain's: run the build the other validators run")
+            return nil
+        }
+    }
+
+    private func cache(_ certified: CertifiedBlock) {
+        recentBlocks[certified.height] = certified.canonicalBytes
+        let limit = UInt64(settings.maxCachedBlocks)
+        if certified.height > limit { recentBlocks[certified.height - limit] = nil }
+    }
+
+    /// Verifies and commits certified blocks fetched from `peer` (block sync), in order from `tip + 1`;
+    /// returns how many were committed. A block that does not verify stops the batch and is reported.
+    package func applyCertified(_ blocks: [CertifiedBlock], from peer: String) -> Int {
+        var applied = 0
+        for cb in blocks where halted == nil {
+            if cb.height <= tip.height { continue }
+            guard cb.height == tip.height + 1 else { break }
+            guard cb.block.header.previousHash == tip.hash else {
+                logger.error("block sync: peer sent a block that does not link to this chain", metadata: [
+                    "peer.address": "\(peer)", "chain.height": "\(cb.height)"])
+                break
+            }
+            guard let set = state.validatorSet(forHeight: cb.height) else { break }
+            do { try cb.verify(validatorSet: set) } catch {
+                logger.error("block sync: peer sent a block that does not verify; not applied", metadata: [
+                    "peer.address": "\(peer)", "chain.height": "\(cb.height)", "error": "\(error)"])
+                break
+            }
+            commit(cb.block, certificate: cb.certificate, startNext: false)
+            applied += 1
+        }
+        if applied > 0 {
+            logger.info("block sync applied blocks", metadata: ["peer.address": "\(peer)", "chain.height": "\(tip.height)",
+                                                                 "sync.blocks": "\(applied)"])
+            maybeStartHeight()
+        }
+        return applied
+    }
+
+    /// The height to sync from and how far the peers say they are.
+    package func syncTarget() -> (next: UInt64, best: UInt64) {
+        (tip.height + 1, max(tip.height, peerHeights.values.max() ?? 0))
+    }
+}

@@ -1,0 +1,145 @@
+import CityChainAPI
+import CityConsensus
+import CityEncoding
+import CityLedger
+
+extension ValidatorNode {
+    /// Feeds `event` to the core and carries out its actions in order; events that actions produce
+    /// (a built value, a validity answer, the next height) are queued and fed in turn, so the core
+    /// is never re-entered and a `signing` record is durable before anything after it happens.
+    func feed(_ event: ConsensusEvent<Block>) {
+        guard halted == nil else { return }
+        queue.append(event)
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
+        var fed = 0
+        while !queue.isEmpty && halted == nil {
+            fed += 1
+            precondition(fed < 100_000, "consensus events kept producing events")
+            let next = queue.removeFirst()
+            for action in core.handle(next) {
+                guard halted == nil else { break }
+                carryOut(action)
+            }
+        }
+        queue.removeAll()
+    }
+
+    private func carryOut(_ action: ConsensusAction<Block>) {
+        switch action {
+        case .signing(let record):
+            do { try signStore.persist(record) } catch {
+                halt("could not persist the consensus sign record (\(error)); nothing it covers was sent: fix the disk and restart")
+            }
+        case .broadcastProposal(let p):
+            hub.publish([.proposal(p)])
+        case .broadcastVote(let v):
+            hub.publish([.vote(v)])
+        case let .scheduleTimeout(t, ms):
+            commands.yield(.timer(.consensus(t), millis: ms))
+        case let .needValue(h, r):
+            propose(height: h, round: r)
+        case let .validate(h, value):
+            validate(height: h, value: value)
+        case .decide(let d):
+            commit(d.value, certificate: d.certificate)
+        case .requestSync:
+            commands.yield(.sync)
+        case .evidence(let e):
+            evidenceSeen += 1
+            logger.warning("equivocation detected", metadata: ["consensus.offender": "\(e.validator)", "chain.height": "\(tip.height + 1)"])
+        }
+    }
+
+    /// Builds this node's proposal from the mempool (transactions verified on admission are not verified again).
+    private func propose(height h: UInt64, round r: UInt32) {
+        guard h == tip.height + 1 else { return }
+        let policy = settings.policy
+        let candidates = mempool.candidates(maxTransactions: policy.maxTransactionsPerBlock, maxBytes: policy.maxBlockBytes)
+        let pool = mempool
+        let built = policy.buildBlock(transactions: candidates, parent: tip, state: state, proposer: publicKey,
+                                      nowMillis: clock(), signaturesVerified: { pool.hasVerified($0) })
+        remember(built)
+        queue.append(.valueToPropose(height: h, round: r, value: built.block))
+    }
+
+    /// Consensus `valid(v)`: executes the proposal on the committed state.
+    private func validate(height h: UInt64, value: Block) {
+        guard h == tip.height + 1 else { return }
+        if executed[value.id] != nil {
+            queue.append(.validated(height: h, valueID: value.id, isValid: true))
+            return
+        }
+        let pool = mempool
+        switch settings.policy.validateProposal(block: value, parent: tip, state: state, nowMillis: clock(),
+                                                signaturesVerified: { pool.hasVerified($0) }) {
+        case .success(let e):
+            remember(e)
+            queue.append(.validated(height: h, valueID: value.id, isValid: true))
+        case .failure(let rejection):
+            logger.warning("proposal refused", metadata: ["chain.height": "\(h)", "consensus.proposer": "\(value.header.proposer)",
+                                                           "error": "\(rejection)"])
+            queue.append(.validated(height: h, valueID: value.id, isValid: false))
+        }
+    }
+
+    /// Keeps an executed block of the current height (bounded: an equivocating proposer cannot grow it).
+    private func remember(_ e: ExecutedBlock) {
+        if executed.count >= 32 { executed.removeAll() }
+        executed[e.block.id] = e
+    }
+
+    /// Starts height `tip + 1` when the block policy says a block is due (transactions pending and
+    /// the interval passed, or the heartbeat), or at once when `force` (a peer is already in it);
+    /// otherwise checks again when the policy's wait ends.
+    func maybeStartHeight(force: Bool = false) {
+        guard !running, halted == nil else { return }
+        let now = clock()
+        let policy = settings.policy
+        guard force || policy.shouldPropose(nowMillis: now, lastBlockTimeMillis: tip.timeMillis, pendingCount: mempool.count) else {
+            if !gateArmed {
+                gateArmed = true
+                let wait = policy.millisUntilProposal(nowMillis: now, lastBlockTimeMillis: tip.timeMillis, pendingCount: mempool.count)
+                commands.yield(.timer(.gate, millis: max(1, min(wait, 1000))))
+            }
+            return
+        }
+        let next = tip.height + 1
+        guard let set = state.validatorSet(forHeight: next) else {
+            preconditionFailure("the state knows no validator set for its next height \(next)")
+        }
+        running = true
+        feed(.startHeight(height: next, validators: set, previous: lastCertificate))
+    }
+
+    /// Gossip from `peer` whose proposal and vote signatures the caller verified.
+    package func receive(_ items: [GossipItem], from peer: String, preverified: [Bool]) {
+        precondition(items.count == preverified.count, "one verification flag per item")
+        for (item, verified) in zip(items, preverified) {
+            switch item {
+            case .proposal(let p): if verified { consensusMessage(height: p.height, .proposal(p)) }
+            case .vote(let v): if verified { consensusMessage(height: v.height, .vote(v)) }
+            case .transaction(let tx): _ = admit(tx, encodedBytes: tx.canonicalBytes.count, signaturesVerified: verified, gossip: false)
+            case .height(let h): peerAnnounced(h, peer: peer)
+            }
+        }
+    }
+
+    private func consensusMessage(height h: UInt64, _ event: ConsensusEvent<Block>) {
+        guard h > tip.height else { return }   // a height this node has committed
+        if !running { maybeStartHeight(force: true) }
+        if h > tip.height + 1 { commands.yield(.sync) }
+        feed(event)
+    }
+
+    private func peerAnnounced(_ h: UInt64, peer: String) {
+        peerHeights[peer] = h
+        if h > tip.height + 1 || (h > tip.height && !running) { commands.yield(.sync) }
+    }
+
+    /// Marks the gossip stream from `peer` connected or not (status).
+    package func peerConnection(_ peer: String, connected: Bool) {
+        if connected { connectedPeers.insert(peer) } else { connectedPeers.remove(peer) }
+    }
+}

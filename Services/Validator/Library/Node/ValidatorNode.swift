@@ -1,0 +1,136 @@
+import CityChainAPI
+import CityConsensus
+import CityEncoding
+import CityLedger
+import Foundation
+import Logging
+@preconcurrency import Crypto
+
+/// One validator's chain, consensus and mempool: the actor that wires the pure cores (consensus,
+/// ledger state, mempool, block policy) to storage (block log, sign record) and to the engine that
+/// moves messages and runs timers. Every method runs to completion without suspending, so the
+/// consensus core sees one event at a time, and storage writes happen in the order actions demand.
+package actor ValidatorNode {
+    package let settings: ValidatorSettings
+    let logger: Logger
+    let hub: GossipHub
+    let commands: AsyncStream<EngineCommand>.Continuation
+    let clock: @Sendable () -> UInt64
+    let log: BlockLog
+    let signStore: SignRecordStore
+    /// The key consensus signs with (an observer's key is not in the set, so it never signs).
+    package nonisolated let publicKey: PublicKey
+    package nonisolated let chainID: String
+
+    var state: LedgerState
+    var tip: ChainTip
+    var core: ConsensusCore<Block>
+    var mempool: Mempool
+    /// Blocks of the height being decided that this node built or validated, by id.
+    var executed: [Hash32: ExecutedBlock] = [:]
+    var lastCertificate: CommitCertificate?
+    /// True while the core runs height `tip.height + 1`.
+    var running = false
+    var gateArmed = false
+    var halted: String?
+    var queue: [ConsensusEvent<Block>] = []
+    var draining = false
+    var txIndex: TxIndex
+    var recentBlocks: [UInt64: [UInt8]] = [:]
+    /// Commit notifications for streams and waiters (usable without the actor).
+    package nonisolated let heights = HeightFeed()
+    var peerHeights: [String: UInt64] = [:]
+    var connectedPeers: Set<String> = []
+    var evidenceSeen: UInt64 = 0
+
+    /// Opens the data directory (block log, sign record), rebuilds the state from the log and
+    /// restores consensus from the last sign record. `signer` is the consensus key (nil: observer).
+    package init(settings: ValidatorSettings, genesis: Genesis, dataDirectory: String, signer: (any ConsensusSigner)?,
+                 hub: GossipHub, commands: AsyncStream<EngineCommand>.Continuation, logger: Logger,
+                 clock: @escaping @Sendable () -> UInt64 = ValidatorNode.wallClockMillis) throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let log = try BlockLog.open(path: dataDirectory + "/blocks.log", chainID: genesis.chainID, genesisHash: genesis.hash,
+                                    logger: logger)
+        let started = ContinuousClock.now
+        let (state, height) = try ChainRecovery.rebuild(genesis: genesis, log: log)
+        let signStore = try SignRecordStore.open(path: dataDirectory + "/consensus.sign")
+        let key = signer ?? Ed25519Signer(Curve25519.Signing.PrivateKey())
+        self.settings = settings
+        self.logger = logger
+        self.hub = hub
+        self.commands = commands
+        self.clock = clock
+        self.log = log
+        self.signStore = signStore
+        self.publicKey = key.publicKey
+        self.chainID = genesis.chainID
+        self.state = state
+        self.core = ConsensusCore(config: settings.consensus, signer: key, restoring: signStore.record)
+        self.mempool = Mempool(limits: settings.mempool)
+        self.txIndex = TxIndex(capacity: settings.maxRememberedCommits)
+        if height > 0 {
+            let last = try log.record(at: height)
+            tip = ChainTip(header: last.block.header)
+            lastCertificate = last.certificate
+        } else {
+            tip = ChainTip(genesis: genesis)
+        }
+        try Self.indexRecent(log: log, height: height, into: &txIndex, limit: 100)
+        logger.info("validator state rebuilt", metadata: [
+            "chain.height": "\(height)", "chain.stateRoot": "\(state.stateRoot)",
+            "storage.rebuildMillis": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+            "consensus.voting": "\(state.validatorSet(forHeight: height + 1)?.validator(key.publicKey) != nil)",
+        ])
+    }
+
+    /// Milliseconds since the Unix epoch, from the system clock (block times).
+    package static let wallClockMillis: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Remembers the transactions of the last `limit` blocks, so status queries answer for them after a restart.
+    private static func indexRecent(log: BlockLog, height: UInt64, into index: inout TxIndex, limit: UInt64) throws {
+        guard height > 0 else { return }
+        var h = height > limit ? height - limit + 1 : 1
+        while h <= height {   // bounded by limit
+            index.record(try log.block(at: h))
+            h += 1
+        }
+    }
+
+    /// Starts taking part: the first height starts when there is something to do (or a peer starts it),
+    /// and the committed height is announced periodically.
+    package func start() {
+        commands.yield(.timer(.announce, millis: settings.announceMillis))
+        maybeStartHeight()
+    }
+
+    /// Closes storage (after the engine stopped).
+    package func close() {
+        log.close()
+        signStore.close()
+        heights.finishAll()
+    }
+
+    /// A timer the node asked for has fired.
+    package func fire(_ timer: NodeTimer) {
+        switch timer {
+        case .consensus(let t):
+            guard running else { return }
+            feed(.timeout(t))
+        case .gate:
+            gateArmed = false
+            maybeStartHeight()
+        case .announce:
+            hub.publish([.height(tip.height)])
+            commands.yield(.timer(.announce, millis: settings.announceMillis))
+        }
+    }
+
+    /// Stops all participation after a storage failure: nothing more is signed, appended or sent.
+    func halt(_ why: String) {
+        guard halted == nil else { return }
+        halted = why
+        running = false
+        logger.critical("validator halted", metadata: ["error": "\(why)"])
+        commands.yield(.fatal(why))
+    }
+}

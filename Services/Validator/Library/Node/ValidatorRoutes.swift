@@ -1,0 +1,133 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityWire
+import Logging
+
+/// The validator's message kinds on a `WireRouter` (docs/PROTOCOL.md, Part 6), each with who may
+/// call it. Blocks and the commit stream carry internal datasets' payloads, so agencies read them
+/// through the indexer (which applies grants), not here.
+package enum ValidatorRoutes {
+    static let chainReaders: Set<Role> = [.validator, .indexer, .gateway, .admin]
+
+    /// The router for `node`, gossiping through `hub`.
+    package static func router(node: ValidatorNode, hub: GossipHub, commands: AsyncStream<EngineCommand>.Continuation,
+                               logger: Logger) -> WireRouter {
+        var r = WireRouter()
+        r.unary(ValidatorAPI.submit, allowedRoles: { role in role != .registry && role != .indexer }) { req in
+            try await submit(req, node: node).canonicalBytes
+        }
+        r.unary(ValidatorAPI.txStatus, allowedRoles: { _ in true }) { req in
+            await node.status(of: try req.decode(TxStatusRequest.self).id).canonicalBytes
+        }
+        r.unary(ValidatorAPI.status, allowedRoles: { _ in true }) { _ in
+            await node.status().canonicalBytes
+        }
+        r.unary(ValidatorAPI.blocks, allowedRoles: chainReaders) { req in
+            let q = try req.decode(BlocksRequest.self)
+            return try await node.certifiedBlocks(from: q.from, maxCount: q.maxCount).canonicalBytes
+        }
+        r.stream(ValidatorAPI.commits, allowedRoles: chainReaders) { req, writer in
+            try await commits(from: try req.decode(CommitsRequest.self).from, node: node, writer: writer)
+        }
+        r.stream(ValidatorAPI.gossip, allowedRoles: [.validator]) { req, writer in
+            let subscribe = try req.decode(GossipSubscribe.self)
+            if !subscribe.advertise.isEmpty { commands.yield(.follow(subscribe.advertise)) }
+            try await gossip(to: writer, hub: hub, node: node)
+        }
+        return r
+    }
+
+    /// Admits the transaction (signatures verified here, in parallel with other requests) and,
+    /// when asked, waits for its commit.
+    static func submit(_ req: WireRequest, node: ValidatorNode) async throws -> SubmitResponse {
+        guard req.payload.count <= LedgerLimits.maxTransactionBytes + 16 else {
+            throw WireError(.invalidRequest, "a transaction of \(req.payload.count) bytes is over the limit of \(LedgerLimits.maxTransactionBytes)")
+        }
+        let q = try req.decode(SubmitRequest.self)
+        let tx = q.transaction
+        let keys = await node.signingKeys(SignatureCheck.signers(of: [tx]))
+        let verified = SignatureCheck.verify(tx, keys: keys)
+        let id = tx.id
+        var status = try await node.submit(tx, encodedBytes: tx.canonicalBytes.count, signaturesVerified: verified)
+        if case .pending = status, q.waitMillis > 0 {
+            status = await waitForCommit(id, millis: q.waitMillis, node: node)
+        }
+        return SubmitResponse(id: id, status: status)
+    }
+
+    /// The status of `id` once committed, or after `millis` (still pending or unknown).
+    static func waitForCommit(_ id: TransactionID, millis: UInt32, node: ValidatorNode) async -> TxStatus {
+        let (watcher, heights) = node.heights.watch()
+        defer { node.heights.unwatch(watcher) }
+        return await withTaskGroup(of: TxStatus?.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int64(millis)))
+                return nil
+            }
+            group.addTask {
+                if case .committed(let c) = await node.status(of: id) { return .committed(c) }
+                for await _ in heights {
+                    if case .committed(let c) = await node.status(of: id) { return .committed(c) }
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            if let first { return first }
+            return await node.status(of: id)
+        }
+    }
+
+    /// Streams certified blocks from `from`: the stored ones, then each new commit.
+    static func commits(from: UInt64, node: ValidatorNode, writer: StreamWriter) async throws {
+        let (watcher, heights) = node.heights.watch()
+        defer { node.heights.unwatch(watcher) }
+        var next = from
+        var iterator = heights.makeAsyncIterator()
+        while !Task.isCancelled {
+            let tip = await node.height
+            while next <= tip {   // bounded by the tip
+                try await writer.send(try await node.certifiedBlockBytes(at: next))
+                next += 1
+            }
+            guard await iterator.next() != nil else { return }
+        }
+    }
+
+    /// Sends this node's gossip to one subscriber: its height first, then batches as they are queued.
+    static func gossip(to writer: StreamWriter, hub: GossipHub, node: ValidatorNode) async throws {
+        let (id, outbox) = hub.subscribe()
+        defer { hub.unsubscribe(id) }
+        try await writer.send(GossipBatch(items: [.height(await node.height)]).canonicalBytes)
+        for await _ in outbox.wakeups {
+            let (items, _) = outbox.take()
+            for batch in chunks(items) { try await writer.send(batch) }
+        }
+    }
+
+    /// Encoded batches of `items`, each under about 3 MiB and `GossipBatch.maxItems`.
+    static func chunks(_ items: [GossipItem]) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var w = CanonicalWriter(capacity: 4096)
+        var count = 0
+        func flush() {
+            guard count > 0 else { return }
+            var framed = CanonicalWriter(capacity: w.bytes.count + 4)
+            framed.u32(UInt32(count))
+            framed.fixed(w.bytes)
+            out.append(framed.bytes)
+            w = CanonicalWriter(capacity: 4096)
+            count = 0
+        }
+        for item in items {
+            let encoded = item.canonicalBytes
+            if count > 0 && (w.bytes.count + encoded.count > 3 * 1024 * 1024 || count >= GossipBatch.maxItems) { flush() }
+            w.fixed(encoded)
+            count += 1
+        }
+        flush()
+        return out
+    }
+}

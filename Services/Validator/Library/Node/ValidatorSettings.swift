@@ -1,0 +1,53 @@
+import CityChainAPI
+import CityConsensus
+import CityLedger
+
+/// Everything that tunes one validator process, validated once at start (`ValidatorConfig` reads it
+/// from the config file). Timeouts must agree across the chain's validators; the rest is local.
+package struct ValidatorSettings: Sendable {
+    /// The node's certificate name (logs, status, gossip subscriptions).
+    package var name: String
+    /// This node's wire address as peers should dial it ("" when it cannot be dialled).
+    package var advertise: String
+    /// Addresses (HOST:PORT) of the validators to gossip with.
+    package var peers: [String]
+    /// Block size and timing.
+    package var policy: BlockPolicy
+    /// Mempool bounds.
+    package var mempool: MempoolLimits
+    /// Consensus timeouts and bounds.
+    package var consensus: ConsensusConfig
+    /// Committed transactions whose place the validator remembers for status queries.
+    package var maxRememberedCommits: Int = 1_000_000
+    /// Recent committed blocks kept encoded in memory for the commit stream and block sync.
+    package var maxCachedBlocks: Int = 64
+    /// Blocks asked for per block-sync request.
+    package var syncBatchBlocks: UInt32 = 64
+    /// Period of the "my committed height" gossip that lets lagging peers notice and sync, in ms.
+    package var announceMillis: UInt64 = 1000
+    /// Gossip items queued per subscriber before the oldest are dropped.
+    package var maxGossipQueueItems: Int = 16_384
+
+    /// Settings from their parts; `check` says whether they can run.
+    package init(name: String, advertise: String, peers: [String], policy: BlockPolicy, mempool: MempoolLimits,
+                 consensus: ConsensusConfig) {
+        self.name = name
+        self.advertise = advertise
+        self.peers = peers
+        self.policy = policy
+        self.mempool = mempool
+        self.consensus = consensus
+    }
+
+    /// Why these settings cannot run, naming the setting, or nil.
+    package func problem() -> String? {
+        if policy.maxBlockBytes + 256 * 1024 > ValidatorAPI.maxCertifiedBlockBytes {
+            return "block.maxBytes \(policy.maxBlockBytes) leaves no room for the header and certificate under the \(ValidatorAPI.maxCertifiedBlockBytes)-byte stream item; use at most \(ValidatorAPI.maxCertifiedBlockBytes - 256 * 1024)"
+        }
+        if maxRememberedCommits < 1 || maxCachedBlocks < 1 || maxGossipQueueItems < 1 { return "memory bounds must be at least 1" }
+        if !(1...ValidatorAPI.maxBlocksPerRequest).contains(syncBatchBlocks) {
+            return "sync batch \(syncBatchBlocks) is not in 1...\(ValidatorAPI.maxBlocksPerRequest)"
+        }
+        return nil
+    }
+}
