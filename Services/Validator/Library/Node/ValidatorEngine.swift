@@ -73,6 +73,11 @@ package final class ValidatorEngine: Service, Sendable {
         if let why = failure.withLock({ $0 }) { throw ValidatorHalted(reason: why) }
     }
 
+    /// Gossips with `address` too (ignored for this node's own address and peers already followed).
+    package func addPeer(_ address: String) {
+        commandInput.yield(.follow(address))
+    }
+
     /// Subscribes to `address`'s gossip and feeds what arrives to the node, reconnecting with backoff.
     func follow(_ address: String) async {
         guard let (host, port) = Self.split(address) else {
