@@ -1,0 +1,118 @@
+import CityEncoding
+import CityLedger
+import CityPKI
+import Foundation
+@preconcurrency import Crypto
+@testable import CityNode
+
+/// A real `citychain-validator` process (the debug build next to the tests), with its files in a
+/// test directory: certificate, key, consensus key file, data directory, log.
+final class ValidatorProcess: @unchecked Sendable {
+    static let binary: URL = {
+        // Tests/CityValidatorTests/Process/ValidatorProcess.swift → package root → .build/debug
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { root.deleteLastPathComponent() }
+        return root.appendingPathComponent(".build/debug/citychain-validator")
+    }()
+
+    let name: String
+    let port: Int
+    let arguments: [String]
+    let logPath: String
+    private var process: Process?
+
+    /// Writes the certificate and key files of validator `name` under `dir` and prepares its arguments.
+    init(name: String, port: Int, dir: String, ca: CertificateAuthority, genesisPath: String,
+         validatorKey: [UInt8]?, peers: [String]) throws {
+        self.name = name
+        self.port = port
+        let issued = try ca.issue(role: .validator, name: name)
+        let base = dir + "/" + name
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try PEMFiles.write(issued.certificatePEM, to: base + "/cert.pem", secret: false)
+        try PEMFiles.write(issued.privateKeyPEM, to: base + "/cert.key", secret: true)
+        try PEMFiles.write(ca.certificatePEM, to: base + "/ca.pem", secret: false)
+        var args = ["--listen", "127.0.0.1:\(port)", "--advertise", "127.0.0.1:\(port)", "--cert", base + "/cert.pem",
+                    "--key", base + "/cert.key", "--ca", base + "/ca.pem", "--genesis", genesisPath, "--data-dir", base + "/data",
+                    "--config", base + "/config.json", "--log-level", "info"]
+        for p in peers where p != "127.0.0.1:\(port)" { args += ["--peer", p] }
+        if let validatorKey {
+            let key = try Curve25519.Signing.PrivateKey(rawRepresentation: validatorKey)
+            let file = KeyFile(kind: .signing, publicKey: Hex.encode(key.publicKey.rawRepresentation), privateKey: Hex.encode(validatorKey))
+            try JSONEncoder().encode(file).write(to: URL(fileURLWithPath: base + "/consensus-key.json"))
+            args += ["--validator-key", base + "/consensus-key.json"]
+        }
+        let config = #"{"block": {"intervalMillis": 0, "heartbeatMillis": 1000}, "consensus": {"proposeBaseMillis": 1000, "prevoteBaseMillis": 300, "precommitBaseMillis": 300, "rebroadcastMillis": 400}}"#
+        try Data(config.utf8).write(to: URL(fileURLWithPath: base + "/config.json"))
+        arguments = args
+        logPath = base + "/validator.log"
+    }
+
+    var address: String { "127.0.0.1:\(port)" }
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Starts the process (appending to its log) and waits until it listens.
+    func start() async throws {
+        precondition(process?.isRunning != true, "\(name) is already running")
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try log.seekToEnd()
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = arguments
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            guard p.isRunning else { throw ProcessFailure(name: name, log: tail()) }
+            if tail().contains("wire server listening") && Self.canConnect(port: port) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessFailure(name: name, log: tail())
+    }
+
+    /// kill -9: no shutdown code runs.
+    func kill9() async {
+        guard let p = process, p.isRunning else { return }
+        kill(p.processIdentifier, SIGKILL)
+        while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    func terminate() async -> Int32 {
+        guard let p = process, p.isRunning else { return process?.terminationStatus ?? 0 }
+        kill(p.processIdentifier, SIGTERM)
+        for _ in 0..<1500 where p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        return p.terminationStatus
+    }
+
+    /// The last 4 KiB of the log.
+    func tail() -> String {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return "" }
+        return String(decoding: data.suffix(4096), as: UTF8.self)
+    }
+
+    private static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    deinit { if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+}
+
+struct ProcessFailure: Error, CustomStringConvertible {
+    var name: String
+    var log: String
+    var description: String { "\(name) did not start; its log ends:\n\(log)" }
+}

@@ -1,0 +1,126 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityWire
+import Foundation
+import Synchronization
+import Testing
+@testable import CityValidator
+@preconcurrency import Crypto
+
+/// Four `citychain-validator` processes on loopback with TLS: a shared chain under load, kill -9
+/// of one under load and its catch-up by block sync, loss and return of quorum, a fifth process
+/// added as an observer and promoted by admin transaction.
+@Suite(.serialized) struct ValidatorProcessTests {
+    typealias F = MempoolFixture
+
+    @Test func fourProcessesSurviveKillsKeepOneChainAndPromoteAnObserver() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ValidatorProcess.binary.path), "build the executables first (swift build)")
+        let cluster = try TestCluster()
+        let genesisPath = cluster.root + "/genesis.json"
+        try F.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
+        let ports = TestCluster.freePorts(5)
+        let addresses = ports.map { "127.0.0.1:\($0)" }
+        let observerKey = Curve25519.Signing.PrivateKey()
+        var procs = try (0..<4).map { i in
+            try ValidatorProcess(name: "validator-\(i)", port: ports[i], dir: cluster.root, ca: cluster.ca, genesisPath: genesisPath,
+                                 validatorKey: Array(F.validatorKeys[i].rawRepresentation), peers: Array(addresses.prefix(4)))
+        }
+        procs.append(try ValidatorProcess(name: "validator-4", port: ports[4], dir: cluster.root, ca: cluster.ca, genesisPath: genesisPath,
+                                          validatorKey: Array(observerKey.rawRepresentation), peers: Array(addresses.prefix(4))))
+        for p in procs.prefix(4) { try await p.start() }
+        let client = try cluster.client(.admin)
+        do {
+            try await loadWithAKill(procs, client: client)
+            try await quorumLossAndReturn(procs, client: client)
+            try await observerPromotion(procs, observerKey: observerKey, client: client)
+        } catch {
+            for p in procs { print("--- \(p.name)\n\(p.tail())") }
+            throw error
+        }
+        for p in procs { #expect(await p.terminate() == 0, "\(p.name) exits cleanly on SIGTERM") }
+    }
+
+    /// 300 transactions spread over the validators; validator 3 is killed -9 after 100 and
+    /// restarted after the load: every acknowledged transaction is committed, once, and the
+    /// restarted process catches up to the same chain.
+    func loadWithAKill(_ procs: [ValidatorProcess], client: WireClient) async throws {
+        var acknowledged: [TransactionID] = []
+        for i in 1...300 {
+            if i == 100 { await procs[3].kill9() }
+            let tx = F.parking(UInt64(i), expires: 900)
+            for attempt in 0..<4 {   // a client retries on another validator when one is down
+                let target = procs[(i + attempt) % 4]
+                guard target.isRunning else { continue }
+                if let r = try? await client.submit(tx, to: target.address) {
+                    if r.status == .pending || { if case .committed = r.status { true } else { false } }() { acknowledged.append(r.id) }
+                    break
+                }
+            }
+        }
+        #expect(acknowledged.count == 300)
+        let lastAcknowledged = acknowledged.suffix(20)
+        try await eventually("every acknowledged transaction is committed", seconds: 60) {
+            for id in lastAcknowledged { guard case .committed = try await client.call(procs[0].address, ValidatorAPI.txStatus, TxStatusRequest(id: id), as: TxStatus.self) else { return false } }
+            return true
+        }
+        let chain = try await client.blocks(procs[0].address)
+        let committed = chain.flatMap(\.block.transactions).map(\.id)
+        #expect(Set(committed) == Set(acknowledged), "every acknowledged transaction, nothing else")
+        #expect(committed.count == Set(committed).count, "each once")
+        try await procs[3].start()
+        let target = chain.last!.height
+        try await eventually("the killed validator catches up by block sync", seconds: 60) {
+            let s: ValidatorStatus = try await client.call(procs[3].address, ValidatorAPI.status, Empty())
+            return s.height >= target
+        }
+        let synced = try await client.blocks(procs[3].address).prefix(chain.count).map(\.block.header.hash)
+        #expect(Array(synced) == chain.map(\.block.header.hash), "the same chain")
+    }
+
+    /// With 2 of 4 killed nothing commits and nothing forks; restarted, the pending transaction commits.
+    func quorumLossAndReturn(_ procs: [ValidatorProcess], client: WireClient) async throws {
+        await procs[2].kill9()
+        await procs[3].kill9()
+        let before: ValidatorStatus = try await client.call(procs[0].address, ValidatorAPI.status, Empty())
+        let tx = F.parking(5000, expires: 900)
+        let r = try await client.submit(tx, to: procs[0].address, waitMillis: 3000)
+        #expect(r.status == .pending, "no quorum, no commit")
+        let after: ValidatorStatus = try await client.call(procs[1].address, ValidatorAPI.status, Empty())
+        #expect(after.height == before.height)
+        try await procs[2].start()
+        try await procs[3].start()
+        try await eventually("the transaction commits once quorum is back", seconds: 60) {
+            if case .committed = try await client.submit(tx, to: procs[1].address).status { return true }
+            return false
+        }
+        let a = try await client.blocks(procs[0].address).map(\.block.header.hash)
+        let b = try await client.blocks(procs[2].address).map(\.block.header.hash)
+        let n = min(a.count, b.count)
+        #expect(n > 0 && Array(a.prefix(n)) == Array(b.prefix(n)), "no fork")
+    }
+
+    /// A fifth process follows as an observer, then an admin transaction makes it a validator.
+    func observerPromotion(_ procs: [ValidatorProcess], observerKey: Curve25519.Signing.PrivateKey, client: WireClient) async throws {
+        let observer = procs[4]
+        try await observer.start()
+        let tip: ValidatorStatus = try await client.call(procs[0].address, ValidatorAPI.status, Empty())
+        try await eventually("the observer follows", seconds: 60) {
+            let s: ValidatorStatus = try await client.call(observer.address, ValidatorAPI.status, Empty())
+            return s.height >= tip.height && !s.voting
+        }
+        let change = F.tx("admin-a", .changeValidatorSet(changes: [ValidatorChange(publicKey: observerKey.ledgerPublicKey, power: 10, name: "v4")]),
+                          nonce: 9000, expires: 900, cosigners: ["admin-b"])
+        let r = try await client.submit(change, to: procs[0].address, waitMillis: 20_000)
+        guard case .committed(let place) = r.status else { Issue.record("validator change not committed: \(r)"); return }
+        try await eventually("the promoted process votes", seconds: 60) {
+            let s: ValidatorStatus = try await client.call(observer.address, ValidatorAPI.status, Empty())
+            return s.voting
+        }
+        for i in 1...10 { _ = try await client.submit(F.parking(UInt64(6000 + i), expires: 900), to: procs[i % 5].address, waitMillis: 10_000) }
+        let later = try await client.blocks(procs[0].address, from: place.height + LedgerLimits.validatorChangeDelayHeights + 1)
+        #expect(later.contains { $0.certificate.signatures.contains { $0.validator == observerKey.ledgerPublicKey } },
+                "the promoted validator's precommits are in later certificates")
+    }
+}
