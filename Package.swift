@@ -70,7 +70,7 @@ var targets: [Target] = [
     .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging, lifecycle,
                                                  .product(name: "NIOEmbedded", package: "swift-nio")] + nio,
                 path: "Tests/CityWireTests", swiftSettings: settings),
-    .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityWire", "CityPKI", logging, lifecycle] + nio,
+    .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityWire", "CityPKI", "CityLedger", crypto, logging, lifecycle] + nio,
                 path: "Tests/CityNodeTests", swiftSettings: settings),
     .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI", "CityNode", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]

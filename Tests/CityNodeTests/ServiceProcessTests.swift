@@ -1,4 +1,6 @@
+import CityLedger
 import CityPKI
+@preconcurrency import Crypto
 import CityWire
 import Foundation
 import Testing
@@ -30,6 +32,12 @@ import Testing
         process.executableURL = exe
         process.arguments = ["--listen", "127.0.0.1:0", "--cert", dir.appendingPathComponent("svc.pem").path,
                              "--key", dir.appendingPathComponent("svc.key").path, "--ca", dir.appendingPathComponent("ca.pem").path]
+        if role == .validator {
+            // A validator also needs the chain's genesis and a data directory (here: an observer).
+            let genesisPath = dir.appendingPathComponent("genesis.json").path
+            try Self.genesis().toJSON().write(to: URL(fileURLWithPath: genesisPath))
+            process.arguments! += ["--genesis", genesisPath, "--data-dir", dir.appendingPathComponent("data").path]
+        }
         let log = Pipe()
         process.standardError = log
         process.standardOutput = log
@@ -51,6 +59,16 @@ import Testing
         try await withTimeout(15) { while process.isRunning { try await Task.sleep(for: .milliseconds(20)) } }
         #expect(process.terminationStatus == 0)
         #expect(Date().timeIntervalSince(start) < 10)
+    }
+
+    /// A one-validator, one-agency genesis.
+    static func genesis() throws -> Genesis {
+        let key = Curve25519.Signing.PrivateKey().ledgerPublicKey
+        return Genesis(chainID: "node-test", genesisTimeMillis: 1_700_000_000_000,
+                       validators: [Validator(publicKey: key, power: 1, name: "v")], adminThreshold: 1,
+                       agencies: [GenesisAgency(id: try AgencyID("ops"), name: "Ops", isAdmin: true,
+                                                keys: [AgencyKey(keyID: 1, material: .signing(key))])],
+                       datasets: [])
     }
 
     /// Reads the service's log until the wire server reports its address; returns the port.
