@@ -132,10 +132,11 @@ import Testing
 
     @Test func idleConnectionIsClosedWithATimeoutError() async throws {
         var configuration = WireConfiguration()
-        configuration.idleTimeout = .milliseconds(500)
+        // Long enough that the handshake and the first ping finish first on a loaded 2-core box.
+        configuration.idleTimeout = .seconds(2)
         try await withServer(pki: try TestPKI(), configuration: configuration) { server async throws in
             let exchange = try await RawTLSClient.exchange(port: server.port, tls: try server.pki.client(.gateway),
-                                                           chunks: [Self.ping], readSeconds: 5)
+                                                           chunks: [Self.ping], readSeconds: 8)
             #expect(exchange.frames.first?.type == .pong)
             #expect(exchange.errorCodes == [.timeout])
             #expect(exchange.closedByServer)

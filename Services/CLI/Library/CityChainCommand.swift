@@ -6,7 +6,8 @@ package struct CityChainCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain",
         abstract: "CityChain: keys, certificates and genesis for a city's permissioned ledger.",
-        subcommands: [PKICommand.self, KeysCommand.self, GenesisCommand.self, PingCommand.self, BenchCommand.self])
+        subcommands: [PKICommand.self, KeysCommand.self, GenesisCommand.self, PingCommand.self, SubmitCommand.self, StatusCommand.self,
+                      BenchCommand.self])
 
     package init() {}
 }

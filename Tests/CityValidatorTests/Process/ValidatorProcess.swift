@@ -67,7 +67,7 @@ final class ValidatorProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             guard p.isRunning else { throw ProcessFailure(name: name, log: tail()) }
-            if tail().contains("wire server listening") && Self.canConnect(port: port) { return }
+            if Self.canConnect(port: port) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw ProcessFailure(name: name, log: tail())
