@@ -28,11 +28,17 @@ struct StatusCommand: AsyncParsableCommand {
                     try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [], timeout: .seconds(5)))
                 }
                 let step = ["propose", "prevote", "precommit"][Int(s.step)]
-                print(String(format: "%-20@ %-22@ %6llu  %5u  %-9@  %-8@  %7u  %5u", s.name as NSString, address as NSString, s.height,
-                             s.round, step as NSString, (s.voting ? "voting" : "observer") as NSString, s.mempoolCount, s.peers))
+                print(Self.pad(s.name, 20) + " " + Self.pad(address, 22) + " " + Self.pad("\(s.height)", 6, right: true) + "  "
+                      + Self.pad("\(s.round)", 5, right: true) + "  " + Self.pad(step, 9) + "  " + Self.pad(s.voting ? "voting" : "observer", 8)
+                      + "  " + Self.pad("\(s.mempoolCount)", 7, right: true) + "  " + Self.pad("\(s.peers)", 5, right: true))
             } catch {
-                print(String(format: "%-20@ %-22@ down: %@", "?" as NSString, address as NSString, "\(error)" as NSString))
+                print(Self.pad("?", 20) + " " + Self.pad(address, 22) + " down: \(error)")
             }
         }
+    }
+
+    static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - s.count))
+        return right ? fill + s : s + fill
     }
 }
