@@ -1,6 +1,8 @@
-/// Signing-domain tags of consensus messages that the ledger does not define itself (votes use
-/// `LedgerDomain.vote`), written as a canonical string before the signed fields.
+import CityLedger
+
+/// Signing-domain tags of consensus messages. Votes use `LedgerDomain.vote` and proposals
+/// `LedgerDomain.proposal`: the ledger verifies both in equivocation evidence, so it owns them.
 package enum ConsensusDomain {
-    /// Prefix of the bytes a proposal's proposer signs.
-    package static let proposal = "citychain/proposal/v1"
+    /// Prefix of the bytes a proposal's proposer signs (the ledger's `LedgerDomain.proposal`).
+    package static let proposal = LedgerDomain.proposal
 }

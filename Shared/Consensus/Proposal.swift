@@ -36,23 +36,20 @@ package struct Proposal<Value: ConsensusValue>: Hashable, Sendable, CanonicalCod
     }
 
     /// Domain "citychain/proposal/v1" || string chainID || u64 height || u32 round || optional u32 validRound || value id.
-    /// The value enters by its id: the id commits to the value, and the signed bytes stay small.
+    /// The value enters by its id: the id commits to the value, and the signed bytes stay small. The
+    /// formula lives in the ledger (`SignedProposalHeader.signBytes`), which checks proposal evidence.
     package static func signBytes(chainID: String, height: UInt64, round: UInt32, validRound: UInt32?, valueID: Hash32) -> [UInt8] {
-        var w = CanonicalWriter(capacity: 128)
-        w.string(ConsensusDomain.proposal)
-        w.string(chainID)
-        w.u64(height)
-        w.u32(round)
-        w.optional(validRound) { w, r in w.u32(r) }
-        w.encode(valueID)
-        return w.bytes
+        SignedProposalHeader.signBytes(chainID: chainID, height: height, round: round, validRound: validRound, valueID: valueID)
+    }
+
+    /// What the proposer signed, with the value replaced by its id: the form evidence carries.
+    package var signedHeader: SignedProposalHeader {
+        SignedProposalHeader(height: height, round: round, validRound: validRound, valueID: value.id,
+                             proposer: proposer, signature: signature)
     }
 
     /// True when the signature verifies for `chainID` (the core separately checks the proposer is `proposer(h, r)`).
-    package func verify(chainID: String) -> Bool {
-        proposer.isValidSignature(signature, for: Self.signBytes(chainID: chainID, height: height, round: round,
-                                                                 validRound: validRound, valueID: value.id))
-    }
+    package func verify(chainID: String) -> Bool { signedHeader.verify(chainID: chainID) }
 
     /// True when `other` is a different proposal signed by the same proposer for the same height and round.
     package func conflicts(with other: Proposal) -> Bool {

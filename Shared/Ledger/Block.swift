@@ -1,17 +1,20 @@
 import CityEncoding
 import CityMerkle
 
-/// A header and the transactions it commits to.
+/// A header and the transactions and equivocation evidence it commits to.
 package struct Block: Hashable, Sendable, CanonicalCodable {
     /// The header.
     package var header: BlockHeader
     /// The transactions in execution order.
     package var transactions: [SignedTransaction]
+    /// Equivocation evidence recorded by this block (at most `LedgerLimits.maxEvidencePerBlock`).
+    package var evidence: [Equivocation]
 
-    /// A block from its parts (call `checkTransactionsRoot` before trusting it).
-    package init(header: BlockHeader, transactions: [SignedTransaction]) {
+    /// A block from its parts (call `checkRoots` before trusting it).
+    package init(header: BlockHeader, transactions: [SignedTransaction], evidence: [Equivocation] = []) {
         self.header = header
         self.transactions = transactions
+        self.evidence = evidence
     }
 
     /// `MerkleTree.root` over each transaction's canonical bytes (signatures included, so a
@@ -20,9 +23,18 @@ package struct Block: Hashable, Sendable, CanonicalCodable {
         MerkleTree.root(leaves: transactions.map(\.canonicalBytes))
     }
 
+    /// `MerkleTree.root` over each evidence item's canonical bytes, the same tree as the transactions'.
+    package static func evidenceRoot(_ evidence: [Equivocation]) -> Hash32 {
+        MerkleTree.root(leaves: evidence.map(\.canonicalBytes))
+    }
+
+    /// The evidence root of a block without evidence (`MerkleTree.emptyRoot`).
+    package static let noEvidenceRoot = MerkleTree.emptyRoot
+
     /// Throws `.transactionCountMismatch` unless the header's `transactionCount` is the number of
-    /// transactions, then `.transactionsRootMismatch` unless its root matches them.
-    package func checkTransactionsRoot() throws(LedgerError) {
+    /// transactions, `.transactionsRootMismatch` unless its transactions root matches them, then
+    /// `.evidenceRootMismatch` unless its evidence root matches the evidence.
+    package func checkRoots() throws(LedgerError) {
         guard Int(header.transactionCount) == transactions.count else {
             throw LedgerError(.transactionCountMismatch,
                               "header says \(header.transactionCount) transactions but the block holds \(transactions.count); refetch the block")
@@ -32,7 +44,15 @@ package struct Block: Hashable, Sendable, CanonicalCodable {
             throw LedgerError(.transactionsRootMismatch,
                               "header says \(header.transactionsRoot) but the transactions hash to \(actual); refetch the block")
         }
+        let evidence = Self.evidenceRoot(evidence)
+        guard evidence == header.evidenceRoot else {
+            throw LedgerError(.evidenceRootMismatch,
+                              "header says evidence root \(header.evidenceRoot) but the evidence hashes to \(evidence); refetch the block")
+        }
     }
+
+    /// The former name of `checkRoots`, kept for its callers: it checks the evidence root too.
+    package func checkTransactionsRoot() throws(LedgerError) { try checkRoots() }
 
     /// Proof that the transaction at `index` is in this block, for `BlockHeader.verifyInclusion`;
     /// nil when `index` is not a position in `transactions`.
@@ -44,10 +64,12 @@ package struct Block: Hashable, Sendable, CanonicalCodable {
     package func encode(to w: inout CanonicalWriter) {
         w.encode(header)
         w.array(transactions)
+        w.array(evidence)
     }
 
     package init(from r: inout CanonicalReader) throws(CodecError) {
         header = try BlockHeader(from: &r)
         transactions = try r.array(max: LedgerLimits.maxTransactionsPerBlock, "Block.transactions")
+        evidence = try r.array(max: LedgerLimits.maxEvidencePerBlock, "Block.evidence")
     }
 }

@@ -16,6 +16,9 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     /// Number of transactions in the block. Inclusion proofs bind their `leafCount` only through
     /// the path's shape, so a verifier takes the count from here (`verifyInclusion`), never from the proof.
     package var transactionCount: UInt32
+    /// `MerkleTree.root` over the canonical bytes of each `Equivocation` in `Block.evidence`, in
+    /// block order (`Block.noEvidenceRoot` when there is none).
+    package var evidenceRoot: Hash32
     /// State root after applying this block.
     package var stateRoot: Hash32
     /// Hash of the validator set that signs this block.
@@ -23,15 +26,17 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     /// The proposing validator.
     package var proposer: PublicKey
 
-    /// A header from its parts.
+    /// A header from its parts; `evidenceRoot` defaults to the root of a block without evidence.
     package init(chainID: String, height: UInt64, timeMillis: UInt64, previousHash: Hash32, transactionsRoot: Hash32,
-                 transactionCount: UInt32, stateRoot: Hash32, validatorSetHash: Hash32, proposer: PublicKey) {
+                 transactionCount: UInt32, evidenceRoot: Hash32 = Block.noEvidenceRoot, stateRoot: Hash32,
+                 validatorSetHash: Hash32, proposer: PublicKey) {
         self.chainID = chainID
         self.height = height
         self.timeMillis = timeMillis
         self.previousHash = previousHash
         self.transactionsRoot = transactionsRoot
         self.transactionCount = transactionCount
+        self.evidenceRoot = evidenceRoot
         self.stateRoot = stateRoot
         self.validatorSetHash = validatorSetHash
         self.proposer = proposer
@@ -54,6 +59,7 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         w.encode(previousHash)
         w.encode(transactionsRoot)
         w.u32(transactionCount)
+        w.encode(evidenceRoot)
         w.encode(stateRoot)
         w.encode(validatorSetHash)
         w.encode(proposer)
@@ -69,6 +75,7 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
         guard transactionCount <= LedgerLimits.maxTransactionsPerBlock else {
             throw .overLimit("BlockHeader.transactionCount", Int(transactionCount), max: LedgerLimits.maxTransactionsPerBlock)
         }
+        evidenceRoot = try Hash32(from: &r)
         stateRoot = try Hash32(from: &r)
         validatorSetHash = try Hash32(from: &r)
         proposer = try PublicKey(from: &r)

@@ -11,6 +11,10 @@ package enum LedgerDomain {
     package static let blockHash = "citychain/block/v1"
     /// Prefix of the bytes a vote signs.
     package static let vote = "citychain/vote/v1"
+    /// Prefix of the bytes a proposal's proposer signs (`SignedProposalHeader.signBytes`).
+    package static let proposal = "citychain/proposal/v1"
+    /// Prefix of an equivocation's id (`Equivocation.id`).
+    package static let evidence = "citychain/evidence/v1"
     /// Prefix of a validator set's hash.
     package static let validatorSet = "citychain/validators/v1"
     /// Prefix of a genesis hash.

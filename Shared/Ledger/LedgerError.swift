@@ -23,6 +23,8 @@ package struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         case transactionCountMismatch = 9
         /// A state snapshot is inconsistent (root, height or replay ids do not match its entries).
         case invalidSnapshot = 10
+        /// A block's evidence root does not match its evidence.
+        case evidenceRootMismatch = 11
     }
 
     /// The kind of failure.

@@ -48,6 +48,11 @@ package enum LedgerLimits {
     package static let maxSnapshotEntries = 1 << 26
     /// Largest state entry value in a `LedgerSnapshot`, in bytes.
     package static let maxStateValueBytes = 1 << 24
+    /// Most equivocation evidence items in one block.
+    package static let maxEvidencePerBlock = 64
+    /// How many heights back from a block evidence may be included: older evidence is refused,
+    /// so the pool and the check need not reach into the distant past.
+    package static let maxEvidenceAgeHeights: UInt64 = 10_000
     /// Heights between a validator-set change's block and the first block the new set signs.
     package static let validatorChangeDelayHeights: UInt64 = 2
 }

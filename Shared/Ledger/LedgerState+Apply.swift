@@ -10,17 +10,29 @@ extension LedgerState {
         return result
     }
 
-    /// Applies block `height`'s transactions in order and hashes the tree once. First prunes
-    /// replay entries that expired and promotes validator changes that take effect at `height`.
+    /// Applies block `height`: records its `evidence`, applies its transactions in order, and
+    /// hashes the tree once. First prunes replay entries that expired and promotes validator
+    /// changes that take effect at `height`.
     ///
     /// `signaturesVerified(tx)` returning true skips the Ed25519 checks of that transaction: the
     /// caller already verified these exact signatures (a mempool entry with the same signatures,
     /// or replay of a certified block). Keys are still checked for registration and revocation.
+    ///
+    /// The caller has checked `evidence` with `validateEvidence(_:atHeight:)` on this state
+    /// (`validateProposal` and `buildBlock` do; a certified block's voters did), so only its
+    /// signatures are taken on trust here: the other rules are asserted (`precondition`), which
+    /// keeps an offence from ever being recorded twice.
     package mutating func applyBlock(_ transactions: [SignedTransaction], height newHeight: UInt64,
+                                     evidence: [Equivocation] = [],
                                      signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [TxOutcome] {
         precondition(newHeight > height, "block height \(newHeight) does not follow applied height \(height)")
         precondition(staged.isEmpty, "applyBlock called in the middle of a block")
+        // Against the state before the block, as validateEvidence ran (beginBlock may change the set).
+        if let bad = validateEvidence(evidence, atHeight: newHeight, signaturesVerified: true) {
+            preconditionFailure("evidence \(bad.index) of block \(newHeight) was not validated before applyBlock: \(bad.rejection)")
+        }
         beginBlock(newHeight)
+        for e in evidence { put(.evidence(e.id), EvidenceEntry(e, includedAtHeight: newHeight)) }
         var outcomes: [TxOutcome] = []
         outcomes.reserveCapacity(transactions.count)
         for (i, tx) in transactions.enumerated() {
@@ -29,6 +41,13 @@ extension LedgerState {
         }
         flush()
         return outcomes
+    }
+
+    /// Applies `block` (its evidence and transactions, at its height): what replaying a stored
+    /// block needs. Check `block.checkRoots()` and its certificate first; see the other `applyBlock`.
+    package mutating func applyBlock(_ block: Block,
+                                     signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [TxOutcome] {
+        applyBlock(block.transactions, height: block.header.height, evidence: block.evidence, signaturesVerified: signaturesVerified)
     }
 
     private mutating func applyStaged(_ tx: SignedTransaction, atHeight: UInt64,

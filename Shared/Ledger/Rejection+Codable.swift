@@ -10,11 +10,12 @@ extension Rejection: CanonicalCodable {
         w.u16(code)
         switch self {
         case .malformed(let d), .signerMismatch(let d), .payloadNotSealed(let d), .invalidValidatorChange(let d),
-             .invalidAuditBatch(let d):
+             .invalidAuditBatch(let d), .invalidEvidence(let d):
             w.string(Self.clipped(d))
-        case let .tooLarge(bytes, max): w.u64(UInt64(clamping: bytes)); w.u64(UInt64(clamping: max))
+        case let .tooLarge(bytes, max), let .tooMuchEvidence(bytes, max): w.u64(UInt64(clamping: bytes)); w.u64(UInt64(clamping: max))
         case let .wrongChain(expected, got): w.string(expected); w.string(got)
-        case let .expired(e, h), let .lifetimeTooLong(e, h), let .grantExpiryInPast(e, h), let .auditSequenceGap(e, h):
+        case let .expired(e, h), let .lifetimeTooLong(e, h), let .grantExpiryInPast(e, h), let .auditSequenceGap(e, h),
+             let .evidenceTooOld(e, h), let .evidenceTooNew(e, h):
             w.u64(e); w.u64(h)
         case .replayed(let id): w.encode(id)
         case .unknownAgency(let a), .notAdmin(let a), .agencyExists(let a), .tooManyKeys(let a), .unknownWriter(let a):
@@ -28,6 +29,9 @@ extension Rejection: CanonicalCodable {
         case let .recordNotFound(d, s): w.encode(d); w.encode(s)
         case let .grantNotFound(d, a): w.encode(d); w.encode(a)
         case let .keyExists(a, k), let .keyAlreadyRevoked(a, k): w.encode(a); w.encode(k)
+        case .badEvidenceSignature(let v), .evidenceOffenderNotValidator(let v): w.encode(v)
+        case let .evidenceAlreadyRecorded(id, h): w.encode(id); w.u64(h)
+        case .duplicateEvidence(let id): w.encode(id)
         }
     }
 
@@ -65,6 +69,14 @@ extension Rejection: CanonicalCodable {
         case 28: self = .auditSequenceGap(expected: try r.u64("Rejection.expected"), got: try r.u64("Rejection.got"))
         case 29: self = .invalidAuditBatch(try Self.detail(&r))
         case 30: self = .unknownWriter(try r.decode())
+        case 31: self = .invalidEvidence(try Self.detail(&r))
+        case 32: self = .badEvidenceSignature(try r.decode())
+        case 33: self = .evidenceOffenderNotValidator(try r.decode())
+        case 34: self = .evidenceTooOld(height: try r.u64("Rejection.height"), minHeight: try r.u64("Rejection.minHeight"))
+        case 35: self = .evidenceTooNew(height: try r.u64("Rejection.height"), maxHeight: try r.u64("Rejection.maxHeight"))
+        case 36: self = .evidenceAlreadyRecorded(try r.decode(), includedAtHeight: try r.u64("Rejection.includedAtHeight"))
+        case 37: self = .duplicateEvidence(try r.decode())
+        case 38: self = .tooMuchEvidence(count: try Self.count(&r), max: try Self.count(&r))
         default: throw .unknownTag("Rejection.code", code)
         }
     }

@@ -32,6 +32,14 @@ extension Rejection {
         case let .auditSequenceGap(e, g): "audit batch starts at \(g) but the next expected sequence is \(e); anchor the missing range first"
         case .invalidAuditBatch(let d): "audit batch refused: \(d)"
         case .unknownWriter(let a): "writer \(a) is not a registered agency; register it first or remove it from writers"
+        case .invalidEvidence(let d): "evidence refused: \(d)"
+        case .badEvidenceSignature(let v): "a signature in the evidence against validator \(v) does not verify for this chain; it is forged or for another chain: drop it"
+        case .evidenceOffenderNotValidator(let v): "evidence offender \(v) is not in the current validator set; evidence against unknown or removed validators is not recorded"
+        case let .evidenceTooOld(h, m): "evidence is for height \(h), below the oldest includable height \(m) (maxEvidenceAgeHeights \(LedgerLimits.maxEvidenceAgeHeights)); drop it"
+        case let .evidenceTooNew(h, m): "evidence is for height \(h), above the block height \(m); include it in a later block"
+        case let .evidenceAlreadyRecorded(id, h): "equivocation \(id) was already recorded by block \(h); nothing to do"
+        case .duplicateEvidence(let id): "the block lists equivocation \(id) more than once; list each offence once"
+        case let .tooMuchEvidence(c, m): "\(c) evidence items, more than the \(m) a block may hold; include the rest in later blocks"
         }
     }
 }

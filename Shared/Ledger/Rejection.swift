@@ -1,7 +1,7 @@
 import CityEncoding
 
-/// Why a transaction was refused. `code` is stable on the wire; `message` says what was wrong
-/// and what to do about it.
+/// Why a transaction (or, codes 31-38, an equivocation evidence item) was refused. `code` is
+/// stable on the wire; `message` says what was wrong and what to do about it.
 package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
     /// The transaction does not decode canonically or breaks a structural rule.
     case malformed(String)
@@ -63,6 +63,23 @@ package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidAuditBatch(String)
     /// A dataset's writer list names an unregistered agency.
     case unknownWriter(AgencyID)
+    /// Equivocation evidence whose two items do not conflict (other signer, height, round or
+    /// kind, the same block id) or are not in canonical order.
+    case invalidEvidence(String)
+    /// A signature in the evidence against this validator does not verify.
+    case badEvidenceSignature(PublicKey)
+    /// The evidence's offender is not in the current validator set.
+    case evidenceOffenderNotValidator(PublicKey)
+    /// The evidence is older than `maxEvidenceAgeHeights` before the block.
+    case evidenceTooOld(height: UInt64, minHeight: UInt64)
+    /// The evidence is for a height above the block's.
+    case evidenceTooNew(height: UInt64, maxHeight: UInt64)
+    /// This offence (`Equivocation.id`) is already recorded in the state.
+    case evidenceAlreadyRecorded(Hash32, includedAtHeight: UInt64)
+    /// A block lists this offence (`Equivocation.id`) twice.
+    case duplicateEvidence(Hash32)
+    /// A block holds more evidence than `maxEvidencePerBlock`.
+    case tooMuchEvidence(count: Int, max: Int)
 
     /// Stable wire code.
     package var code: UInt16 {
@@ -97,6 +114,14 @@ package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .auditSequenceGap: 28
         case .invalidAuditBatch: 29
         case .unknownWriter: 30
+        case .invalidEvidence: 31
+        case .badEvidenceSignature: 32
+        case .evidenceOffenderNotValidator: 33
+        case .evidenceTooOld: 34
+        case .evidenceTooNew: 35
+        case .evidenceAlreadyRecorded: 36
+        case .duplicateEvidence: 37
+        case .tooMuchEvidence: 38
         }
     }
 

@@ -25,6 +25,8 @@ package enum StateKey: Hashable, Sendable {
     case auditHead(AgencyID)
     /// Tag 11: an anchored audit batch (`AuditAnchorEntry`).
     case auditAnchor(AgencyID, firstSequence: UInt64)
+    /// Tag 12: a recorded equivocation, by `Equivocation.id` (`EvidenceEntry`).
+    case evidence(Hash32)
 
     /// The namespace tag.
     package var tag: UInt8 {
@@ -40,6 +42,7 @@ package enum StateKey: Hashable, Sendable {
         case .replay: 9
         case .auditHead: 10
         case .auditAnchor: 11
+        case .evidence: 12
         }
     }
 
@@ -56,6 +59,7 @@ package enum StateKey: Hashable, Sendable {
         case .replay(let id): w.encode(id)
         case .auditHead(let a): w.encode(a)
         case let .auditAnchor(a, first): w.encode(a); w.u64(first)
+        case .evidence(let id): w.encode(id)
         }
         return LedgerDomain.hash(LedgerDomain.stateKey, w.bytes)
     }

@@ -106,7 +106,28 @@ extension Fixture {
     static var vectorHeader: BlockHeader {
         BlockHeader(chainID: chainID, height: 7, timeMillis: 1_700_000_007_000, previousHash: Hash32.sha256(Array("block 6".utf8)),
                     transactionsRoot: Hash32.sha256(Array("txs".utf8)), transactionCount: 3,
-                    stateRoot: Hash32.sha256(Array("state".utf8)),
+                    evidenceRoot: Hash32.sha256(Array("evidence".utf8)), stateRoot: Hash32.sha256(Array("state".utf8)),
                     validatorSetHash: Hash32.sha256(Array("validators".utf8)), proposer: validatorKeys[0].ledgerPublicKey)
+    }
+}
+
+extension Fixture {
+    /// The vote equivocation vector: v1 prevotes the vector header and nil at height 7, round 0.
+    static var vectorVoteEquivocation: Equivocation {
+        let key = validatorKeys[1]
+        return Equivocation(votes: try! Vote.sign(kind: .prevote, height: 7, round: 0, blockHash: vectorHeader.hash, chainID: chainID, key: key),
+                            try! Vote.sign(kind: .prevote, height: 7, round: 0, blockHash: nil, chainID: chainID, key: key))
+    }
+
+    /// The proposal equivocation vector: v0 proposes the vector header afresh and another block
+    /// re-proposed from round 0, both at height 7, round 1.
+    static var vectorProposalEquivocation: Equivocation {
+        let key = validatorKeys[0]
+        func header(_ valueID: Hash32, _ validRound: UInt32?) -> SignedProposalHeader {
+            let message = SignedProposalHeader.signBytes(chainID: chainID, height: 7, round: 1, validRound: validRound, valueID: valueID)
+            return SignedProposalHeader(height: 7, round: 1, validRound: validRound, valueID: valueID, proposer: key.ledgerPublicKey,
+                                        signature: try! key.ledgerSignature(for: message))
+        }
+        return Equivocation(proposals: header(vectorHeader.hash, nil), header(Hash32.sha256(Array("block 7b".utf8)), 0))
     }
 }

@@ -8,7 +8,7 @@ import Testing
 
     /// One rejection of every code, in code order.
     static var everyRejection: [Rejection] {
-        let a = F.id("hospital"), d = F.ds("land.parcels"), s = F.signer("hospital")
+        let a = F.id("hospital"), d = F.ds("land.parcels"), s = F.signer("hospital"), v = F.validatorKeys[0].ledgerPublicKey
         return [
             .malformed("bad tag"), .tooLarge(bytes: 70_000, max: 65_536), .wrongChain(expected: "citychain-test", got: "other"),
             .expired(expiresAtHeight: 5, height: 6), .lifetimeTooLong(expiresAtHeight: 20_000, maxHeight: 10_001),
@@ -19,6 +19,10 @@ import Testing
             .recordNotFound(d, F.subject("p1")), .grantNotFound(d, a), .grantExpiryInPast(expiresAtHeight: 3, height: 4),
             .agencyExists(a), .keyExists(a, 3), .tooManyKeys(a), .keyAlreadyRevoked(a, 1), .invalidValidatorChange("empty"),
             .auditSequenceGap(expected: 10, got: 11), .invalidAuditBatch("5...4"), .unknownWriter(a),
+            .invalidEvidence("same block"), .badEvidenceSignature(v), .evidenceOffenderNotValidator(v),
+            .evidenceTooOld(height: 1, minHeight: 2), .evidenceTooNew(height: 9, maxHeight: 8),
+            .evidenceAlreadyRecorded(Hash32.sha256([2]), includedAtHeight: 4), .duplicateEvidence(Hash32.sha256([3])),
+            .tooMuchEvidence(count: 65, max: 64),
         ]
     }
 
@@ -46,7 +50,7 @@ import Testing
 
     @Test func everyRejectionRoundTrips() throws {
         let all = Self.everyRejection
-        #expect(all.map(\.code) == Array(1...30))
+        #expect(all.map(\.code) == Array(1...38))
         for r in all {
             let bytes = r.canonicalBytes
             #expect(Array(bytes.prefix(2)) == [UInt8(r.code >> 8), UInt8(r.code & 0xff)])
@@ -56,7 +60,7 @@ import Testing
     }
 
     @Test func unknownRejectionCodeIsRefused() {
-        for code: UInt16 in [0, 31, 0xffff] {
+        for code: UInt16 in [0, 39, 0xffff] {
             #expect(codecError(Rejection.self, [UInt8(code >> 8), UInt8(code & 0xff), 0, 0, 0, 0]) == .unknownTag)
         }
     }

@@ -92,29 +92,58 @@ import Testing
          """),
     ]
 
-    static let headerHash = "d190875ccfb07a1c1bff9f0a462c475728b7209ed0c7a5a5cbe1df7cd632ffa5"
+    static let headerHash = "af8e1f0c2487f4835c22c735fb3a0970c15353e32a2d5232adece85da33b429a"
     static let header = """
         0000000e63697479636861696e2d7465737400000000000000070000018bcfe58358a56e2a48b9d79b3b1e69ce262b57
         25591f340c427b75c8203fb9da5969bdb4e93fb7c727fd1c12b7f9ded83b2baa19232abda0487ee0c8b5b1d5ef49003c
-        f7b4000000034ba69735ca53765ed6a709edb56c6ea236b7193a3b29a6b390c346f0f4340e4e66d18af4cf3d73639076
-        1abbea054bcedb18191b65128c2b057cdef5071a16985c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95e
-        f40490d3de84
+        f7b400000003ee8250fb76e094b34b471f13a73dbbe51d1ae142e9df59d7c0d31ec20f0a0a8e4ba69735ca53765ed6a7
+        09edb56c6ea236b7193a3b29a6b390c346f0f4340e4e66d18af4cf3d736390761abbea054bcedb18191b65128c2b057c
+        def5071a16985c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de84
         """
 
     static let vote = """
-        0200000000000000070000000001d190875ccfb07a1c1bff9f0a462c475728b7209ed0c7a5a5cbe1df7cd632ffa55c9c
-        6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de84ab125bf4ef7ab5523c0118ef81efb353d7c8
-        2afd98b69e5c0a78e3d655118848f6ef6506024cf580920f674e1f978ce8a1d4c4f619e5315d04408895e3fd5707
+        0200000000000000070000000001af8e1f0c2487f4835c22c735fb3a0970c15353e32a2d5232adece85da33b429a5c9c
+        6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de84b1b8a56642c0e8ef6f4fdd63cda97e6fdabc
+        4572d71a7f73b3371920ae71a6c3c2581047ada38bedd906fbd745ce9a12e135d6ce716a24bfd2e2094c8e0c6203
         """
 
     static let certificate = """
-        000000000000000700000000d190875ccfb07a1c1bff9f0a462c475728b7209ed0c7a5a5cbe1df7cd632ffa500000003
-        204040e364c10f2bec9c1fe500a1cd4c247c89d650a01ed7e82caba867877c218afa5675322d4453ccdc1cd6e961c39e
-        dcd33e12c14a170ce16a7febed03f36a8f32e961f67728b487fe96159f87170f99dfac6b24250ce77b37fccd6791610f
-        5c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de84ab125bf4ef7ab5523c0118ef81efb353
-        d7c82afd98b69e5c0a78e3d655118848f6ef6506024cf580920f674e1f978ce8a1d4c4f619e5315d04408895e3fd5707
-        d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c97787372adbdb21cea82708711ccaa641a850b1
-        33562170e3956f1bd1f94f948f3231dd9e6fe0298dbf3350d16e23fbca0fef1faabac46b1af4686549ee2e26408e4d08
+        000000000000000700000000af8e1f0c2487f4835c22c735fb3a0970c15353e32a2d5232adece85da33b429a00000003
+        204040e364c10f2bec9c1fe500a1cd4c247c89d650a01ed7e82caba867877c21ff2cf122e2fbe249dbd0e86542c5b3c5
+        04818b4eb49e91b634978dd485432b56996e3eb8fd7b69dec06b6b707ada067e2c96d4427ba8159e272f9a0077cd8406
+        5c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de84b1b8a56642c0e8ef6f4fdd63cda97e6f
+        dabc4572d71a7f73b3371920ae71a6c3c2581047ada38bedd906fbd745ce9a12e135d6ce716a24bfd2e2094c8e0c6203
+        d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c977873733a2c0e453a334831471827de74298b8
+        f190d63e034c7e35c396c94ed22b03c824d906b995368ab1e57b2ade97f763339cbb6f12ab76266a2e9e52c45edcc70f
+        """
+
+    /// v1 prevotes the vector header and nil at height 7, round 0 (`Fixture.vectorVoteEquivocation`).
+    static let voteEquivocationID = "4c69014461fc8212d5b2b3d9f53b8af4e38f4bb588836d0358680ae72b14e00e"
+    static let voteEquivocation = """
+        010100000000000000070000000000d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c97787379e
+        223e2530cd0e5e03a798ebda404cbffe7de7dfc9958be6e0f02cad93ea02eb2e4deb7e47cb299611fe89f256eeaaad4a
+        d46cf32cddee53251a07d87d6b16020100000000000000070000000001af8e1f0c2487f4835c22c735fb3a0970c15353
+        e32a2d5232adece85da33b429ad04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c97787374bd76f
+        32cb8c55834761dd940030ec2eeffedd61cb0cc4e2134e901203b8cd36733eb2a5c976888046af5453d39dcbcd8c6625
+        4cf584ccdac83f1380ab140007
+        """
+
+    /// v0 proposes the vector header afresh and SHA-256("block 7b") re-proposed from round 0, at
+    /// height 7, round 1 (`Fixture.vectorProposalEquivocation`).
+    static let proposalEquivocationID = "62feda5f89e90b22136c4e1bc614be89d9eb368666663914c68b7b42fc349d97"
+    static let proposalEquivocation = """
+        0200000000000000070000000100af8e1f0c2487f4835c22c735fb3a0970c15353e32a2d5232adece85da33b429a5c9c
+        6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de842e3fa04e0ebf966f59f934c28bf310990051
+        06b7e6213939373d5f32f096683ab948159ebb293de0f5f8ce88853a5adf1715a42358afee018f7502a2896571030000
+        00000000000700000001010000000029972114c64ccc379c04184c67f57c112ec6d149cf722b31273bd0b2ee8107b85c
+        9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de848a5ce35173337aaa8232c23ce8596b424c
+        25fe171c6242673aed3f3488e1dc3cf9182d4fbbd9878a6e6a3a8bb1774efbd7c21db339690494108107ae2e2b0e0e
+        """
+
+    /// The vote equivocation recorded by block 8.
+    static let evidenceEntry = """
+        d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c977873700000000000000070000000002000000
+        0000000008
         """
 
     /// `Rejection.revokedKey(hospital#1, revokedAtHeight: 8)`.
@@ -174,6 +203,23 @@ import Testing
         #expect(Set(c.signatures.map(\.validator)) == Set(F.validatorKeys.prefix(3).map(\.ledgerPublicKey)))
         #expect(c.canonicalBytes == bytes)
         try c.verify(header: F.vectorHeader, validatorSet: F.state().currentValidatorSet)
+    }
+
+    @Test func equivocations() throws {
+        for (hex, id, want) in [(Self.voteEquivocation, Self.voteEquivocationID, F.vectorVoteEquivocation),
+                                (Self.proposalEquivocation, Self.proposalEquivocationID, F.vectorProposalEquivocation)] {
+            let bytes = try #require(Hex.decode(hex))
+            let e = try Equivocation(canonicalBytes: bytes)
+            #expect(e == want && e.canonicalBytes == bytes)
+            #expect(e.id.hex == id)
+            try e.verify(chainID: F.chainID)
+            #expect(throws: Rejection.self) { try e.verify(chainID: "other-chain") }
+        }
+        guard case let .votes(first, second) = F.vectorVoteEquivocation else { Issue.record("not votes"); return }
+        #expect(first.blockHash == nil && second.blockHash?.hex == Self.headerHash)
+        let entry = try EvidenceEntry(canonicalBytes: try #require(Hex.decode(Self.evidenceEntry)))
+        #expect(entry == EvidenceEntry(F.vectorVoteEquivocation, includedAtHeight: 8))
+        #expect(entry.offender == F.validatorKeys[1].ledgerPublicKey && entry.step == .prevote)
     }
 
     @Test func rejectionAndOutcomes() throws {

@@ -27,7 +27,7 @@ enum FuzzTargets {
         },
         canonical(TransactionBody.self, "TransactionBody"),
         canonical(LedgerOperation.self, "LedgerOperation"),
-        canonical(Block.self, "Block") { block in _ = try? block.checkTransactionsRoot() },
+        canonical(Block.self, "Block") { block in _ = try? block.checkRoots() },
         canonical(BlockHeader.self, "BlockHeader"),
         canonical(Vote.self, "Vote"),
         canonical(CommitCertificate.self, "CommitCertificate"),
@@ -65,6 +65,18 @@ enum FuzzTargets {
         canonical(PendingValidatorChange.self, "PendingValidatorChange"),
         canonical(Rejection.self, "Rejection"),
         canonical(TxOutcome.self, "TxOutcome"),
+        // Equivocation evidence (gossiped between validators and carried in blocks) and its state entry.
+        canonical(Equivocation.self, "Equivocation") { e in
+            // The decoder admits only canonically ordered pairs, and the stateless check must
+            // answer (never trap) for any pair it admits.
+            if !e.isCanonicallyOrdered {
+                Oracle.fail("Equivocation", "decoded evidence is not in canonical order", e.canonicalBytes)
+            }
+            _ = try? e.checkConflict()
+            _ = e.id
+        },
+        canonical(SignedProposalHeader.self, "SignedProposalHeader"),
+        canonical(EvidenceEntry.self, "EvidenceEntry"),
     ]
 
     /// The selector byte of the target called `name`.

@@ -84,8 +84,27 @@ enum SeedCorpus {
     static var header: BlockHeader {
         BlockHeader(chainID: chainID, height: 7, timeMillis: 1_700_000_007_000, previousHash: hash("block 6"),
                     transactionsRoot: Block.transactionsRoot(transactions), transactionCount: UInt32(transactions.count),
-                    stateRoot: hash("state"),
+                    evidenceRoot: Block.evidenceRoot(evidence), stateRoot: hash("state"),
                     validatorSetHash: try! ValidatorSet(validators).hash, proposer: validators[0].publicKey)
+    }
+
+    /// One equivocation of each kind: v1's two prevotes (nil and a block) at height 6, and v2's two
+    /// proposals at height 6, round 1 (a fresh one and one re-proposed from round 0).
+    static var evidence: [Equivocation] {
+        let v1 = validators[1].publicKey
+        return [
+            Equivocation(votes: Vote(kind: .prevote, height: 6, round: 0, blockHash: nil, validator: v1, signature: signature(0x41)),
+                         Vote(kind: .prevote, height: 6, round: 0, blockHash: hash("block 6"), validator: v1, signature: signature(0x42))),
+            Equivocation(proposals: proposalHeaders[0], proposalHeaders[1]),
+        ]
+    }
+
+    static var proposalHeaders: [SignedProposalHeader] {
+        let v2 = validators[2].publicKey
+        return [
+            SignedProposalHeader(height: 6, round: 1, validRound: nil, valueID: hash("block 6"), proposer: v2, signature: signature(0x43)),
+            SignedProposalHeader(height: 6, round: 1, validRound: 0, valueID: hash("block 6b"), proposer: v2, signature: signature(0x44)),
+        ]
     }
 
     /// Every seed as (file name, bytes with the selector byte first).
@@ -97,7 +116,7 @@ enum SeedCorpus {
         func add(_ target: String, _ label: String, _ value: some CanonicalEncodable) { addBytes(target, label, value.canonicalBytes) }
 
         let txs = transactions
-        let block = Block(header: header, transactions: txs)
+        let block = Block(header: header, transactions: txs, evidence: evidence)
         let errors = [WireError(.forbidden, "no"), WireError(.rateLimited(retryAfterMillis: 1500), "slow down"),
                       WireError(.conflict, "request id 3 is already in flight")]
         let votes = [
@@ -134,7 +153,7 @@ enum SeedCorpus {
             add("TransactionBody", op.name, tx.body)
             add("LedgerOperation", op.name, op)
         }
-        add("Block", "10-txs", block)
+        add("Block", "10-txs-2-evidence", block)
         add("Block", "empty", Block(header: header, transactions: []))
         add("BlockHeader", "h7", header)
         for (i, v) in votes.enumerated() { add("Vote", "\(i)", v) }
@@ -175,6 +194,12 @@ enum SeedCorpus {
         add("Rejection", "replayed", Rejection.replayed(txs[0].id))
         add("Rejection", "expired", Rejection.expired(expiresAtHeight: 5, height: 9))
         add("TxOutcome", "refused", TxOutcome(transactionID: txs[0].id, index: 3, result: .failure(.replayed(txs[0].id))))
+        add("Rejection", "evidence-recorded", Rejection.evidenceAlreadyRecorded(evidence[0].id, includedAtHeight: 7))
+        add("Equivocation", "votes", evidence[0])
+        add("Equivocation", "proposals", evidence[1])
+        add("SignedProposalHeader", "fresh", proposalHeaders[0])
+        add("SignedProposalHeader", "reproposed", proposalHeaders[1])
+        add("EvidenceEntry", "prevote", EvidenceEntry(evidence[0], includedAtHeight: 7))
         return out
     }
 

@@ -5,9 +5,10 @@ extension BlockPolicy {
     /// Consensus `valid(v)` for a proposed `block` on top of `parent`, whose state is `state`,
     /// checked at local time `nowMillis`: the header's chain, height, parent hash, time (after
     /// the parent's and at most `maxClockDriftMillis` ahead of local time), validator set and
-    /// proposer; the limits; the transactions' count and root; then every transaction applied
-    /// in order must be accepted, and the state root must match. Cheap checks run first, so a
-    /// bad header costs no signature verification. Returns the executed block to vote on.
+    /// proposer; the limits; the transactions' count and root and the evidence root; then every
+    /// evidence item must pass `LedgerState.validateEvidence`, every transaction applied in order
+    /// must be accepted, and the state root must match. Cheap checks run first, so a bad header
+    /// costs no signature verification. Returns the executed block to vote on.
     /// `signaturesVerified` names transactions whose exact signatures this node already verified
     /// (a mempool entry with the same signatures); the others are verified here.
     package func validateProposal(block: Block, parent: ChainTip, state: LedgerState, nowMillis: UInt64,
@@ -16,6 +17,7 @@ extension BlockPolicy {
         do throws(ProposalRejection) {
             try checkHeader(block.header, parent: parent, state: state, nowMillis: nowMillis)
             try checkBody(block)
+            try checkEvidence(block, state: state)
             return .success(try execute(block, state: state, signaturesVerified: signaturesVerified))
         } catch {
             return .failure(error)
@@ -53,7 +55,7 @@ extension BlockPolicy {
         }
     }
 
-    /// The limits, the count and the transactions root.
+    /// The limits, the count, the transactions root and the evidence root.
     func checkBody(_ block: Block) throws(ProposalRejection) {
         let count = max(block.transactions.count, Int(block.header.transactionCount))
         guard count <= maxTransactionsPerBlock else {
@@ -63,17 +65,34 @@ extension BlockPolicy {
         guard bytes <= maxBlockBytes else {
             throw ProposalRejection(.tooManyBytes, "\(bytes) bytes of transactions, more than maxBlockBytes \(maxBlockBytes)")
         }
-        do { try block.checkTransactionsRoot() } catch {
-            throw ProposalRejection(error.code == .transactionCountMismatch ? .transactionCountMismatch : .transactionsRootMismatch,
-                                    error.detail)
+        guard block.evidence.count <= LedgerLimits.maxEvidencePerBlock else {
+            throw ProposalRejection(.tooMuchEvidence,
+                                    "\(block.evidence.count) evidence items, more than maxEvidencePerBlock \(LedgerLimits.maxEvidencePerBlock)")
+        }
+        do { try block.checkRoots() } catch {
+            let code: ProposalRejection.Code = switch error.code {
+            case .transactionCountMismatch: .transactionCountMismatch
+            case .evidenceRootMismatch: .evidenceRootMismatch
+            default: .transactionsRootMismatch
+            }
+            throw ProposalRejection(code, error.detail)
         }
     }
 
-    /// Applies the transactions in order; each must be accepted and the state root must match.
+    /// Every evidence item must be recordable at the block's height on top of `state`.
+    func checkEvidence(_ block: Block, state: LedgerState) throws(ProposalRejection) {
+        guard let bad = state.validateEvidence(block.evidence, atHeight: block.header.height) else { return }
+        throw ProposalRejection(.invalidEvidence, "evidence item \(bad.index) is refused: \(bad.rejection)",
+                                refusedEvidence: bad.rejection)
+    }
+
+    /// Records the (checked) evidence and applies the transactions in order; each must be
+    /// accepted and the state root must match.
     func execute(_ block: Block, state: LedgerState,
                  signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) throws(ProposalRejection) -> ExecutedBlock {
         var next = state
-        let outcomes = next.applyBlock(block.transactions, height: block.header.height, signaturesVerified: signaturesVerified)
+        let outcomes = next.applyBlock(block.transactions, height: block.header.height, evidence: block.evidence,
+                                       signaturesVerified: signaturesVerified)
         for o in outcomes {
             if case .failure(let rejection) = o.result {
                 throw ProposalRejection(.invalidTransaction, "transaction \(o.index) (\(o.transactionID)) is refused: \(rejection)",

@@ -31,6 +31,12 @@ package struct ProposalRejection: Error, Hashable, Sendable, CustomStringConvert
         case stateRootMismatch
         /// The header's `validatorSetHash` is not the hash of the set for this height.
         case validatorSetHashMismatch
+        /// More evidence items than `LedgerLimits.maxEvidencePerBlock`.
+        case tooMuchEvidence
+        /// The header's `evidenceRoot` does not match the evidence.
+        case evidenceRootMismatch
+        /// An evidence item is refused by the ledger (`LedgerState.validateEvidence`).
+        case invalidEvidence
     }
 
     /// What was wrong.
@@ -39,12 +45,15 @@ package struct ProposalRejection: Error, Hashable, Sendable, CustomStringConvert
     package var detail: String
     /// For `.invalidTransaction`: the refused transaction's id, index and rejection.
     package var refusedTransaction: TxOutcome?
+    /// For `.invalidEvidence`: why the ledger refuses the item (its index is in `detail`).
+    package var refusedEvidence: Rejection?
 
     /// A rejection from its parts.
-    package init(_ code: Code, _ detail: String, refusedTransaction: TxOutcome? = nil) {
+    package init(_ code: Code, _ detail: String, refusedTransaction: TxOutcome? = nil, refusedEvidence: Rejection? = nil) {
         self.code = code
         self.detail = detail
         self.refusedTransaction = refusedTransaction
+        self.refusedEvidence = refusedEvidence
     }
 
     /// What was wrong and what to do, for logs and error frames.

@@ -44,7 +44,7 @@ package enum ChainRecovery {
         if verifyCertificates {
             do { try record.certificate.verify(header: header, validatorSet: set) } catch { throw invalid("commit certificate: \(error)") }
         }
-        _ = state.applyBlock(record.block.transactions, height: h)
+        _ = state.applyBlock(record.block)   // transactions and evidence
         guard state.stateRoot == header.stateRoot else {
             throw BlockStoreError(.stateRootMismatch, path: path, height: h,
                                   "replaying block \(h) gives state root \(state.stateRoot) but its header says \(header.stateRoot); this build's state machine differs from the one that made the chain, or the genesis is not this chain's: run the matching build with the chain's genesis")
