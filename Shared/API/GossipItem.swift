@@ -4,7 +4,8 @@ import CityLedger
 
 /// One message between validators.
 ///
-/// Encoding: u8 tag, then 1 Proposal<Block> | 2 Vote | 3 SignedTransaction | 4 u64 committed height.
+/// Encoding: u8 tag, then 1 Proposal<Block> | 2 Vote | 3 SignedTransaction | 4 u64 committed height |
+/// 5 Equivocation.
 package enum GossipItem: Hashable, Sendable, CanonicalCodable {
     /// A signed proposal (the receiver verifies the signature before consensus sees it).
     case proposal(Proposal<Block>)
@@ -14,6 +15,8 @@ package enum GossipItem: Hashable, Sendable, CanonicalCodable {
     case transaction(SignedTransaction)
     /// The sender's committed height, so a lagging receiver knows to sync.
     case height(UInt64)
+    /// Equivocation evidence the sender holds, for the next block proposer to include.
+    case evidence(Equivocation)
 
     package func encode(to w: inout CanonicalWriter) {
         switch self {
@@ -21,6 +24,7 @@ package enum GossipItem: Hashable, Sendable, CanonicalCodable {
         case .vote(let v): w.u8(2); w.encode(v)
         case .transaction(let t): w.u8(3); w.encode(t)
         case .height(let h): w.u8(4); w.u64(h)
+        case .evidence(let e): w.u8(5); w.encode(e)
         }
     }
 
@@ -31,6 +35,7 @@ package enum GossipItem: Hashable, Sendable, CanonicalCodable {
         case 2: self = .vote(try r.decode())
         case 3: self = .transaction(try r.decode())
         case 4: self = .height(try r.u64("GossipItem.height"))
+        case 5: self = .evidence(try r.decode())
         default: throw .unknownTag("GossipItem", tag)
         }
     }

@@ -38,7 +38,9 @@ import Testing
         try roundTrip(TxStatus.unknown)
         try roundTrip(GossipSubscribe(name: "validator-1", advertise: "127.0.0.1:7101", height: 12))
         let proposal = Proposal.sign(height: 3, round: 1, validRound: 0, value: Self.block, chainID: "c", signer: Ed25519Signer(Self.key))
-        try roundTrip(GossipBatch(items: [.proposal(proposal), .vote(Self.vote()), .height(7)]))
+        var other = Self.vote()
+        other.blockHash = Hash32.sha256([1])
+        try roundTrip(GossipBatch(items: [.proposal(proposal), .vote(Self.vote()), .height(7), .evidence(Equivocation(votes: Self.vote(), other))]))
         try roundTrip(ValidatorStatus(name: "v", chainID: "c", height: 1, lastBlockHash: .zero, lastBlockTimeMillis: 2, consensusHeight: 2,
                                       round: 0, step: 1, voting: true, validatorSetHash: .zero, mempoolCount: 3, mempoolBytes: 4,
                                       peers: 3, evidenceSeen: 0))

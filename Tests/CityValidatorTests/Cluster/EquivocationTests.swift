@@ -7,7 +7,8 @@ import Testing
 @testable import CityValidator
 
 /// A Byzantine validator's two conflicting votes for one step reach a correct validator: it
-/// detects the equivocation and keeps deciding.
+/// detects the equivocation, gossips the evidence, a block records it on chain (once), and the
+/// chain keeps deciding.
 @Suite(.serialized) struct EquivocationTests {
     typealias F = MempoolFixture
 
@@ -32,6 +33,14 @@ import Testing
             let h = await node.height + 1
             await node.receive([.vote(vote("a", h)), .vote(vote("b", h))], from: "byzantine", preverified: [true, true])
             try await eventually("the equivocation is seen") { await node.status().evidenceSeen >= 1 }
+            let reader = try cluster.client(.admin)
+            try await eventually("a block records the evidence") {
+                try await reader.blocks(a[2]).contains { !$0.block.evidence.isEmpty }
+            }
+            let recorded = try await reader.blocks(a[1]).flatMap(\.block.evidence)
+            #expect(recorded.count == 1, "recorded once")
+            #expect(recorded.first?.offender == byzantine.publicKey)
+            #expect(recorded.first?.height == h)
             let r = try await agency.submit(F.parking(3, expires: 500), to: a[1], waitMillis: 10_000)
             guard case .committed = r.status else { Issue.record("no commit after the equivocation: \(r)"); return }
         }

@@ -20,7 +20,8 @@ package enum SignatureCheck {
     }
 
     /// One flag per gossip item: proposals and votes verified against their signer (membership is
-    /// the core's to check), transactions against `keys`, height announcements need nothing.
+    /// the core's to check), transactions against `keys`; height announcements need nothing and
+    /// evidence is verified by the evidence pool.
     package static func verify(_ items: [GossipItem], chainID: String, keys: [Signer: PublicKey]) -> [Bool] {
         items.map { item in
             switch item {
@@ -28,6 +29,7 @@ package enum SignatureCheck {
             case .vote(let v): v.verify(chainID: chainID)
             case .transaction(let tx): verify(tx, keys: keys)
             case .height: true
+            case .evidence: true   // the evidence pool verifies both signatures itself
             }
         }
     }

@@ -18,6 +18,7 @@ extension ValidatorNode {
         tip = ChainTip(header: block.header)
         lastCertificate = certificate
         mempool.blockCommitted(block, state: state)
+        evidence.blockCommitted(block, state: state)
         txIndex.record(block)
         cache(CertifiedBlock(block: block, certificate: certificate))
         executed.removeAll()

@@ -49,6 +49,7 @@ extension ValidatorNode {
         case .evidence(let e):
             evidenceSeen += 1
             logger.warning("equivocation detected", metadata: ["consensus.offender": "\(e.validator)", "chain.height": "\(tip.height + 1)"])
+            admitEvidence(Equivocation(e), gossip: true)
         }
     }
 
@@ -58,7 +59,8 @@ extension ValidatorNode {
         let policy = settings.policy
         let candidates = mempool.candidates(maxTransactions: policy.maxTransactionsPerBlock, maxBytes: policy.maxBlockBytes)
         let pool = mempool
-        let built = policy.buildBlock(transactions: candidates, parent: tip, state: state, proposer: publicKey,
+        let built = policy.buildBlock(transactions: candidates, evidence: evidence.pending(max: LedgerLimits.maxEvidencePerBlock),
+                                      parent: tip, state: state, proposer: publicKey,
                                       nowMillis: clock(), signaturesVerified: { pool.hasVerified($0) })
         remember(built)
         queue.append(.valueToPropose(height: h, round: r, value: built.block))
@@ -122,6 +124,7 @@ extension ValidatorNode {
             case .vote(let v): if verified { consensusMessage(height: v.height, .vote(v)) }
             case .transaction(let tx): _ = admit(tx, encodedBytes: tx.canonicalBytes.count, signaturesVerified: verified, gossip: false)
             case .height(let h): peerAnnounced(h, peer: peer)
+            case .evidence(let e): admitEvidence(e, gossip: false)
             }
         }
     }
@@ -136,6 +139,20 @@ extension ValidatorNode {
     private func peerAnnounced(_ h: UInt64, peer: String) {
         peerHeights[peer] = h
         if h > tip.height + 1 || (h > tip.height && !running) { commands.yield(.sync) }
+    }
+
+    /// Keeps verified evidence for a block (and gossips it when this node found it).
+    func admitEvidence(_ e: Equivocation, gossip: Bool) {
+        switch evidence.add(e, state: state, height: tip.height + 1) {
+        case .accepted:
+            logger.warning("equivocation evidence pending for a block", metadata: ["consensus.offender": "\(e.offender)",
+                                                                                "evidence.height": "\(e.height)", "evidence.round": "\(e.round)"])
+            if gossip { hub.publish([.evidence(e)]) }
+        case .rejected(let why):
+            logger.notice("evidence refused", metadata: ["consensus.offender": "\(e.offender)", "error": "\(why)"])
+        case .duplicate, .full, .fullForOffender:
+            break
+        }
     }
 
     /// Marks the gossip stream from `peer` connected or not (status).

@@ -26,6 +26,8 @@ package actor ValidatorNode {
     var tip: ChainTip
     var core: ConsensusCore<Block>
     var mempool: Mempool
+    /// Equivocation evidence waiting for a block.
+    var evidence = EvidencePool()
     /// Blocks of the height being decided that this node built or validated, by id.
     var executed: [Hash32: ExecutedBlock] = [:]
     var lastCertificate: CommitCertificate?
