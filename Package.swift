@@ -91,7 +91,8 @@ var products: [Product] = [
 // The libFuzzer target links only with `-sanitize=fuzzer`, so it exists only when asked for:
 // CITYCHAIN_FUZZ=1 swift build --product FrameFuzzer -Xswiftc -sanitize=fuzzer ... (docs/PROTOCOL.md, part 5 "Fuzzing the decoders").
 if ProcessInfo.processInfo.environment["CITYCHAIN_FUZZ"] == "1" {
-    targets.append(.executableTarget(name: "FrameFuzzer", dependencies: ["CityWire", "CityLedger", "CityMerkle", "CityEncoding"],
+    targets.append(.executableTarget(name: "FrameFuzzer", dependencies: ["CityChainAPI", "CityConsensus", "CityWire", "CityLedger",
+                                                                       "CityMerkle", "CityEncoding"],
                                      path: "Tests/Fuzz/FrameFuzzer", swiftSettings: settings))
     products.append(.executable(name: "FrameFuzzer", targets: ["FrameFuzzer"]))
 }

@@ -1,3 +1,5 @@
+import CityChainAPI
+import CityConsensus
 import CityEncoding
 import CityLedger
 import CityMerkle
@@ -77,6 +79,18 @@ enum FuzzTargets {
         },
         canonical(SignedProposalHeader.self, "SignedProposalHeader"),
         canonical(EvidenceEntry.self, "EvidenceEntry"),
+        // The validators' messages (docs/PROTOCOL.md part 6) and the persisted consensus sign record.
+        canonical(SubmitRequest.self, "SubmitRequest"),
+        canonical(SubmitResponse.self, "SubmitResponse"),
+        canonical(TxStatusRequest.self, "TxStatusRequest"),
+        canonical(GossipSubscribe.self, "GossipSubscribe"),
+        canonical(GossipBatch.self, "GossipBatch"),
+        canonical(BlocksRequest.self, "BlocksRequest"),
+        canonical(BlocksResponse.self, "BlocksResponse"),
+        canonical(CertifiedBlock.self, "CertifiedBlock") { b in _ = try? b.block.checkRoots() },
+        canonical(CommitsRequest.self, "CommitsRequest"),
+        canonical(ValidatorStatus.self, "ValidatorStatus"),
+        canonical(SignRecord<Block>.self, "SignRecord"),
     ]
 
     /// The selector byte of the target called `name`.

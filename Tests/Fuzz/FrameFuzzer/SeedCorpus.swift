@@ -1,3 +1,5 @@
+import CityChainAPI
+import CityConsensus
 import CityEncoding
 import CityLedger
 import CityMerkle
@@ -200,6 +202,22 @@ enum SeedCorpus {
         add("SignedProposalHeader", "fresh", proposalHeaders[0])
         add("SignedProposalHeader", "reproposed", proposalHeaders[1])
         add("EvidenceEntry", "prevote", EvidenceEntry(evidence[0], includedAtHeight: 7))
+        let certified = CertifiedBlock(block: block, certificate: certificate)
+        add("SubmitRequest", "wait", SubmitRequest(transaction: txs[1], waitMillis: 5000))
+        add("SubmitResponse", "committed", SubmitResponse(id: txs[1].id, status: .committed(TxCommit(height: 7, index: 1, blockHash: header.hash))))
+        add("SubmitResponse", "rejected", SubmitResponse(id: txs[0].id, status: .rejected(.replayed(txs[0].id))))
+        add("TxStatusRequest", "id", TxStatusRequest(id: txs[2].id))
+        add("GossipSubscribe", "v1", GossipSubscribe(name: "validator-1", advertise: "127.0.0.1:7101", height: 7))
+        add("GossipBatch", "mixed", GossipBatch(items: [.vote(votes[0]), .transaction(txs[0]), .height(7), .evidence(evidence[0])]))
+        add("BlocksRequest", "from7", BlocksRequest(from: 7, maxCount: 64))
+        add("BlocksResponse", "one", BlocksResponse(latestHeight: 9, blocks: [certified]))
+        add("CertifiedBlock", "block7", certified)
+        add("CommitsRequest", "from1", CommitsRequest(from: 1))
+        add("ValidatorStatus", "v1", ValidatorStatus(name: "validator-1", chainID: chainID, height: 7, lastBlockHash: header.hash,
+                                                     lastBlockTimeMillis: 1_700_000_007_000, consensusHeight: 8, round: 0, step: 1,
+                                                     voting: true, validatorSetHash: header.validatorSetHash, mempoolCount: 3,
+                                                     mempoolBytes: 1200, peers: 3, evidenceSeen: 0))
+        add("SignRecord", "prevote", SignRecord<Block>(height: 8, round: 0, step: .prevote, message: .vote(votes[0]), lock: nil))
         return out
     }
 

@@ -15,7 +15,7 @@ extension ValidatorNode {
         switch mempool.add(tx, encodedBytes: encodedBytes, state: state, height: tip.height + 1, signaturesVerified: signaturesVerified) {
         case .accepted:
             if gossip { hub.publish([.transaction(tx)]) }
-            if !running { maybeStartHeight() }
+            if !running { armGate() }
             return .success(.pending)
         case .duplicate(.pending):
             return .success(.pending)

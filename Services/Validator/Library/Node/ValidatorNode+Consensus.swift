@@ -115,6 +115,17 @@ extension ValidatorNode {
         feed(.startHeight(height: next, validators: set, previous: lastCertificate))
     }
 
+    /// Checks the gate soon rather than now: admissions already queued on the actor are taken
+    /// first, so a block carries every transaction that arrived meanwhile (starting the height on
+    /// the first admission would make one block per transaction under load).
+    func armGate() {
+        guard !gateArmed, !running, halted == nil else { return }
+        gateArmed = true
+        let policy = settings.policy
+        let wait = policy.millisUntilProposal(nowMillis: clock(), lastBlockTimeMillis: tip.timeMillis, pendingCount: mempool.count)
+        commands.yield(.timer(.gate, millis: max(1, min(wait, 1000))))
+    }
+
     /// Gossip from `peer` whose proposal and vote signatures the caller verified.
     package func receive(_ items: [GossipItem], from peer: String, preverified: [Bool]) {
         precondition(items.count == preverified.count, "one verification flag per item")
