@@ -28,6 +28,9 @@ package struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertib
         case invalidBlock = 11
         /// The log is closed.
         case closed = 12
+        /// A snapshot file is cut short, damaged, of another format, or not on the certified chain.
+        /// Recovery never sees it as an error: it skips the snapshot and uses an older one or genesis.
+        case badSnapshot = 13
     }
 
     /// The kind of failure.

@@ -12,4 +12,12 @@ package enum StorageLimits {
     package static let maxSignBytes = 64 * 1024
     /// Largest signature the signer state keeps, in bytes.
     package static let maxSignatureBytes = 1024
+    /// Largest snapshot file (header, body, digest), in bytes. A snapshot is built and read whole
+    /// in memory, so this bounds the memory of a snapshot write or load; 1M records take ~0.25 GB
+    /// (docs/STORAGE.md, "Figures"), so this is room for ~30M.
+    package static let maxSnapshotBytes = 8 * 1024 * 1024 * 1024
+    /// Snapshot files kept by default: the newest, and one older in case the newest is damaged.
+    package static let defaultSnapshotsKept = 2
+    /// Most snapshot files a store keeps (bounds the directory and the fallback loop at start).
+    package static let maxSnapshotsKept = 16
 }

@@ -1,0 +1,74 @@
+import CityEncoding
+import CityLedger
+
+/// A snapshot file's bytes (docs/STORAGE.md, "Snapshots"): the 64-byte `SnapshotHeader`, the
+/// canonical `LedgerSnapshot` body, then the full 32-byte SHA-256 of header and body. Pure:
+/// encodes and decodes byte arrays.
+///
+/// The digest is the whole SHA-256, not the 4-byte `RecordChecksum`: `RecordChecksum` is a
+/// truncated SHA-256, so both cost one pass over the body, and keeping all 32 bytes costs 28
+/// bytes per file. It guards against damage only; the state root (recomputed from the entries
+/// at load and compared with a certified header) is what makes a snapshot trusted.
+package enum SnapshotFile {
+    /// Bytes of the trailing digest.
+    package static let digestBytes = 32
+
+    /// The file content for `snapshot`. Refuses (`.tooLarge`) content over
+    /// `StorageLimits.maxSnapshotBytes`, which `decode` would refuse to read back.
+    package static func encode(_ snapshot: LedgerSnapshot) throws(BlockStoreError) -> [UInt8] {
+        var body = CanonicalWriter(capacity: 1 << 20)
+        body.encode(snapshot)
+        let total = SnapshotHeader.sizeBytes + body.bytes.count + digestBytes
+        guard total <= StorageLimits.maxSnapshotBytes else {
+            throw BlockStoreError(.tooLarge, height: snapshot.height,
+                                  "a snapshot of \(total) bytes is over maxSnapshotBytes \(StorageLimits.maxSnapshotBytes); raise the bound with the machine's memory (a snapshot is read whole at start)")
+        }
+        var out = SnapshotHeader(height: snapshot.height, stateRoot: snapshot.stateRoot, bodyBytes: UInt64(body.bytes.count)).bytes
+        out.reserveCapacity(total)
+        out += body.bytes
+        out += Hash32.sha256(parts: [out]).bytes
+        return out
+    }
+
+    /// The snapshot in `bytes`, the whole content of the file at `path`. Throws `.badSnapshot`
+    /// for anything but a whole file of the current version whose digest matches and whose body
+    /// decodes exactly to the height and root its header names.
+    package static func decode(_ bytes: [UInt8], path: String) throws(BlockStoreError) -> LedgerSnapshot {
+        let header = try SnapshotHeader.decode(bytes, path: path)
+        try checkLength(header, fileBytes: bytes.count, path: path)
+        let end = bytes.count - digestBytes
+        guard Hash32.sha256(parts: [Array(bytes[0..<end])]).bytes == Array(bytes[end...]) else {
+            throw bad(path, "the SHA-256 of header and body does not match the one stored at its end: the file is damaged")
+        }
+        let snapshot: LedgerSnapshot
+        do {
+            var r = CanonicalReader(bytes)
+            _ = try r.fixed(SnapshotHeader.sizeBytes, "SnapshotFile.header")
+            snapshot = try LedgerSnapshot(from: &r)
+            guard r.offset == end else { throw bad(path, "the body is \(r.offset - SnapshotHeader.sizeBytes) bytes, its header says \(header.bodyBytes)") }
+        } catch let e as BlockStoreError {
+            throw e
+        } catch {
+            throw bad(path, "the body does not decode (\(error))")
+        }
+        guard snapshot.height == header.height, snapshot.stateRoot == header.stateRoot else {
+            throw bad(path, "the body is for height \(snapshot.height) root \(snapshot.stateRoot), its header says height \(header.height) root \(header.stateRoot)")
+        }
+        return snapshot
+    }
+
+    /// Refuses a file whose size is not header + body + digest (a cut or extended file) or over the bound.
+    package static func checkLength(_ header: SnapshotHeader, fileBytes: Int, path: String) throws(BlockStoreError) {
+        guard fileBytes <= StorageLimits.maxSnapshotBytes else {
+            throw bad(path, "the file is \(fileBytes) bytes, over maxSnapshotBytes \(StorageLimits.maxSnapshotBytes)")
+        }
+        let expected = UInt64(SnapshotHeader.sizeBytes + digestBytes).addingReportingOverflow(header.bodyBytes)
+        guard !expected.overflow, expected.partialValue == UInt64(fileBytes) else {
+            throw bad(path, "the file is \(fileBytes) bytes but its header announces a \(header.bodyBytes)-byte body (\(SnapshotHeader.sizeBytes + digestBytes) bytes of header and digest around it): it is cut short or was extended")
+        }
+    }
+
+    private static func bad(_ path: String, _ why: String) -> BlockStoreError {
+        BlockStoreError(.badSnapshot, path: path, "\(why); the snapshot is not used")
+    }
+}
