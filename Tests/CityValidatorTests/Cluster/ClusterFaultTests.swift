@@ -99,7 +99,7 @@ import Testing
         let reader = try cluster.client(.admin)
         let a = ports.map { "127.0.0.1:\($0)" }
         try await withThrowingDiscardingTaskGroup { group in
-            for v in validators { group.addTask { try await v.group.run() } }
+            for v in validators { group.addTask { try await v.run() } }
             for v in validators { _ = try await v.address() }
             _ = try await agency.submit(F.parking(1, expires: 500), to: a[0], waitMillis: 10_000)
             await validators[3].stop()
@@ -109,12 +109,40 @@ import Testing
             for i in 2...30 { last = try await agency.submit(F.parking(UInt64(i), expires: 500), to: a[i % 3], waitMillis: i == 30 ? 15_000 : 0) }
             guard case .committed(let place)? = last?.status else { Issue.record("no commit with 3 of 4: \(String(describing: last))"); return }
             let restarted = try cluster.makeValidator(3, signer: TestCluster.signer(3), port: ports[3], peers: a)
-            group.addTask { try await restarted.group.run() }
+            group.addTask { try await restarted.run() }
             try await eventually("the restarted validator syncs to height \(place.height)") { await restarted.node.height >= place.height }
             let mine = try await reader.blocks(a[3]).map(\.block.header.hash)
             let theirs = try await reader.blocks(a[0]).map(\.block.header.hash)
             #expect(Array(theirs.prefix(mine.count)) == mine)
             for v in validators.prefix(3) { await v.stop() }
+            await restarted.stop()
+        }
+    }
+
+    @Test func aRestartStartsFromTheNewestSnapshotAndReplaysOnlyTheRest() async throws {
+        let cluster = try TestCluster()
+        let ports = TestCluster.freePorts(4)
+        let validators = try cluster.makeValidators(ports: ports, snapshotEveryBlocks: 3)
+        let agency = try cluster.client(.agency("tax-office"))
+        let a = ports.map { "127.0.0.1:\($0)" }
+        try await withThrowingDiscardingTaskGroup { group in
+            for v in validators { group.addTask { try await v.run() } }
+            for v in validators { _ = try await v.address() }
+            for i in 1...8 { _ = try await agency.submit(F.parking(UInt64(i), expires: 500), to: a[i % 4], waitMillis: 10_000) }
+            try await eventually("a snapshot file exists") {
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: validators[0].node.snapshotDirectory)) ?? []
+                return files.contains { $0.hasSuffix(".snap") }
+            }
+            await validators[0].stop()
+            let stoppedAt = await validators[0].node.height
+            let restarted = try cluster.makeValidator(0, signer: TestCluster.signer(0), port: ports[0], peers: a, snapshotEveryBlocks: 3)
+            #expect(restarted.node.restoredFromSnapshot != nil, "the state came from a snapshot")
+            #expect((restarted.node.restoredFromSnapshot ?? 0) >= 3)
+            group.addTask { try await restarted.run() }
+            #expect(await restarted.node.height >= stoppedAt)
+            let r = try await agency.submit(F.parking(99, expires: 500), to: a[0], waitMillis: 10_000)
+            guard case .committed = r.status else { Issue.record("the restarted validator does not commit: \(r)"); return }
+            for v in validators.dropFirst() { await v.stop() }
             await restarted.stop()
         }
     }
@@ -127,7 +155,7 @@ import Testing
         let reader = try cluster.client(.admin)
         let a = ports.map { "127.0.0.1:\($0)" }
         try await withThrowingDiscardingTaskGroup { group in
-            for v in validators { group.addTask { try await v.group.run() } }
+            for v in validators { group.addTask { try await v.run() } }
             for v in validators { _ = try await v.address() }
             _ = try await agency.submit(F.parking(1, expires: 500), to: a[0], waitMillis: 10_000)
             await validators[2].stop()
@@ -138,7 +166,7 @@ import Testing
             #expect(stuck.status == .pending, "2 of 4 validators (20 of 40 power) must not commit")
             #expect([await validators[0].node.height, await validators[1].node.height] == before)
             let back = try [2, 3].map { try cluster.makeValidator($0, signer: TestCluster.signer($0), port: ports[$0], peers: a) }
-            for v in back { group.addTask { try await v.group.run() } }
+            for v in back { group.addTask { try await v.run() } }
             try await eventually("the stuck transaction commits once quorum is back") {
                 if case .committed = try await agency.submit(F.parking(2, expires: 500), to: a[1]).status { return true }
                 return false
@@ -159,7 +187,7 @@ import Testing
         let observer = try cluster.makeValidator(4, signer: Ed25519Signer(newKey), port: ports[4], peers: Array(a.prefix(4)))
         let admin = try cluster.client(.agency("admin-a"))
         try await withThrowingDiscardingTaskGroup { group in
-            for v in validators + [observer] { group.addTask { try await v.group.run() } }
+            for v in validators + [observer] { group.addTask { try await v.run() } }
             for v in validators + [observer] { _ = try await v.address() }
             for i in 1...5 { _ = try await admin.submit(F.parking(UInt64(i), expires: 500), to: a[0], waitMillis: 10_000) }
             let h = await validators[0].node.height

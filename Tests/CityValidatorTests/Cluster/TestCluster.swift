@@ -52,14 +52,18 @@ final class TestCluster: Sendable {
 
     /// Validator `index` (key from the fixture; nil signer for an observer), listening on `port`
     /// (0: any, and peers are connected by `withValidators`) and gossiping with `peers`.
-    func makeValidator(_ index: Int, signer: (any ConsensusSigner)?, port: Int = 0, peers: [String] = []) throws -> TestValidator {
+    func makeValidator(_ index: Int, signer: (any ConsensusSigner)?, port: Int = 0, peers: [String] = [],
+                       snapshotEveryBlocks: UInt64 = 1000) throws -> TestValidator {
         let name = "validator-\(index)"
         let tls = try TLSIdentity(issued: ca.issue(role: .validator, name: name))
         var settings = Self.settings(name: name, peers: peers)
+        settings.snapshotEveryBlocks = snapshotEveryBlocks
         if port != 0 { settings.advertise = "127.0.0.1:\(port)" }
         settings.peers.removeAll { $0 == settings.advertise }
+        var wire = WireConfiguration()
+        wire.shutdownGracePeriod = .milliseconds(500)
         let runtime = try ValidatorRuntime.assemble(settings: settings, genesis: genesis, dataDirectory: root + "/" + name,
-                                                    signer: signer, tls: tls, host: "127.0.0.1", port: port, logger: logger)
+                                                    signer: signer, tls: tls, host: "127.0.0.1", port: port, wire: wire, logger: logger)
         return TestValidator(runtime: runtime, logger: logger)
     }
 
@@ -87,9 +91,11 @@ final class TestCluster: Sendable {
     }
 
     /// Validators 0..<count of the fixture set on fixed ports, each configured with the others as peers.
-    func makeValidators(_ count: Int = 4, ports: [Int]) throws -> [TestValidator] {
+    func makeValidators(_ count: Int = 4, ports: [Int], snapshotEveryBlocks: UInt64 = 1000) throws -> [TestValidator] {
         let addresses = ports.map { "127.0.0.1:\($0)" }
-        return try (0..<count).map { try makeValidator($0, signer: Self.signer($0), port: ports[$0], peers: addresses) }
+        return try (0..<count).map {
+            try makeValidator($0, signer: Self.signer($0), port: ports[$0], peers: addresses, snapshotEveryBlocks: snapshotEveryBlocks)
+        }
     }
 
     /// The fixture's validator `i` signer.
@@ -101,9 +107,17 @@ final class TestValidator: Sendable {
     let runtime: ValidatorRuntime
     let group: ServiceGroup
 
+    private let done: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
+
     init(runtime: ValidatorRuntime, logger: Logger) {
         self.runtime = runtime
         group = ServiceGroup(services: [runtime.node.server, runtime.engine], gracefulShutdownSignals: [], logger: logger)
+    }
+
+    /// Runs until stopped; then its files are closed.
+    func run() async throws {
+        defer { done.continuation.finish() }
+        try await group.run()
     }
 
     var node: ValidatorNode { runtime.engine.node }
@@ -114,14 +128,18 @@ final class TestValidator: Sendable {
         return "127.0.0.1:\(port)"
     }
 
-    func stop() async { await group.triggerGracefulShutdown() }
+    /// Stops it and waits until it has closed its storage (its data directory can be reopened).
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        for await _ in done.stream {}
+    }
 }
 
 /// Runs `validators` for the duration of `body`, wiring every pair as gossip peers, then stops them.
 func withValidators<T: Sendable>(_ validators: [TestValidator], connect: Bool = true,
                                  _ body: @Sendable ([String]) async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: Void.self) { group in
-        for v in validators { group.addTask { try await v.group.run() } }
+        for v in validators { group.addTask { try await v.run() } }
         var addresses: [String] = []
         for v in validators { addresses.append(try await v.address()) }
         if connect {

@@ -19,6 +19,8 @@ package enum EngineCommand: Sendable {
     case sync
     /// Gossip with this address too (a peer subscribed and advertised it).
     case follow(String)
+    /// Write a snapshot of this committed state (off the node's serial path).
+    case snapshot(LedgerState)
     /// Storage failed in a way only a restart can recover from: stop the process.
     case fatal(String)
 }

@@ -83,6 +83,11 @@ package final class GossipHub: Sendable {
         for box in outboxes.withLock({ Array($0.values) }) { box.push(items) }
     }
 
+    /// Closes every subscriber (shutdown): their stream handlers return and the server can drain.
+    package func closeAll() {
+        for box in outboxes.withLock({ o in defer { o.removeAll() }; return Array(o.values) }) { box.close() }
+    }
+
     /// Subscribers connected now.
     package var count: Int { outboxes.withLock { $0.count } }
 }

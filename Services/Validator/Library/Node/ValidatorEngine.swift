@@ -18,6 +18,7 @@ package final class ValidatorEngine: Service, Sendable {
     let logger: Logger
     let peers: Mutex<[String]>
     let syncSignal: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    let snapshotSignal: (stream: AsyncStream<LedgerState>, continuation: AsyncStream<LedgerState>.Continuation)
 
     /// The engine for `node`, which sends its requests into `commands`.
     package init(node: ValidatorNode, settings: ValidatorSettings, commands: AsyncStream<EngineCommand>,
@@ -30,6 +31,7 @@ package final class ValidatorEngine: Service, Sendable {
         self.logger = logger
         peers = Mutex(settings.peers.filter { $0 != settings.advertise })
         syncSignal = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        snapshotSignal = AsyncStream.makeStream(of: LedgerState.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     package func run() async throws {
@@ -37,6 +39,7 @@ package final class ValidatorEngine: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.syncLoop() }
+                group.addTask { await self.snapshotLoop() }
                 var following = Set<String>()
                 for p in peers.withLock({ $0 }) {
                     following.insert(p)
@@ -52,6 +55,8 @@ package final class ValidatorEngine: Service, Sendable {
                         }
                     case .sync:
                         syncSignal.continuation.yield()
+                    case .snapshot(let state):
+                        snapshotSignal.continuation.yield(state)
                     case .follow(let address):
                         guard address != settings.advertise, !following.contains(address), following.count < 256 else { continue }
                         following.insert(address)
@@ -64,6 +69,7 @@ package final class ValidatorEngine: Service, Sendable {
                     }
                 }
                 syncSignal.continuation.finish()
+                snapshotSignal.continuation.finish()
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -110,6 +116,27 @@ package final class ValidatorEngine: Service, Sendable {
             await node.peerConnection(address, connected: false)
             guard (try? await Task.sleep(for: delay)) != nil else { return }
             delay = min(delay * 2, .seconds(2))
+        }
+    }
+
+    /// Writes the snapshots the node hands over, one at a time (a newer one replaces one waiting).
+    func snapshotLoop() async {
+        let store: SnapshotStore
+        do { store = try SnapshotStore.open(directory: node.snapshotDirectory, logger: logger) } catch {
+            logger.error("snapshots disabled: cannot open the snapshot directory", metadata: ["error": "\(error)"])
+            return
+        }
+        for await state in snapshotSignal.stream {
+            let started = ContinuousClock.now
+            do {
+                try store.write(state.snapshot())
+                let took = ContinuousClock.now - started
+                logger.info("snapshot written", metadata: ["chain.height": "\(state.height)",
+                                                          "storage.snapshotMillis": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)"])
+            } catch {
+                logger.error("snapshot not written; restart replays more blocks until the next one", metadata: [
+                    "chain.height": "\(state.height)", "error": "\(error)"])
+            }
         }
     }
 

@@ -24,6 +24,9 @@ extension ValidatorNode {
         executed.removeAll()
         running = false
         heights.committed(tip.height)
+        if settings.snapshotEveryBlocks > 0 && tip.height % settings.snapshotEveryBlocks == 0 {
+            commands.yield(.snapshot(state))   // a value: later commits do not change it
+        }
         logger.debug("committed", metadata: ["chain.height": "\(tip.height)", "chain.txs": "\(block.transactions.count)",
                                             "consensus.round": "\(certificate.round)"])
         if startNext { maybeStartHeight() }

@@ -21,6 +21,10 @@ package actor ValidatorNode {
     /// The key consensus signs with (an observer's key is not in the set, so it never signs).
     package nonisolated let publicKey: PublicKey
     package nonisolated let chainID: String
+    /// The snapshot height the state was restored from at start (nil: replayed from genesis).
+    package nonisolated let restoredFromSnapshot: UInt64?
+    /// Where snapshots are written.
+    package nonisolated let snapshotDirectory: String
 
     var state: LedgerState
     var tip: ChainTip
@@ -54,7 +58,10 @@ package actor ValidatorNode {
         let log = try BlockLog.open(path: dataDirectory + "/blocks.log", chainID: genesis.chainID, genesisHash: genesis.hash,
                                     logger: logger)
         let started = ContinuousClock.now
-        let (state, height) = try ChainRecovery.rebuild(genesis: genesis, log: log)
+        let snapshotDirectory = dataDirectory + "/snapshots"
+        let snapshots = try SnapshotStore.open(directory: snapshotDirectory, logger: logger)
+        let recovered = try ChainRecovery.rebuild(genesis: genesis, log: log, snapshots: snapshots, logger: logger)
+        let (state, height) = (recovered.state, recovered.lastHeight)
         let signStore = try SignRecordStore.open(path: dataDirectory + "/consensus.sign")
         let key = signer ?? Ed25519Signer(Curve25519.Signing.PrivateKey())
         self.settings = settings
@@ -66,6 +73,8 @@ package actor ValidatorNode {
         self.signStore = signStore
         self.publicKey = key.publicKey
         self.chainID = genesis.chainID
+        self.restoredFromSnapshot = recovered.snapshotHeight
+        self.snapshotDirectory = snapshotDirectory
         self.state = state
         self.core = ConsensusCore(config: settings.consensus, signer: key, restoring: signStore.record)
         self.mempool = Mempool(limits: settings.mempool)
@@ -110,6 +119,7 @@ package actor ValidatorNode {
         log.close()
         signStore.close()
         heights.finishAll()
+        hub.closeAll()
     }
 
     /// A timer the node asked for has fired.

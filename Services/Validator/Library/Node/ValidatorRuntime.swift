@@ -55,13 +55,15 @@ package struct ValidatorRuntime: Sendable {
 
     /// Wires the parts together (tests call this directly with in-process certificates).
     package static func assemble(settings: ValidatorSettings, genesis: Genesis, dataDirectory: String, signer: (any ConsensusSigner)?,
-                                 tls: TLSIdentity, host: String, port: Int, logger: Logger) throws -> ValidatorRuntime {
+                                 tls: TLSIdentity, host: String, port: Int, wire: WireConfiguration = WireConfiguration(),
+                                 logger: Logger) throws -> ValidatorRuntime {
         let hub = GossipHub(maxQueuedItems: settings.maxGossipQueueItems)
         let (commands, input) = AsyncStream.makeStream(of: EngineCommand.self, bufferingPolicy: .unbounded)
         let validator = try ValidatorNode(settings: settings, genesis: genesis, dataDirectory: dataDirectory, signer: signer,
                                           hub: hub, commands: input, logger: logger)
         let routes = ValidatorRoutes.router(node: validator, hub: hub, commands: input, logger: logger)
-        let server = try ServiceNode(role: .validator, host: host, port: port, tls: tls, routes: routes, logger: logger)
+        let server = try ServiceNode(role: .validator, host: host, port: port, tls: tls, routes: routes, configuration: wire,
+                                     logger: logger)
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
         let engine = ValidatorEngine(node: validator, settings: settings, commands: commands, commandInput: input,
                                      client: client, logger: logger)

@@ -25,6 +25,9 @@ package struct ValidatorSettings: Sendable {
     package var syncBatchBlocks: UInt32 = 64
     /// Period of the "my committed height" gossip that lets lagging peers notice and sync, in ms.
     package var announceMillis: UInt64 = 1000
+    /// A ledger snapshot is written every this many heights (0: never), so a restart replays at
+    /// most this many blocks (docs/STORAGE.md, "Snapshots").
+    package var snapshotEveryBlocks: UInt64 = 1000
     /// Gossip items queued per subscriber before the oldest are dropped.
     package var maxGossipQueueItems: Int = 16_384
 
