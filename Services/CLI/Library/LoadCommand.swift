@@ -70,6 +70,7 @@ struct LoadCommand: AsyncParsableCommand {
         print("pre-signed \(requests.count) transactions in \(String(format: "%.2f", signSeconds)) s "
               + "(\(String(format: "%.0f", Double(requests.count) / signSeconds)) /s) by \(plan.signers.count) agencies "
               + "for dataset \(plan.dataset), chain \(plan.chainID) at height \(status.height)")
+        fflush(nil)   // (all streams) scripts wait for this line to know the timed window is about to start
         let report = try await measure(client: client, plan: plan, requests: requests, runTag: runTag, fromHeight: status.height + 1)
         let (summary, table) = report.render()
         print(summary)
