@@ -145,14 +145,20 @@ import Testing
     }
 
     @Test func aFileNamedForAnotherHeightIsNotUsed() throws {
-        let snaps = Self.snapshots(1)
+        let snaps = Self.snapshots(2)
         let dir = TempDir()
         let store = try Self.open(dir)
         try store.write(snaps[0])
-        try FileManager.default.copyItem(atPath: store.path(forHeight: 1), toPath: store.path(forHeight: 7))
-        let reopened = try Self.open(dir)
-        #expect(reopened.heights == [1, 7])
-        #expect(reopened.newest(atOrBelow: .max)?.height == 1)
+        try store.write(snaps[1])
+        // The file named for height 1 now holds height 2: asked for ≤ 1, it must not answer 2.
+        try FileManager.default.removeItem(atPath: store.path(forHeight: 1))
+        try FileManager.default.copyItem(atPath: store.path(forHeight: 2), toPath: store.path(forHeight: 1))
+        let log = LogRecorder()
+        let reopened = try Self.open(dir, logger: log)
+        #expect(reopened.heights == [1, 2])
+        #expect(reopened.newest(atOrBelow: 1) == nil)
+        #expect(log.warnings.first?.metadata["storage.reason"]?.description.contains("named for height 1") == true)
+        #expect(reopened.newest(atOrBelow: 2) == snaps[1])
     }
 
     @Test func fileNamesSortByHeightAndOnlyExactNamesCount() {

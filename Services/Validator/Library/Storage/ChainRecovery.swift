@@ -78,8 +78,10 @@ package enum ChainRecovery {
     static func newestTrustedSnapshot(_ store: SnapshotStore, log: BlockLog, verifyCertificates: Bool,
                                       logger: Logger) -> LedgerState? {
         var below = log.lastHeight
-        // Bounded: `below` drops under every snapshot tried, and heights are ≥ 1.
-        while let snapshot = store.newest(atOrBelow: below, refusal: { certifiedRefusal($0, log: log) }) {
+        // Each pass tries a snapshot below the last one tried, so there are at most as many passes as files.
+        for _ in store.heights.indices {
+            guard let snapshot = store.newest(atOrBelow: below, refusal: { certifiedRefusal($0, log: log) }) else { return nil }
+            precondition(snapshot.height <= below, "SnapshotStore.newest returned height \(snapshot.height) above \(below)")
             do { return try trustedState(snapshot, log: log, verifyCertificates: verifyCertificates) } catch {
                 logger.warning("snapshot not used, trying an older one or genesis", metadata: [
                     "storage.path": "\(store.path(forHeight: snapshot.height))", "chain.height": "\(snapshot.height)",

@@ -34,22 +34,26 @@ package enum SnapshotFile {
     /// for anything but a whole file of the current version whose digest matches and whose body
     /// decodes exactly to the height and root its header names.
     package static func decode(_ bytes: [UInt8], path: String) throws(BlockStoreError) -> LedgerSnapshot {
-        let header = try SnapshotHeader.decode(bytes, path: path)
-        try checkLength(header, fileBytes: bytes.count, path: path)
-        let end = bytes.count - digestBytes
-        guard Hash32.sha256(parts: [Array(bytes[0..<end])]).bytes == Array(bytes[end...]) else {
+        guard bytes.count >= digestBytes else { throw bad(path, "the file is \(bytes.count) bytes, shorter than its digest") }
+        return try decode(content: Array(bytes.dropLast(digestBytes)), digest: Array(bytes.suffix(digestBytes)), path: path)
+    }
+
+    /// `decode` with the file split into `content` (header and body) and the trailing `digest`,
+    /// so a large file is hashed where it was read, without copying it.
+    package static func decode(content: [UInt8], digest: [UInt8], path: String) throws(BlockStoreError) -> LedgerSnapshot {
+        let header = try SnapshotHeader.decode(content, path: path)
+        try checkLength(header, fileBytes: content.count + digest.count, path: path)
+        guard Hash32.sha256(parts: [content]).bytes == digest else {
             throw bad(path, "the SHA-256 of header and body does not match the one stored at its end: the file is damaged")
         }
         let snapshot: LedgerSnapshot
         do {
-            var r = CanonicalReader(bytes)
+            var r = CanonicalReader(content)
             _ = try r.fixed(SnapshotHeader.sizeBytes, "SnapshotFile.header")
             snapshot = try LedgerSnapshot(from: &r)
-            guard r.offset == end else { throw bad(path, "the body is \(r.offset - SnapshotHeader.sizeBytes) bytes, its header says \(header.bodyBytes)") }
-        } catch let e as BlockStoreError {
-            throw e
+            try r.finish("SnapshotFile.body")
         } catch {
-            throw bad(path, "the body does not decode (\(error))")
+            throw bad(path, "the body does not decode exactly (\(error))")
         }
         guard snapshot.height == header.height, snapshot.stateRoot == header.stateRoot else {
             throw bad(path, "the body is for height \(snapshot.height) root \(snapshot.stateRoot), its header says height \(header.height) root \(header.stateRoot)")

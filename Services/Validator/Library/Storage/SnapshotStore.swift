@@ -112,7 +112,9 @@ package final class SnapshotStore {
         if let why = refusal(header) {
             throw BlockStoreError(.badSnapshot, path: path, height: height, "\(why); the snapshot is not used")
         }
-        return try SnapshotFile.decode(try file.read(offset: 0, count: size), path: path)
+        let contentBytes = size - SnapshotFile.digestBytes   // checkLength: size ≥ header + digest
+        return try SnapshotFile.decode(content: try file.read(offset: 0, count: contentBytes),
+                                       digest: try file.read(offset: contentBytes, count: SnapshotFile.digestBytes), path: path)
     }
 
     /// Deletes snapshots older than the newest `keep` and leftover temporary files (writes that
