@@ -1,6 +1,6 @@
 import Glibc
 
-/// Replaces a small file atomically (docs/STORAGE.md, "Atomic files"): write `<name>.tmp`,
+/// Replaces a file atomically (docs/STORAGE.md, "Signer state", "Snapshots"): write `<name>.tmp`,
 /// fsync it, rename it over `<name>`, fsync the directory. A crash at any point leaves either
 /// the old or the new content under `<name>`, never a mix.
 package enum AtomicFile {

@@ -13,8 +13,8 @@ package enum StorageLimits {
     /// Largest signature the signer state keeps, in bytes.
     package static let maxSignatureBytes = 1024
     /// Largest snapshot file (header, body, digest), in bytes. A snapshot is built and read whole
-    /// in memory, so this bounds the memory of a snapshot write or load; 1M records take ~0.25 GB
-    /// (docs/STORAGE.md, "Figures"), so this is room for ~30M.
+    /// in memory, so this bounds the memory of a snapshot write or load; 1M records take 142 MB
+    /// (docs/STORAGE.md, "Figures"), so this is room for ~50M.
     package static let maxSnapshotBytes = 8 * 1024 * 1024 * 1024
     /// Snapshot files kept by default: the newest, and one older in case the newest is damaged.
     package static let defaultSnapshotsKept = 2
