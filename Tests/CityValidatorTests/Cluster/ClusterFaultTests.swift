@@ -139,6 +139,7 @@ import Testing
             #expect(restarted.node.restoredFromSnapshot != nil, "the state came from a snapshot")
             #expect((restarted.node.restoredFromSnapshot ?? 0) >= 3)
             group.addTask { try await restarted.run() }
+            _ = try await restarted.address()
             #expect(await restarted.node.height >= stoppedAt)
             let r = try await agency.submit(F.parking(99, expires: 500), to: a[0], waitMillis: 10_000)
             guard case .committed = r.status else { Issue.record("the restarted validator does not commit: \(r)"); return }

@@ -67,7 +67,7 @@ final class ValidatorProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             guard p.isRunning else { throw ProcessFailure(name: name, log: tail()) }
-            if Self.canConnect(port: port) { return }
+            if Self.canConnect(port: port) || self.log().contains("wire server listening") { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw ProcessFailure(name: name, log: tail())
@@ -88,6 +88,11 @@ final class ValidatorProcess: @unchecked Sendable {
         if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         return p.terminationStatus
+    }
+
+    /// The whole log (small: info level, one test).
+    func log() -> String {
+        FileManager.default.contents(atPath: logPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     /// The last 4 KiB of the log.
