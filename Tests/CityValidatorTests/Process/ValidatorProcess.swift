@@ -56,7 +56,7 @@ final class ValidatorProcess: @unchecked Sendable {
         precondition(process?.isRunning != true, "\(name) is already running")
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try log.seekToEnd()
+        let logStart = Int(try log.seekToEnd())   // earlier runs' lines do not count
         let p = Process()
         p.executableURL = Self.binary
         p.arguments = arguments
@@ -67,7 +67,7 @@ final class ValidatorProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             guard p.isRunning else { throw ProcessFailure(name: name, log: tail()) }
-            if Self.canConnect(port: port) || self.log().contains("wire server listening") { return }
+            if Self.canConnect(port: port) || self.log(from: logStart).contains("wire server listening") { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw ProcessFailure(name: name, log: tail())
@@ -90,9 +90,10 @@ final class ValidatorProcess: @unchecked Sendable {
         return p.terminationStatus
     }
 
-    /// The whole log (small: info level, one test).
-    func log() -> String {
-        FileManager.default.contents(atPath: logPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    /// The log from byte `offset` (small: info level, one test).
+    func log(from offset: Int) -> String {
+        guard let data = FileManager.default.contents(atPath: logPath), data.count > offset else { return "" }
+        return String(decoding: data.dropFirst(offset), as: UTF8.self)
     }
 
     /// The last 4 KiB of the log.
