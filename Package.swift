@@ -20,6 +20,7 @@ let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
+let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 
 /// A service: a testable library target plus a thin executable that only parses
 /// arguments and runs the library's ServiceGroup.
@@ -75,7 +76,12 @@ var targets: [Target] = [
     .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI", "CityNode", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
-targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps)
+targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", postgres])
+// Indexer tests start their own PostgreSQL (initdb as the postgres user into a temporary directory).
+targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
+                                                                    "CityEncoding", "CityConsensus", "CityNode", "CityPKI", "CityWire",
+                                                                    crypto, logging, lifecycle, postgres] + nio,
+                           path: "Tests/CityIndexerTests", swiftSettings: settings))
 targets += service("Gateway", executable: "citychain-gateway", dependencies: serviceDeps)
 targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps)
 targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509])
@@ -111,6 +117,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: targets
 )

@@ -1,0 +1,92 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+
+/// What the indexer knows of the chain it follows, enough to check each next certified block on its
+/// own: the last indexed height and hash, the validator set in effect and the scheduled changes, all
+/// taken from the chain itself (`changeValidatorSet` takes effect `validatorChangeDelayHeights`
+/// after its block, as in `LedgerState.validatorSet(forHeight:)`). Pure; persisted with each batch.
+///
+/// Encoding: string chainID, u64 height, Hash32 lastHash, ValidatorSet, array<PendingValidatorChange>.
+package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
+    package private(set) var chainID: String
+    /// Last accepted height (0: genesis only).
+    package private(set) var height: UInt64
+    /// Hash of the last accepted block (the genesis hash at height 0).
+    package private(set) var lastHash: Hash32
+    /// The set that signed the last accepted block (the genesis set at 0).
+    package private(set) var validatorSet: ValidatorSet
+    /// Changes accepted but not yet in effect.
+    package private(set) var pending: [PendingValidatorChange]
+
+    /// The tracker at genesis.
+    package init(genesis: Genesis) throws(IndexerError) {
+        do {
+            try genesis.validate()
+            validatorSet = try ValidatorSet(genesis.validators)
+        } catch {
+            throw IndexerError(.badGenesis, "the genesis file does not validate: \(error)")
+        }
+        chainID = genesis.chainID
+        height = 0
+        lastHash = genesis.hash
+        pending = []
+    }
+
+    /// The set that signs block `h` (≤ height + delay).
+    package func validatorSet(forHeight h: UInt64) throws(IndexerError) -> ValidatorSet {
+        var set = validatorSet
+        for p in pending where p.effectiveHeight <= h {
+            do { set = try set.applying(p.changes) } catch {
+                throw IndexerError(.refusedBlock, "a scheduled validator change does not apply at height \(h): \(error)")
+            }
+        }
+        return set
+    }
+
+    /// Checks `block` as the next block (height, chain, parent hash, validator set named, commit
+    /// certificate, transactions and evidence roots) and, when it holds, advances to it. A refused
+    /// block leaves the tracker unchanged.
+    package mutating func accept(_ cb: CertifiedBlock) throws(IndexerError) {
+        let header = cb.block.header
+        guard header.height == height + 1 else {
+            throw IndexerError(.refusedBlock, "block \(header.height) arrived but \(height + 1) is next")
+        }
+        guard header.chainID == chainID else {
+            throw IndexerError(.refusedBlock, "block \(header.height) is for chain '\(header.chainID)', not '\(chainID)'")
+        }
+        guard header.previousHash == lastHash else {
+            throw IndexerError(.refusedBlock, "block \(header.height) names parent \(header.previousHash) but block \(height) is \(lastHash)")
+        }
+        let set = try validatorSet(forHeight: header.height)
+        do { try cb.verify(validatorSet: set) } catch {
+            throw IndexerError(.refusedBlock, "block \(header.height): \(error.detail)")
+        }
+        advance(past: cb.block, signedBy: set)
+    }
+
+    private mutating func advance(past block: Block, signedBy set: ValidatorSet) {
+        let h = block.header.height
+        validatorSet = set
+        pending.removeAll { $0.effectiveHeight <= h }
+        for tx in block.transactions {
+            if case .changeValidatorSet(let changes) = tx.body.operation {
+                pending.append(PendingValidatorChange(effectiveHeight: h + LedgerLimits.validatorChangeDelayHeights, changes: changes))
+            }
+        }
+        height = h
+        lastHash = block.header.hash
+    }
+
+    package func encode(to w: inout CanonicalWriter) {
+        w.string(chainID); w.u64(height); w.encode(lastHash); w.encode(validatorSet); w.array(pending)
+    }
+
+    package init(from r: inout CanonicalReader) throws(CodecError) {
+        chainID = try r.string(max: LedgerLimits.maxChainIDBytes, "ChainTracker.chainID")
+        height = try r.u64("ChainTracker.height")
+        lastHash = try r.decode()
+        validatorSet = try r.decode()
+        pending = try r.array(max: 1024, "ChainTracker.pending")
+    }
+}

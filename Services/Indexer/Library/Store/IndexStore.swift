@@ -1,0 +1,228 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The index in PostgreSQL: migrations, the gated batch write, and the reads the queries and the
+/// proven state need. All SQL binds its parameters (nothing from a request is spliced into text).
+package final class IndexStore: Sendable {
+    package let client: PostgresClient
+    let logger: Logger
+
+    package init(settings: PostgresSettings, logger: Logger) {
+        client = PostgresClient(configuration: settings.client, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    // MARK: - Schema
+
+    /// Runs the migrations not yet applied, in order, each in its own transaction under an advisory
+    /// lock (two indexers starting at once do not both migrate). Refuses a database whose schema
+    /// is newer than this binary.
+    package func migrate() async throws {
+        try await client.query("CREATE SCHEMA IF NOT EXISTS citychain", logger: logger)
+        try await client.query("""
+            CREATE TABLE IF NOT EXISTS citychain.schema_migrations (
+                version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+        let latest = Migrations.all.last?.version ?? 0
+        for m in Migrations.all {
+            try await client.withTransaction(logger: logger) { c in
+                try await c.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
+                let applied = try await c.query("SELECT max(version) FROM citychain.schema_migrations", logger: logger)
+                var current = 0
+                for try await v in applied.decode(Int?.self) { current = v ?? 0 }
+                if current > latest {
+                    throw IndexerError(.database, "the database schema is at version \(current) but this indexer knows only up to \(latest); run a newer indexer")
+                }
+                guard current < m.version else { return }
+                for statement in m.statements { try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await c.query("INSERT INTO citychain.schema_migrations (version, description) VALUES (\(m.version), \(m.description))",
+                                  logger: logger)
+                logger.info("migration applied", metadata: ["migration.version": "\(m.version)", "migration": "\(m.description)"])
+            }
+        }
+    }
+
+    /// The schema version applied.
+    package func schemaVersion() async throws -> Int {
+        let rows = try await client.query("SELECT coalesce(max(version), 0) FROM citychain.schema_migrations", logger: logger)
+        for try await v in rows.decode(Int.self) { return v }
+        return 0
+    }
+
+    // MARK: - Head
+
+    /// The tracker of the last indexed block; at first start, writes genesis (its agencies and
+    /// datasets) and returns the genesis tracker. Refuses a database holding another chain.
+    package func openHead(genesis: Genesis) async throws -> ChainTracker {
+        let genesisTracker = try ChainTracker(genesis: genesis)
+        return try await client.withTransaction(logger: logger) { c in
+            try await c.query("SELECT pg_advisory_xact_lock(7243002)", logger: logger)
+            let rows = try await c.query("SELECT chain_id, genesis_hash, tracker FROM citychain.index_head WHERE id = 1", logger: logger)
+            for try await (chain, hash, tracker) in rows.decode((String, ByteBuffer, ByteBuffer).self) {
+                guard chain == genesis.chainID, Array(buffer: hash) == genesis.hash.bytes else {
+                    throw IndexerError(.database, "this database indexes chain '\(chain)' (genesis \(Hex.encode(Array(buffer: hash)))), not '\(genesis.chainID)' (genesis \(genesis.hash)); point the indexer at another database")
+                }
+                do { return try ChainTracker(canonicalBytes: Array(buffer: tracker)) } catch {
+                    throw IndexerError(.database, "the stored chain position does not decode (\(error)); reindex into a fresh database")
+                }
+            }
+            try await c.query("""
+                INSERT INTO citychain.index_head (id, chain_id, genesis_hash, height, block_hash, tracker)
+                VALUES (1, \(genesis.chainID), \(Self.buffer(genesis.hash.bytes)), 0, \(Self.buffer(genesis.hash.bytes)),
+                        \(Self.buffer(genesisTracker.canonicalBytes)))
+                """, logger: logger)
+            for a in genesis.agencies {
+                try await c.query("""
+                    INSERT INTO citychain.agencies (id, name, is_admin, registered_height) VALUES (\(a.id.value), \(a.name), \(a.isAdmin), 0)
+                    """, logger: logger)
+            }
+            for d in genesis.datasets {
+                try await c.query("""
+                    INSERT INTO citychain.datasets (id, owner, sensitivity, schema_name, writers, created_height)
+                    VALUES (\(d.id.value), \(d.owner.value), \(d.sensitivity.jsonName), \(d.schema), \(d.writers.map(\.value)), 0)
+                    """, logger: logger)
+            }
+            return genesisTracker
+        }
+    }
+
+    /// Indexed height and hash.
+    package func head() async throws -> (height: UInt64, hash: Hash32) {
+        let rows = try await client.query("SELECT height, block_hash FROM citychain.index_head WHERE id = 1", logger: logger)
+        for try await (h, hash) in rows.decode((Int64, ByteBuffer).self) { return (UInt64(h), try Self.hash(hash)) }
+        return (0, .zero)
+    }
+
+    /// Every dataset's sensitivity (the planner needs it to decide which payloads are queryable JSON).
+    package func sensitivities() async throws -> [DatasetID: Sensitivity] {
+        var out: [DatasetID: Sensitivity] = [:]
+        let rows = try await client.query("SELECT id, sensitivity FROM citychain.datasets", logger: logger)
+        for try await (id, level) in rows.decode((String, String).self) {
+            out[try DatasetID(id)] = Sensitivity.allCases.first { $0.jsonName == level }
+        }
+        return out
+    }
+
+    // MARK: - Batch write
+
+    /// The latest version of each record in `refs` (absent: never written).
+    package func versions(of refs: Set<RecordRef>) async throws -> [RecordRef: UInt64] {
+        guard !refs.isEmpty else { return [:] }
+        let list = Array(refs)
+        let rows = try await client.query("""
+            SELECT t.dataset, t.subject, max(t.version) FROM citychain.transactions t
+            JOIN unnest(\(list.map(\.dataset.value))::text[], \(list.map(\.subject.value))::text[]) AS k(d, s)
+              ON t.dataset = k.d AND t.subject = k.s
+            WHERE t.version IS NOT NULL GROUP BY 1, 2
+            """, logger: logger)
+        var out: [RecordRef: UInt64] = [:]
+        for try await (d, s, v) in rows.decode((String, String, Int64).self) {
+            out[RecordRef(dataset: try DatasetID(d), subject: try SubjectKey(s))] = UInt64(v)
+        }
+        return out
+    }
+
+    /// Writes `plan` and moves the head from `from` to `to` in one transaction, only if the head is
+    /// still at `from` (so a crash leaves the index at a prefix of the chain, and a second writer
+    /// cannot interleave). `queryableJSON: false` writes no `jsonb` (the fallback when PostgreSQL
+    /// refuses a payload the planner let through).
+    package func write(_ plan: IndexPlan, from: ChainTracker, to: ChainTracker, queryableJSON: Bool = true) async throws {
+        let blocks = Self.copyBlocks(plan)
+        let txs = Self.copyTransactions(plan, json: queryableJSON)
+        try await client.withTransaction(logger: logger) { c in
+            let moved = try await c.query("""
+                UPDATE citychain.index_head SET height = \(Int64(to.height)), block_hash = \(Self.buffer(to.lastHash.bytes)),
+                       tracker = \(Self.buffer(to.canonicalBytes)), updated_at = now()
+                WHERE id = 1 AND height = \(Int64(from.height)) AND block_hash = \(Self.buffer(from.lastHash.bytes))
+                RETURNING height
+                """, logger: logger)
+            var count = 0
+            for try await _ in moved.decode(Int64.self) { count += 1 }
+            guard count == 1 else {
+                throw IndexerError(.database, "the index head moved away from height \(from.height) while this indexer wrote: another indexer writes to this database; give each indexer its own database")
+            }
+            try await c.copyFrom(table: "citychain.blocks", columns: ["height", "hash", "previous_hash", "time_ms", "tx_count", "header",
+                                                                     "certificate", "evidence", "leaf_hashes"], logger: logger) { w in
+                try await w.write(blocks)
+            }
+            if !plan.transactions.isEmpty {
+                try await c.copyFrom(table: "citychain.transactions", columns: ["id", "height", "idx", "time_ms", "signer_agency", "signer_key",
+                                                                               "operation", "dataset", "subject", "version", "deleted",
+                                                                               "payload_hash", "payload_json", "tx"], logger: logger) { w in
+                    try await w.write(txs)
+                }
+            }
+            for change in plan.changes { try await Self.apply(change, on: c, logger: logger) }
+        }
+    }
+
+    private static func apply(_ change: IndexPlan.Change, on c: PostgresConnection, logger: Logger) async throws {
+        switch change {
+        case let .dataset(id, owner, level, schema, writers, h):
+            try await c.query("""
+                INSERT INTO citychain.datasets (id, owner, sensitivity, schema_name, writers, created_height)
+                VALUES (\(id.value), \(owner.value), \(level.jsonName), \(schema), \(writers.map(\.value)), \(Int64(h)))
+                ON CONFLICT (id) DO NOTHING
+                """, logger: logger)
+        case let .agency(id, name, isAdmin, h):
+            try await c.query("""
+                INSERT INTO citychain.agencies (id, name, is_admin, registered_height) VALUES (\(id.value), \(name), \(isAdmin), \(Int64(h)))
+                ON CONFLICT (id) DO NOTHING
+                """, logger: logger)
+        case let .grant(d, grantee, expires, purpose, h):
+            try await c.query("""
+                INSERT INTO citychain.grants (dataset, grantee, expires_at_height, purpose, granted_height, revoked_height)
+                VALUES (\(d.value), \(grantee.value), \(Int64(clamping: expires)), \(purpose), \(Int64(h)), NULL)
+                ON CONFLICT (dataset, grantee) DO UPDATE SET expires_at_height = EXCLUDED.expires_at_height,
+                    purpose = EXCLUDED.purpose, granted_height = EXCLUDED.granted_height, revoked_height = NULL
+                """, logger: logger)
+        case let .revoke(d, grantee, h):
+            try await c.query("""
+                UPDATE citychain.grants SET revoked_height = \(Int64(h)) WHERE dataset = \(d.value) AND grantee = \(grantee.value)
+                """, logger: logger)
+        }
+    }
+
+    static func copyBlocks(_ plan: IndexPlan) -> ByteBuffer {
+        var t = CopyText(capacity: plan.blocks.reduce(0) { $0 + 2 * ($1.header.count + $1.certificate.count + $1.leafHashes.count) + 256 })
+        for b in plan.blocks {
+            t.int(Int64(b.height)); t.hash(b.hash); t.hash(b.previousHash); t.int(Int64(b.timeMillis)); t.int(b.transactionCount)
+            t.bytes(b.header); t.bytes(b.certificate); t.bytes(b.evidence); t.bytes(b.leafHashes)
+            t.endRow()
+        }
+        return t.buffer
+    }
+
+    static func copyTransactions(_ plan: IndexPlan, json: Bool) -> ByteBuffer {
+        var t = CopyText(capacity: plan.transactions.reduce(0) { $0 + 2 * $1.bytes.count + ($1.json?.utf8.count ?? 0) + 256 })
+        for r in plan.transactions {
+            t.hash(r.id.hash); t.int(Int64(r.height)); t.int(r.index); t.int(Int64(r.timeMillis)); t.text(r.signer.agency.value)
+            t.int(Int64(r.signer.keyID.value)); t.text(r.operation); t.text(r.dataset?.value); t.text(r.subject?.value)
+            t.int(r.version.map { Int64($0) }); t.bool(r.deleted); t.hash(r.payloadHash); t.text(json ? r.json : nil); t.bytes(r.bytes)
+            t.endRow()
+        }
+        return t.buffer
+    }
+
+    // MARK: - Helpers
+
+    static func buffer(_ bytes: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: bytes) }
+
+    static func hash(_ b: ByteBuffer) throws -> Hash32 {
+        let bytes = Array(buffer: b)
+        guard let h = Hash32(bytes: bytes) else {
+            throw IndexerError(.database, "a stored hash is \(bytes.count) bytes, not 32; the index is damaged: reindex")
+        }
+        return h
+    }
+
+    static func decode<T: CanonicalDecodable>(_ b: ByteBuffer, as _: T.Type = T.self, _ what: String) throws -> T {
+        do { return try T(canonicalBytes: Array(buffer: b)) } catch {
+            throw IndexerError(.database, "a stored \(what) does not decode (\(error)); the index is damaged: reindex into a fresh database")
+        }
+    }
+}

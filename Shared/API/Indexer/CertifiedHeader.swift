@@ -1,0 +1,53 @@
+import CityEncoding
+import CityLedger
+
+/// A block header with the commit certificate that makes it final: what every answer's proofs are
+/// checked against. Anyone holding the validator set of its height can check it.
+///
+/// Encoding: BlockHeader, CommitCertificate.
+package struct CertifiedHeader: Hashable, Sendable, CanonicalCodable {
+    /// The header.
+    package var header: BlockHeader
+    /// Precommits of more than 2/3 of the power for the header's hash.
+    package var certificate: CommitCertificate
+
+    /// A certified header from its parts.
+    package init(header: BlockHeader, certificate: CommitCertificate) {
+        self.header = header
+        self.certificate = certificate
+    }
+
+    /// The header's height.
+    package var height: UInt64 { header.height }
+
+    /// Throws unless the header names `validatorSet` and the certificate is a quorum of it for the header.
+    package func verify(validatorSet: ValidatorSet) throws(ProofFailure) {
+        guard header.validatorSetHash == validatorSet.hash else {
+            throw ProofFailure("header \(header.height) is signed by validator set \(header.validatorSetHash), not the trusted set \(validatorSet.hash); verify with the set in effect at that height (--validator-set)")
+        }
+        do { try certificate.verify(header: header, validatorSet: validatorSet) } catch {
+            throw ProofFailure("the certificate of header \(header.height) does not verify: \(error.detail)")
+        }
+    }
+
+    package func encode(to w: inout CanonicalWriter) {
+        w.encode(header)
+        w.encode(certificate)
+    }
+
+    package init(from r: inout CanonicalReader) throws(CodecError) {
+        header = try r.decode()
+        certificate = try r.decode()
+    }
+}
+
+/// Why an answer's proof does not check out.
+package struct ProofFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What failed, and what to do.
+    package var message: String
+
+    /// A failure with its message.
+    package init(_ message: String) { self.message = message }
+
+    package var description: String { message }
+}
