@@ -76,7 +76,6 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     static func split(_ address: String) -> (String, Int)? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
-        return (String(address[..<colon]), port)
+        HostPort(address).map { ($0.host, $0.port) }
     }
 }

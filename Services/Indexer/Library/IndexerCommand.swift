@@ -1,22 +1,66 @@
 import ArgumentParser
+import CityLedger
 import CityNode
 import CityPKI
+import CityWire
+import Foundation
+import Logging
+@preconcurrency import Crypto
 
-/// `citychain-indexer`: the indexer service. It follows the committed chain into PostgreSQL and answers agency queries with proofs (issue 4).
-///
-/// Today it serves the shared protocol surface every service has (mutual TLS 1.3 with a
-/// certificate whose role must be `indexer`, `node.info`, ping) so deployments, certificates
-/// and health checks can be exercised; its own message kinds arrive with its issue.
+/// `citychain-indexer`: follows the committed chain into PostgreSQL and answers agency queries with
+/// proofs (docs/OPERATIONS.md, "Running an indexer"; docs/PROTOCOL.md, Part 7).
 package struct IndexerCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain-indexer",
-        abstract: "CityChain indexer service.")
+        abstract: "CityChain indexer: a verified, exactly-once PostgreSQL index of the chain; queries with proofs.")
 
     @OptionGroup package var node: NodeOptions
+
+    @Option(help: "The chain's genesis file (JSON).") var genesis: String
+    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.") var postgres: String
+    @Option(name: .customLong("validator"), help: "HOST:PORT of a validator to follow (repeat for failover).") var validators: [String] = []
+    @Option(help: "The indexer's operator agency (its anchors prove the audit trail).") var auditAgency: String
+    @Option(help: "That agency's signing key file, to anchor the audit trail on chain (omit: do not anchor).") var auditKey: String?
+    @Option(help: "Key id of the audit key on chain.") var auditKeyID: UInt32 = 1
+    @Option(help: "Seconds between audit anchors.") var anchorEverySeconds: Double = 60
+    @Option(help: "Most blocks written in one PostgreSQL transaction while catching up.") var maxBlocksPerWrite: Int = 500
 
     package init() {}
 
     package func run() async throws {
-        try await ServiceNode.main(role: .indexer, options: node)
+        var logger = Logger(label: "citychain.indexer")
+        logger.logLevel = try node.level()
+        let settings = try makeSettings()
+        let (host, port) = try node.listenAddress()
+        let runtime = try IndexerRuntime.assemble(settings: settings, tls: try TLSIdentity(files: node.identityFiles), host: host, port: port,
+                                                  logger: logger)
+        try await runtime.run()
+    }
+
+    func makeSettings() throws -> IndexerSettings {
+        let g: Genesis
+        do { g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis))) } catch {
+            throw ValidationError("--genesis: cannot use \(genesis): \(error)")
+        }
+        let hosts = try validators.map { v in
+            guard let hp = HostPort(v) else { throw ValidationError("--validator '\(v)' must be HOST:PORT, e.g. 127.0.0.1:7101") }
+            return hp
+        }
+        guard !hosts.isEmpty else { throw ValidationError("--validator: name at least one validator to follow") }
+        let agency: AgencyID
+        do { agency = try AgencyID(auditAgency) } catch { throw ValidationError("--audit-agency '\(auditAgency)': \(error)") }
+        guard g.agencies.contains(where: { $0.id == agency }) else {
+            throw ValidationError("--audit-agency '\(auditAgency)' is not an agency of this chain's genesis")
+        }
+        let key = try auditKey.map { path in
+            let k = try KeyFile.load(path, expecting: .signing)
+            return (KeyID(auditKeyID), try Curve25519.Signing.PrivateKey(rawRepresentation: k.privateKeyBytes))
+        }
+        guard anchorEverySeconds >= 0.1 else { throw ValidationError("--anchor-every-seconds must be at least 0.1") }
+        guard (1...5000).contains(maxBlocksPerWrite) else { throw ValidationError("--max-blocks-per-write must be 1…5000") }
+        let pg: PostgresSettings
+        do { pg = try PostgresSettings(url: postgres) } catch { throw ValidationError("--postgres: \(error.message)") }
+        return IndexerSettings(genesis: g, postgres: pg, validators: hosts, auditAgency: agency, auditKey: key,
+                               anchorPeriod: .milliseconds(Int64(anchorEverySeconds * 1000)), maxBlocksPerWrite: maxBlocksPerWrite)
     }
 }

@@ -178,11 +178,7 @@ package final class ValidatorEngine: Service, Sendable {
 
     /// "HOST:PORT" split, or nil.
     package static func split(_ address: String) -> (String, Int)? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
+        HostPort(address).map { ($0.host, $0.port) }
     }
 }
 

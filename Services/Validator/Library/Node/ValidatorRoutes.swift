@@ -15,7 +15,8 @@ package enum ValidatorRoutes {
     package static func router(node: ValidatorNode, hub: GossipHub, commands: AsyncStream<EngineCommand>.Continuation,
                                logger: Logger) -> WireRouter {
         var r = WireRouter()
-        r.unary(ValidatorAPI.submit, allowedRoles: { role in role != .registry && role != .indexer }) { req in
+        // Indexers submit only their audit anchors (checked in `submit`).
+        r.unary(ValidatorAPI.submit, allowedRoles: { role in role != .registry }) { req in
             try await submit(req, node: node).canonicalBytes
         }
         r.unary(ValidatorAPI.txStatus, allowedRoles: { _ in true }) { req in
@@ -47,6 +48,11 @@ package enum ValidatorRoutes {
         }
         let q = try req.decode(SubmitRequest.self)
         let tx = q.transaction
+        if req.peer.role == .indexer {
+            guard case .anchorAuditBatch = tx.body.operation else {
+                throw WireError(.forbidden, "an indexer certificate submits only audit anchors (anchorAuditBatch), not \(tx.body.operation.name)")
+            }
+        }
         let keys = await node.signingKeys(SignatureCheck.signers(of: [tx]))
         let verified = SignatureCheck.verify(tx, keys: keys)
         let id = tx.id

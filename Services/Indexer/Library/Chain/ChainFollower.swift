@@ -1,0 +1,181 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityWire
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Where the indexer stands, for `indexer.status`, metrics and logs.
+package actor FollowerStatus {
+    package private(set) var indexedHeight: UInt64 = 0
+    package private(set) var indexedHash = Hash32.zero
+    package private(set) var chainHeight: UInt64 = 0
+    package private(set) var source = ""
+    /// Blocks refused because they did not verify, by validator address.
+    package private(set) var refused: [String: Int] = [:]
+    package private(set) var lastError = ""
+
+    func indexed(_ t: ChainTracker) {
+        indexedHeight = t.height
+        indexedHash = t.lastHash
+        chainHeight = max(chainHeight, t.height)
+    }
+
+    func following(_ address: String) { source = address }
+    func saw(chainHeight h: UInt64) { chainHeight = max(chainHeight, h) }
+    func refusedBlock(from address: String, _ why: String) { refused[address, default: 0] += 1; lastError = why }
+    func failed(_ why: String) { lastError = why }
+}
+
+/// Follows the committed chain into PostgreSQL: subscribes to a validator's commit stream from the
+/// last indexed height, verifies every block (`ChainTracker.accept`) before it is queued, writes
+/// queued blocks in batches (one transaction each, gated on the head), fails over to the next
+/// validator when a stream breaks or sends a block that does not verify, and keeps the proven
+/// state (`ProvenState`) following the index.
+package struct ChainFollower: Service {
+    let store: IndexStore
+    let proven: ProvenState
+    let genesis: Genesis
+    let validators: [HostPort]
+    let client: WireClient
+    let status: FollowerStatus
+    let maxBlocksPerWrite: Int
+    let logger: Logger
+
+    package init(store: IndexStore, proven: ProvenState, genesis: Genesis, validators: [HostPort], client: WireClient,
+                 status: FollowerStatus, maxBlocksPerWrite: Int = 500, logger: Logger) {
+        self.store = store
+        self.proven = proven
+        self.genesis = genesis
+        self.validators = validators
+        self.client = client
+        self.status = status
+        self.maxBlocksPerWrite = maxBlocksPerWrite
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var delay = Duration.milliseconds(200)
+            while !Task.isCancelled {
+                do {
+                    try await follow()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.error("indexing stopped; restarting from the indexed head", metadata: ["error": "\(error)"])
+                    await status.failed("\(error)")
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(5))
+                }
+            }
+        }
+    }
+
+    /// One run from the stored head until an error: reader, writer and state tasks together.
+    private func follow() async throws {
+        let start = try await store.openHead(genesis: genesis)
+        let initialSensitivities = try await store.sensitivities()
+        await status.indexed(start)
+        let queue = BlockQueue(capacity: 4 * maxBlocksPerWrite)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.read(from: start, into: queue) }
+            group.addTask {
+                var written = start
+                var sensitivities = initialSensitivities
+                while true {
+                    let items = try await queue.take(max: self.maxBlocksPerWrite)
+                    guard let last = items.last else { continue }
+                    let blocks = items.map(\.block)
+                    let versions = try await self.store.versions(of: IndexPlan.touchedRecords(blocks))
+                    let known = sensitivities
+                    let plan = IndexPlan(blocks: blocks, versions: versions, sensitivity: { known[$0] })
+                    do {
+                        try await self.store.write(plan, from: written, to: last.tracker)
+                    } catch let e as PSQLError where (e.serverInfo?[.sqlState] ?? "").hasPrefix("22") {
+                        // PostgreSQL refused a value (a payload the JSON check let through): index
+                        // these blocks without queryable JSON rather than stop.
+                        self.logger.warning("PostgreSQL refused a payload as jsonb; indexing these blocks without queryable JSON",
+                                            metadata: ["block.from": "\(blocks[0].height)", "block.to": "\(last.block.height)",
+                                                       "error": "\(e.serverInfo?[.message] ?? "\(e)")"])
+                        try await self.store.write(plan, from: written, to: last.tracker, queryableJSON: false)
+                    }
+                    written = last.tracker
+                    sensitivities.merge(plan.newDatasets) { a, _ in a }
+                    await self.status.indexed(written)
+                }
+            }
+            group.addTask {
+                // The proven state follows the index (the state needs the blocks in PostgreSQL first).
+                while true {
+                    let target = await self.status.indexedHeight
+                    if await self.proven.height < target, await self.proven.halted == nil {
+                        try await self.proven.catchUp(to: target, store: self.store)
+                    } else {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    /// Reads commit streams, validator after validator, verifying each block before queueing it.
+    private func read(from start: ChainTracker, into queue: BlockQueue) async throws {
+        var tracker = start
+        var attempt = 0
+        var delay = Duration.milliseconds(100)
+        while true {
+            try Task.checkCancellation()
+            let address = validators[attempt % validators.count]
+            attempt += 1
+            do {
+                try await client.withConnection(host: address.host, port: address.port, expecting: .validator) { conn in
+                    await status.following("\(address)")
+                    if let s = try? ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [])) {
+                        await status.saw(chainHeight: s.height)
+                    }
+                    logger.info("following the commit stream", metadata: ["validator": "\(address)", "from": "\(tracker.height + 1)"])
+                    delay = .milliseconds(100)
+                    for try await payload in conn.stream(ValidatorAPI.commits, CommitsRequest(from: tracker.height + 1).canonicalBytes) {
+                        var next = tracker
+                        do {
+                            let cb = try CertifiedBlock(canonicalBytes: payload)
+                            try next.accept(cb)
+                            tracker = next
+                            await status.saw(chainHeight: cb.height)
+                            try await queue.put(BlockQueue.Item(block: cb, tracker: next))
+                        } catch let e as IndexerError {
+                            throw RefusedBlock(address: address, error: e)
+                        } catch let e as CodecError {
+                            throw RefusedBlock(address: address, error: IndexerError(.refusedBlock, "block \(tracker.height + 1) does not decode: \(e)"))
+                        }
+                    }
+                }
+            } catch let refused as RefusedBlock {
+                logger.error("REFUSED a block that does not verify; it is not indexed. Failing over to another validator",
+                             metadata: ["validator": "\(refused.address)", "error": "\(refused.error.message)"])
+                await status.refusedBlock(from: "\(refused.address)", refused.error.message)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                logger.warning("commit stream lost; trying the next validator", metadata: ["validator": "\(address)", "error": "\(error)"])
+            }
+            if attempt % validators.count == 0 {
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
+    }
+}
+
+/// A validator sent a block that does not verify.
+struct RefusedBlock: Error {
+    var address: HostPort
+    var error: IndexerError
+}

@@ -1,0 +1,73 @@
+import CityChainAPI
+import CityLedger
+import CityNode
+import CityPKI
+import CityWire
+import Foundation
+import Logging
+import ServiceLifecycle
+@preconcurrency import Crypto
+
+/// What an indexer needs to run.
+package struct IndexerSettings: Sendable {
+    package var genesis: Genesis
+    package var postgres: PostgresSettings
+    package var validators: [HostPort]
+    /// The indexer's operator agency: its anchors prove the audit trail.
+    package var auditAgency: AgencyID
+    /// Its signing key and key id, to anchor (nil: record disclosures but do not anchor).
+    package var auditKey: (KeyID, Curve25519.Signing.PrivateKey)?
+    package var anchorPeriod: Duration
+    package var maxBlocksPerWrite: Int
+
+    package init(genesis: Genesis, postgres: PostgresSettings, validators: [HostPort], auditAgency: AgencyID,
+                 auditKey: (KeyID, Curve25519.Signing.PrivateKey)? = nil, anchorPeriod: Duration = .seconds(60),
+                 maxBlocksPerWrite: Int = 500) {
+        self.genesis = genesis
+        self.postgres = postgres
+        self.validators = validators
+        self.auditAgency = auditAgency
+        self.auditKey = auditKey
+        self.anchorPeriod = anchorPeriod
+        self.maxBlocksPerWrite = maxBlocksPerWrite
+    }
+}
+
+/// An indexer process assembled: the store (PostgreSQL pool), the proven state, the chain follower,
+/// the query routes on the wire server, and the audit anchorer.
+package struct IndexerRuntime: Sendable {
+    package let node: ServiceNode
+    package let store: IndexStore
+    package let proven: ProvenState
+    package let status: FollowerStatus
+    package let follower: ChainFollower
+    package let queries: QueryService
+    package let anchorer: AuditAnchorer?
+
+    package static func assemble(settings s: IndexerSettings, tls: TLSIdentity, host: String, port: Int, logger: Logger) throws -> IndexerRuntime {
+        guard !s.validators.isEmpty else { throw IndexerError(.config, "validators: name at least one validator to follow (--validator HOST:PORT)") }
+        let store = IndexStore(settings: s.postgres, logger: logger)
+        let proven = try ProvenState(genesis: s.genesis, logger: logger)
+        let status = FollowerStatus()
+        let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
+        let follower = ChainFollower(store: store, proven: proven, genesis: s.genesis, validators: s.validators, client: client,
+                                     status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, logger: logger)
+        let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency, logger: logger)
+        let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: queries.router(), logger: logger)
+        let anchorer = s.auditKey.map { keyID, key in
+            AuditAnchorer(store: store, proven: proven, agency: s.auditAgency, keyID: keyID, key: key, validators: s.validators,
+                          client: client, period: s.anchorPeriod, logger: logger)
+        }
+        return IndexerRuntime(node: node, store: store, proven: proven, status: status, follower: follower, queries: queries, anchorer: anchorer)
+    }
+
+    /// Runs until SIGTERM/SIGINT (or cancellation): migrations first, then everything together.
+    package func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.client.run() }
+            try await store.migrate()
+            try await node.run(alongside: [follower] + (anchorer.map { [$0] } ?? []))
+            group.cancelAll()
+        }
+    }
+}

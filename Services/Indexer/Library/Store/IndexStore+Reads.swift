@@ -1,0 +1,197 @@
+import Foundation
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityMerkle
+import NIOCore
+import PostgresNIO
+
+/// A committed transaction as stored: its bytes and place.
+package struct StoredTransaction: Sendable {
+    package var bytes: [UInt8]
+    package var height: UInt64
+    package var index: Int
+    package var dataset: DatasetID?
+    package var subject: SubjectKey?
+}
+
+extension IndexStore {
+    /// Certified blocks `from...to` rebuilt from the index (header, certificate, evidence, transactions in order).
+    package func certifiedBlocks(from: UInt64, to: UInt64) async throws -> [CertifiedBlock] {
+        guard from <= to else { return [] }
+        var blocks: [(BlockHeader, CommitCertificate, [Equivocation])] = []
+        let rows = try await client.query("""
+            SELECT header, certificate, evidence FROM citychain.blocks WHERE height BETWEEN \(Int64(from)) AND \(Int64(to)) ORDER BY height
+            """, logger: logger)
+        for try await (h, c, e) in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer).self) {
+            var r = CanonicalReader(Array(buffer: e))
+            let evidence: [Equivocation]
+            do {
+                evidence = try r.array(max: LedgerLimits.maxEvidencePerBlock, "evidence")
+                try r.finish("evidence")
+            } catch { throw IndexerError(.database, "stored evidence does not decode (\(error)); reindex") }
+            blocks.append((try Self.decode(h, "header"), try Self.decode(c, "certificate"), evidence))
+        }
+        var txs: [UInt64: [SignedTransaction]] = [:]
+        let txRows = try await client.query("""
+            SELECT height, tx FROM citychain.transactions WHERE height BETWEEN \(Int64(from)) AND \(Int64(to)) ORDER BY height, idx
+            """, logger: logger)
+        for try await (h, tx) in txRows.decode((Int64, ByteBuffer).self) {
+            txs[UInt64(h), default: []].append(try Self.decode(tx, "transaction"))
+        }
+        return blocks.map { header, certificate, evidence in
+            CertifiedBlock(block: Block(header: header, transactions: txs[header.height] ?? [], evidence: evidence), certificate: certificate)
+        }
+    }
+
+    /// The certified header at `height`, or nil when not indexed.
+    package func certifiedHeader(at height: UInt64) async throws -> CertifiedHeader? {
+        try await proofMaterial(heights: [height])[height].map(\.header)
+    }
+
+    struct ProofMaterial {
+        var header: CertifiedHeader
+        var leafHashes: [Hash32]
+    }
+
+    /// Headers, certificates and leaf hashes of the blocks at `heights`.
+    func proofMaterial(heights: Set<UInt64>) async throws -> [UInt64: ProofMaterial] {
+        guard !heights.isEmpty else { return [:] }
+        let rows = try await client.query("""
+            SELECT height, header, certificate, leaf_hashes FROM citychain.blocks WHERE height = ANY(\(heights.map { Int64($0) }))
+            """, logger: logger)
+        var out: [UInt64: ProofMaterial] = [:]
+        for try await (h, header, cert, leaves) in rows.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer).self) {
+            let bytes = Array(buffer: leaves)
+            guard bytes.count % 32 == 0 else { throw IndexerError(.database, "stored leaf hashes of block \(h) are damaged; reindex") }
+            let hashes = stride(from: 0, to: bytes.count, by: 32).map { Hash32(bytes: bytes[$0..<($0 + 32)])! }
+            out[UInt64(h)] = ProofMaterial(header: CertifiedHeader(header: try Self.decode(header, "header"),
+                                                                   certificate: try Self.decode(cert, "certificate")),
+                                           leafHashes: hashes)
+        }
+        return out
+    }
+
+    /// `rows` with their inclusion proofs and certified headers, in the order given.
+    func prove(_ rows: [StoredTransaction]) async throws -> [ProvenTransaction] {
+        let material = try await proofMaterial(heights: Set(rows.map(\.height)))
+        return try rows.map { row in
+            guard let m = material[row.height], m.leafHashes.indices.contains(row.index) else {
+                throw IndexerError(.database, "transaction at \(row.height).\(row.index) has no block in the index; reindex")
+            }
+            return ProvenTransaction(transaction: try Self.decode(ByteBuffer(bytes: row.bytes), "transaction"),
+                                     proof: MerkleTree.proof(leafHashes: m.leafHashes, index: row.index), header: m.header)
+        }
+    }
+
+    private func storedRows(_ rows: PostgresRowSequence) async throws -> [StoredTransaction] {
+        var out: [StoredTransaction] = []
+        for try await (tx, h, i, d, s) in rows.decode((ByteBuffer, Int64, Int32, String?, String?).self) {
+            out.append(StoredTransaction(bytes: Array(buffer: tx), height: UInt64(h), index: Int(i),
+                                         dataset: try d.map { try DatasetID($0) }, subject: try s.map { try SubjectKey($0) }))
+        }
+        return out
+    }
+
+    /// Transaction `id` if indexed at or below `maxHeight`.
+    package func transaction(_ id: TransactionID, maxHeight: UInt64) async throws -> StoredTransaction? {
+        try await storedRows(try await client.query("""
+            SELECT tx, height, idx, dataset, subject FROM citychain.transactions WHERE id = \(Self.buffer(id.hash.bytes))
+              AND height <= \(Int64(maxHeight))
+            """, logger: logger)).first
+    }
+
+    /// Versions of a record after `afterVersion`, oldest first, at or below `maxHeight` (one more than `limit` tells there is more).
+    package func history(dataset: DatasetID, subject: SubjectKey, afterVersion: UInt64, maxHeight: UInt64, limit: Int) async throws -> [StoredTransaction] {
+        try await storedRows(try await client.query("""
+            SELECT tx, height, idx, dataset, subject FROM citychain.transactions
+            WHERE dataset = \(dataset.value) AND subject = \(subject.value) AND version IS NOT NULL
+              AND version > \(Int64(clamping: afterVersion)) AND height <= \(Int64(maxHeight))
+            ORDER BY version LIMIT \(limit)
+            """, logger: logger))
+    }
+
+    /// Record changes of a dataset matching `q`, in chain order, at or below `maxHeight`.
+    package func changes(_ q: DatasetQuery, maxHeight: UInt64, limit: Int) async throws -> [StoredTransaction] {
+        var sql = PostgresQuery(unsafeSQL: "")
+        var binds = PostgresBindings()
+        var text = """
+            SELECT tx, height, idx, dataset, subject FROM citychain.transactions
+            WHERE dataset = $1 AND version IS NOT NULL AND (height, idx) > ($2, $3) AND height <= $4 AND time_ms >= $5
+            """
+        binds.append(q.dataset.value)
+        binds.append(Int64(q.after.height))
+        binds.append(Int32(clamping: q.after.index))
+        binds.append(Int64(maxHeight))
+        binds.append(Int64(clamping: q.fromTimeMillis))
+        func next() -> String { "$\(binds.count + 1)" }
+        if q.toTimeMillis > 0 {
+            text += " AND time_ms < \(next())"
+            binds.append(Int64(clamping: q.toTimeMillis))
+        }
+        if let w = q.writer {
+            text += " AND signer_agency = \(next())"
+            binds.append(w.value)
+        }
+        for p in q.predicates {
+            let path = next()
+            binds.append(p.path)
+            switch p.op {
+            case .exists:
+                text += " AND payload_json #> \(path)::text[] IS NOT NULL"
+            case .equal:
+                // Containment uses the GIN index: {"a":{"b":value}} for path a.b.
+                text += " AND payload_json @> \(next())::jsonb"
+                binds.append(Self.containment(path: p.path, value: p.value))
+            default:
+                let value = next()
+                binds.append(p.value)
+                let op = switch p.op {
+                case .notEqual: "<>"
+                case .less: "<"
+                case .lessOrEqual: "<="
+                case .greater: ">"
+                default: ">="
+                }
+                text += " AND jsonb_typeof(payload_json #> \(path)::text[]) = jsonb_typeof(\(value)::jsonb)"
+                text += " AND (payload_json #> \(path)::text[]) \(op) \(value)::jsonb"
+            }
+        }
+        text += " ORDER BY height, idx LIMIT \(next())"
+        binds.append(limit)
+        sql = PostgresQuery(unsafeSQL: text, binds: binds)
+        return try await storedRows(try await client.query(sql, logger: logger))
+    }
+
+    /// `{"a":{"b":VALUE}}` for path `a.b` (the names escaped as JSON strings; VALUE already checked JSON).
+    static func containment(path: [String], value: String) -> String {
+        var out = value
+        for name in path.reversed() { out = "{" + jsonString(name) + ":" + out + "}" }
+        return out
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    /// The transactions of block `height` with the dataset each touches, and its certified header.
+    package func blockContents(height: UInt64) async throws -> (CertifiedHeader, [StoredTransaction])? {
+        guard let header = try await certifiedHeader(at: height) else { return nil }
+        let rows = try await storedRows(try await client.query("""
+            SELECT tx, height, idx, dataset, subject FROM citychain.transactions WHERE height = \(Int64(height)) ORDER BY idx
+            """, logger: logger))
+        return (header, rows)
+    }
+}
