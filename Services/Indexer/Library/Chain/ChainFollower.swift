@@ -78,6 +78,7 @@ package struct ChainFollower: Service {
     /// One run from the stored head until an error: reader, writer and state tasks together.
     private func follow() async throws {
         let start = try await store.openHead(genesis: genesis)
+        await store.ensureAnalystRoles()
         let initialSensitivities = try await store.sensitivities()
         await status.indexed(start)
         let queue = BlockQueue(capacity: 4 * maxBlocksPerWrite)
@@ -104,6 +105,7 @@ package struct ChainFollower: Service {
                         try await self.store.write(plan, from: written, to: last.tracker, queryableJSON: false)
                     }
                     written = last.tracker
+                    if plan.changes.contains(where: { if case .agency = $0 { true } else { false } }) { await self.store.ensureAnalystRoles() }
                     sensitivities.merge(plan.newDatasets) { a, _ in a }
                     await self.status.indexed(written)
                 }

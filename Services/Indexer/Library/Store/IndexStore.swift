@@ -145,12 +145,12 @@ package final class IndexStore: Sendable {
             guard count == 1 else {
                 throw IndexerError(.database, "the index head moved away from height \(from.height) while this indexer wrote: another indexer writes to this database; give each indexer its own database")
             }
-            try await c.copyFrom(table: "citychain.blocks", columns: ["height", "hash", "previous_hash", "time_ms", "tx_count", "header",
+            try await c.copyFrom(table: Self.copyTable("blocks"), columns: ["height", "hash", "previous_hash", "time_ms", "tx_count", "header",
                                                                      "certificate", "evidence", "leaf_hashes"], logger: logger) { w in
                 try await w.write(blocks)
             }
             if !plan.transactions.isEmpty {
-                try await c.copyFrom(table: "citychain.transactions", columns: ["id", "height", "idx", "time_ms", "signer_agency", "signer_key",
+                try await c.copyFrom(table: Self.copyTable("transactions"), columns: ["id", "height", "idx", "time_ms", "signer_agency", "signer_key",
                                                                                "operation", "dataset", "subject", "version", "deleted",
                                                                                "payload_hash", "payload_json", "tx"], logger: logger) { w in
                     try await w.write(txs)
@@ -210,6 +210,9 @@ package final class IndexStore: Sendable {
 
     // MARK: - Helpers
 
+    /// `copyFrom` puts the name in double quotes as one identifier; this makes it `"citychain"."name"`.
+    static func copyTable(_ name: String) -> String { "citychain\".\"" + name }
+
     static func buffer(_ bytes: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: bytes) }
 
     static func hash(_ b: ByteBuffer) throws -> Hash32 {
@@ -223,6 +226,41 @@ package final class IndexStore: Sendable {
     static func decode<T: CanonicalDecodable>(_ b: ByteBuffer, as _: T.Type = T.self, _ what: String) throws -> T {
         do { return try T(canonicalBytes: Array(buffer: b)) } catch {
             throw IndexerError(.database, "a stored \(what) does not decode (\(error)); the index is damaged: reindex into a fresh database")
+        }
+    }
+}
+
+extension IndexStore {
+    /// The analyst role of `agency` (docs/INDEX.md, "SQL for analysts").
+    package static func analystRole(_ agency: String) -> String { "cc_analyst_" + agency }
+
+    /// Creates the read-only analyst role of every indexed agency that has none (NOLOGIN, member of
+    /// `citychain_analyst`; ops grant LOGIN and a password). Needs CREATEROLE; without it, warns.
+    package func ensureAnalystRoles() async {
+        do {
+            let rows = try await client.query("""
+                SELECT a.id FROM citychain.agencies a
+                WHERE NOT EXISTS (SELECT 1 FROM citychain.analyst_roles r WHERE r.agency = a.id) ORDER BY a.id
+                """, logger: logger)
+            var missing: [String] = []
+            for try await id in rows.decode(String.self) { missing.append(id) }
+            for id in missing {
+                let role = Self.analystRole(id)
+                try await client.withTransaction(logger: logger) { c in
+                    try await c.query("SELECT pg_advisory_xact_lock(7243003)", logger: logger)
+                    let exists = try await c.query("SELECT 1 FROM pg_roles WHERE rolname = \(role)", logger: logger)
+                    var found = false
+                    for try await _ in exists.decode(Int.self) { found = true }
+                    if !found {
+                        // Agency ids are [a-z0-9.-] (IdentifierRules); quote_ident makes the name safe regardless.
+                        try await c.query("SELECT citychain_create_role(\(role))", logger: logger)
+                    }
+                    try await c.query("INSERT INTO citychain.analyst_roles (role_name, agency) VALUES (\(role), \(id)) ON CONFLICT DO NOTHING",
+                                      logger: logger)
+                }
+            }
+        } catch {
+            logger.warning("analyst roles not created (the indexer's database user needs CREATEROLE)", metadata: ["error": "\(error)"])
         }
     }
 }

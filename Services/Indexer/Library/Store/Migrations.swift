@@ -140,6 +140,12 @@ package enum Migrations {
                                          AND g.expires_at_height >= h.height)))
                 $$
             """,
+            // Creates an analyst role by name (bound as a parameter, quoted here).
+            """
+            CREATE FUNCTION public.citychain_create_role(role text) RETURNS void LANGUAGE plpgsql AS $$
+                BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN IN ROLE citychain_analyst', role); END $$
+            """,
+            "REVOKE ALL ON FUNCTION public.citychain_create_role(text) FROM PUBLIC",
             "REVOKE ALL ON FUNCTION citychain.analyst_agency(name), citychain.may_read(name, text) FROM PUBLIC",
             "GRANT USAGE ON SCHEMA citychain TO citychain_analyst",
             "GRANT EXECUTE ON FUNCTION citychain.analyst_agency(name), citychain.may_read(name, text) TO citychain_analyst",

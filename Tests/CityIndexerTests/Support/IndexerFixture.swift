@@ -1,0 +1,135 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import Foundation
+@preconcurrency import Crypto
+
+/// A city chain for indexer tests: four validators, agencies with signing and sealing keys, and the
+/// three kinds of dataset (public parking sessions with JSON payloads, internal property
+/// registrations, restricted sealed medical records). `IndexerChain` builds real certified blocks
+/// (the ledger applies every transaction; three of four validators sign each header).
+enum F {
+    static let chainID = "citychain-index-test"
+
+    static func signingKey(_ b: UInt8) -> Curve25519.Signing.PrivateKey {
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: b, count: 32))
+    }
+    static func sealingKey(_ b: UInt8) -> Curve25519.KeyAgreement.PrivateKey {
+        try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: [UInt8](repeating: b, count: 32))
+    }
+    static let agencySeeds: [(String, UInt8, Bool)] = [
+        ("admin-a", 0x01, true), ("admin-b", 0x02, true), ("traffic-bureau", 0x03, false), ("land-bureau", 0x04, false),
+        ("hospital", 0x05, false), ("tax-office", 0x06, false), ("ambulance-service", 0x07, false), ("audit-office", 0x08, false),
+        ("parks-department", 0x09, false),
+    ]
+    static func seed(_ agency: String) -> UInt8 { agencySeeds.first { $0.0 == agency }!.1 }
+    static func key(_ agency: String) -> Curve25519.Signing.PrivateKey { signingKey(seed(agency)) }
+    static func sealKey(_ agency: String) -> Curve25519.KeyAgreement.PrivateKey { sealingKey(seed(agency) + 0x40) }
+    static func id(_ s: String) -> AgencyID { try! AgencyID(s) }
+    static func ds(_ s: String) -> DatasetID { try! DatasetID(s) }
+    static func subject(_ s: String) -> SubjectKey { try! SubjectKey(s) }
+    static var validatorKeys: [Curve25519.Signing.PrivateKey] { (0x10...0x13).map { signingKey(UInt8($0)) } }
+
+    static let parking = ds("parking.sessions")
+    static let property = ds("property.registry")
+    static let medical = ds("medical.records")
+
+    static let genesis: Genesis = {
+        let agencies = agencySeeds.map { name, s, admin in
+            GenesisAgency(id: id(name), name: "Agency \(name)", isAdmin: admin, keys: [
+                AgencyKey(keyID: 1, material: .signing(signingKey(s).ledgerPublicKey)),
+                AgencyKey(keyID: 2, material: .sealing(SealingPublicKey(sealingKey(s + 0x40).publicKey))),
+            ])
+        }
+        return Genesis(
+            chainID: chainID, genesisTimeMillis: 1_700_000_000_000,
+            validators: validatorKeys.enumerated().map { i, k in Validator(publicKey: k.ledgerPublicKey, power: 10, name: "v\(i)") },
+            adminThreshold: 2, agencies: agencies,
+            datasets: [
+                GenesisDataset(id: parking, owner: id("traffic-bureau"), sensitivity: .public, schema: "parking/v1", writers: []),
+                GenesisDataset(id: property, owner: id("land-bureau"), sensitivity: .internal, schema: "parcel/v1", writers: []),
+                GenesisDataset(id: medical, owner: id("hospital"), sensitivity: .restricted, schema: "visit/v1", writers: []),
+            ])
+    }()
+
+    static var genesisJSON: Data { try! genesis.toJSON() }
+}
+
+/// Builds the chain block by block.
+struct IndexerChain: Sendable {
+    var state = try! LedgerState(genesis: F.genesis)
+    var lastHash = F.genesis.hash
+    var blocks: [CertifiedBlock] = []
+    var nonce: UInt64 = 0
+
+    var height: UInt64 { state.height }
+
+    mutating func tx(_ agency: String, _ op: LedgerOperation) -> SignedTransaction {
+        nonce += 1
+        let body = TransactionBody(chainID: F.chainID, signer: Signer(agency: F.id(agency), keyID: 1), nonce: nonce,
+                                   expiresAtHeight: state.height + 1000, operation: op)
+        return try! SignedTransaction.sign(body, key: F.key(agency))
+    }
+
+    static func put(_ dataset: DatasetID, _ subject: String, _ payload: [UInt8]) -> LedgerOperation {
+        .putRecord(dataset: dataset, subject: F.subject(subject), payload: payload, payloadHash: Hash32.sha256(payload))
+    }
+
+    /// A parking session (public JSON).
+    mutating func parking(_ i: Int, zone: String? = nil) -> SignedTransaction {
+        let z = zone ?? ["A", "B", "C"][i % 3]
+        let json = #"{"meter":"m-\#(i % 50)","zone":"\#(z)","minutes":\#(15 + i % 90),"plate":"CC-\#(1000 + i)","paid":\#(i % 4 != 0)}"#
+        return tx("traffic-bureau", Self.put(F.parking, "bay-\(i % 500)", Array(json.utf8)))
+    }
+
+    /// A property registration (internal JSON).
+    mutating func property(_ parcel: String, owner: String) -> SignedTransaction {
+        tx("land-bureau", Self.put(F.property, parcel, Array(#"{"parcel":"\#(parcel)","owner":"\#(owner)"}"#.utf8)))
+    }
+
+    /// A hospital visit sealed to the hospital and the ambulance service.
+    mutating func medical(_ patient: String, _ text: String) -> SignedTransaction {
+        let readers: [(AgencyID, KeyID, Curve25519.KeyAgreement.PublicKey)] = ["hospital", "ambulance-service"].map {
+            (F.id($0), KeyID(2), F.sealKey($0).publicKey)
+        }
+        let sealed = try! SealedPayload.seal(Array(text.utf8), to: readers)
+        return tx("hospital", Self.put(F.medical, patient, sealed.canonicalBytes))
+    }
+
+    mutating func grant(_ dataset: DatasetID, to grantee: String, by owner: String, expires: UInt64, purpose: String = "test") -> SignedTransaction {
+        tx(owner, .grantAccess(dataset: dataset, grantee: F.id(grantee), expiresAtHeight: expires, purpose: purpose))
+    }
+
+    /// Applies, checks and certifies the next block holding `txs`.
+    @discardableResult
+    mutating func block(_ txs: [SignedTransaction]) -> CertifiedBlock {
+        let h = state.height + 1
+        let set = state.validatorSet(forHeight: h)!
+        let outcomes = state.applyBlock(txs, height: h)
+        for o in outcomes { if case .failure(let r) = o.result { fatalError("fixture transaction \(o.index) refused: \(r)") } }
+        let header = BlockHeader(chainID: F.chainID, height: h, timeMillis: 1_700_000_000_000 + h * 1000, previousHash: lastHash,
+                                 transactionsRoot: Block.transactionsRoot(txs), transactionCount: UInt32(txs.count),
+                                 stateRoot: state.stateRoot, validatorSetHash: set.hash, proposer: F.validatorKeys[0].ledgerPublicKey)
+        let cb = CertifiedBlock(block: Block(header: header, transactions: txs), certificate: Self.certify(header))
+        lastHash = header.hash
+        blocks.append(cb)
+        return cb
+    }
+
+    static func certify(_ header: BlockHeader, signers: Int = 3) -> CommitCertificate {
+        let votes = F.validatorKeys.prefix(signers).map {
+            try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: F.chainID, key: $0)
+        }
+        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+    }
+
+    /// `count` parking sessions in blocks of `perBlock`.
+    mutating func parkingBlocks(_ count: Int, perBlock: Int, start: Int = 0) {
+        var i = start
+        while i < start + count {
+            let n = min(perBlock, start + count - i)
+            block((i..<(i + n)).map { parking($0) })
+            i += n
+        }
+    }
+}

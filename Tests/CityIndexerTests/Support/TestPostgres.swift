@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import PostgresNIO
+@testable import CityIndexer
+
+/// A private PostgreSQL for the test process: `initdb` into a temporary directory (as the
+/// `postgres` user when the tests run as root, since PostgreSQL refuses root), started on a free
+/// loopback port, stopped when the process exits. Each test gets its own database.
+final class TestPostgres: Sendable {
+    let port: Int
+    let dir: String
+
+    /// The one cluster of this test process.
+    static let shared: Result<TestPostgres, any Error> = Result { try TestPostgres() }
+
+    static func database() async throws -> PostgresSettings {
+        try await shared.get().createDatabase()
+    }
+
+    private init() throws {
+        dir = "/tmp/citychain-pg-test-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let asRoot = getuid() == 0
+        if asRoot { try Self.run("/bin/chown", ["postgres", dir]) }
+        let bin = Self.binDir()
+        try Self.run(bin + "/initdb", ["-D", dir + "/data", "-A", "trust", "-U", "citychain", "--no-sync"], asPostgres: asRoot)
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let p = Int.random(in: 20_000...60_000)
+            do {
+                try Self.run(bin + "/pg_ctl", ["-D", dir + "/data", "-o",
+                                               "-p \(p) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+                                               "-l", dir + "/log", "-w", "start"], asPostgres: asRoot)
+                port = p
+                TestPostgres.stopCommand = (bin + "/pg_ctl", dir + "/data", asRoot)
+                atexit {
+                    if let (ctl, data, root) = TestPostgres.stopCommand {
+                        try? TestPostgres.run(ctl, ["-D", data, "-m", "immediate", "-w", "stop"], asPostgres: root)
+                    }
+                }
+                return
+            } catch { lastError = error }
+        }
+        throw lastError ?? TestFailure("PostgreSQL did not start")
+    }
+
+    nonisolated(unsafe) static var stopCommand: (String, String, Bool)?
+
+    static func binDir() -> String {
+        for candidate in ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin"]
+        where FileManager.default.fileExists(atPath: candidate + "/initdb") { return candidate }
+        return "/usr/bin"
+    }
+
+    /// Runs a command to completion with posix_spawn and waitpid (Foundation's `Process` never
+    /// sees `pg_ctl start` exit: the server it leaves running inherits Process's exit-watch pipe).
+    @discardableResult
+    static func run(_ path: String, _ args: [String], asPostgres: Bool = false) throws -> String {
+        let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", path] + args : [path] + args
+        let outPath = "/tmp/cc-pg-out-\(UUID().uuidString)"
+        defer { unlink(outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for a in cArgs { free(a) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
+        guard rc == 0 else { throw TestFailure("cannot start \(argv[0]): errno \(rc)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let exited = (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0
+        guard exited else { throw TestFailure("\(argv.joined(separator: " ")) failed (status \(status)): \(text)") }
+        return text
+    }
+
+    /// A new empty database.
+    func createDatabase() async throws -> PostgresSettings {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "citychain", "-d", "postgres", "-q",
+                                               "-c", "CREATE DATABASE \(name)"])
+        return PostgresSettings(host: "127.0.0.1", port: port, user: "citychain", password: nil, database: name)
+    }
+
+    /// Runs `sql` with psql in `db` and returns the unaligned output.
+    func psql(_ db: PostgresSettings, _ sql: String) throws -> String {
+        try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", db.user, "-d", db.database, "-qAtX",
+                                               "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
