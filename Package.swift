@@ -84,7 +84,7 @@ targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer
                            path: "Tests/CityIndexerTests", swiftSettings: settings))
 targets += service("Gateway", executable: "citychain-gateway", dependencies: serviceDeps)
 targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps)
-targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509])
+targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509, "CityIndexer", "CityMerkle", postgres])
 
 var products: [Product] = [
     .executable(name: "citychain-validator", targets: ["citychain-validator"]),

@@ -1,0 +1,93 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityWire
+import Foundation
+import Testing
+@testable import CityIndexer
+
+/// The real `citychain-indexer` process killed with SIGKILL at random points while it catches up:
+/// after every kill the index is exactly a prefix of the chain (one transaction per batch, gated on
+/// the head), and after the last restart it equals the whole chain: no gap, no duplicate.
+@Suite(.serialized) struct IndexerProcessTests {
+    static let binary: String = {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        return root.appendingPathComponent(".build/debug/citychain-indexer").path
+    }()
+
+    /// The digest of the first `height` blocks of `chain` (see IndexerIngestTests.digest).
+    static func prefix(_ chain: IndexerChain, _ height: Int) -> IndexerChain {
+        var c = chain
+        c.blocks = Array(chain.blocks.prefix(height))
+        return c
+    }
+
+    @Test(.timeLimit(.minutes(6))) func killNineDuringCatchUpLeavesAPrefixAndResumes() async throws {
+        var chain = IndexerChain()
+        for b in 0..<240 {
+            chain.block((0..<20).map { chain.parking(b * 20 + $0) } + (b % 10 == 0 ? [chain.property("parcel-\(b)", owner: "owner \(b)")] : []))
+        }
+        let ca = try CertificateAuthority.create()
+        let validator = try await ChainServer(holder: ChainHolder(chain), ca: ca, logger: testLogger)
+        defer { Task { await validator.stop() } }
+        let db = try await TestPostgres.database()
+        let pg = try TestPostgres.shared.get()
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("indexer-kill-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let issued = try ca.issue(role: .indexer, name: "indexer-1")
+        try PEMFiles.write(issued.certificatePEM, to: dir + "/cert.pem", secret: false)
+        try PEMFiles.write(issued.privateKeyPEM, to: dir + "/cert.key", secret: true)
+        try PEMFiles.write(ca.certificatePEM, to: dir + "/ca.pem", secret: false)
+        try F.genesisJSON.write(to: URL(fileURLWithPath: dir + "/genesis.json"))
+        let args = ["--listen", "127.0.0.1:0", "--cert", dir + "/cert.pem", "--key", dir + "/cert.key", "--ca", dir + "/ca.pem",
+                    "--genesis", dir + "/genesis.json", "--postgres", "postgres://citychain@127.0.0.1:\(db.port)/\(db.database)",
+                    "--validator", "\(validator.address)", "--audit-agency", "audit-office", "--max-blocks-per-write", "3",
+                    "--log-level", "warning"]
+
+        func migrated() throws -> Bool { try pg.psql(db, "SELECT to_regclass('citychain.index_head') IS NOT NULL") == "t" }
+        func head() throws -> Int {
+            guard try migrated() else { return 0 }
+            return Int(try pg.psql(db, "SELECT coalesce((SELECT height FROM citychain.index_head), 0)")) ?? -1
+        }
+        var kills = 0
+        var heads: [Int] = []
+        for round in 0..<60 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Self.binary)
+            p.arguments = args
+            let log = FileHandle(forWritingAtPath: "/dev/null")
+            p.standardOutput = log
+            p.standardError = log
+            try p.run()
+            let done = try head() >= chain.blocks.count
+            if round >= 25 || done {
+                // Let the last run finish the catch-up.
+                for _ in 0..<600 {
+                    if try head() >= chain.blocks.count { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                kill(p.processIdentifier, SIGTERM)
+                p.waitUntilExit()
+                break
+            }
+            try await Task.sleep(for: .milliseconds(Int64.random(in: 150...900)))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            kills += 1
+            // Whatever was cut short, the index is exactly the chain up to its head.
+            let h = try head()
+            heads.append(h)
+            guard try migrated() else { continue }
+            #expect(try IndexerIngestTests.digest(db) == IndexerIngestTests.digest(of: Self.prefix(chain, h)), "after kill \(kills) at head \(h)")
+            #expect(try pg.psql(db, "SELECT count(*) FROM citychain.transactions WHERE height > \(h)") == "0")
+        }
+        #expect(kills >= 20)
+        #expect(Set(heads).count > 3, "the kills should land at different heights: \(heads)")
+        #expect(try head() == chain.blocks.count)
+        #expect(try IndexerIngestTests.digest(db) == IndexerIngestTests.digest(of: chain))
+    }
+}
