@@ -47,8 +47,11 @@ final class TestPostgres: Sendable {
     nonisolated(unsafe) static var stopCommand: (String, String, Bool)?
 
     static func binDir() -> String {
-        for candidate in ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin"]
-        where FileManager.default.fileExists(atPath: candidate + "/initdb") { return candidate }
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for candidate in ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin"] + path
+        where FileManager.default.fileExists(atPath: candidate + "/pg_ctl") && FileManager.default.fileExists(atPath: candidate + "/psql") {
+            return candidate
+        }
         return "/usr/bin"
     }
 
