@@ -62,6 +62,15 @@ import Testing
         #expect(throws: ProofFailure.self) { try otherPayload.verify(dataset: F.parking, subject: F.subject("bay-3"), validatorSet: set) }
         #expect(throws: ProofFailure.self) { try bay.verify(dataset: F.parking, subject: F.subject("bay-4"), validatorSet: set) }
 
+        // What `citychain query --save` writes, `citychain verify` checks offline; one flipped byte fails it.
+        let q3 = RecordQuery(dataset: F.parking, subject: F.subject("bay-3"))
+        let raw = try await indexer.query(as: "parks-department") { c in try await c.request(IndexerAPI.record, q3.canonicalBytes) }
+        let saved = try SavedAnswer(canonicalBytes: SavedAnswer(kind: IndexerAPI.record, query: q3.canonicalBytes, answer: raw).canonicalBytes)
+        #expect(try saved.verify(validatorSet: set).contains("version 1"))
+        var flipped = saved
+        flipped.answer[flipped.answer.count - 40] ^= 0x01
+        #expect(throws: (any Error).self) { try flipped.verify(validatorSet: set) }
+
         // Absence is proven too.
         let none = try await indexer.query(as: "parks-department") { c in
             try await c.ask(IndexerAPI.record, RecordQuery(dataset: F.parking, subject: F.subject("bay-9999")), as: RecordAnswer.self)

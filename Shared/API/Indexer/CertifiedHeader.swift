@@ -23,7 +23,7 @@ package struct CertifiedHeader: Hashable, Sendable, CanonicalCodable {
     /// Throws unless the header names `validatorSet` and the certificate is a quorum of it for the header.
     package func verify(validatorSet: ValidatorSet) throws(ProofFailure) {
         guard header.validatorSetHash == validatorSet.hash else {
-            throw ProofFailure("header \(header.height) is signed by validator set \(header.validatorSetHash), not the trusted set \(validatorSet.hash); verify with the set in effect at that height (--validator-set)")
+            throw ProofFailure("header \(header.height) is signed by validator set \(header.validatorSetHash), not the trusted set \(validatorSet.hash); the validator set changed since the one you trust: verify with the set in effect at that height")
         }
         do { try certificate.verify(header: header, validatorSet: validatorSet) } catch {
             throw ProofFailure("the certificate of header \(header.height) does not verify: \(error.detail)")

@@ -1,0 +1,272 @@
+import ArgumentParser
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityWire
+import Foundation
+import Logging
+
+/// Options every `citychain query` subcommand shares.
+struct IndexerOptions: ParsableArguments {
+    @Option(help: "HOST:PORT of an indexer.") var indexer: String
+    @Option(help: "Your agency's PEM certificate (the reader is the agency it names).") var cert: String
+    @Option(help: "Its PEM private key.") var key: String
+    @Option(help: "The city CA certificate.") var ca: String
+    @Option(help: "The chain's genesis file: when given, every answer's proofs are checked against its validator set before printing.")
+    var genesis: String?
+    @Option(help: "Write the query and the raw answer to FILE, for 'citychain verify FILE'.") var save: String?
+    @Option(help: "Output: table or json.") var output: String = "table"
+
+    /// Sends `query`, verifies (when --genesis is given), saves (when --save is given) and returns the answer bytes.
+    func ask(_ kind: MessageKind, _ query: some CanonicalEncodable) async throws -> (answer: [UInt8], verified: String?) {
+        guard let address = HostPort(indexer) else { throw ValidationError("--indexer '\(indexer)' must be HOST:PORT") }
+        let identity = try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca))
+        let client = try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.query"))
+        let bytes = query.canonicalBytes
+        let answer = try await client.withConnection(host: address.host, port: address.port, expecting: .indexer) { conn in
+            try await conn.request(kind, bytes)
+        }
+        let saved = SavedAnswer(kind: kind, query: bytes, answer: answer)
+        if let save { try Data(saved.canonicalBytes).write(to: URL(fileURLWithPath: save)) }
+        var verified: String?
+        if let genesis {
+            let g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis)))
+            verified = try saved.verify(validatorSet: try ValidatorSet(g.validators))
+        }
+        return (answer, verified)
+    }
+
+    var json: Bool { output == "json" }
+}
+
+/// `citychain query …`: read the index, with proofs.
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query", abstract: "Query an indexer; answers carry proofs ('--genesis' checks them, 'citychain verify' checks saved ones).",
+        subcommands: [Record.self, History.self, DatasetChanges.self, Tx.self, BlockAt.self, Audit.self, Status.self])
+
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "record", abstract: "A record's current value, with its state proof (also of absence).")
+        @OptionGroup var o: IndexerOptions
+        @Option var dataset: String
+        @Option var subject: String
+        @Option(help: "Why you read (required for internal and restricted datasets; recorded in the audit trail).") var purpose = ""
+
+        func run() async throws {
+            let q = RecordQuery(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), purpose: purpose)
+            let (bytes, verified) = try await o.ask(IndexerAPI.record, q)
+            let a = try RecordAnswer(canonicalBytes: bytes)
+            var row: [(String, String)] = [("record", "\(dataset)/\(subject)"), ("as of block", "\(a.at.height)")]
+            if let e = a.entry {
+                row += [("version", "\(e.version)"), ("state", e.deleted ? "deleted" : "written"), ("writer", "\(e.writer.agency)"),
+                        ("height", "\(e.height)"), ("transaction", "\(e.transactionID)"), ("payload", QueryCommand.describe(a.payload))]
+            } else {
+                row += [("state", "absent (never written)")]
+            }
+            QueryCommand.print(row, verified: verified, json: o.json)
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "A record's versions, oldest first, each proven in its block.")
+        @OptionGroup var o: IndexerOptions
+        @Option var dataset: String
+        @Option var subject: String
+        @Option var afterVersion: UInt64 = 0
+        @Option var limit: UInt32 = 100
+        @Option var purpose = ""
+
+        func run() async throws {
+            let q = HistoryQuery(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), afterVersion: afterVersion, limit: limit,
+                                 purpose: purpose)
+            let (bytes, verified) = try await o.ask(IndexerAPI.history, q)
+            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json)
+        }
+    }
+
+    struct DatasetChanges: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "dataset",
+                                                        abstract: "Changes to a dataset in chain order, filtered by time, writer and JSON fields; paged.")
+        @OptionGroup var o: IndexerOptions
+        @Option var dataset: String
+        @Option(help: "Cursor HEIGHT.INDEX: start after it (the 'next' of the previous page).") var after: String?
+        @Option(help: "Block time from (ms since the epoch).") var fromTime: UInt64 = 0
+        @Option(help: "Block time before (ms since the epoch; 0: no bound).") var toTime: UInt64 = 0
+        @Option(help: "Only changes written by this agency.") var writer: String?
+        @Option(name: .customLong("where"), help: "A JSON field condition: zone=\"B\", minutes>=30, paid? (repeat; all must hold).")
+        var conditions: [String] = []
+        @Option var limit: UInt32 = 100
+        @Option var purpose = ""
+
+        func run() async throws {
+            let predicates = try conditions.map { c in
+                guard let p = FieldPredicate(text: c) else {
+                    throw ValidationError("--where '\(c)' must be PATH OP VALUE with OP one of = != < <= > >= (or PATH? for exists), e.g. zone=\"B\"")
+                }
+                return p
+            }
+            let cursor = try after.map { a in
+                guard let c = ChainCursor(text: a) else { throw ValidationError("--after '\(a)' must be HEIGHT.INDEX") }
+                return c
+            } ?? .start
+            let q = DatasetQuery(dataset: try DatasetID(dataset), after: cursor, fromTimeMillis: fromTime, toTimeMillis: toTime,
+                                 writer: try writer.map { try AgencyID($0) }, predicates: predicates, limit: limit, purpose: purpose)
+            let (bytes, verified) = try await o.ask(IndexerAPI.dataset, q)
+            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json)
+        }
+    }
+
+    struct Tx: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "tx", abstract: "A transaction by id, with its inclusion proof.")
+        @OptionGroup var o: IndexerOptions
+        @Option var id: String
+        @Option var purpose = ""
+
+        func run() async throws {
+            guard let txID = TransactionID(hex: id) else { throw ValidationError("--id must be 64 hex digits") }
+            let (bytes, verified) = try await o.ask(IndexerAPI.transaction, TransactionQuery(id: txID, purpose: purpose))
+            let a = try TransactionAnswer(canonicalBytes: bytes)
+            QueryCommand.print(QueryCommand.describe(a.item) + [("as of block", "\(a.at.height)")], verified: verified, json: o.json)
+        }
+    }
+
+    struct BlockAt: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "block", abstract: "A block by height (transactions you may not read are withheld).")
+        @OptionGroup var o: IndexerOptions
+        @Option var height: UInt64
+
+        func run() async throws {
+            let (bytes, verified) = try await o.ask(IndexerAPI.block, BlockQuery(height: height))
+            let a = try BlockAnswer(canonicalBytes: bytes)
+            let shown = a.entries.filter { if case .transaction = $0 { true } else { false } }.count
+            QueryCommand.print([("block", "\(height)"), ("hash", "\(a.header.header.hash)"), ("time", "\(a.header.header.timeMillis)"),
+                                ("transactions", "\(a.entries.count) (\(a.entries.count - shown) withheld)"),
+                                ("state root", "\(a.header.header.stateRoot)")], verified: verified, json: o.json)
+        }
+    }
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "audit", abstract: "Who read a subject's record, when and why (dataset owners and admins).")
+        @OptionGroup var o: IndexerOptions
+        @Option var dataset: String
+        @Option var subject: String
+        @Option var afterSequence: UInt64 = 0
+        @Option var limit: UInt32 = 100
+
+        func run() async throws {
+            let q = AuditQuery(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), afterSequence: afterSequence, limit: limit)
+            let (bytes, verified) = try await o.ask(IndexerAPI.audit, q)
+            let a = try AuditAnswer(canonicalBytes: bytes)
+            if o.json {
+                let items = a.items.map { i in ["sequence": "\(i.record.sequence)", "reader": i.record.reader.value, "purpose": i.record.purpose,
+                                                "timeMillis": "\(i.record.timeMillis)", "anchored": i.anchor == nil ? "no" : "yes"] }
+                Swift.print(QueryCommand.jsonText(["asOfBlock": "\(a.at.height)", "verified": verified ?? "not checked", "items": items]))
+                return
+            }
+            Swift.print("seq     reader               time (ms)      anchored  purpose")
+            for i in a.items {
+                Swift.print(StatusCommand.pad("\(i.record.sequence)", 7) + " " + StatusCommand.pad(i.record.reader.value, 20) + " "
+                            + StatusCommand.pad("\(i.record.timeMillis)", 14) + " " + StatusCommand.pad(i.anchor == nil ? "no" : "yes", 9) + " "
+                            + i.record.purpose)
+            }
+            Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis, or save with --save and run citychain verify)")
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "The indexer's position and lag.")
+        @OptionGroup var o: IndexerOptions
+
+        func run() async throws {
+            let (bytes, _) = try await o.ask(IndexerAPI.status, Empty())
+            let s = try IndexerStatus(canonicalBytes: bytes)
+            QueryCommand.print([("indexed height", "\(s.indexedHeight)"), ("indexed block", "\(s.indexedHash)"), ("proven height", "\(s.provenHeight)"),
+                                ("chain height", "\(s.chainHeight)"), ("lag (blocks)", "\(s.lag)"), ("following", s.source)],
+                               verified: nil, json: o.json, proofs: false)
+        }
+    }
+
+    struct Empty: CanonicalEncodable { func encode(to w: inout CanonicalWriter) {} }
+
+    // MARK: - Rendering
+
+    static func describe(_ payload: [UInt8]?) -> String {
+        guard let payload else { return "none" }
+        if let sealed = try? SealedPayload(canonicalBytes: payload) {
+            return "sealed for \(sealed.recipients.map { "\($0.agency)" }.joined(separator: ", ")) (\(sealed.ciphertext.count) bytes of ciphertext)"
+        }
+        return String(validating: payload, as: UTF8.self) ?? "\(payload.count) bytes"
+    }
+
+    static func describe(_ item: ProvenTransaction) -> [(String, String)] {
+        let body = item.transaction.body
+        var row: [(String, String)] = [("transaction", "\(item.transaction.id)"), ("at", "\(item.cursor)"), ("signer", "\(body.signer.agency)"),
+                                       ("operation", body.operation.name)]
+        switch body.operation {
+        case let .putRecord(d, s, p, _): row += [("record", "\(d)/\(s)"), ("payload", describe(p))]
+        case let .deleteRecord(d, s, reason): row += [("record", "\(d)/\(s)"), ("deleted", reason)]
+        default: break
+        }
+        return row
+    }
+
+    static func printChanges(_ a: ChangesAnswer, verified: String?, json: Bool) {
+        if json {
+            let items = a.items.map { Dictionary(describe($0), uniquingKeysWith: { x, _ in x }) }
+            Swift.print(jsonText(["asOfBlock": "\(a.at.height)", "more": a.more ? "yes" : "no", "next": a.items.last.map { "\($0.cursor)" } ?? "",
+                                  "verified": verified ?? "not checked", "items": items]))
+            return
+        }
+        Swift.print("cursor        signer               record                          payload")
+        for i in a.items {
+            let d = Dictionary(describe(i), uniquingKeysWith: { x, _ in x })
+            Swift.print(StatusCommand.pad("\(i.cursor)", 13) + " " + StatusCommand.pad(d["signer"] ?? "", 20) + " "
+                        + StatusCommand.pad(d["record"] ?? "", 31) + " " + (d["payload"] ?? d["deleted"] ?? ""))
+        }
+        Swift.print("\(a.items.count) changes as of block \(a.at.height)" + (a.more ? "; more: --after \(a.items.last.map { "\($0.cursor)" } ?? "")" : ""))
+        Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis, or save with --save and run citychain verify)")
+    }
+
+    static func print(_ rows: [(String, String)], verified: String?, json: Bool, proofs: Bool = true) {
+        if json {
+            var d: [String: Any] = Dictionary(rows, uniquingKeysWith: { x, _ in x })
+            if proofs { d["verified"] = verified ?? "not checked" }
+            Swift.print(jsonText(d))
+            return
+        }
+        for (k, v) in rows { Swift.print(StatusCommand.pad(k, 14) + " " + v) }
+        if proofs {
+            Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis, or save with --save and run citychain verify)")
+        }
+    }
+
+    static func jsonText(_ value: Any) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// `citychain verify FILE`: checks a saved answer's proofs offline.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Check a saved answer (citychain query --save FILE) against the chain's validator set, offline.")
+
+    @Argument(help: "The saved answer.") var file: String
+    @Option(help: "The chain's genesis file (its validator set is the one trusted).") var genesis: String
+
+    func run() throws {
+        let saved: SavedAnswer
+        do { saved = try SavedAnswer(canonicalBytes: Array(try Data(contentsOf: URL(fileURLWithPath: file)))) } catch {
+            throw ValidationError("\(file): \(error)")
+        }
+        let g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis)))
+        do {
+            let summary = try saved.verify(validatorSet: try ValidatorSet(g.validators))
+            print("verified: \(summary)")
+        } catch {
+            print("NOT VERIFIED: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
