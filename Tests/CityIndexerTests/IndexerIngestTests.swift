@@ -14,9 +14,9 @@ import Testing
     static func digest(_ db: PostgresSettings) throws -> String {
         let pg = try TestPostgres.shared.get()
         return try pg.psql(db, """
-            SELECT (SELECT count(*) || ':' || md5(string_agg(encode(hash, 'hex'), '' ORDER BY height)) FROM citychain.blocks) || '/' ||
-                   (SELECT count(*) || ':' || md5(string_agg(encode(id, 'hex') || height || '.' || idx || coalesce(version::text, '-'), ''
-                                                             ORDER BY height, idx)) FROM citychain.transactions)
+            SELECT (SELECT count(*) || ':' || md5(coalesce(string_agg(encode(hash, 'hex'), '' ORDER BY height), '')) FROM citychain.blocks) || '/' ||
+                   (SELECT count(*) || ':' || md5(coalesce(string_agg(encode(id, 'hex') || height || '.' || idx || coalesce(version::text, '-'), ''
+                                                                      ORDER BY height, idx), '')) FROM citychain.transactions)
             """)
     }
 

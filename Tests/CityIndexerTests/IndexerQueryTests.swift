@@ -103,6 +103,22 @@ import Testing
         #expect(!expected.isEmpty)
         #expect(got == expected)
         #expect(pages > 1)
+        // Time range (block 2's time only) and writer filters.
+        let t2 = 1_700_000_000_000 + 2 * 1000 as UInt64
+        let inBlock2 = try await indexer.query(as: "parks-department") { c in
+            try await c.ask(IndexerAPI.dataset, DatasetQuery(dataset: F.parking, fromTimeMillis: t2, toTimeMillis: t2 + 1000, limit: 100),
+                            as: ChangesAnswer.self)
+        }
+        try inBlock2.verify(dataset: F.parking, validatorSet: set)
+        #expect(inBlock2.items.count == 20 && inBlock2.items.allSatisfy { $0.height == 2 })
+        let byOther = try await indexer.query(as: "parks-department") { c in
+            try await c.ask(IndexerAPI.dataset, DatasetQuery(dataset: F.parking, writer: F.id("land-bureau")), as: ChangesAnswer.self)
+        }
+        #expect(byOther.items.isEmpty)
+        let byTraffic = try await indexer.query(as: "parks-department") { c in
+            try await c.ask(IndexerAPI.dataset, DatasetQuery(dataset: F.parking, writer: F.id("traffic-bureau"), limit: 500), as: ChangesAnswer.self)
+        }
+        #expect(byTraffic.items.count == 60)
 
         // Internal data: the grant holder reads it with a purpose; others are denied; no purpose is refused.
         let history = try await indexer.query(as: "tax-office") { c in

@@ -34,7 +34,12 @@ enum F {
     static let property = ds("property.registry")
     static let medical = ds("medical.records")
 
-    static let genesis: Genesis = {
+    static let genesis: Genesis = makeGenesis(validators: 4)
+
+    /// A chain signed by one validator (key 0): what one in-process `citychain-validator` commits alone.
+    static let soloGenesis: Genesis = makeGenesis(validators: 1)
+
+    static func makeGenesis(validators count: Int) -> Genesis {
         let agencies = agencySeeds.map { name, s, admin in
             GenesisAgency(id: id(name), name: "Agency \(name)", isAdmin: admin, keys: [
                 AgencyKey(keyID: 1, material: .signing(signingKey(s).ledgerPublicKey)),
@@ -43,14 +48,14 @@ enum F {
         }
         return Genesis(
             chainID: chainID, genesisTimeMillis: 1_700_000_000_000,
-            validators: validatorKeys.enumerated().map { i, k in Validator(publicKey: k.ledgerPublicKey, power: 10, name: "v\(i)") },
+            validators: validatorKeys.prefix(count).enumerated().map { i, k in Validator(publicKey: k.ledgerPublicKey, power: 10, name: "v\(i)") },
             adminThreshold: 2, agencies: agencies,
             datasets: [
                 GenesisDataset(id: parking, owner: id("traffic-bureau"), sensitivity: .public, schema: "parking/v1", writers: []),
                 GenesisDataset(id: property, owner: id("land-bureau"), sensitivity: .internal, schema: "parcel/v1", writers: []),
                 GenesisDataset(id: medical, owner: id("hospital"), sensitivity: .restricted, schema: "visit/v1", writers: []),
             ])
-    }()
+    }
 
     static var genesisJSON: Data { try! genesis.toJSON() }
 }
