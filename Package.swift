@@ -62,7 +62,7 @@ var targets: [Target] = [
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
     .testTarget(name: "CityConsensusTests", dependencies: ["CityConsensus", "CityLedger", "CityEncoding", crypto],
                 path: "Tests/CityConsensusTests", swiftSettings: settings),
-    .testTarget(name: "CityChainAPITests", dependencies: ["CityChainAPI", "CityLedger", "CityConsensus", "CityEncoding", crypto],
+    .testTarget(name: "CityChainAPITests", dependencies: ["CityChainAPI", "CityLedger", "CityConsensus", "CityEncoding", "CityMerkle", crypto],
                 path: "Tests/CityChainAPITests", swiftSettings: settings),
     .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityChainAPI", "CityLedger", "CityEncoding", "CityConsensus",
                                                            "CityNode", "CityPKI", "CityWire", crypto, logging, lifecycle] + nio,

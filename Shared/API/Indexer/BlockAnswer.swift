@@ -9,6 +9,8 @@ import CityMerkle
 /// Encoding: CertifiedHeader, array<BlockEntry> (≤ 10,000).
 package struct BlockAnswer: Hashable, Sendable, CanonicalCodable {
     /// One position of the block.
+    ///
+    /// Encoding (BlockEntry): u8 0, SignedTransaction | u8 1, Hash32 leafHash.
     package enum Entry: Hashable, Sendable, CanonicalCodable {
         /// Tag 0: the transaction.
         case transaction(SignedTransaction)

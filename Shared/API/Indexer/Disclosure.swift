@@ -7,7 +7,7 @@ import CityMerkle
 /// `anchorAuditBatch` transaction of the indexer's agency.
 ///
 /// Encoding: u64 sequence, AgencyID reader, DatasetID, optional<SubjectKey> (none: a dataset-wide
-/// read that returned nothing), u64 timeMillis, string purpose, u16 queryKind, u64 height.
+/// read that returned nothing), u64 timeMillis, string purpose (≤ 256 bytes), u16 queryKind, u64 height.
 package struct DisclosureRecord: Hashable, Sendable, CanonicalCodable {
     /// Position in the indexer agency's audit sequence.
     package var sequence: UInt64

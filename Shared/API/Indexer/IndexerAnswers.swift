@@ -141,7 +141,7 @@ package struct TransactionAnswer: Hashable, Sendable, CanonicalCodable {
 
 /// The indexer's position.
 ///
-/// Encoding: u64 indexedHeight, Hash32 indexedHash, u64 provenHeight, u64 chainHeight, string source.
+/// Encoding: u64 indexedHeight, Hash32 indexedHash, u64 provenHeight, u64 chainHeight, string source (≤ 256 bytes).
 package struct IndexerStatus: Hashable, Sendable, CanonicalCodable {
     /// Last block written to PostgreSQL.
     package var indexedHeight: UInt64

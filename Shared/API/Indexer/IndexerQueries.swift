@@ -39,7 +39,7 @@ package struct RecordQuery: Hashable, Sendable, CanonicalCodable {
 
 /// The versions of one record, oldest first, after version `afterVersion`.
 ///
-/// Encoding: DatasetID, SubjectKey, u64 afterVersion, u32 limit (1…500), string purpose.
+/// Encoding: DatasetID, SubjectKey, u64 afterVersion, u32 limit (1…500), string purpose (≤ 256 bytes).
 package struct HistoryQuery: Hashable, Sendable, CanonicalCodable {
     package var dataset: DatasetID
     package var subject: SubjectKey
@@ -153,7 +153,7 @@ package struct FieldPredicate: Hashable, Sendable, CanonicalCodable, CustomStrin
 /// range, the writing agency and JSON field predicates (all must hold).
 ///
 /// Encoding: DatasetID, ChainCursor after, u64 fromTimeMillis, u64 toTimeMillis (0 = no bound),
-/// optional<AgencyID> writer, array<FieldPredicate> (≤ 8), u32 limit (1…500), string purpose.
+/// optional<AgencyID> writer, array<FieldPredicate> (≤ 8), u32 limit (1…500), string purpose (≤ 256 bytes).
 package struct DatasetQuery: Hashable, Sendable, CanonicalCodable {
     package var dataset: DatasetID
     package var after: ChainCursor
@@ -195,7 +195,7 @@ package struct DatasetQuery: Hashable, Sendable, CanonicalCodable {
 
 /// One transaction by id.
 ///
-/// Encoding: TransactionID, string purpose.
+/// Encoding: TransactionID, string purpose (≤ 256 bytes).
 package struct TransactionQuery: Hashable, Sendable, CanonicalCodable {
     package var id: TransactionID
     package var purpose: String

@@ -1,0 +1,132 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityMerkle
+@preconcurrency import Crypto
+
+/// A small real chain for the indexer answers' proof checks, cut down from
+/// `Tests/CityIndexerTests/Support/IndexerFixture.swift`: four validators of equal power (three sign
+/// each header, a quorum), two admins, a public dataset with JSON payloads, an internal one, and
+/// `audit-office`, which plays the indexer's operator and anchors disclosure batches.
+enum IX {
+    static let chainID = "citychain-api-test"
+
+    static func signingKey(_ b: UInt8) -> Curve25519.Signing.PrivateKey {
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: b, count: 32))
+    }
+    static let agencySeeds: [(String, UInt8, Bool)] = [
+        ("admin-a", 0x01, true), ("admin-b", 0x02, true), ("traffic-bureau", 0x03, false), ("land-bureau", 0x04, false),
+        ("audit-office", 0x08, false),
+    ]
+    static func key(_ agency: String) -> Curve25519.Signing.PrivateKey { signingKey(agencySeeds.first { $0.0 == agency }!.1) }
+    static func id(_ s: String) -> AgencyID { try! AgencyID(s) }
+    static func ds(_ s: String) -> DatasetID { try! DatasetID(s) }
+    static func subject(_ s: String) -> SubjectKey { try! SubjectKey(s) }
+    static var validatorKeys: [Curve25519.Signing.PrivateKey] { (0x10...0x13).map { signingKey(UInt8($0)) } }
+
+    static let parking = ds("parking.sessions")
+    static let property = ds("property.registry")
+    static let auditor = id("audit-office")
+
+    static let genesis: Genesis = Genesis(
+        chainID: chainID, genesisTimeMillis: 1_700_000_000_000,
+        validators: validatorKeys.enumerated().map { i, k in Validator(publicKey: k.ledgerPublicKey, power: 10, name: "v\(i)") },
+        adminThreshold: 2,
+        agencies: agencySeeds.map { name, s, admin in
+            GenesisAgency(id: id(name), name: "Agency \(name)", isAdmin: admin,
+                          keys: [AgencyKey(keyID: 1, material: .signing(signingKey(s).ledgerPublicKey))])
+        },
+        datasets: [
+            GenesisDataset(id: parking, owner: id("traffic-bureau"), sensitivity: .public, schema: "parking/v1", writers: []),
+            GenesisDataset(id: property, owner: id("land-bureau"), sensitivity: .internal, schema: "parcel/v1", writers: []),
+        ])
+
+    /// The validator set every height of this chain is signed by.
+    static let validatorSet = try! ValidatorSet(genesis.validators)
+
+    /// Four validators that are not this chain's: a set a verifier might wrongly trust.
+    static let otherValidatorSet = try! ValidatorSet((0x20...0x23).enumerated().map { i, b in
+        Validator(publicKey: signingKey(UInt8(b)).ledgerPublicKey, power: 10, name: "w\(i)")
+    })
+}
+
+/// Builds real certified blocks: the ledger applies every transaction (a refusal stops the test),
+/// the header carries the resulting state root, and three of the four validators precommit it.
+struct APIChain: Sendable {
+    var state = try! LedgerState(genesis: IX.genesis)
+    var lastHash = IX.genesis.hash
+    var blocks: [CertifiedBlock] = []
+    /// The state after each block (index 0: after block 1), for proofs as of an older height.
+    var states: [LedgerState] = []
+    var nonce: UInt64 = 0
+
+    mutating func tx(_ agency: String, _ op: LedgerOperation) -> SignedTransaction {
+        nonce += 1
+        let body = TransactionBody(chainID: IX.chainID, signer: Signer(agency: IX.id(agency), keyID: 1), nonce: nonce,
+                                   expiresAtHeight: state.height + 1000, operation: op)
+        return try! SignedTransaction.sign(body, key: IX.key(agency))
+    }
+
+    static func put(_ dataset: DatasetID, _ subject: String, _ json: String) -> LedgerOperation {
+        let payload = Array(json.utf8)
+        return .putRecord(dataset: dataset, subject: IX.subject(subject), payload: payload, payloadHash: Hash32.sha256(payload))
+    }
+
+    /// A parking session (public JSON) on bay `bay`.
+    mutating func parking(_ bay: Int, minutes: Int, zone: String = "B") -> SignedTransaction {
+        tx("traffic-bureau", Self.put(IX.parking, "bay-\(bay)", #"{"zone":"\#(zone)","minutes":\#(minutes),"paid":true}"#))
+    }
+
+    /// A property registration (internal JSON).
+    mutating func property(_ parcel: String, owner: String) -> SignedTransaction {
+        tx("land-bureau", Self.put(IX.property, parcel, #"{"parcel":"\#(parcel)","owner":"\#(owner)"}"#))
+    }
+
+    /// Applies and certifies the next block holding `txs`.
+    @discardableResult
+    mutating func block(_ txs: [SignedTransaction]) -> CertifiedBlock {
+        let h = state.height + 1
+        let set = state.validatorSet(forHeight: h)!
+        let outcomes = state.applyBlock(txs, height: h)
+        for o in outcomes { if case .failure(let r) = o.result { fatalError("fixture transaction \(o.index) refused: \(r)") } }
+        let header = BlockHeader(chainID: IX.chainID, height: h, timeMillis: 1_700_000_000_000 + h * 1000, previousHash: lastHash,
+                                 transactionsRoot: Block.transactionsRoot(txs), transactionCount: UInt32(txs.count),
+                                 stateRoot: state.stateRoot, validatorSetHash: set.hash, proposer: IX.validatorKeys[0].ledgerPublicKey)
+        let cb = CertifiedBlock(block: Block(header: header, transactions: txs), certificate: Self.certify(header))
+        lastHash = header.hash
+        blocks.append(cb)
+        states.append(state)
+        return cb
+    }
+
+    static func certify(_ header: BlockHeader, signers: Int = 3) -> CommitCertificate {
+        let votes = IX.validatorKeys.prefix(signers).map {
+            try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: IX.chainID, key: $0)
+        }
+        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+    }
+
+    /// The certified header of block `height`.
+    func header(_ height: UInt64) -> CertifiedHeader {
+        let cb = blocks[Int(height) - 1]
+        return CertifiedHeader(header: cb.block.header, certificate: cb.certificate)
+    }
+
+    /// The latest certified header.
+    var tip: CertifiedHeader { header(UInt64(blocks.count)) }
+
+    /// The transaction at `index` of block `height`, with its inclusion proof and certified header.
+    func proven(_ height: UInt64, _ index: Int) -> ProvenTransaction {
+        let cb = blocks[Int(height) - 1]
+        return ProvenTransaction(transaction: cb.block.transactions[index], proof: cb.block.inclusionProof(forTransactionAt: index)!,
+                                 header: header(height))
+    }
+
+    /// The proven transaction with this id.
+    func proven(_ id: TransactionID) -> ProvenTransaction {
+        for cb in blocks {
+            if let i = cb.block.transactions.firstIndex(where: { $0.id == id }) { return proven(cb.height, i) }
+        }
+        fatalError("no transaction \(id) in the fixture chain")
+    }
+}
