@@ -91,7 +91,66 @@ enum FuzzTargets {
         canonical(CommitsRequest.self, "CommitsRequest"),
         canonical(ValidatorStatus.self, "ValidatorStatus"),
         canonical(SignRecord<Block>.self, "SignRecord"),
+        // The indexer's queries and answers (docs/PROTOCOL.md part 7). Answers are also run through
+        // their proof checks against the seeds' validator set: a check may fail, never trap.
+        canonical(RecordQuery.self, "RecordQuery"),
+        canonical(HistoryQuery.self, "HistoryQuery"),
+        canonical(FieldPredicate.self, "FieldPredicate") { p in
+            // The text form reads back what it wrote whenever the text is unambiguous: no segment
+            // holds a dot or an operator character, and a comparison's value holds no operator.
+            let opChars = Set("=!<>?")
+            guard p.path.allSatisfy({ !$0.contains(".") && !$0.contains(where: opChars.contains) }),
+                  !p.value.contains(where: opChars.contains) else { return }
+            if FieldPredicate(text: p.description) != p {
+                Oracle.fail("FieldPredicate", "text form \(p.description) reads back as \(String(describing: FieldPredicate(text: p.description)))",
+                            p.canonicalBytes)
+            }
+        },
+        canonical(DatasetQuery.self, "DatasetQuery"),
+        canonical(TransactionQuery.self, "TransactionQuery"),
+        canonical(BlockQuery.self, "BlockQuery"),
+        canonical(AuditQuery.self, "AuditQuery"),
+        canonical(ChainCursor.self, "ChainCursor") { c in
+            if ChainCursor(text: c.description) != c {
+                Oracle.fail("ChainCursor", "text form \(c.description) does not read back", c.canonicalBytes)
+            }
+        },
+        canonical(CertifiedHeader.self, "CertifiedHeader") { h in _ = try? h.verify(validatorSet: seedSet) },
+        canonical(ProvenTransaction.self, "ProvenTransaction") { p in
+            _ = p.cursor
+            _ = try? p.verify(validatorSet: seedSet)
+        },
+        canonical(RecordAnswer.self, "RecordAnswer") { a in
+            _ = a.payload
+            guard case let .putRecord(d, s, _, _)? = a.current?.transaction.body.operation else { return }
+            _ = try? a.verify(dataset: d, subject: s, validatorSet: seedSet)
+        },
+        canonical(ChangesAnswer.self, "ChangesAnswer") { a in
+            guard case let .putRecord(d, s, _, _)? = a.items.first?.transaction.body.operation else { return }
+            _ = try? a.verify(dataset: d, subject: s, validatorSet: seedSet)
+            _ = try? a.verify(dataset: d, validatorSet: seedSet)
+        },
+        canonical(TransactionAnswer.self, "TransactionAnswer") { a in
+            _ = try? a.verify(id: a.item.transaction.id, validatorSet: seedSet)
+        },
+        canonical(IndexerStatus.self, "IndexerStatus") { s in _ = s.lag },
+        canonical(BlockAnswer.self, "BlockAnswer") { b in
+            _ = b.entries.map(\.leafHash)
+            _ = try? b.verify(height: b.header.height, validatorSet: seedSet)
+        },
+        canonical(BlockAnswer.Entry.self, "BlockAnswer.Entry") { e in _ = e.leafHash },
+        canonical(DisclosureRecord.self, "DisclosureRecord"),
+        canonical(AnchorProof.self, "AnchorProof"),
+        canonical(AuditItem.self, "AuditItem"),
+        canonical(AuditAnswer.self, "AuditAnswer") { a in
+            // Batch ranges come from the wire (first may exceed last): the check must not trap on them.
+            guard let r = a.items.first?.record, let s = r.subject else { return }
+            _ = try? a.verify(dataset: r.dataset, subject: s, validatorSet: seedSet)
+        },
     ]
+
+    /// The validator set of the seeds' headers, for the answers' proof checks.
+    static let seedSet = try! ValidatorSet(SeedCorpus.validators)
 
     /// The selector byte of the target called `name`.
     static func selector(_ name: String) -> UInt8 {

@@ -218,6 +218,63 @@ enum SeedCorpus {
                                                      voting: true, validatorSetHash: header.validatorSetHash, mempoolCount: 3,
                                                      mempoolBytes: 1200, peers: 3, evidenceSeen: 0))
         add("SignRecord", "prevote", SignRecord<Block>(height: 8, round: 0, step: .prevote, message: .vote(votes[0]), lock: nil))
+
+        // The indexer's queries and answers, around the block above (10 transactions at height 7).
+        let parcels = dataset("land.parcels"), parcel = try! SubjectKey("parcel-42")
+        let zone = FieldPredicate(path: ["zone"], op: .equal, value: "\"B\"")
+        add("RecordQuery", "purpose", RecordQuery(dataset: parcels, subject: parcel, purpose: "valuation"))
+        add("RecordQuery", "public", RecordQuery(dataset: dataset("parking.sessions"), subject: try! SubjectKey("bay-7")))
+        add("HistoryQuery", "after2", HistoryQuery(dataset: parcels, subject: parcel, afterVersion: 2, limit: 50, purpose: "valuation"))
+        add("FieldPredicate", "equal", zone)
+        add("FieldPredicate", "nested", FieldPredicate(path: ["owner", "address", "city"], op: .notEqual, value: "\"X\""))
+        add("FieldPredicate", "exists", FieldPredicate(path: ["paid"], op: .exists, value: ""))
+        add("DatasetQuery", "filtered", DatasetQuery(dataset: parcels, after: ChainCursor(height: 7, index: 2), fromTimeMillis: 1_700_000_000_000,
+                                                     toTimeMillis: 1_700_000_009_000, writer: agency("tax-office"),
+                                                     predicates: [zone, FieldPredicate(path: ["minutes"], op: .greaterOrEqual, value: "30")],
+                                                     limit: 100, purpose: "survey"))
+        add("DatasetQuery", "plain", DatasetQuery(dataset: parcels))
+        add("TransactionQuery", "id", TransactionQuery(id: txs[1].id, purpose: "dispute"))
+        add("BlockQuery", "h7", BlockQuery(height: 7))
+        add("AuditQuery", "parcel", AuditQuery(dataset: parcels, subject: parcel, afterSequence: 10, limit: 20))
+        add("ChainCursor", "7.2", ChainCursor(height: 7, index: 2))
+        let certifiedHeader = CertifiedHeader(header: header, certificate: certificate)
+        add("CertifiedHeader", "h7", certifiedHeader)
+        let proven = ProvenTransaction(transaction: txs[1], proof: block.inclusionProof(forTransactionAt: 1)!, header: certifiedHeader)
+        add("ProvenTransaction", "put", proven)
+        let entry = RecordEntry(version: 1, payloadHash: hash("payload"), writer: signer("land-bureau"), height: 7,
+                                transactionID: txs[1].id, deleted: false)
+        add("RecordAnswer", "present", RecordAnswer(at: certifiedHeader, entry: entry, proof: state.prove(.agency(agency("hospital"))).proof,
+                                                    current: proven))
+        add("RecordAnswer", "absent", RecordAnswer(at: certifiedHeader, entry: nil, proof: state.prove(.agency(agency("nobody"))).proof,
+                                                   current: nil))
+        add("ChangesAnswer", "two", ChangesAnswer(at: certifiedHeader, items: [proven, ProvenTransaction(
+            transaction: txs[2], proof: block.inclusionProof(forTransactionAt: 2)!, header: certifiedHeader)], more: true))
+        add("TransactionAnswer", "put", TransactionAnswer(at: certifiedHeader, item: proven))
+        add("IndexerStatus", "following", IndexerStatus(indexedHeight: 7, indexedHash: header.hash, provenHeight: 6, chainHeight: 9,
+                                                        source: "127.0.0.1:7101"))
+        let entries: [BlockAnswer.Entry] = txs.enumerated().map { i, tx in
+            i % 3 == 1 ? .withheld(leafHash: MerkleTree.leafHash(tx.canonicalBytes)) : .transaction(tx)
+        }
+        add("BlockAnswer", "withheld", BlockAnswer(header: certifiedHeader, entries: entries))
+        add("BlockAnswer.Entry", "transaction", entries[0])
+        add("BlockAnswer.Entry", "withheld", entries[1])
+        let disclosures = (1...4).map { i in
+            DisclosureRecord(sequence: UInt64(i), reader: agency("tax-office"), dataset: parcels, subject: i == 4 ? nil : parcel,
+                             timeMillis: 1_700_000_007_000 + UInt64(i), purpose: "valuation", queryKind: IndexerAPI.record.rawValue, height: 7)
+        }
+        add("DisclosureRecord", "subject", disclosures[0])
+        add("DisclosureRecord", "dataset-wide", disclosures[3])
+        let anchorEntry = AuditAnchorEntry(firstSequence: 1, lastSequence: 4, recordCount: 4,
+                                           merkleRoot: MerkleTree.root(leaves: disclosures.map(\.canonicalBytes)), height: 7,
+                                           transactionID: txs[9].id)
+        let anchor = AnchorProof(entry: anchorEntry, inclusion: MerkleTree.proof(leaves: disclosures.map(\.canonicalBytes), index: 0),
+                                 stateProof: state.prove(.auditAnchor(agency("tax-office"), firstSequence: 1)).proof)
+        add("AnchorProof", "first", anchor)
+        add("AuditItem", "anchored", AuditItem(record: disclosures[0], anchor: anchor))
+        add("AuditItem", "pending", AuditItem(record: disclosures[1], anchor: nil))
+        add("AuditAnswer", "two", AuditAnswer(at: certifiedHeader, anchoringAgency: agency("tax-office"),
+                                              items: [AuditItem(record: disclosures[0], anchor: anchor), AuditItem(record: disclosures[1], anchor: nil)],
+                                              more: false))
         return out
     }
 
