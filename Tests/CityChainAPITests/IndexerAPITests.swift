@@ -327,6 +327,9 @@ import Testing
         ("owner.address.city?", ["owner", "address", "city"], .exists, ""),
         (#"owner.name="Ana Lima""#, ["owner", "name"], .equal, #""Ana Lima""#),
         ("paid=true", ["paid"], .equal, "true"),
+        // The leftmost operator splits: operators inside the value stay in it.
+        (#"note="a<=b""#, ["note"], .equal, #""a<=b""#),
+        (#"rate<"x=y""#, ["rate"], .less, #""x=y""#),
     ])
     func predicateText(text: String, path: [String], op: FieldPredicate.Op, value: String) throws {
         let p = try #require(FieldPredicate(text: text))

@@ -111,14 +111,20 @@ package struct FieldPredicate: Hashable, Sendable, CanonicalCodable, CustomStrin
 
     /// Reads `path OP value` (`zone="B"`, `minutes>=30`, `plate?`); nil when it is not of that form.
     package init?(text: String) {
+        // The leftmost operator splits path from value (a value may itself hold "<=" or "="); at
+        // one position the two-character operator wins.
+        var best: (Range<String.Index>, Op)?
         for op in [Op.lessOrEqual, .greaterOrEqual, .notEqual, .equal, .less, .greater] {
-            if let r = text.range(of: op.symbol) {
-                let path = text[..<r.lowerBound].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-                let value = String(text[r.upperBound...])
-                guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }), !value.isEmpty else { return nil }
-                self.init(path: path, op: op, value: value)
-                return
-            }
+            guard let r = text.range(of: op.symbol) else { continue }
+            if let b = best, b.0.lowerBound <= r.lowerBound { continue }
+            best = (r, op)
+        }
+        if let (r, op) = best {
+            let path = text[..<r.lowerBound].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            let value = String(text[r.upperBound...])
+            guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }), !value.isEmpty else { return nil }
+            self.init(path: path, op: op, value: value)
+            return
         }
         guard text.hasSuffix("?") else { return nil }
         let path = text.dropLast().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
