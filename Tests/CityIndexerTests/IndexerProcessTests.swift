@@ -70,8 +70,12 @@ import Testing
                     if try head() >= chain.blocks.count { break }
                     try await Task.sleep(for: .milliseconds(50))
                 }
+                // A clean stop: SIGTERM drains and exits 0 within 10 s.
+                let stopAt = Date()
                 kill(p.processIdentifier, SIGTERM)
                 p.waitUntilExit()
+                #expect(p.terminationStatus == 0)
+                #expect(Date().timeIntervalSince(stopAt) < 10)
                 break
             }
             try await Task.sleep(for: .milliseconds(Int64.random(in: 150...900)))
