@@ -171,9 +171,11 @@ struct IndexBenchCommand: AsyncParsableCommand {
         let copies = try await copier.run(rows, keepScratch: keepScratch)
         s.copyPlain = copies.plain
         s.copyIndexed = copies.indexed
+        s.copyNoGIN = copies.noGIN
         say("PostgreSQL COPY of the same \(g(Double(rows.rowCount))) rows (+ \(catchUp.count) block rows, \(s.copyBytes / 1_000_000) MB of COPY text): "
                     + "\(g(Double(rows.rowCount) / copies.plain.seconds)) rows/s without indexes (\(f(copies.plain.seconds)) s), "
-                    + "\(g(Double(rows.rowCount) / copies.indexed.seconds)) rows/s with the indexer's indexes (\(f(copies.indexed.seconds)) s)")
+                    + "\(g(Double(rows.rowCount) / copies.indexed.seconds)) rows/s with the indexer's indexes (\(f(copies.indexed.seconds)) s), "
+                    + "\(g(Double(rows.rowCount) / copies.noGIN.seconds)) rows/s with them but the jsonb GIN (\(f(copies.noGIN.seconds)) s)")
 
         // d. Lag at the commit rate.
         if liveBlocks > 0 {
@@ -190,11 +192,21 @@ struct IndexBenchCommand: AsyncParsableCommand {
         let port = try await runtime.node.server.listeningAddress.port!
         let queries = IndexBenchQueries(client: client, port: port, chain: chain)
         let before = IndexBenchCPU.now(postmaster: server.postmaster)
-        s.queries = try await queries.run(rate: queriesPerSecond, seconds: querySeconds, connections: queryConnections)
-        s.queryCPU = before.usage(until: IndexBenchCPU.now(postmaster: server.postmaster), cores: cores)
+        var (figures, answers) = try await queries.run(rate: queriesPerSecond, seconds: querySeconds, connections: queryConnections)
+        let after = IndexBenchCPU.now(postmaster: server.postmaster)
+        s.queryCPU = before.usage(until: after, cores: cores)
+        s.queryProcessCPUSeconds = after.process - before.process
         s.queryRate = queriesPerSecond
         s.queryConnections = queryConnections
-        if s.queries.sent > 0 { say("queries: \(s.queries.sent) sent, \(s.queries.failed) failed, \(s.queries.skipped) not sent (connections full)") }
+        if figures.sent > 0 || figures.skipped > 0 {
+            say("queries: \(figures.sent) sent, \(figures.answered) answered, \(figures.failed) failed, \(figures.skipped) not sent (connections full); verifying the answers")
+            let cpu = IndexBenchStats.processCPUSeconds()
+            queries.verify(answers, into: &figures)
+            s.queryVerifyCPUSeconds = IndexBenchStats.processCPUSeconds() - cpu
+            answers.removeAll()
+            say("verified: \(figures.verified) of \(figures.answered) answers")
+        }
+        s.queries = figures
         return s
     }
 

@@ -48,7 +48,8 @@ struct IndexBenchRows {
 
 /// PostgreSQL's own COPY rate for the rows the indexer wrote: the same COPY text into scratch
 /// tables `LIKE` the indexer's (schema `citychain_bench`, dropped afterwards), without indexes and
-/// with the same indexes and constraints, each in one transaction on one connection.
+/// with the same indexes and constraints, and with those but the jsonb GIN index, each in one
+/// transaction on one connection.
 struct IndexBenchCopy {
     struct Run {
         /// BEGIN through the end of COPY of both tables.
@@ -68,7 +69,7 @@ struct IndexBenchCopy {
     }
 
     /// COPY `rows` into fresh scratch tables without and with indexes.
-    func run(_ rows: IndexBenchRows, keepScratch: Bool) async throws -> (plain: Run, indexed: Run) {
+    func run(_ rows: IndexBenchRows, keepScratch: Bool) async throws -> (plain: Run, indexed: Run, noGIN: Run) {
         let conn = try await connect()
         do {
             try await conn.query("DROP SCHEMA IF EXISTS citychain_bench CASCADE", logger: logger)
@@ -77,11 +78,21 @@ struct IndexBenchCopy {
             try await conn.query("CREATE TABLE citychain_bench.transactions_plain (LIKE citychain.transactions)", logger: logger)
             try await conn.query("CREATE TABLE citychain_bench.blocks_indexed (LIKE citychain.blocks INCLUDING ALL)", logger: logger)
             try await conn.query("CREATE TABLE citychain_bench.transactions_indexed (LIKE citychain.transactions INCLUDING ALL)", logger: logger)
+            // The same indexes but the jsonb GIN one, to tell what that index costs.
+            try await conn.query("CREATE TABLE citychain_bench.blocks_nogin (LIKE citychain.blocks INCLUDING ALL)", logger: logger)
+            try await conn.query("CREATE TABLE citychain_bench.transactions_nogin (LIKE citychain.transactions INCLUDING ALL)", logger: logger)
+            var gin: [String] = []
+            for try await name in try await conn.query("""
+                SELECT indexname FROM pg_indexes WHERE schemaname = 'citychain_bench' AND tablename = 'transactions_nogin'
+                  AND indexdef LIKE '% USING gin %'
+                """, logger: logger).decode(String.self) { gin.append(name) }
+            for name in gin { try await conn.query(PostgresQuery(unsafeSQL: "DROP INDEX citychain_bench.\"\(name)\""), logger: logger) }
             let plain = try await copy(rows, suffix: "plain", on: conn)
             let indexed = try await copy(rows, suffix: "indexed", on: conn)
+            let noGIN = try await copy(rows, suffix: "nogin", on: conn)
             if !keepScratch { try await conn.query("DROP SCHEMA citychain_bench CASCADE", logger: logger) }
             try await conn.close()
-            return (plain, indexed)
+            return (plain, indexed, noGIN)
         } catch {
             try? await conn.close()
             throw error

@@ -115,10 +115,11 @@ struct IndexBenchQueries {
     let port: Int
     let chain: IndexBenchChain
 
-    func run(rate: Double, seconds: Double, connections: Int) async throws -> Figures {
+    /// The paced window: every answer received, not yet verified (see `verify`).
+    func run(rate: Double, seconds: Double, connections: Int) async throws -> (Figures, [(SubjectKey, [UInt8])]) {
         let total = Int(rate * seconds)
-        guard total > 0 else { return Figures() }
-        var (f, answers) = try await withConnections(connections) { conns in
+        guard total > 0 else { return (Figures(), []) }
+        return try await withConnections(connections) { conns in
             let subjects = chain.subjects
             let inFlight = InFlight(conns.count)
             let periodNanos = 1e9 / rate
@@ -164,14 +165,16 @@ struct IndexBenchQueries {
             f.answered = answers.count
             return (f, answers)
         }
+    }
+
+    /// Verifies every answer of the paced window into `f`.
+    func verify(_ answers: [(SubjectKey, [UInt8])], into f: inout Figures) {
         let verifyStart = LoadClock.now()
         let failures = Self.verifyAll(answers, set: chain.validatorSet)
-        answers.removeAll()
         f.verifySeconds = Double(LoadClock.now() - verifyStart) / 1e9
-        f.verified = f.answered - failures.count
+        f.verified = answers.count - failures.count
         f.failed += failures.count
         if f.firstFailure == nil { f.firstFailure = failures.first }
-        return f
     }
 
     /// Decodes and verifies every answer on every core; returns why each failure failed.

@@ -20,11 +20,15 @@ struct Summary {
     var copyBytes = 0
     var copyPlain = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
     var copyIndexed = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
+    var copyNoGIN = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
     var live = IndexBenchLive.Figures()
     var liveInterval = 0.0
     var livePerBlock = 0
     var queries = IndexBenchQueries.Figures()
     var queryCPU = ""
+    /// This process's CPU over the paced window, and over the verification after it.
+    var queryProcessCPUSeconds = 0.0
+    var queryVerifyCPUSeconds = 0.0
     var queryRate = 0.0
     var queryConnections = 0
 
@@ -52,7 +56,8 @@ struct Summary {
                    + " we are at \(f(100 * ingest / plainRate, 0))%/\(f(100 * ingest / indexedRate, 0))%")
         out.append("  target ≥ \(g(Self.catchUpTarget)) tx/s: \(met(ingest >= Self.catchUpTarget)); CPU during catch-up: \(catchUpCPU)")
         out.append("  PostgreSQL COPY runs (one transaction each, \(copyBytes / 1_000_000) MB of COPY text incl. the block rows): no indexes \(f(copyPlain.copySeconds)) s + commit \(f(copyPlain.commitSeconds)) s; "
-                   + "with indexes \(f(copyIndexed.copySeconds)) s + commit \(f(copyIndexed.commitSeconds)) s")
+                   + "with indexes \(f(copyIndexed.copySeconds)) s + commit \(f(copyIndexed.commitSeconds)) s; "
+                   + "with the indexes but the jsonb GIN \(f(copyNoGIN.seconds)) s = \(g(Double(transactions) / copyNoGIN.seconds)) rows/s (so the GIN index costs \(f(copyIndexed.seconds - copyNoGIN.seconds)) s)")
         out.append("proven-state catch-up: \(f(provenSeconds)) s from the start, \(f(provenSeconds - catchUpSeconds)) s after the index "
                    + "(\(g(Double(transactions) / provenSeconds)) tx/s overall); CPU until then: \(provenCPU)")
         if let s = splits {
@@ -80,14 +85,15 @@ struct Summary {
             out.append("point query with proof: \(g(Double(queries.sent))) sent at \(g(queryRate)) q/s offered over \(queryConnections) connections in \(f(queries.seconds)) s, "
                        + "\(g(achieved)) q/s answered; answer p50 \(f(p(queries.answerMillis, 0.5))) / p99 \(f(p99)) / max \(f(queries.answerMillis.max() ?? 0)) ms; "
                        + "\(queries.verified) of \(queries.answered) answers verified afterwards (\(f(queries.verifySeconds)) s on every core, "
-                       + "\(f(1000 * Double(cores) * queries.verifySeconds / Double(max(1, queries.answered)))) ms of CPU each); \(queries.failed) failed, \(queries.skipped) not sent"
+                       + "\(f(1000 * queryVerifyCPUSeconds / Double(max(1, queries.answered)))) ms of CPU each); \(queries.failed) failed, \(queries.skipped) not sent"
                        + (queries.firstFailure.map { " (first failure: \($0))" } ?? ""))
             out.append("  target p99 ≤ \(f(Self.queryTargetMillis, 0)) ms at \(g(queryRate)) q/s: \(met(queries.failed == 0 && queries.skipped == 0 && p99 <= Self.queryTargetMillis)); "
-                       + "sends ran at most \(f(queries.sendLateMillis, 1)) ms late; CPU during the queries: \(queryCPU)")
+                       + "sends ran at most \(f(queries.sendLateMillis, 1)) ms late; CPU during the paced window: \(queryCPU); "
+                       + "this process (indexer + client) used \(f(1000 * queryProcessCPUSeconds / Double(max(1, queries.answered)))) ms of CPU per answer")
         }
         var kv: [(String, String)] = [
             ("tx", "\(transactions)"), ("blocks", "\(blocks)"), ("batches", "\(batches.count)"), ("catchup_s", f(catchUpSeconds, 3)),
-            ("ingest_tps", f(ingest, 0)), ("copy_plain_rps", f(plainRate, 0)), ("copy_indexed_rps", f(indexedRate, 0)),
+            ("ingest_tps", f(ingest, 0)), ("copy_plain_rps", f(plainRate, 0)), ("copy_indexed_rps", f(indexedRate, 0)), ("copy_nogin_rps", f(Double(transactions) / copyNoGIN.seconds, 0)),
             ("ingest_pct_plain", f(100 * ingest / plainRate, 0)), ("ingest_pct_indexed", f(100 * ingest / indexedRate, 0)),
             ("proven_s", f(provenSeconds, 3)),
         ]
