@@ -1,0 +1,319 @@
+import ArgumentParser
+import CityChainAPI
+import CityEncoding
+import CityIndexer
+import CityLedger
+import CityPKI
+import CityWire
+import Foundation
+import Logging
+import PostgresNIO
+
+/// `citychain bench index`: the indexer figures of issue 4, in one process and one run, against a
+/// real PostgreSQL: catch-up ingest rate beside PostgreSQL's own COPY rate for the same rows,
+/// indexer lag at the validators' commit rate, and point queries with proof at a fixed rate.
+/// docs/BENCHMARKS.md, "Indexer (issue 4)"; deploy/bench-index runs it on a private PostgreSQL.
+struct IndexBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Catch-up ingest rate (beside PostgreSQL's COPY), live lag and point-query latency of a real indexer.",
+        discussion: """
+        Builds a synthetic city chain in memory (4 validators of power 10 with random keys, agencies, a public parking dataset; \
+        --transactions put-record transactions with JSON payloads, signed for real, in blocks of --per-block certified by 3 of 4), \
+        serves it over mutual TLS as a validator's commit stream, and runs a real indexer (IndexerRuntime) against --postgres, \
+        which must be empty (or pass --reset to drop a previous run's schema). Then: PostgreSQL's COPY of the same rows into \
+        scratch tables (schema citychain_bench, dropped after); --live-blocks blocks of --live-per-block published every \
+        --live-interval-ms; --queries-per-second point queries with proof for --query-seconds, every answer verified. \
+        Output: readable lines, then one 'bench-index: key=value ...' line.
+        """)
+
+    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (an empty database).") var postgres: String
+    @Option(help: "Transactions in the chain the indexer catches up on.") var transactions = 100_000
+    @Option(help: "Transactions per catch-up block.") var perBlock = 1000
+    @Option(help: "Distinct record subjects written (bay-0 …), so each has about transactions/subjects versions.") var subjects = 5000
+    @Option(help: "Point queries per second (open loop).") var queriesPerSecond = 1000.0
+    @Option(help: "Seconds of point queries.") var querySeconds = 10.0
+    @Option(help: "Connections the querying agency opens to the indexer.") var queryConnections = 4
+    @Option(help: "Blocks published after catch-up, at a fixed rate, to measure the indexer's lag.") var liveBlocks = 200
+    @Option(help: "Milliseconds between live blocks (250 with 100 per block ≈ 400 tx/s, the 4-validator rate of docs/BENCHMARKS.md).")
+    var liveIntervalMs = 250.0
+    @Option(help: "Transactions per live block.") var livePerBlock = 100
+    @Option(help: "The indexer's most blocks per PostgreSQL transaction while catching up (its --max-blocks-per-write).")
+    var maxBlocksPerWrite = 500
+    @Option(help: "Most seconds to wait for each phase (catch-up, proven state, live drain).") var timeout = 600.0
+    @Flag(help: "Drop the schemas of a previous run (citychain, citychain_bench) in --postgres first.") var reset = false
+    @Flag(inversion: .prefixedNo, help: "Time the indexer's stages one by one after catch-up (decode, verify, plan, versions query, read back, replay).")
+    var splits = true
+    @Flag(help: "Keep the scratch tables (schema citychain_bench).") var keepScratch = false
+    @Option(help: "Log level of the indexer and the feed (trace … critical).") var logLevel = "error"
+
+    func validate() throws {
+        guard (1...5_000_000).contains(transactions) else { throw ValidationError("--transactions must be in 1...5000000") }
+        guard (1...Int(LedgerLimits.maxTransactionsPerBlock)).contains(perBlock) else {
+            throw ValidationError("--per-block must be in 1...\(LedgerLimits.maxTransactionsPerBlock)")
+        }
+        guard (1...1_000_000).contains(subjects) else { throw ValidationError("--subjects must be in 1...1000000") }
+        guard queriesPerSecond >= 0, queriesPerSecond <= 100_000 else { throw ValidationError("--queries-per-second must be in 0...100000") }
+        guard querySeconds >= 0, querySeconds <= 600 else { throw ValidationError("--query-seconds must be in 0...600") }
+        guard (1...16).contains(queryConnections) else { throw ValidationError("--query-connections must be in 1...16") }
+        guard (0...100_000).contains(liveBlocks) else { throw ValidationError("--live-blocks must be in 0...100000") }
+        guard liveIntervalMs >= 1, liveIntervalMs <= 60_000 else { throw ValidationError("--live-interval-ms must be in 1...60000") }
+        guard (1...Int(LedgerLimits.maxTransactionsPerBlock)).contains(livePerBlock) else {
+            throw ValidationError("--live-per-block must be in 1...\(LedgerLimits.maxTransactionsPerBlock)")
+        }
+        guard (1...5000).contains(maxBlocksPerWrite) else { throw ValidationError("--max-blocks-per-write must be in 1...5000") }
+        guard timeout >= 1, timeout <= 3600 else { throw ValidationError("--timeout must be in 1...3600") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "citychain.bench.index")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
+        let pg: PostgresSettings
+        do { pg = try PostgresSettings(url: postgres) } catch { throw ValidationError("--postgres: \(error.message)") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let copier = IndexBenchCopy(settings: pg, logger: logger)
+        let server = try await prepareDatabase(copier)
+        say("machine: \(cores) cores, load average \(loadAverage()); PostgreSQL \(server.version) at \(pg.host):\(pg.port)/\(pg.database) (\(server.settings))")
+
+        // a. The chain.
+        let chain = try IndexBenchChain.build(catchUp: transactions, perBlock: perBlock, liveBlocks: liveBlocks, livePerBlock: livePerBlock,
+                                              subjects: subjects)
+        say("chain: \(g(Double(chain.catchUpTransactions))) put-record tx in \(chain.catchUpBlocks) blocks to catch up, then \(liveBlocks) live blocks of \(livePerBlock); \(chain.subjects) subjects; "
+              + "\(chain.encoded.prefix(chain.catchUpBlocks).reduce(0) { $0 + $1.count } / 1_000_000) MB encoded; built in \(f(chain.signSeconds + chain.applySeconds)) s "
+              + "(sign \(f(chain.signSeconds)) s, apply + certify \(f(chain.applySeconds)) s)")
+
+        // b. The feed and the indexer.
+        let ca = try CertificateAuthority.create(commonName: "CityChain bench CA")
+        let blocks = IndexBenchBlocks(chain, published: chain.catchUpHeight)
+        let feed = try await IndexBenchFeed(blocks: blocks, genesis: chain.genesis, ca: ca, logger: logger)
+        let settings = IndexerSettings(genesis: chain.genesis, postgres: pg, validators: [feed.address], auditAgency: IndexBenchChain.auditor,
+                                       maxBlocksPerWrite: maxBlocksPerWrite)
+        let runtime = try IndexerRuntime.assemble(settings: settings, tls: try TLSIdentity(issued: ca.issue(role: .indexer, name: "indexer-bench")),
+                                                  host: "127.0.0.1", port: 0, logger: logger)
+        let cpuStart = IndexBenchCPU.now(postmaster: server.postmaster)
+        let started = LoadClock.now()
+        let indexer = Task { try await runtime.run() }
+        say("indexing: started (the indexer follows the feed on \(feed.address))")
+        var result = Summary()
+        do {
+            result = try await measure(chain: chain, runtime: runtime, indexer: indexer, blocks: blocks, ca: ca, copier: copier,
+                                       server: server, started: started, cpuStart: cpuStart, cores: cores)
+        } catch {
+            indexer.cancel()
+            _ = try? await indexer.value
+            await feed.stop()
+            throw error
+        }
+        indexer.cancel()
+        _ = try? await indexer.value
+        await feed.stop()
+        result.print(cores: cores, load: loadAverage())
+    }
+
+    // MARK: - Phases
+
+    private func measure(chain: IndexBenchChain, runtime: IndexerRuntime, indexer: Task<Void, any Error>, blocks: IndexBenchBlocks,
+                         ca: CertificateAuthority, copier: IndexBenchCopy, server: ServerFacts, started: UInt64, cpuStart: IndexBenchCPU,
+                         cores: Int) async throws -> Summary {
+        var s = Summary()
+        s.transactions = chain.catchUpTransactions
+        s.blocks = chain.catchUpBlocks
+        s.perBlock = perBlock
+        s.maxBlocksPerWrite = maxBlocksPerWrite
+
+        // Catch-up: poll the follower's status every millisecond; each change of the indexed height is one committed batch.
+        let target = chain.catchUpHeight
+        let limit = started + UInt64(timeout * 1e9)
+        var last: UInt64 = 0
+        var firstAt: UInt64 = 0
+        while LoadClock.now() < limit {   // bounded by --timeout
+            let h = await runtime.status.indexedHeight
+            if h != last {
+                let now = LoadClock.now()
+                if firstAt == 0 { firstAt = now }
+                s.batches.append(Int(h - last))
+                last = h
+            }
+            if h >= target { break }
+            if indexer.isCancelled { break }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        guard last >= target else {
+            throw BenchFailure("the indexer reached height \(last) of \(target) in \(timeout) s; last error: \(await runtime.status.lastError)")
+        }
+        let indexedAt = LoadClock.now()
+        let cpuIndexed = IndexBenchCPU.now(postmaster: server.postmaster)
+        s.catchUpSeconds = Double(indexedAt - started) / 1e9
+        s.firstBatchSeconds = Double(firstAt - started) / 1e9
+        s.catchUpCPU = cpuStart.usage(until: cpuIndexed, cores: cores)
+        say("catch-up: indexed height \(target) after \(f(s.catchUpSeconds)) s (\(g(Double(s.transactions) / s.catchUpSeconds)) tx/s) in \(s.batches.count) batches; \(s.catchUpCPU)")
+        while LoadClock.now() < limit, await runtime.proven.height < target {   // bounded by --timeout
+            if let why = await runtime.proven.halted { throw BenchFailure("the proven state halted: \(why)") }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        guard await runtime.proven.height >= target else {
+            throw BenchFailure("the proven state reached \(await runtime.proven.height) of \(target) in \(timeout) s")
+        }
+        s.provenSeconds = Double(LoadClock.now() - started) / 1e9
+        s.provenCPU = cpuStart.usage(until: IndexBenchCPU.now(postmaster: server.postmaster), cores: cores)
+        say("proven state: height \(target) after \(f(s.provenSeconds)) s from the start (\(f(s.provenSeconds - s.catchUpSeconds)) s after the index)")
+
+        let catchUp = Array(chain.blocks.prefix(chain.catchUpBlocks))
+        // Stage by stage, the indexer idle.
+        if splits { s.splits = try await stageSplits(chain: chain, blocks: catchUp, runtime: runtime) }
+
+        // c. PostgreSQL's COPY of the same rows.
+        let rows = IndexBenchRows(catchUp)
+        s.planSeconds = rows.planSeconds
+        s.textSeconds = rows.textSeconds
+        s.copyBytes = rows.transactions.readableBytes + rows.blocks.readableBytes
+        let copies = try await copier.run(rows, keepScratch: keepScratch)
+        s.copyPlain = copies.plain
+        s.copyIndexed = copies.indexed
+        s.copyNoGIN = copies.noGIN
+        say("PostgreSQL COPY of the same \(g(Double(rows.rowCount))) rows (+ \(catchUp.count) block rows, \(s.copyBytes / 1_000_000) MB of COPY text): "
+                    + "\(g(Double(rows.rowCount) / copies.plain.seconds)) rows/s without indexes (\(f(copies.plain.seconds)) s), "
+                    + "\(g(Double(rows.rowCount) / copies.indexed.seconds)) rows/s with the indexer's indexes (\(f(copies.indexed.seconds)) s), "
+                    + "\(g(Double(rows.rowCount) / copies.noGIN.seconds)) rows/s with them but the jsonb GIN (\(f(copies.noGIN.seconds)) s)")
+
+        // d. Lag at the commit rate.
+        if liveBlocks > 0 {
+            let live = IndexBenchLive(runtime: runtime, blocks: blocks, chain: chain)
+            s.live = try await live.run(count: liveBlocks, intervalMillis: liveIntervalMs, timeoutSeconds: min(timeout, 60))
+            s.liveInterval = liveIntervalMs
+            s.livePerBlock = livePerBlock
+            say("live: \(liveBlocks) blocks of \(livePerBlock) published every \(f(liveIntervalMs, 0)) ms; \(s.live.notIndexed) not indexed in time")
+        }
+
+        // e. Point queries with proof.
+        let reader = try TLSIdentity(issued: ca.issue(role: .agency(IndexBenchChain.reader.value), name: IndexBenchChain.reader.value))
+        let client = try WireClient(tls: TLSSetup.client(reader), logger: Logger(label: "citychain.bench.index.reader"))
+        let port = try await runtime.node.server.listeningAddress.port!
+        let queries = IndexBenchQueries(client: client, port: port, chain: chain)
+        let before = IndexBenchCPU.now(postmaster: server.postmaster)
+        var (figures, answers) = try await queries.run(rate: queriesPerSecond, seconds: querySeconds, connections: queryConnections)
+        let after = IndexBenchCPU.now(postmaster: server.postmaster)
+        s.queryCPU = before.usage(until: after, cores: cores)
+        s.queryProcessCPUSeconds = after.process - before.process
+        s.queryRate = queriesPerSecond
+        s.queryConnections = queryConnections
+        if figures.sent > 0 || figures.skipped > 0 {
+            say("queries: \(figures.sent) sent, \(figures.answered) answered, \(figures.failed) failed, \(figures.skipped) not sent (connections full); verifying the answers")
+            let cpu = IndexBenchStats.processCPUSeconds()
+            queries.verify(answers, into: &figures)
+            s.queryVerifyCPUSeconds = IndexBenchStats.processCPUSeconds() - cpu
+            answers.removeAll()
+            say("verified: \(figures.verified) of \(figures.answered) answers")
+        }
+        s.queries = figures
+        return s
+    }
+
+    /// The indexer's work for the catch-up blocks, one stage at a time in this process (the
+    /// indexer runs them concurrently: reader, writer and proven state are separate tasks).
+    private func stageSplits(chain: IndexBenchChain, blocks: [CertifiedBlock], runtime: IndexerRuntime) async throws -> Splits {
+        var sp = Splits()
+        var t = LoadClock.now()
+        var decoded: [CertifiedBlock] = []
+        decoded.reserveCapacity(blocks.count)
+        for bytes in chain.encoded.prefix(blocks.count) { decoded.append(try CertifiedBlock(canonicalBytes: bytes)) }
+        sp.decode = seconds(since: t)
+        t = LoadClock.now()
+        var tracker = try ChainTracker(genesis: chain.genesis)
+        for cb in decoded { try tracker.accept(cb) }
+        sp.verify = seconds(since: t)
+        let lastRefs = IndexPlan.touchedRecords([decoded[decoded.count - 1]])
+        let allRefs = IndexPlan.touchedRecords(decoded)
+        t = LoadClock.now()
+        _ = try await runtime.store.versions(of: lastRefs)
+        sp.versionsOne = seconds(since: t)
+        sp.versionsOneRefs = lastRefs.count
+        t = LoadClock.now()
+        _ = try await runtime.store.versions(of: allRefs)
+        sp.versionsAll = seconds(since: t)
+        sp.versionsAllRefs = allRefs.count
+        t = LoadClock.now()
+        var read: [CertifiedBlock] = []
+        var from: UInt64 = 1
+        while from <= chain.catchUpHeight {   // pages of 200, as ProvenState.catchUp reads
+            let page = try await runtime.store.certifiedBlocks(from: from, to: min(chain.catchUpHeight, from + 199))
+            guard !page.isEmpty else { throw BenchFailure("the index returned no block at \(from)") }
+            read += page
+            from += UInt64(page.count)
+        }
+        sp.readBack = seconds(since: t)
+        t = LoadClock.now()
+        var state = try LedgerState(genesis: chain.genesis)
+        for cb in read {
+            _ = state.applyBlock(cb.block, signaturesVerified: { _ in true })
+            guard state.stateRoot == cb.block.header.stateRoot else { throw BenchFailure("replay of block \(cb.height) gave another state root") }
+        }
+        sp.replay = seconds(since: t)
+        return sp
+    }
+
+    // MARK: - Database
+
+    struct ServerFacts {
+        var version = ""
+        var settings = ""
+        var postmaster: Int32?
+    }
+
+    /// Checks that the database holds no index (or drops it with --reset); reads the server's version and settings.
+    private func prepareDatabase(_ copier: IndexBenchCopy) async throws -> ServerFacts {
+        let conn: PostgresConnection
+        do { conn = try await copier.connect() } catch {
+            throw ValidationError("--postgres: cannot connect to \(copier.settings.host):\(copier.settings.port)/\(copier.settings.database): \(String(reflecting: error))")
+        }
+        defer { Task { try? await conn.close() } }
+        var exists = false
+        for try await e in try await conn.query("SELECT to_regclass('citychain.index_head') IS NOT NULL", logger: copier.logger).decode(Bool.self) {
+            exists = e
+        }
+        if exists {
+            guard reset else {
+                throw ValidationError("the database \(copier.settings.database) already holds an index (schema citychain); give an empty database or pass --reset to drop it")
+            }
+            try await conn.query("DROP SCHEMA citychain CASCADE", logger: copier.logger)
+        }
+        if reset { try await conn.query("DROP SCHEMA IF EXISTS citychain_bench CASCADE", logger: copier.logger) }
+        var facts = ServerFacts()
+        for try await v in try await conn.query("SHOW server_version", logger: copier.logger).decode(String.self) { facts.version = v }
+        var shown: [String] = []
+        for name in ["shared_buffers", "fsync", "synchronous_commit", "wal_level", "max_wal_size"] {
+            for try await v in try await conn.query(PostgresQuery(unsafeSQL: "SHOW \(name)"), logger: copier.logger).decode(String.self) {
+                shown.append("\(name)=\(v)")
+            }
+        }
+        facts.settings = shown.joined(separator: " ")
+        // The postmaster is the parent of this backend (for the cluster's CPU time; local servers only).
+        for try await pid in try await conn.query("SELECT pg_backend_pid()", logger: copier.logger).decode(Int32.self) {
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) {
+                facts.postmaster = IndexBenchStats.cpuSeconds(stat: stat)?.ppid
+            }
+        }
+        return facts
+    }
+
+    /// Prints a progress line at once (scripts wait for them).
+    private func say(_ line: String) {
+        Swift.print(line)
+        fflush(nil)
+    }
+
+    private func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)).map { $0.split(separator: " ").prefix(3).joined(separator: " ") } ?? "?"
+    }
+
+    private func seconds(since t: UInt64) -> Double { Double(LoadClock.now() - t) / 1e9 }
+    private func f(_ x: Double, _ d: Int = 2) -> String { IndexBenchStats.f(x, d) }
+    private func g(_ x: Double) -> String { IndexBenchStats.grouped(x) }
+}
+
+/// The indexer's stages timed one by one over the catch-up blocks.
+struct Splits {
+    var decode = 0.0, verify = 0.0, versionsOne = 0.0, versionsAll = 0.0, readBack = 0.0, replay = 0.0
+    var versionsOneRefs = 0, versionsAllRefs = 0
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Everything `citychain bench index` measured, and how it is printed: readable lines with the
+/// targets of issue 4, then one `bench-index: key=value ...` line for scripts.
+struct Summary {
+    var transactions = 0
+    var blocks = 0
+    var perBlock = 0
+    var maxBlocksPerWrite = 0
+    /// Blocks per committed batch, in order (from the indexed height's changes).
+    var batches: [Int] = []
+    var catchUpSeconds = 0.0
+    var firstBatchSeconds = 0.0
+    var catchUpCPU = ""
+    var provenSeconds = 0.0
+    var provenCPU = ""
+    var splits: Splits?
+    var planSeconds = 0.0
+    var textSeconds = 0.0
+    var copyBytes = 0
+    var copyPlain = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
+    var copyIndexed = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
+    var copyNoGIN = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
+    var live = IndexBenchLive.Figures()
+    var liveInterval = 0.0
+    var livePerBlock = 0
+    var queries = IndexBenchQueries.Figures()
+    var queryCPU = ""
+    /// This process's CPU over the paced window, and over the verification after it.
+    var queryProcessCPUSeconds = 0.0
+    var queryVerifyCPUSeconds = 0.0
+    var queryRate = 0.0
+    var queryConnections = 0
+
+    static let catchUpTarget = 50_000.0
+    static let lagTargetBlocks = 2
+    static let queryTargetMillis = 5.0
+
+    private func g(_ x: Double) -> String { IndexBenchStats.grouped(x) }
+    private func f(_ x: Double, _ d: Int = 2) -> String { IndexBenchStats.f(x, d) }
+    private func p(_ v: [Double], _ q: Double) -> Double { IndexBenchStats.percentile(v, q) }
+    private func met(_ ok: Bool) -> String { ok ? "MET" : "NOT MET" }
+
+    func print(cores: Int, load: String) {
+        let ingest = Double(transactions) / catchUpSeconds
+        let plainRate = Double(transactions) / copyPlain.seconds
+        let indexedRate = Double(transactions) / copyIndexed.seconds
+        var out: [String] = []
+        out.append("")
+        out.append("== indexer figures (issue 4), \(cores) cores, load average now \(load) ==")
+        let shown = batches.count <= 12 ? batches.map(String.init).joined(separator: ", ")
+            : batches.prefix(10).map(String.init).joined(separator: ", ") + ", … (\(batches.count) in all)"
+        out.append("catch-up ingest: \(g(ingest)) tx/s (\(g(Double(transactions))) tx in \(f(catchUpSeconds)) s from the indexer's start; "
+                   + "\(blocks) blocks of \(perBlock) written in \(batches.count) batches of \(shown) blocks; first batch committed at \(f(firstBatchSeconds)) s)"
+                   + " — PostgreSQL COPY of the same rows: \(g(plainRate)) rows/s (no indexes), \(g(indexedRate)) (with indexes);"
+                   + " we are at \(f(100 * ingest / plainRate, 0))%/\(f(100 * ingest / indexedRate, 0))%")
+        out.append("  target ≥ \(g(Self.catchUpTarget)) tx/s: \(met(ingest >= Self.catchUpTarget)); CPU during catch-up: \(catchUpCPU)")
+        out.append("  PostgreSQL COPY runs (one transaction each, \(copyBytes / 1_000_000) MB of COPY text incl. the block rows): no indexes \(f(copyPlain.copySeconds)) s + commit \(f(copyPlain.commitSeconds)) s; "
+                   + "with indexes \(f(copyIndexed.copySeconds)) s + commit \(f(copyIndexed.commitSeconds)) s; "
+                   + "with the indexes but the jsonb GIN \(f(copyNoGIN.seconds)) s = \(g(Double(transactions) / copyNoGIN.seconds)) rows/s (so the GIN index costs \(f(copyIndexed.seconds - copyNoGIN.seconds)) s)")
+        out.append("proven-state catch-up: \(f(provenSeconds)) s from the start, \(f(provenSeconds - catchUpSeconds)) s after the index "
+                   + "(\(g(Double(transactions) / provenSeconds)) tx/s overall); CPU until then: \(provenCPU)")
+        if let s = splits {
+            out.append("stages one at a time over the same \(g(Double(transactions))) tx (this process, the indexer idle):")
+            out.append("  reader:  decode \(f(s.decode)) s, verify (certificates, parents, roots) \(f(s.verify)) s  → \(g(Double(transactions) / (s.decode + s.verify))) tx/s")
+            out.append("  writer:  versions query \(f(1000 * s.versionsOne, 1)) ms for one block's \(s.versionsOneRefs) records (all \(s.versionsAllRefs): \(f(1000 * s.versionsAll, 1)) ms, full index), "
+                       + "plan \(f(planSeconds)) s, COPY + commit with indexes \(f(copyIndexed.seconds)) s  → \(g(Double(transactions) / (planSeconds + copyIndexed.seconds))) tx/s "
+                       + "(+ COPY text: \(f(textSeconds)) s here, an upper bound: CopyText called from outside the indexer module runs unspecialized)")
+            out.append("  proven:  read back from PostgreSQL \(f(s.readBack)) s, replay into the ledger state \(f(s.replay)) s  → \(g(Double(transactions) / (s.readBack + s.replay))) tx/s")
+        }
+        if !live.behind.isEmpty {
+            let behind = live.behind.map(Double.init)
+            let rate = Double(livePerBlock) * 1000 / liveInterval
+            out.append("lag at \(g(rate)) tx/s (\(live.behind.count) blocks of \(livePerBlock) every \(f(liveInterval, 0)) ms; behind = published height − indexed height right after each publish, the new block included):")
+            out.append("  behind p50 \(Int(p(behind, 0.5))) / p99 \(Int(p(behind, 0.99))) / max \(Int(behind.max() ?? 0)) blocks; "
+                       + "publish → indexed p50 \(f(p(live.indexedMillis, 0.5), 1)) / p99 \(f(p(live.indexedMillis, 0.99), 1)) / max \(f(live.indexedMillis.max() ?? 0, 1)) ms; "
+                       + "→ proven (queryable) p50 \(f(p(live.provenMillis, 0.5), 1)) / p99 \(f(p(live.provenMillis, 0.99), 1)) ms"
+                       + (live.notIndexed > 0 ? "; \(live.notIndexed) blocks NOT indexed in time" : ""))
+            out.append("  target p99 ≤ \(Self.lagTargetBlocks) blocks: \(met(live.notIndexed == 0 && Int(p(behind, 0.99)) <= Self.lagTargetBlocks)); "
+                       + "publishing ran at most \(f(live.publishLateMillis, 1)) ms late")
+        }
+        if queries.sent > 0 || queries.skipped > 0 {
+            let achieved = Double(queries.answered) / queries.seconds
+            let p99 = p(queries.answerMillis, 0.99)
+            out.append("point query with proof: \(g(Double(queries.sent))) sent at \(g(queryRate)) q/s offered over \(queryConnections) connections in \(f(queries.seconds)) s, "
+                       + "\(g(achieved)) q/s answered; answer p50 \(f(p(queries.answerMillis, 0.5))) / p99 \(f(p99)) / max \(f(queries.answerMillis.max() ?? 0)) ms; "
+                       + "\(queries.verified) of \(queries.answered) answers verified afterwards (\(f(queries.verifySeconds)) s on every core, "
+                       + "\(f(1000 * queryVerifyCPUSeconds / Double(max(1, queries.answered)))) ms of CPU each); \(queries.failed) failed, \(queries.skipped) not sent"
+                       + (queries.firstFailure.map { " (first failure: \($0))" } ?? ""))
+            out.append("  target p99 ≤ \(f(Self.queryTargetMillis, 0)) ms at \(g(queryRate)) q/s: \(met(queries.failed == 0 && queries.skipped == 0 && p99 <= Self.queryTargetMillis)); "
+                       + "sends ran at most \(f(queries.sendLateMillis, 1)) ms late; CPU during the paced window: \(queryCPU); "
+                       + "this process (indexer + client) used \(f(1000 * queryProcessCPUSeconds / Double(max(1, queries.answered)))) ms of CPU per answer")
+        }
+        var kv: [(String, String)] = [
+            ("tx", "\(transactions)"), ("blocks", "\(blocks)"), ("batches", "\(batches.count)"), ("catchup_s", f(catchUpSeconds, 3)),
+            ("ingest_tps", f(ingest, 0)), ("copy_plain_rps", f(plainRate, 0)), ("copy_indexed_rps", f(indexedRate, 0)), ("copy_nogin_rps", f(Double(transactions) / copyNoGIN.seconds, 0)),
+            ("ingest_pct_plain", f(100 * ingest / plainRate, 0)), ("ingest_pct_indexed", f(100 * ingest / indexedRate, 0)),
+            ("proven_s", f(provenSeconds, 3)),
+        ]
+        if let s = splits {
+            kv += [("decode_s", f(s.decode, 3)), ("verify_s", f(s.verify, 3)), ("plan_s", f(planSeconds, 3)), ("text_s", f(textSeconds, 3)),
+                   ("versions_one_ms", f(1000 * s.versionsOne, 1)), ("versions_all_ms", f(1000 * s.versionsAll, 1)),
+                   ("copy_indexed_s", f(copyIndexed.seconds, 3)), ("readback_s", f(s.readBack, 3)), ("replay_s", f(s.replay, 3))]
+        }
+        if !live.behind.isEmpty {
+            let behind = live.behind.map(Double.init)
+            kv += [("lag_p50_blocks", "\(Int(p(behind, 0.5)))"), ("lag_p99_blocks", "\(Int(p(behind, 0.99)))"),
+                   ("lag_p50_ms", f(p(live.indexedMillis, 0.5), 1)), ("lag_p99_ms", f(p(live.indexedMillis, 0.99), 1)),
+                   ("proven_lag_p99_ms", f(p(live.provenMillis, 0.99), 1)), ("lag_not_indexed", "\(live.notIndexed)")]
+        }
+        if queries.sent > 0 {
+            kv += [("query_sent", "\(queries.sent)"), ("query_qps", f(Double(queries.answered) / queries.seconds, 0)), ("query_verified", "\(queries.verified)"),
+                   ("query_p50_ms", f(p(queries.answerMillis, 0.5))), ("query_p99_ms", f(p(queries.answerMillis, 0.99))),
+                   ("query_max_ms", f(queries.answerMillis.max() ?? 0)), ("query_failed", "\(queries.failed)"), ("query_skipped", "\(queries.skipped)")]
+        }
+        out.append("bench-index: " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        for line in out { Swift.print(line) }
+        fflush(nil)
+    }
+}
