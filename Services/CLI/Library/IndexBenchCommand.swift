@@ -124,6 +124,8 @@ struct IndexBenchCommand: AsyncParsableCommand {
         s.blocks = chain.catchUpBlocks
         s.perBlock = perBlock
         s.maxBlocksPerWrite = maxBlocksPerWrite
+        s.liveInterval = liveIntervalMs
+        s.livePerBlock = livePerBlock
 
         // Catch-up: poll the follower's status every millisecond; each change of the indexed height is one committed batch.
         let target = chain.catchUpHeight
@@ -185,8 +187,6 @@ struct IndexBenchCommand: AsyncParsableCommand {
         if liveBlocks > 0 {
             let live = IndexBenchLive(runtime: runtime, blocks: blocks, chain: chain)
             s.live = try await live.run(count: liveBlocks, intervalMillis: liveIntervalMs, timeoutSeconds: min(timeout, 60))
-            s.liveInterval = liveIntervalMs
-            s.livePerBlock = livePerBlock
             say("live: \(liveBlocks) blocks of \(livePerBlock) published every \(f(liveIntervalMs, 0)) ms; \(s.live.notIndexed) not indexed in time")
         }
 
