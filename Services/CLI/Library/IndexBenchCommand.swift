@@ -3,6 +3,7 @@ import CityChainAPI
 import CityEncoding
 import CityIndexer
 import CityLedger
+import CityMerkle
 import CityPKI
 import CityWire
 import Foundation
@@ -40,6 +41,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
     @Option(help: "Transactions per live block.") var livePerBlock = 100
     @Option(help: "The indexer's most blocks per PostgreSQL transaction while catching up (its --max-blocks-per-write).")
     var maxBlocksPerWrite = 500
+    @Option(help: "COPY runs per scratch table (the fastest counts: the box may be shared).") var copyRuns = 2
     @Option(help: "Most seconds to wait for each phase (catch-up, proven state, live drain).") var timeout = 600.0
     @Flag(help: "Drop the schemas of a previous run (citychain, citychain_bench) in --postgres first.") var reset = false
     @Flag(inversion: .prefixedNo, help: "Time the indexer's stages one by one after catch-up (decode, verify, plan, versions query, read back, replay).")
@@ -62,6 +64,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
             throw ValidationError("--live-per-block must be in 1...\(LedgerLimits.maxTransactionsPerBlock)")
         }
         guard (1...5000).contains(maxBlocksPerWrite) else { throw ValidationError("--max-blocks-per-write must be in 1...5000") }
+        guard (1...10).contains(copyRuns) else { throw ValidationError("--copy-runs must be in 1...10") }
         guard timeout >= 1, timeout <= 3600 else { throw ValidationError("--timeout must be in 1...3600") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
     }
@@ -121,6 +124,8 @@ struct IndexBenchCommand: AsyncParsableCommand {
         s.blocks = chain.catchUpBlocks
         s.perBlock = perBlock
         s.maxBlocksPerWrite = maxBlocksPerWrite
+        s.liveInterval = liveIntervalMs
+        s.livePerBlock = livePerBlock
 
         // Catch-up: poll the follower's status every millisecond; each change of the indexed height is one committed batch.
         let target = chain.catchUpHeight
@@ -168,10 +173,11 @@ struct IndexBenchCommand: AsyncParsableCommand {
         s.planSeconds = rows.planSeconds
         s.textSeconds = rows.textSeconds
         s.copyBytes = rows.transactions.readableBytes + rows.blocks.readableBytes
-        let copies = try await copier.run(rows, keepScratch: keepScratch)
+        let copies = try await copier.run(rows, runs: copyRuns, keepScratch: keepScratch)
         s.copyPlain = copies.plain
         s.copyIndexed = copies.indexed
         s.copyNoGIN = copies.noGIN
+        s.copyRuns = copyRuns
         say("PostgreSQL COPY of the same \(g(Double(rows.rowCount))) rows (+ \(catchUp.count) block rows, \(s.copyBytes / 1_000_000) MB of COPY text): "
                     + "\(g(Double(rows.rowCount) / copies.plain.seconds)) rows/s without indexes (\(f(copies.plain.seconds)) s), "
                     + "\(g(Double(rows.rowCount) / copies.indexed.seconds)) rows/s with the indexer's indexes (\(f(copies.indexed.seconds)) s), "
@@ -181,8 +187,6 @@ struct IndexBenchCommand: AsyncParsableCommand {
         if liveBlocks > 0 {
             let live = IndexBenchLive(runtime: runtime, blocks: blocks, chain: chain)
             s.live = try await live.run(count: liveBlocks, intervalMillis: liveIntervalMs, timeoutSeconds: min(timeout, 60))
-            s.liveInterval = liveIntervalMs
-            s.livePerBlock = livePerBlock
             say("live: \(liveBlocks) blocks of \(livePerBlock) published every \(f(liveIntervalMs, 0)) ms; \(s.live.notIndexed) not indexed in time")
         }
 
@@ -197,6 +201,12 @@ struct IndexBenchCommand: AsyncParsableCommand {
         s.queryCPU = before.usage(until: after, cores: cores)
         s.queryProcessCPUSeconds = after.process - before.process
         s.queryRate = queriesPerSecond
+        // Where the queried records' current versions are: the answer's proof material is their block's.
+        var lastHeight: [SubjectKey: UInt64] = [:]
+        for cb in chain.blocks.prefix(Int(await blocks.height)) {
+            for tx in cb.block.transactions { if case let .putRecord(_, subject, _, _) = tx.body.operation { lastHeight[subject] = cb.height } }
+        }
+        s.liveCurrentShare = Double(lastHeight.values.filter { $0 > chain.catchUpHeight }.count) / Double(max(1, lastHeight.count))
         s.queryConnections = queryConnections
         if figures.sent > 0 || figures.skipped > 0 {
             say("queries: \(figures.sent) sent, \(figures.answered) answered, \(figures.failed) failed, \(figures.skipped) not sent (connections full); verifying the answers")
@@ -250,6 +260,37 @@ struct IndexBenchCommand: AsyncParsableCommand {
             guard state.stateRoot == cb.block.header.stateRoot else { throw BenchFailure("replay of block \(cb.height) gave another state root") }
         }
         sp.replay = seconds(since: t)
+
+        // One point query's server work, step by step, `n` times (RecordQuery: QueryService.record).
+        let n = 200
+        let picks = (0..<n).map { _ in IndexBenchChain.subject(Int.random(in: 0..<chain.subjects)) }
+        t = LoadClock.now()
+        var entries: [RecordEntry] = []
+        for subject in picks {
+            guard let (_, entry, _) = await runtime.proven.proveRecord(dataset: IndexBenchChain.parking, subject: subject), let entry else {
+                throw BenchFailure("the proven state has no record \(subject)")
+            }
+            entries.append(entry)
+        }
+        sp.queryProve = seconds(since: t) / Double(n)
+        t = LoadClock.now()
+        for e in entries { _ = try await runtime.store.transaction(e.transactionID, maxHeight: chain.catchUpHeight) }
+        sp.queryTransaction = seconds(since: t) / Double(n)
+        t = LoadClock.now()
+        for e in entries { _ = try await runtime.store.certifiedHeader(at: e.height) }   // proofMaterial: SQL + leaf hashes decoded
+        sp.queryMaterial = seconds(since: t) / Double(n)
+        // The decoding alone, as IndexStore.proofMaterial does it (Hash32(bytes:) on each 32-byte slice).
+        let leafBytes = chain.blocks[0].block.transactions.flatMap { MerkleTree.leafHash($0.canonicalBytes).bytes }
+        t = LoadClock.now()
+        let cpu = IndexBenchStats.processCPUSeconds()
+        var hashes: [Hash32] = []
+        for _ in 0..<n { hashes = stride(from: 0, to: leafBytes.count, by: 32).map { Hash32(bytes: leafBytes[$0..<($0 + 32)])! } }
+        sp.queryDecode = seconds(since: t) / Double(n)
+        sp.queryDecodeCPU = (IndexBenchStats.processCPUSeconds() - cpu) / Double(n)
+        sp.queryLeaves = hashes.count
+        t = LoadClock.now()
+        for i in 0..<n { _ = MerkleTree.proof(leafHashes: hashes, index: i % hashes.count) }
+        sp.queryMerkle = seconds(since: t) / Double(n)
         return sp
     }
 
@@ -316,4 +357,8 @@ struct IndexBenchCommand: AsyncParsableCommand {
 struct Splits {
     var decode = 0.0, verify = 0.0, versionsOne = 0.0, versionsAll = 0.0, readBack = 0.0, replay = 0.0
     var versionsOneRefs = 0, versionsAllRefs = 0
+    /// One point query's steps, seconds each: state proof, the transaction row, proof material
+    /// (header, certificate and leaf hashes of its block; SQL + decoding), the decoding alone, the Merkle proof.
+    var queryProve = 0.0, queryTransaction = 0.0, queryMaterial = 0.0, queryDecode = 0.0, queryDecodeCPU = 0.0, queryMerkle = 0.0
+    var queryLeaves = 0
 }

@@ -69,7 +69,7 @@ struct IndexBenchCopy {
     }
 
     /// COPY `rows` into fresh scratch tables without and with indexes.
-    func run(_ rows: IndexBenchRows, keepScratch: Bool) async throws -> (plain: Run, indexed: Run, noGIN: Run) {
+    func run(_ rows: IndexBenchRows, runs: Int, keepScratch: Bool) async throws -> (plain: Run, indexed: Run, noGIN: Run) {
         let conn = try await connect()
         do {
             try await conn.query("DROP SCHEMA IF EXISTS citychain_bench CASCADE", logger: logger)
@@ -87,9 +87,16 @@ struct IndexBenchCopy {
                   AND indexdef LIKE '% USING gin %'
                 """, logger: logger).decode(String.self) { gin.append(name) }
             for name in gin { try await conn.query(PostgresQuery(unsafeSQL: "DROP INDEX citychain_bench.\"\(name)\""), logger: logger) }
-            let plain = try await copy(rows, suffix: "plain", on: conn)
-            let indexed = try await copy(rows, suffix: "indexed", on: conn)
-            let noGIN = try await copy(rows, suffix: "nogin", on: conn)
+            // Each variant `runs` times into the emptied table (TRUNCATE: fresh, empty indexes); the fastest counts.
+            var best: [String: Run] = [:]
+            for _ in 0..<max(1, runs) {
+                for suffix in ["plain", "indexed", "nogin"] {
+                    try await conn.query("TRUNCATE citychain_bench.blocks_\(unescaped: suffix), citychain_bench.transactions_\(unescaped: suffix)", logger: logger)
+                    let r = try await copy(rows, suffix: suffix, on: conn)
+                    if best[suffix].map({ r.seconds < $0.seconds }) ?? true { best[suffix] = r }
+                }
+            }
+            let (plain, indexed, noGIN) = (best["plain"]!, best["indexed"]!, best["nogin"]!)
             if !keepScratch { try await conn.query("DROP SCHEMA citychain_bench CASCADE", logger: logger) }
             try await conn.close()
             return (plain, indexed, noGIN)

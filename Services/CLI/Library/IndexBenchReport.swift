@@ -21,6 +21,7 @@ struct Summary {
     var copyPlain = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
     var copyIndexed = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
     var copyNoGIN = IndexBenchCopy.Run(copySeconds: 0, commitSeconds: 0)
+    var copyRuns = 1
     var live = IndexBenchLive.Figures()
     var liveInterval = 0.0
     var livePerBlock = 0
@@ -30,6 +31,8 @@ struct Summary {
     var queryProcessCPUSeconds = 0.0
     var queryVerifyCPUSeconds = 0.0
     var queryRate = 0.0
+    /// Share of the subjects whose current version is in a live block (else in a catch-up block).
+    var liveCurrentShare = 0.0
     var queryConnections = 0
 
     static let catchUpTarget = 50_000.0
@@ -55,7 +58,7 @@ struct Summary {
                    + " — PostgreSQL COPY of the same rows: \(g(plainRate)) rows/s (no indexes), \(g(indexedRate)) (with indexes);"
                    + " we are at \(f(100 * ingest / plainRate, 0))%/\(f(100 * ingest / indexedRate, 0))%")
         out.append("  target ≥ \(g(Self.catchUpTarget)) tx/s: \(met(ingest >= Self.catchUpTarget)); CPU during catch-up: \(catchUpCPU)")
-        out.append("  PostgreSQL COPY runs (one transaction each, \(copyBytes / 1_000_000) MB of COPY text incl. the block rows): no indexes \(f(copyPlain.copySeconds)) s + commit \(f(copyPlain.commitSeconds)) s; "
+        out.append("  PostgreSQL COPY, fastest of \(copyRuns) runs per table (one transaction each, \(copyBytes / 1_000_000) MB of COPY text incl. the block rows): no indexes \(f(copyPlain.copySeconds)) s + commit \(f(copyPlain.commitSeconds)) s; "
                    + "with indexes \(f(copyIndexed.copySeconds)) s + commit \(f(copyIndexed.commitSeconds)) s; "
                    + "with the indexes but the jsonb GIN \(f(copyNoGIN.seconds)) s = \(g(Double(transactions) / copyNoGIN.seconds)) rows/s (so the GIN index costs \(f(copyIndexed.seconds - copyNoGIN.seconds)) s)")
         out.append("proven-state catch-up: \(f(provenSeconds)) s from the start, \(f(provenSeconds - catchUpSeconds)) s after the index "
@@ -66,6 +69,9 @@ struct Summary {
             out.append("  writer:  versions query \(f(1000 * s.versionsOne, 1)) ms for one block's \(s.versionsOneRefs) records (all \(s.versionsAllRefs): \(f(1000 * s.versionsAll, 1)) ms, full index), "
                        + "plan \(f(planSeconds)) s, COPY + commit with indexes \(f(copyIndexed.seconds)) s  → \(g(Double(transactions) / (planSeconds + copyIndexed.seconds))) tx/s "
                        + "(+ COPY text: \(f(textSeconds)) s here, an upper bound: CopyText called from outside the indexer module runs unspecialized)")
+            out.append("  one point query, step by step (200 each): state proof \(f(1000 * s.queryProve)) ms, transaction row (SQL) \(f(1000 * s.queryTransaction)) ms, "
+                       + "proof material (SQL: header, certificate, \(s.queryLeaves) leaf hashes; decoded) \(f(1000 * s.queryMaterial)) ms of which decoding the leaf hashes "
+                       + "(Hash32(bytes:) per 32-byte slice, as IndexStore.proofMaterial) \(f(1000 * s.queryDecode)) ms (\(f(1000 * s.queryDecodeCPU)) ms of CPU), Merkle proof from the leaf hashes \(f(1000 * s.queryMerkle)) ms")
             out.append("  proven:  read back from PostgreSQL \(f(s.readBack)) s, replay into the ledger state \(f(s.replay)) s  → \(g(Double(transactions) / (s.readBack + s.replay))) tx/s")
         }
         if !live.behind.isEmpty {
@@ -87,6 +93,8 @@ struct Summary {
                        + "\(queries.verified) of \(queries.answered) answers verified afterwards (\(f(queries.verifySeconds)) s on every core, "
                        + "\(f(1000 * queryVerifyCPUSeconds / Double(max(1, queries.answered)))) ms of CPU each); \(queries.failed) failed, \(queries.skipped) not sent"
                        + (queries.firstFailure.map { " (first failure: \($0))" } ?? ""))
+            out.append("  the records' current versions: \(f(100 * liveCurrentShare, 0))% in live blocks of \(livePerBlock) tx, the rest in catch-up blocks of \(perBlock) "
+                       + "(an answer's proof material is the leaf hashes of that block)")
             out.append("  target p99 ≤ \(f(Self.queryTargetMillis, 0)) ms at \(g(queryRate)) q/s: \(met(queries.failed == 0 && queries.skipped == 0 && p99 <= Self.queryTargetMillis)); "
                        + "sends ran at most \(f(queries.sendLateMillis, 1)) ms late; CPU during the paced window: \(queryCPU); "
                        + "this process (indexer + client) used \(f(1000 * queryProcessCPUSeconds / Double(max(1, queries.answered)))) ms of CPU per answer")
@@ -100,7 +108,9 @@ struct Summary {
         if let s = splits {
             kv += [("decode_s", f(s.decode, 3)), ("verify_s", f(s.verify, 3)), ("plan_s", f(planSeconds, 3)), ("text_s", f(textSeconds, 3)),
                    ("versions_one_ms", f(1000 * s.versionsOne, 1)), ("versions_all_ms", f(1000 * s.versionsAll, 1)),
-                   ("copy_indexed_s", f(copyIndexed.seconds, 3)), ("readback_s", f(s.readBack, 3)), ("replay_s", f(s.replay, 3))]
+                   ("copy_indexed_s", f(copyIndexed.seconds, 3)), ("readback_s", f(s.readBack, 3)), ("replay_s", f(s.replay, 3)),
+                   ("q_prove_ms", f(1000 * s.queryProve, 3)), ("q_tx_ms", f(1000 * s.queryTransaction, 3)), ("q_material_ms", f(1000 * s.queryMaterial, 3)),
+                   ("q_decode_ms", f(1000 * s.queryDecode, 3)), ("q_merkle_ms", f(1000 * s.queryMerkle, 3))]
         }
         if !live.behind.isEmpty {
             let behind = live.behind.map(Double.init)

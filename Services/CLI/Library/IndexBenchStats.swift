@@ -90,7 +90,8 @@ struct IndexBenchCPU {
         let wall = Double(later.at - at) / 1e9
         guard wall > 0 else { return "" }
         var parts = ["this process \(IndexBenchStats.f((later.process - process) / wall)) cores"]
-        if let a = cluster, let b = later.cluster { parts.append("PostgreSQL \(IndexBenchStats.f((b - a) / wall)) cores") }
+        // Backends that exited take their CPU time with them: a drop means "cannot tell".
+        if let a = cluster, let b = later.cluster, b >= a { parts.append("PostgreSQL \(IndexBenchStats.f((b - a) / wall)) cores") }
         if let a = machine, let b = later.machine, b.total > a.total {
             parts.append("machine \(IndexBenchStats.f(Double(cores) * (b.busy - a.busy) / (b.total - a.total))) of \(cores) cores busy")
         }
