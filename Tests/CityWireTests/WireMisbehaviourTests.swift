@@ -67,15 +67,15 @@ import Testing
         try await withServer(pki: try TestPKI()) { server async throws in
             let tls = try server.pki.client(.gateway)
             let http = RawTLSClient.exchange
-            let a = try await http(server.port, tls, [Self.ping + Array("GET / HTTP/1.1\r\n\r\n".utf8)], 0, 5)
+            let a = try await http(server.port, tls, [Self.ping + Array("GET / HTTP/1.1\r\n\r\n".utf8)], 0, 30)
             #expect(a.frames.first?.type == .pong)
             #expect(a.errorCodes == [.frameTooLarge])
             #expect(a.closedByServer)
-            let b = try await http(server.port, tls, [Self.ping + Self.bytes("00000008 02 07 0000 00000007")], 0, 5)
+            let b = try await http(server.port, tls, [Self.ping + Self.bytes("00000008 02 07 0000 00000007")], 0, 30)
             #expect(b.frames.first?.type == .pong)
             #expect(b.errorCodes == [.unsupportedVersion])
             #expect(b.closedByServer)
-            let c = try await http(server.port, tls, [Self.bytes("00000003 010203")], 0, 5)
+            let c = try await http(server.port, tls, [Self.bytes("00000003 010203")], 0, 30)
             #expect(c.errorCodes == [.badFrame])
             #expect(c.closedByServer)
         }
@@ -96,14 +96,14 @@ import Testing
 
     @Test func oversizedLengthClosesBeforeAnyBodyArrives() async throws {
         try await withServer(pki: try TestPKI()) { server async throws in
-            // Only a length field claiming 1 GiB; no body is ever sent, so an answer proves the server
-            // decided on the 4 bytes alone instead of waiting to buffer the body.
-            let started = ContinuousClock.now
+            // Only a length field claiming 1 GiB; no body is ever sent, so an answer and a close prove the
+            // server decided on the 4 bytes alone: a server waiting to buffer the body would send nothing
+            // and the read would end by its timeout (closedByServer false). No wall-clock bound here: on a
+            // loaded 2-core CI box the TLS handshake alone can take seconds.
             let exchange = try await RawTLSClient.exchange(port: server.port, tls: try server.pki.client(.gateway),
-                                                           chunks: [[0x40, 0x00, 0x00, 0x00]], readSeconds: 10)
+                                                           chunks: [[0x40, 0x00, 0x00, 0x00]], readSeconds: 60)
             #expect(exchange.errorCodes == [.frameTooLarge])
             #expect(exchange.closedByServer)
-            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 
@@ -136,7 +136,7 @@ import Testing
         configuration.idleTimeout = .seconds(2)
         try await withServer(pki: try TestPKI(), configuration: configuration) { server async throws in
             let exchange = try await RawTLSClient.exchange(port: server.port, tls: try server.pki.client(.gateway),
-                                                           chunks: [Self.ping], readSeconds: 8)
+                                                           chunks: [Self.ping], readSeconds: 30)
             #expect(exchange.frames.first?.type == .pong)
             #expect(exchange.errorCodes == [.timeout])
             #expect(exchange.closedByServer)
@@ -148,7 +148,7 @@ import Testing
         configuration.handshakeTimeout = .milliseconds(500)
         try await withServer(pki: try TestPKI(), configuration: configuration) { server async throws in
             // Plain TCP that never starts TLS.
-            let exchange = try await RawTLSClient.exchange(port: server.port, tls: nil, chunks: [], readSeconds: 5)
+            let exchange = try await RawTLSClient.exchange(port: server.port, tls: nil, chunks: [], readSeconds: 30)
             #expect(exchange.closedByServer)
             #expect(exchange.frames.isEmpty)
         }
