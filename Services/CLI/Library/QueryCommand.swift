@@ -9,7 +9,8 @@ import Logging
 
 /// Options every `citychain query` subcommand shares.
 struct IndexerOptions: ParsableArguments {
-    @Option(help: "HOST:PORT of an indexer.") var indexer: String
+    @Option(help: "HOST:PORT of an indexer (or use --gateway).") var indexer: String?
+    @Option(help: "HOST:PORT of a gateway, which relays the query to a healthy indexer (or use --indexer).") var gateway: String?
     @Option(help: "Your agency's PEM certificate (the reader is the agency it names).") var cert: String
     @Option(help: "Its PEM private key.") var key: String
     @Option(help: "The city CA certificate.") var ca: String
@@ -20,11 +21,16 @@ struct IndexerOptions: ParsableArguments {
 
     /// Sends `query`, verifies (when --genesis is given), saves (when --save is given) and returns the answer bytes.
     func ask(_ kind: MessageKind, _ query: some CanonicalEncodable) async throws -> (answer: [UInt8], verified: String?) {
-        guard let address = HostPort(indexer) else { throw ValidationError("--indexer '\(indexer)' must be HOST:PORT") }
+        let (text, role): (String, Role) = switch (indexer, gateway) {
+        case let (i?, nil): (i, .indexer)
+        case let (nil, g?): (g, .gateway)
+        default: throw ValidationError("name exactly one of --indexer HOST:PORT or --gateway HOST:PORT")
+        }
+        guard let address = HostPort(text) else { throw ValidationError("--\(role) '\(text)' must be HOST:PORT") }
         let identity = try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca))
         let client = try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.query"))
         let bytes = query.canonicalBytes
-        let answer = try await client.withConnection(host: address.host, port: address.port, expecting: .indexer) { conn in
+        let answer = try await client.withConnection(host: address.host, port: address.port, expecting: role) { conn in
             try await conn.request(kind, bytes)
         }
         let saved = SavedAnswer(kind: kind, query: bytes, answer: answer)

@@ -1,22 +1,69 @@
 import ArgumentParser
+import CityLedger
 import CityNode
 import CityPKI
+import CityWire
+import Foundation
+import Logging
 
-/// `citychain-gateway`: the gateway service. It the front door for agencies: rate limits, cheap checks, fan-out to validators, receipts (issue 5).
-///
-/// Today it serves the shared protocol surface every service has (mutual TLS 1.3 with a
-/// certificate whose role must be `gateway`, `node.info`, ping) so deployments, certificates
-/// and health checks can be exercised; its own message kinds arrive with its issue.
+/// `citychain-gateway`: the front door for agencies (docs/GATEWAY.md; docs/PROTOCOL.md, Part 8):
+/// per-agency rate limits, cheap checks, fan-out to healthy validators with failover, receipts on
+/// finality, queries relayed to healthy indexers.
 package struct GatewayCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain-gateway",
-        abstract: "CityChain gateway service.")
+        abstract: "CityChain gateway: rate limits, cheap checks, fan-out to validators, receipts on finality, queries to indexers.")
 
     @OptionGroup package var node: NodeOptions
+
+    @Option(help: "The chain's genesis file (JSON).") var genesis: String
+    @Option(name: .customLong("validator"), help: "HOST:PORT of a validator to route to (repeat).") var validators: [String] = []
+    @Option(name: .customLong("indexer"), help: "HOST:PORT of an indexer to route queries to (repeat).") var indexers: [String] = []
+    @Option(help: "Each agency's transaction rate, RATE[:BURST] per second.") var submitRate: String = "500:1000"
+    @Option(help: "Each agency's query rate, RATE[:BURST] per second.") var queryRate: String = "1000:2000"
+    @Option(name: .customLong("agency-rate"), help: "An agency's own rate for both, AGENCY=RATE[:BURST] (repeat).") var agencyRates: [String] = []
+    @Option(help: "Persistent connections kept to each validator and indexer.") var connectionsPerUpstream: Int = 2
 
     package init() {}
 
     package func run() async throws {
-        try await ServiceNode.main(role: .gateway, options: node)
+        var logger = Logger(label: "citychain.gateway")
+        logger.logLevel = try node.level()
+        let settings = try makeSettings()
+        let (host, port) = try node.listenAddress()
+        let runtime = try GatewayRuntime.assemble(settings: settings, tls: try TLSIdentity(files: node.identityFiles), host: host, port: port,
+                                                  logger: logger)
+        try await runtime.run()
+    }
+
+    func makeSettings() throws -> GatewaySettings {
+        let g: Genesis
+        do { g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis))) } catch {
+            throw ValidationError("--genesis: cannot use \(genesis): \(error)")
+        }
+        func addresses(_ list: [String], _ flag: String) throws -> [HostPort] {
+            try list.map { v in
+                guard let hp = HostPort(v) else { throw ValidationError("--\(flag) '\(v)' must be HOST:PORT, e.g. 127.0.0.1:7101") }
+                return hp
+            }
+        }
+        let vs = try addresses(validators, "validator")
+        guard !vs.isEmpty else { throw ValidationError("--validator: name at least one validator to route transactions to") }
+        guard let submit = AgencyRate(text: submitRate) else { throw ValidationError("--submit-rate '\(submitRate)' must be RATE[:BURST] with RATE > 0, e.g. 500:1000") }
+        guard let query = AgencyRate(text: queryRate) else { throw ValidationError("--query-rate '\(queryRate)' must be RATE[:BURST] with RATE > 0, e.g. 1000:2000") }
+        var overrides: [AgencyID: AgencyRate] = [:]
+        for entry in agencyRates {
+            guard let eq = entry.firstIndex(of: "="), let rate = AgencyRate(text: entry[entry.index(after: eq)...]),
+                  let agency = try? AgencyID(String(entry[..<eq])) else {
+                throw ValidationError("--agency-rate '\(entry)' must be AGENCY=RATE[:BURST], e.g. traffic-bureau=2000:4000")
+            }
+            guard g.agencies.contains(where: { $0.id == agency }) else {
+                throw ValidationError("--agency-rate: '\(agency)' is not an agency of this chain's genesis")
+            }
+            overrides[agency] = rate
+        }
+        guard (1...16).contains(connectionsPerUpstream) else { throw ValidationError("--connections-per-upstream must be 1…16") }
+        return GatewaySettings(genesis: g, validators: vs, indexers: try addresses(indexers, "indexer"), submitRate: submit, queryRate: query,
+                               agencyRates: overrides, connectionsPerUpstream: connectionsPerUpstream)
     }
 }

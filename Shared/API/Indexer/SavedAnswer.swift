@@ -48,6 +48,10 @@ package struct SavedAnswer: Hashable, Sendable, CanonicalCodable {
             let q = try AuditQuery(canonicalBytes: query), a = try AuditAnswer(canonicalBytes: answer)
             let anchored = try a.verify(dataset: q.dataset, subject: q.subject, validatorSet: validatorSet)
             return "\(a.items.count) disclosure records of \(q.dataset)/\(q.subject), \(anchored) of them anchored on chain as of block \(a.at.height)"
+        case GatewayAPI.submit, GatewayAPI.receipt:
+            let q = try TxStatusRequest(canonicalBytes: query), a = try Receipt(canonicalBytes: answer)
+            try a.verify(id: q.id, validatorSet: validatorSet)
+            return "receipt: transaction \(q.id) is final at height \(a.height), position \(a.index), in certified block \(a.blockHash)"
         default:
             throw ProofFailure("kind \(kind) carries no proof to verify")
         }

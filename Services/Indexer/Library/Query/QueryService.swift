@@ -27,20 +27,36 @@ package struct QueryService: Sendable {
         self.logger = logger
     }
 
-    /// The router for these queries (agencies only, but status: anyone).
+    /// The router for these queries (agencies only, but status: anyone), plus `forwarded`: the same
+    /// queries relayed by a gateway on behalf of the agency it authenticated.
     package func router() -> WireRouter {
         var r = WireRouter()
         let agencies: @Sendable (Role) -> Bool = { if case .agency = $0 { true } else { false } }
-        r.unary(IndexerAPI.record, allowedRoles: agencies) { req in try await self.record(try req.decode(), reader: Self.reader(req)).canonicalBytes }
-        r.unary(IndexerAPI.history, allowedRoles: agencies) { req in try await self.history(try req.decode(), reader: Self.reader(req)).canonicalBytes }
-        r.unary(IndexerAPI.dataset, allowedRoles: agencies) { req in try await self.dataset(try req.decode(), reader: Self.reader(req)).canonicalBytes }
-        r.unary(IndexerAPI.transaction, allowedRoles: agencies) { req in
-            try await self.transaction(try req.decode(), reader: Self.reader(req)).canonicalBytes
+        let handlers = queryHandlers()
+        for (kind, handle) in handlers {
+            r.unary(kind, allowedRoles: agencies) { req in try await handle(req.payload, Self.reader(req)) }
         }
-        r.unary(IndexerAPI.block, allowedRoles: agencies) { req in try await self.block(try req.decode(), reader: Self.reader(req)).canonicalBytes }
-        r.unary(IndexerAPI.audit, allowedRoles: agencies) { req in try await self.audit(try req.decode(), reader: Self.reader(req)).canonicalBytes }
+        r.unary(IndexerAPI.forwarded, allowedRoles: { $0 == .gateway }) { req in
+            let f: ForwardedQuery = try req.decode()
+            guard let handle = handlers[f.kind] else {
+                throw WireError(.unknownKind, "a gateway may forward only query kinds 0x0201-0x0206, not \(f.kind)")
+            }
+            return try await handle(f.payload, f.agency)
+        }
         r.unary(IndexerAPI.status, allowedRoles: { _ in true }) { _ in try await self.indexerStatus().canonicalBytes }
         return r
+    }
+
+    /// Each query kind's handler: the payload and the reading agency in, the answer's bytes out.
+    private func queryHandlers() -> [MessageKind: @Sendable ([UInt8], AgencyID) async throws -> [UInt8]] {
+        [
+            IndexerAPI.record: { try await self.record(try RecordQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+            IndexerAPI.history: { try await self.history(try HistoryQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+            IndexerAPI.dataset: { try await self.dataset(try DatasetQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+            IndexerAPI.transaction: { try await self.transaction(try TransactionQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+            IndexerAPI.block: { try await self.block(try BlockQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+            IndexerAPI.audit: { try await self.audit(try AuditQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+        ]
     }
 
     static func reader(_ req: WireRequest) throws -> AgencyID {

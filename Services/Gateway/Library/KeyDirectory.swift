@@ -1,0 +1,64 @@
+import CityEncoding
+import CityLedger
+
+/// The agencies' signing keys as far as the gateway has seen the chain: the genesis keys, then
+/// `registerAgency`, `addAgencyKey` and `revokeAgencyKey` from each committed block in order. The
+/// gateway uses it only to refuse early what a validator would refuse anyway; the validators'
+/// ledger state stays the authority (a key the gateway has not seen is passed on). Pure.
+package struct KeyDirectory: Sendable {
+    package enum KeyState: Hashable, Sendable {
+        case active(PublicKey)
+        case revoked(atHeight: UInt64)
+    }
+
+    private var keys: [AgencyID: [KeyID: KeyState]] = [:]
+    /// Height of the last block applied (0: genesis only).
+    package private(set) var height: UInt64 = 0
+
+    package init(genesis: Genesis) {
+        for a in genesis.agencies { add(a.id, a.keys) }
+    }
+
+    private mutating func add(_ agency: AgencyID, _ list: [AgencyKey]) {
+        for k in list {
+            if case .signing(let pk) = k.material { keys[agency, default: [:]][k.keyID] = .active(pk) }
+        }
+    }
+
+    /// Whether the agency is known at all.
+    package func knows(_ agency: AgencyID) -> Bool { keys[agency] != nil }
+
+    /// What the gateway knows of one signing key (nil: not seen).
+    package func key(_ signer: Signer) -> KeyState? { keys[signer.agency]?[signer.keyID] }
+
+    /// Applies a committed block's key operations (blocks must come in order; others are ignored).
+    package mutating func apply(_ block: Block) {
+        guard block.header.height == height + 1 else { return }
+        height = block.header.height
+        for tx in block.transactions {
+            switch tx.body.operation {
+            case .registerAgency(let id, _, _, let list): add(id, list)
+            case .addAgencyKey(let agency, let key): add(agency, [key])
+            case .revokeAgencyKey(let agency, let keyID):
+                if keys[agency]?[keyID] != nil { keys[agency]?[keyID] = .revoked(atHeight: block.header.height) }
+            default: break
+            }
+        }
+    }
+
+    /// The cheap checks: the signatures of keys the gateway knows, and revoked keys. Throws the
+    /// ledger's own rejection; an unseen key passes (the validator checks it).
+    package func checkSignatures(_ tx: SignedTransaction) throws(Rejection) {
+        let message = tx.body.signingMessage
+        for s in tx.signatures {
+            switch key(s.signer) {
+            case .active(let pk):
+                guard pk.isValidSignature(s.signature, for: message) else { throw .badSignature(s.signer) }
+            case .revoked(let h):
+                throw .revokedKey(s.signer, revokedAtHeight: h)
+            case nil:
+                continue
+            }
+        }
+    }
+}
