@@ -49,7 +49,9 @@ package actor ChainWatch: Service {
     }
 
     package func run() async throws {
-        try await cancelWhenGracefulShutdown { try await self.follow() }
+        try await cancelWhenGracefulShutdown {
+            do { try await self.follow() } catch is CancellationError {}   // shutdown: a clean stop
+        }
     }
 
     private func follow() async throws {

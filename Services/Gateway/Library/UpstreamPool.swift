@@ -99,7 +99,9 @@ package final class UpstreamPool: Sendable {
                 defer { link.finished() }
                 return try await conn.request(kind, payload, timeout: min(attemptTimeout, max(remaining, .milliseconds(1))))
             } catch let e as WireError where e.code == .unavailable || e.code == .tooManyInFlight || e.code == .cancelled {
-                if e.code == .unavailable { link.drop(slot, conn, reason: e.message) }
+                if e.code == .unavailable, link.drop(slot, conn, reason: e.message) {
+                    logger.warning("\(role) is unhealthy", metadata: ["upstream": "\(link.address)", "error": "\(e)"])
+                }
                 tried.insert(link.address)
                 lastError = e
                 logger.debug("failing over", metadata: ["upstream": "\(link.address)", "error": "\(e)"])
@@ -111,7 +113,9 @@ package final class UpstreamPool: Sendable {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                link.drop(slot, conn, reason: "\(error)")
+                if link.drop(slot, conn, reason: "\(error)") {
+                    logger.warning("\(role) is unhealthy", metadata: ["upstream": "\(link.address)", "error": "\(error)"])
+                }
                 tried.insert(link.address)
                 lastError = error
             }

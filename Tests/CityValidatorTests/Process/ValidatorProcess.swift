@@ -15,8 +15,12 @@ final class ValidatorProcess: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/citychain-validator")
     }()
 
+    /// Another executable of the same build (citychain-gateway, …).
+    static func sibling(_ name: String) -> URL { binary.deletingLastPathComponent().appendingPathComponent(name) }
+
     let name: String
     let port: Int
+    let executable: URL
     let arguments: [String]
     let logPath: String
     private var process: Process?
@@ -26,6 +30,7 @@ final class ValidatorProcess: @unchecked Sendable {
          validatorKey: [UInt8]?, peers: [String]) throws {
         self.name = name
         self.port = port
+        executable = Self.binary
         let issued = try ca.issue(role: .validator, name: name)
         let base = dir + "/" + name
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
@@ -48,6 +53,23 @@ final class ValidatorProcess: @unchecked Sendable {
         logPath = base + "/validator.log"
     }
 
+    /// Any other service process: `role`'s certificate for `name` written under `dir`, then
+    /// `arguments(certFlags)` (the --cert/--key/--ca flags) as its command line.
+    init(name: String, role: Role, port: Int, executable: URL, dir: String, ca: CertificateAuthority,
+         arguments: ([String]) -> [String]) throws {
+        self.name = name
+        self.port = port
+        self.executable = executable
+        let issued = try ca.issue(role: role, name: name)
+        let base = dir + "/" + name
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try PEMFiles.write(issued.certificatePEM, to: base + "/cert.pem", secret: false)
+        try PEMFiles.write(issued.privateKeyPEM, to: base + "/cert.key", secret: true)
+        try PEMFiles.write(ca.certificatePEM, to: base + "/ca.pem", secret: false)
+        self.arguments = arguments(["--cert", base + "/cert.pem", "--key", base + "/cert.key", "--ca", base + "/ca.pem"])
+        logPath = base + "/\(name).log"
+    }
+
     var address: String { "127.0.0.1:\(port)" }
     var isRunning: Bool { process?.isRunning ?? false }
 
@@ -58,7 +80,7 @@ final class ValidatorProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let logStart = Int(try log.seekToEnd())   // earlier runs' lines do not count
         let p = Process()
-        p.executableURL = Self.binary
+        p.executableURL = executable
         p.arguments = arguments
         p.standardOutput = log
         p.standardError = log
