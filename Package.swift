@@ -78,7 +78,7 @@ var targets: [Target] = [
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
 targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", postgres])
 // Indexer tests start their own PostgreSQL (initdb as the postgres user into a temporary directory).
-targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
+targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityGateway", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
                                                                     "CityEncoding", "CityConsensus", "CityNode", "CityPKI", "CityWire",
                                                                     crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityIndexerTests", swiftSettings: settings))

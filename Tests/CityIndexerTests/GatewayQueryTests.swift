@@ -1,0 +1,89 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityWire
+import Foundation
+import Testing
+@testable import CityGateway
+@testable import CityIndexer
+
+/// Queries through a gateway: the gateway relays them to the indexer as `ForwardedQuery` for the
+/// agency in the client certificate, so the answers are the indexer's (proofs verify), its access
+/// rules apply to that agency (denials included) and disclosures name that agency; only gateway
+/// certificates may forward.
+@Suite(.serialized) struct GatewayQueryTests {
+    @Test(.timeLimit(.minutes(3))) func queriesThroughTheGatewayKeepTheReadersRights() async throws {
+        var chain = IndexerChain()
+        chain.parkingBlocks(20, perBlock: 10)                                                     // 1–2
+        chain.block([chain.property("parcel-17", owner: "Ana Silva"), chain.medical("patient-1", "allergy: penicillin"),
+                     chain.grant(F.property, to: "tax-office", by: "land-bureau", expires: 1000)])   // 3
+        let holder = ChainHolder(chain)
+        let ca = try CertificateAuthority.create()
+        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let indexer = try await TestIndexer(db: try await TestPostgres.database(), validators: [validator.address], ca: ca)
+        let gatewayTLS = try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test"))
+        let gateway = try GatewayRuntime.assemble(
+            settings: GatewaySettings(genesis: F.genesis, validators: [validator.address], indexers: [HostPort(host: "127.0.0.1", port: indexer.port)]),
+            tls: gatewayTLS, host: "127.0.0.1", port: 0, logger: testLogger)
+        let running = Task { try await gateway.run() }
+        defer { Task { running.cancel(); await indexer.stop(); await validator.stop() } }
+        try await indexer.waitFor(height: 3)
+        let port = try await gateway.node.server.listeningAddress.port!
+        func viaGateway<T: Sendable>(_ agency: String, _ body: (WireConnection) async throws -> T) async throws -> T {
+            let c = try WireClient(tls: TLSSetup.client(TLSIdentity(issued: ca.issue(role: .agency(agency), name: agency))), logger: testLogger)
+            return try await c.withConnection(host: "127.0.0.1", port: port, expecting: .gateway, body)
+        }
+        for _ in 0..<200 where !gateway.indexers.anyHealthy { try await Task.sleep(for: .milliseconds(50)) }
+
+        // A granted internal read through the gateway: the indexer's answer, proofs verify, and the
+        // disclosure names the tax office (not the gateway).
+        let parcel = try await viaGateway("tax-office") { c in
+            try await c.ask(IndexerAPI.record, RecordQuery(dataset: F.property, subject: F.subject("parcel-17"), purpose: "assessment"),
+                            as: RecordAnswer.self)
+        }
+        try parcel.verify(dataset: F.property, subject: F.subject("parcel-17"), validatorSet: genesisSet)
+        #expect(String(decoding: parcel.payload ?? [], as: UTF8.self).contains("Ana Silva"))
+        let disclosures = try await indexer.runtime.store.disclosures(dataset: F.property, subject: F.subject("parcel-17"), after: 0, limit: 10)
+        #expect(disclosures.map(\.0.reader.value) == ["tax-office"])
+
+        // Public data for anyone; the status passes through.
+        let bays = try await viaGateway("parks-department") { c in
+            try await c.ask(IndexerAPI.dataset, DatasetQuery(dataset: F.parking), as: ChangesAnswer.self)
+        }
+        try bays.verify(dataset: F.parking, validatorSet: genesisSet)
+        #expect(bays.items.count == 20)
+        let st = try await viaGateway("parks-department") { c in try await c.ask(IndexerAPI.status, Empty(), as: IndexerStatus.self) }
+        #expect(st.indexedHeight == 3)
+
+        // Denied for an agency without a grant, through the gateway as directly.
+        await IndexerQueryTests.expectDenied(.forbidden, "no grant") {
+            _ = try await viaGateway("parks-department") { c in
+                try await c.request(IndexerAPI.record, RecordQuery(dataset: F.medical, subject: F.subject("patient-1"), purpose: "x").canonicalBytes)
+            }
+        }
+        await IndexerQueryTests.expectDenied(.forbidden, "no grant") {
+            _ = try await viaGateway("parks-department") { c in
+                try await c.request(IndexerAPI.history, HistoryQuery(dataset: F.property, subject: F.subject("parcel-17"), purpose: "x").canonicalBytes)
+            }
+        }
+        // An agency may not claim to forward for another agency.
+        await IndexerQueryTests.expectDenied(.forbidden, "may not call message kind 0x0208") {
+            _ = try await indexer.query(as: "parks-department") { c in
+                try await c.request(IndexerAPI.forwarded, ForwardedQuery(agency: F.id("tax-office"), kind: IndexerAPI.record,
+                                                                         payload: RecordQuery(dataset: F.property, subject: F.subject("parcel-17"), purpose: "x").canonicalBytes).canonicalBytes)
+            }
+        }
+        // Nor may a gateway forward anything but a query.
+        await IndexerQueryTests.expectDenied(.unknownKind, "forward only query kinds") {
+            let c = try WireClient(tls: TLSSetup.client(gatewayTLS), logger: testLogger)
+            _ = try await c.withConnection(host: "127.0.0.1", port: indexer.port, expecting: .indexer) { conn in
+                try await conn.request(IndexerAPI.forwarded, ForwardedQuery(agency: F.id("tax-office"), kind: IndexerAPI.status, payload: []).canonicalBytes)
+            }
+        }
+    }
+}
+
+private struct Empty: CanonicalEncodable {
+    func encode(to w: inout CanonicalWriter) {}
+}
