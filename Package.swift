@@ -83,6 +83,8 @@ targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer
                                                                     crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityIndexerTests", swiftSettings: settings))
 targets += service("Gateway", executable: "citychain-gateway", dependencies: serviceDeps)
+targets.append(.testTarget(name: "CityGatewayTests", dependencies: ["CityGateway", "CityChainAPI", "CityLedger", "CityMerkle", "CityEncoding", "CityWire", crypto],
+                           path: "Tests/CityGatewayTests", swiftSettings: settings))
 targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps)
 targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509, "CityIndexer", "CityMerkle", postgres])
 
