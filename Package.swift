@@ -73,7 +73,7 @@ var targets: [Target] = [
                 path: "Tests/CityWireTests", swiftSettings: settings),
     .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityWire", "CityPKI", "CityLedger", crypto, logging, lifecycle] + nio,
                 path: "Tests/CityNodeTests", swiftSettings: settings),
-    .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityPKI", "CityNode", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
+    .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityEncoding", "CityPKI", "CityNode", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
 targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", postgres])
