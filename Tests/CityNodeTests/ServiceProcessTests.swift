@@ -38,6 +38,13 @@ import Testing
             try Self.genesis().toJSON().write(to: URL(fileURLWithPath: genesisPath))
             process.arguments! += ["--genesis", genesisPath, "--data-dir", dir.appendingPathComponent("data").path]
         }
+        if role == .gateway {
+            // A gateway needs the genesis and at least one validator; nothing listens there, so this
+            // also checks that SIGTERM stops a gateway whose upstreams are down.
+            let genesisPath = dir.appendingPathComponent("genesis.json").path
+            try Self.genesis().toJSON().write(to: URL(fileURLWithPath: genesisPath))
+            process.arguments! += ["--genesis", genesisPath, "--validator", "127.0.0.1:9"]
+        }
         let log = Pipe()
         process.standardError = log
         process.standardOutput = log
