@@ -77,8 +77,11 @@ var targets: [Target] = [
 ]
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
 targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", postgres])
-// Indexer tests start their own PostgreSQL (initdb as the postgres user into a temporary directory).
-targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
+// Test-only support shared by the PostgreSQL-backed services' tests: a private PostgreSQL cluster
+// (initdb as the postgres user into a temporary directory). A plain library so test targets share it.
+targets.append(.target(name: "CityTestSupport", path: "Tests/Support", swiftSettings: settings))
+// Indexer tests start their own PostgreSQL (see CityTestSupport).
+targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityTestSupport", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
                                                                     "CityEncoding", "CityConsensus", "CityNode", "CityPKI", "CityWire",
                                                                     crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityIndexerTests", swiftSettings: settings))
