@@ -50,10 +50,11 @@ var targets: [Target] = [
             path: "Shared/Wire", swiftSettings: settings),
     // The validators' message payloads (submit, status, gossip, block sync, commit stream), shared
     // by the validator and its clients (indexer, gateway, CLI).
-    .target(name: "CityChainAPI", dependencies: ["CityEncoding", "CityLedger", "CityConsensus", "CityWire"],
+    .target(name: "CityChainAPI", dependencies: ["CityEncoding", "CityLedger", "CityConsensus", "CityWire", "CityPKI"],
             path: "Shared/API", swiftSettings: settings),
     // What every service process shares: options, identity, key files, the node-info route, the run loop.
-    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio,
+    // CityNode uses CityChainAPI's registry payloads (RegistryAgent, RegistryDirectory); CityChainAPI never imports CityNode.
+    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", "CityChainAPI", crypto, lifecycle, logging, argumentParser] + nio,
             path: "Shared/Node", swiftSettings: settings),
 
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
@@ -86,7 +87,11 @@ targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer
                                                                     crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityIndexerTests", swiftSettings: settings))
 targets += service("Gateway", executable: "citychain-gateway", dependencies: serviceDeps)
-targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps)
+targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps + ["CityEncoding", postgres])
+// Registry tests start their own PostgreSQL (CityTestSupport) and real citychain-registry processes.
+targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegistry", "CityTestSupport", "CityChainAPI", "CityNode", "CityPKI",
+                                                                     "CityWire", "CityEncoding", crypto, logging, lifecycle, postgres] + nio,
+                           path: "Tests/CityRegistryTests", swiftSettings: settings))
 targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509, "CityIndexer", "CityMerkle", postgres])
 
 var products: [Product] = [

@@ -1,0 +1,91 @@
+import CityChainAPI
+import CityEncoding
+import CityNode
+import CityPKI
+import CityTestSupport
+import CityWire
+import Foundation
+import ServiceLifecycle
+import Testing
+@testable import CityRegistry
+
+/// Two real `citychain-registry` processes on one PostgreSQL: a registration through A is found
+/// through B, a watcher on B sees it arrive and its lease expire; A killed with SIGKILL, lookups
+/// through B go on and an agent fails over to B; A restarted serves the same directory; SIGTERM
+/// exits 0 within 10 s.
+@Suite(.serialized) struct RegistryProcessTests {
+    @Test(.timeLimit(.minutes(4))) func twoReplicasSurviveAKillAndARestart() async throws {
+        let db = try await TestPostgres.database()
+        let ca = try CertificateAuthority.create()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("registry-proc-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try RegistryProcess.writeCertificates(ca, names: ["registry-a", "registry-b"], dir: dir)
+        let portA = try RegistryProcess.freePort(), portB = try RegistryProcess.freePort()
+        var a = try RegistryProcess(dir: dir, name: "registry-a", port: portA, db: db)
+        let b = try RegistryProcess(dir: dir, name: "registry-b", port: portB, db: db)
+        let ops = try TestIdentity(ca, .agency("city-ops"), "city-ops")
+        func lookup(_ r: HostPort, _ kind: ServiceKind? = nil) async throws -> [ServiceEntry] {
+            try await ops.client().withConnection(host: r.host, port: r.port, expecting: .registry) {
+                try await $0.ask(RegistryAPI.lookup, LookupRequest(kind: kind), as: LookupAnswer.self)
+            }.entries
+        }
+        func answers(_ r: HostPort) async -> Bool { (try? await lookup(r)) != nil }
+        try await eventually("registry A to serve", seconds: 30) { await answers(a.address) }
+        try await eventually("registry B to serve", seconds: 30) { await answers(b.address) }
+
+        // A watcher on B; an indexer registered through A with a short lease and no heartbeat.
+        let recorder = try WatchRecorder(registry: b.address, identity: ops)
+        let indexer = try TestIdentity(ca, .indexer, "indexer-1")
+        _ = try await indexer.client().withConnection(host: "127.0.0.1", port: portA, expecting: .registry) {
+            try await $0.ask(RegistryAPI.register, indexer.registration(.indexer, address: "127.0.0.1:7201", leaseMillis: 2_000), as: ServiceEntry.self)
+        }
+        #expect(try await lookup(b.address, .indexer).map(\.id) == ["indexer-1"], "a registration through A is found through B")
+        try await eventually("B's watcher to see the indexer added") { recorder.saw { $0.adds("indexer-1") } }
+        try await eventually("B's watcher to see the lease expire", seconds: 10) { recorder.saw { $0.removes("indexer-1", .expired) } }
+        #expect(try await lookup(b.address, .indexer).isEmpty)
+
+        // A validator's agent, registered through A (first in its list), heartbeating.
+        let validator = try TestIdentity(ca, .validator, "validator-1")
+        let agent = RegistryAgent(registries: [a.address, b.address], client: try validator.client(),
+                                  registration: try .init(identity: validator.peer, nodeKey: Array(repeating: 9, count: 32), leaseMillis: 3_000),
+                                  advertise: { HostPort(host: "127.0.0.1", port: 7101) }, logger: testLogger,
+                                  minRetryDelay: .milliseconds(100), maxRetryDelay: .seconds(1))
+        let group = ServiceGroup(services: [agent], logger: testLogger)
+        let agentRun = Task { try await group.run() }
+        try await eventually("the agent to register through A") { agent.status.registeredVia == a.address }
+        try await eventually("B's watcher to see the validator") { recorder.saw { $0.adds("validator-1") } }
+
+        // SIGKILL A: B keeps answering, the agent fails over to B, the lease never lapses.
+        let killed = try await a.stop(SIGKILL)
+        #expect(killed.status == SIGKILL)
+        try await eventually("the agent to fail over to B", seconds: 10) { agent.status.registeredVia == b.address }
+        #expect(agent.status.registrations >= 2)
+        for _ in 0..<8 {
+            #expect(try await lookup(b.address, .validator).map(\.id) == ["validator-1"], "lookups through B after A died")
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(!recorder.saw { $0.removes("validator-1", .expired) }, "the failover kept the lease")
+
+        // Restart A on its port: it serves the same directory.
+        a = try RegistryProcess(dir: dir, name: "registry-a", port: portA, db: db)
+        try await eventually("restarted A to serve", seconds: 30) { await answers(a.address) }
+        let viaA = try await lookup(a.address, .validator)
+        #expect(viaA.map(\.id) == ["validator-1"])
+        #expect(viaA.first?.nodeKey == Array(repeating: 9, count: 32))
+
+        // The agent stops: it deregisters; the watcher on B sees it leave (not expire).
+        await group.triggerGracefulShutdown()
+        try await agentRun.value
+        try await eventually("B's watcher to see the validator deregister") { recorder.saw { $0.removes("validator-1", .deregistered) } }
+        #expect(recorder.failure == nil)
+
+        // SIGTERM with a watch still open on B: both exit 0 within 10 s.
+        for p in [a, b] {
+            let stopped = try await p.stop(SIGTERM)
+            #expect(stopped.status == 0, "exit status; log:\n\(p.log)")
+            #expect(stopped.seconds < 10)
+        }
+        await recorder.stop()
+    }
+}
