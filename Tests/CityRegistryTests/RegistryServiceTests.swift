@@ -38,7 +38,7 @@ import Testing
             r.id = "gateway-1"
             _ = try await registry.connect(as: gateway) { try await $0.ask(RegistryAPI.register, r, as: ServiceEntry.self) }
         }
-        await expectForbidden("an agency registering as validator", "") {
+        await expectForbidden("an agency registering as validator", "may not call") {
             _ = try await registry.connect(as: agency) { try await $0.ask(RegistryAPI.register, validator.registration(.validator), as: ServiceEntry.self) }
         }
         await expectForbidden("a claimed fingerprint of another certificate", "fingerprint") {
