@@ -43,6 +43,11 @@ package struct NodeOptions: ParsableArguments, Sendable {
     /// The registries of `--registry` (empty when it is omitted), with an error that names the option.
     package func registryAddresses() throws -> [HostPort] {
         guard let registry else { return [] }
+        return try Self.registryAddresses(registry)
+    }
+
+    /// Parses `HOST:PORT[,HOST:PORT…]` (1 to 16), with an error that names `--registry`.
+    package static func registryAddresses(_ registry: String) throws -> [HostPort] {
         let parts = registry.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let hosts = try parts.map { part in
             guard let hp = HostPort(part) else {

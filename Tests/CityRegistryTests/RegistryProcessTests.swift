@@ -88,4 +88,56 @@ import Testing
         }
         await recorder.stop()
     }
+
+    /// A registry registering itself (`--registry` on its own address), `citychain registry list`
+    /// and `citychain status --registry` against it, and its deregistration on SIGTERM.
+    @Test(.timeLimit(.minutes(3))) func aServiceRegistersWithTheFlagAndTheCLIShowsTheDeployment() async throws {
+        let db = try await TestPostgres.database()
+        let ca = try CertificateAuthority.create()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("registry-cli-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try RegistryProcess.writeCertificates(ca, names: ["registry-r"], dir: dir)
+        let ops = try ca.issue(role: .agency("city-ops"), name: "city-ops")
+        try PEMFiles.write(ops.certificatePEM, to: dir + "/ops.pem", secret: false)
+        try PEMFiles.write(ops.privateKeyPEM, to: dir + "/ops.key", secret: true)
+        let port = try RegistryProcess.freePort()
+        let r = try RegistryProcess(dir: dir, name: "registry-r", port: port, db: db,
+                                    extra: ["--registry", "127.0.0.1:\(port)", "--registry-lease-seconds", "3"])
+        let tlsArgs = ["--registry", "127.0.0.1:\(port)", "--cert", dir + "/ops.pem", "--key", dir + "/ops.key", "--ca", dir + "/ca.pem"]
+        let self_ = "127.0.0.1:\(port)"
+        try await eventually("the registry to register itself", seconds: 30) {
+            try await withStore(db) { try await $0.live(kind: .registry).entries.map(\.address) } == [self_]
+        }
+        // A registration whose address answers nothing: status shows it down.
+        let indexer = try TestIdentity(ca, .indexer, "indexer-gone")
+        _ = try await indexer.client().withConnection(host: "127.0.0.1", port: port, expecting: .registry) {
+            try await $0.ask(RegistryAPI.register, indexer.registration(.indexer, address: "127.0.0.1:1", leaseMillis: 60_000), as: ServiceEntry.self)
+        }
+
+        let json = try await runCLI(["registry", "list", "--output", "json"] + tlsArgs)
+        #expect(json.status == 0, "\(json.output)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        let services = object?["services"] as? [[String: Any]] ?? []
+        #expect(services.compactMap { $0["id"] as? String } == ["indexer-gone", "registry-r"], "\(json.output)")
+        #expect(services.allSatisfy { $0["live"] as? Bool == true })
+        let table = try await runCLI(["registry", "list", "--kind", "validator"] + tlsArgs)
+        #expect(table.status == 0 && table.output.contains("0 service(s)"), "\(table.output)")
+        let bad = try await runCLI(["registry", "list", "--kind", "mayor"] + tlsArgs)
+        #expect(bad.status != 0 && bad.output.contains("--kind 'mayor'"), "\(bad.output)")
+
+        let status = try await runCLI(["status"] + tlsArgs)
+        #expect(status.status == 0, "\(status.output)")
+        let lines = status.output.split(separator: "\n").map(String.init)
+        let registryLine = lines.first { $0.hasPrefix("registry") && $0.contains("registry-r") } ?? ""
+        let indexerLine = lines.first { $0.hasPrefix("indexer") && $0.contains("indexer-gone") } ?? ""
+        #expect(registryLine.contains(" up ") && registryLine.contains(" ms"), "\(status.output)")
+        #expect(indexerLine.contains(" down "), "\(status.output)")
+        #expect(status.output.contains("2 service(s) registered, 1 down"), "\(status.output)")
+
+        // SIGTERM: the registry's own agent deregisters (through itself) before the server stops.
+        let stopped = try await r.stop(SIGTERM)
+        #expect(stopped.status == 0 && stopped.seconds < 10, "log:\n\(r.log)")
+        #expect(try await withStore(db) { try await $0.live(kind: .registry).entries }.isEmpty, "log:\n\(r.log)")
+    }
 }
