@@ -34,8 +34,15 @@ import Testing
         try await eventually("registry A to serve", seconds: 30) { await answers(a.address) }
         try await eventually("registry B to serve", seconds: 30) { await answers(b.address) }
 
-        // A watcher on B; an indexer registered through A with a short lease and no heartbeat.
+        // A watcher on B; a directory (the gateway's view) watching A first, then B; an indexer
+        // registered through A with a short lease and no heartbeat.
         let recorder = try WatchRecorder(registry: b.address, identity: ops)
+        let gateway = try TestIdentity(ca, .gateway, "gateway-1")
+        let directory = RegistryDirectory(registries: [a.address, b.address], client: try gateway.client(), logger: testLogger,
+                                          minRetryDelay: .milliseconds(100), maxRetryDelay: .seconds(1))
+        let directoryRun = Task { await directory.run() }
+        defer { directoryRun.cancel() }
+        try await eventually("the directory to sync from A") { await directory.source == a.address }
         let indexer = try TestIdentity(ca, .indexer, "indexer-1")
         _ = try await indexer.client().withConnection(host: "127.0.0.1", port: portA, expecting: .registry) {
             try await $0.ask(RegistryAPI.register, indexer.registration(.indexer, address: "127.0.0.1:7201", leaseMillis: 2_000), as: ServiceEntry.self)
@@ -55,6 +62,7 @@ import Testing
         let agentRun = Task { try await group.run() }
         try await eventually("the agent to register through A") { agent.status.registeredVia == a.address }
         try await eventually("B's watcher to see the validator") { recorder.saw { $0.adds("validator-1") } }
+        try await eventually("the directory to list the validator") { await directory.entries(.validator).map(\.id) == ["validator-1"] }
 
         // SIGKILL A: B keeps answering, the agent fails over to B, the lease never lapses.
         let killed = try await a.stop(SIGKILL)
@@ -66,6 +74,9 @@ import Testing
             try await Task.sleep(for: .milliseconds(500))
         }
         #expect(!recorder.saw { $0.removes("validator-1", .expired) }, "the failover kept the lease")
+        try await eventually("the directory to fail over to B", seconds: 10) { await directory.source == b.address }
+        #expect(await directory.entries(.validator).map(\.id) == ["validator-1"])
+        #expect(await directory.entries(.validator).first?.address == "127.0.0.1:7101")
 
         // Restart A on its port: it serves the same directory.
         a = try RegistryProcess(dir: dir, name: "registry-a", port: portA, db: db)
@@ -78,6 +89,7 @@ import Testing
         await group.triggerGracefulShutdown()
         try await agentRun.value
         try await eventually("B's watcher to see the validator deregister") { recorder.saw { $0.removes("validator-1", .deregistered) } }
+        try await eventually("the directory to drop the validator") { await directory.entries(.validator).isEmpty }
         #expect(recorder.failure == nil)
 
         // SIGTERM with a watch still open on B: both exit 0 within 10 s.
