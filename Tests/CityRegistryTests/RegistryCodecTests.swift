@@ -132,6 +132,19 @@ import Testing
         refused(PeerIdentity(role: .validator, name: "validator-1", fingerprint: Hash32.sha256([1]).hex), Self.request(), "fingerprint")
     }
 
+    @Test func watchesAreBoundedInAllAndPerCertificate() throws {
+        var a = WatchAdmission(maxWatches: 3, maxWatchesPerPeer: 2)
+        try a.admit("p")
+        try a.admit("p")
+        #expect(throws: WireError.self) { try a.admit("p") }
+        try a.admit("q")
+        #expect(throws: WireError.self) { try a.admit("r") }
+        a.release("p")
+        #expect(a.total == 2 && a.open(for: "p") == 1)
+        try a.admit("r")
+        #expect(a.total == 3 && a.open(for: "r") == 1)
+    }
+
     @Test func databaseURLs() throws {
         let d = try RegistryDatabase(url: "postgres://reg:s3cret@db.city:6543/dir")
         #expect(d.host == "db.city" && d.port == 6543 && d.user == "reg" && d.password == "s3cret" && d.database == "dir")

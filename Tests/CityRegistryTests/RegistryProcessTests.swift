@@ -55,7 +55,7 @@ import Testing
         // A validator's agent, registered through A (first in its list), heartbeating.
         let validator = try TestIdentity(ca, .validator, "validator-1")
         let agent = RegistryAgent(registries: [a.address, b.address], client: try validator.client(),
-                                  registration: try .init(identity: validator.peer, nodeKey: Array(repeating: 9, count: 32), leaseMillis: 3_000),
+                                  registration: try .init(identity: validator.peer, nodeKey: Array(repeating: 9, count: 32), leaseMillis: 6_000),
                                   advertise: { HostPort(host: "127.0.0.1", port: 7101) }, logger: testLogger,
                                   minRetryDelay: .milliseconds(100), maxRetryDelay: .seconds(1))
         let group = ServiceGroup(services: [agent], logger: testLogger)

@@ -101,7 +101,7 @@ import Testing
         defer { Task { await registry.stop() } }
         let indexer = try TestIdentity(ca, .indexer, "indexer-7")
         let agent = RegistryAgent(registries: [registry.address], client: try indexer.client(),
-                                  registration: try .init(identity: indexer.peer, detail: "test", leaseMillis: 1_500),
+                                  registration: try .init(identity: indexer.peer, detail: "test", leaseMillis: 3_000),
                                   advertise: { HostPort(host: "127.0.0.1", port: 7207) }, logger: testLogger)
         let group = ServiceGroup(services: [agent], logger: testLogger)
         let run = Task { try await group.run() }
@@ -110,7 +110,7 @@ import Testing
         }
         try await eventually("the agent to register") { try await lookup().map(\.address) == ["127.0.0.1:7207"] }
         // Heartbeats keep it past several lease lengths.
-        try await eventually("three heartbeats", seconds: 8) { agent.status.heartbeats >= 3 }
+        try await eventually("three heartbeats", seconds: 15) { agent.status.heartbeats >= 3 }
         #expect(try await lookup().count == 1)
         #expect(agent.status.registrations == 1)
         await group.triggerGracefulShutdown()

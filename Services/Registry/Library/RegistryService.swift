@@ -38,7 +38,7 @@ package struct RegistryService: Sendable {
             return try await self.store.all().canonicalBytes
         }
         r.stream(RegistryAPI.watch, allowedRoles: anyone) { req, writer in
-            try await self.watch.serve(try req.decode(), writer: writer)
+            try await self.watch.serve(try req.decode(), peer: req.peer.fingerprint, writer: writer)
         }
         return r
     }

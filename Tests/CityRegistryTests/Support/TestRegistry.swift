@@ -49,7 +49,7 @@ final class RegistryProcess {
     init(dir: String, name: String, port: Int, db: TestDatabase, extra: [String] = []) throws {
         self.port = port
         logPath = dir + "/\(name)-\(UUID().uuidString.prefix(6)).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["--listen", "127.0.0.1:\(port)", "--cert", dir + "/\(name).pem", "--key", dir + "/\(name).key",
                              "--ca", dir + "/ca.pem", "--postgres", db.url, "--watch-poll-millis", "100", "--log-level", "info"] + extra
@@ -111,7 +111,7 @@ func runCLI(_ args: [String], seconds: Double = 30) async throws -> (status: Int
     p.executableURL = root.appendingPathComponent(".build/debug/citychain")
     p.arguments = args
     let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID()).out").path
-    FileManager.default.createFile(atPath: outPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: outPath) }
     let out = FileHandle(forWritingAtPath: outPath)
     p.standardOutput = out
