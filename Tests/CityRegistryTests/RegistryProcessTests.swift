@@ -22,7 +22,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try RegistryProcess.writeCertificates(ca, names: ["registry-a", "registry-b"], dir: dir)
         let portA = try RegistryProcess.freePort(), portB = try RegistryProcess.freePort()
-        var a = try RegistryProcess(dir: dir, name: "registry-a", port: portA, db: db)
+        // A registers itself (A first, then B) with a short lease: when A is killed, its lease runs out.
+        let selfRegistration = ["--registry", "127.0.0.1:\(portA),127.0.0.1:\(portB)", "--registry-lease-seconds", "2"]
+        var a = try RegistryProcess(dir: dir, name: "registry-a", port: portA, db: db, extra: selfRegistration)
         let b = try RegistryProcess(dir: dir, name: "registry-b", port: portB, db: db)
         let ops = try TestIdentity(ca, .agency("city-ops"), "city-ops")
         func lookup(_ r: HostPort, _ kind: ServiceKind? = nil) async throws -> [ServiceEntry] {
@@ -30,9 +32,12 @@ import Testing
                 try await $0.ask(RegistryAPI.lookup, LookupRequest(kind: kind), as: LookupAnswer.self)
             }.entries
         }
-        func answers(_ r: HostPort) async -> Bool { (try? await lookup(r)) != nil }
-        try await eventually("registry A to serve", seconds: 30) { await answers(a.address) }
-        try await eventually("registry B to serve", seconds: 30) { await answers(b.address) }
+        func answers(_ p: RegistryProcess) async throws -> Bool {
+            guard p.process.isRunning else { throw TestFailure("citychain-registry on \(p.port) exited; log:\n\(p.log)") }
+            return (try? await lookup(p.address)) != nil
+        }
+        try await eventually("registry A to serve", seconds: 30) { try await answers(a) }
+        try await eventually("registry B to serve", seconds: 30) { try await answers(b) }
 
         // A watcher on B; a directory (the gateway's view) watching A first, then B; an indexer
         // registered through A with a short lease and no heartbeat.
@@ -48,6 +53,7 @@ import Testing
             try await $0.ask(RegistryAPI.register, indexer.registration(.indexer, address: "127.0.0.1:7201", leaseMillis: 2_000), as: ServiceEntry.self)
         }
         #expect(try await lookup(b.address, .indexer).map(\.id) == ["indexer-1"], "a registration through A is found through B")
+        try await eventually("A to register itself", seconds: 10) { try await lookup(b.address, .registry).map(\.id) == ["registry-a"] }
         try await eventually("B's watcher to see the indexer added") { recorder.saw { $0.adds("indexer-1") } }
         try await eventually("B's watcher to see the lease expire", seconds: 10) { recorder.saw { $0.removes("indexer-1", .expired) } }
         #expect(try await lookup(b.address, .indexer).isEmpty)
@@ -74,16 +80,22 @@ import Testing
             try await Task.sleep(for: .milliseconds(500))
         }
         #expect(!recorder.saw { $0.removes("validator-1", .expired) }, "the failover kept the lease")
+        // The killed A could not deregister: its lease ran out, and B's watcher saw it drop out.
+        try await eventually("B's watcher to see A's lease expire", seconds: 10) { recorder.saw { $0.removes("registry-a", .expired) } }
+        #expect(try await lookup(b.address, .registry).isEmpty)
         try await eventually("the directory to fail over to B", seconds: 10) { await directory.source == b.address }
         #expect(await directory.entries(.validator).map(\.id) == ["validator-1"])
         #expect(await directory.entries(.validator).first?.address == "127.0.0.1:7101")
 
         // Restart A on its port: it serves the same directory.
-        a = try RegistryProcess(dir: dir, name: "registry-a", port: portA, db: db)
-        try await eventually("restarted A to serve", seconds: 30) { await answers(a.address) }
+        a = try RegistryProcess(dir: dir, name: "registry-a", port: portA, db: db, extra: selfRegistration)
+        try await eventually("restarted A to serve", seconds: 30) { try await answers(a) }
         let viaA = try await lookup(a.address, .validator)
         #expect(viaA.map(\.id) == ["validator-1"])
         #expect(viaA.first?.nodeKey == Array(repeating: 9, count: 32))
+        try await eventually("restarted A to register itself again", seconds: 10) {
+            try await lookup(b.address, .registry).map(\.address) == ["127.0.0.1:\(portA)"]
+        }
 
         // The agent stops: it deregisters; the watcher on B sees it leave (not expire).
         await group.triggerGracefulShutdown()

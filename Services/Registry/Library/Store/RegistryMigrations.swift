@@ -1,5 +1,5 @@
-/// The registry's schema `registry`, as versioned migrations run in order at start (each in one
-/// transaction, under an advisory lock, recorded in `registry.schema_migrations`). Never edit a
+/// The registry's schema `registry`, as versioned migrations run in order at start (together in
+/// one transaction, under an advisory lock, recorded in `registry.schema_migrations`). Never edit a
 /// released migration: add the next one. docs/REGISTRY.md describes the tables.
 package enum RegistryMigrations {
     package struct Migration: Sendable {

@@ -33,25 +33,26 @@ package final class RegistryStore: Sendable {
 
     // MARK: - Schema
 
-    /// Runs the migrations not yet applied, under an advisory lock (two registries starting at once
-    /// do not both migrate). Refuses a schema newer than this binary.
+    /// Runs the migrations not yet applied, in one transaction under an advisory lock taken before
+    /// anything else: replicas starting at once against a fresh database wait for each other
+    /// (concurrent `CREATE SCHEMA IF NOT EXISTS` can otherwise fail on a unique index). Refuses
+    /// a schema newer than this binary.
     package func migrate() async throws {
-        try await client.query("CREATE SCHEMA IF NOT EXISTS registry", logger: logger)
-        try await client.query("""
-            CREATE TABLE IF NOT EXISTS registry.schema_migrations (
-                version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-            """, logger: logger)
         let latest = RegistryMigrations.all.last?.version ?? 0
-        for m in RegistryMigrations.all {
-            try await client.withTransaction(logger: logger) { c in
-                try await c.query("SELECT pg_advisory_xact_lock(7243101)", logger: logger)
-                let applied = try await c.query("SELECT max(version) FROM registry.schema_migrations", logger: logger)
-                var current = 0
-                for try await v in applied.decode(Int?.self) { current = v ?? 0 }
-                if current > latest {
-                    throw RegistryError(.database, "the registry schema is at version \(current) but this registry knows only up to \(latest); run a newer registry")
-                }
-                guard current < m.version else { return }
+        try await client.withTransaction(logger: logger) { c in
+            try await c.query("SELECT pg_advisory_xact_lock(7243101)", logger: logger)
+            try await c.query("CREATE SCHEMA IF NOT EXISTS registry", logger: logger)
+            try await c.query("""
+                CREATE TABLE IF NOT EXISTS registry.schema_migrations (
+                    version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+            let applied = try await c.query("SELECT max(version) FROM registry.schema_migrations", logger: logger)
+            var current = 0
+            for try await v in applied.decode(Int?.self) { current = v ?? 0 }
+            if current > latest {
+                throw RegistryError(.database, "the registry schema is at version \(current) but this registry knows only up to \(latest); run a newer registry")
+            }
+            for m in RegistryMigrations.all where m.version > current {
                 for statement in m.statements { try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
                 try await c.query("INSERT INTO registry.schema_migrations (version, description) VALUES (\(m.version), \(m.description))",
                                   logger: logger)
