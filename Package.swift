@@ -89,7 +89,7 @@ targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer
 targets += service("Gateway", executable: "citychain-gateway", dependencies: serviceDeps)
 targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps + ["CityEncoding", postgres])
 // Registry tests start their own PostgreSQL (CityTestSupport) and real citychain-registry processes.
-targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegistry", "CityTestSupport", "CityChainAPI", "CityNode", "CityPKI",
+targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegistry", "CityTestSupport", "CityChainAPI", "CityNode", "CityPKI", "CityLedger",
                                                                      "CityWire", "CityEncoding", crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityRegistryTests", swiftSettings: settings))
 targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509, "CityIndexer", "CityMerkle", postgres])

@@ -1,5 +1,6 @@
 import CityChainAPI
 import CityEncoding
+import CityLedger
 import CityNode
 import CityPKI
 import CityTestSupport
@@ -8,6 +9,7 @@ import Foundation
 import ServiceLifecycle
 import Testing
 @testable import CityRegistry
+@preconcurrency import Crypto
 
 /// Two real `citychain-registry` processes on one PostgreSQL: a registration through A is found
 /// through B, a watcher on B sees it arrive and its lease expire; A killed with SIGKILL, lookups
@@ -133,6 +135,32 @@ import Testing
         try await eventually("the registry to register itself", seconds: 30) {
             try await withStore(db) { try await $0.live(kind: .registry).entries.map(\.address) } == [self_]
         }
+        // A validator (an observer) started with --registry: it registers its bound address.
+        let validatorCert = try ca.issue(role: .validator, name: "validator-1")
+        try PEMFiles.write(validatorCert.certificatePEM, to: dir + "/validator-1.pem", secret: false)
+        try PEMFiles.write(validatorCert.privateKeyPEM, to: dir + "/validator-1.key", secret: true)
+        let key = Curve25519.Signing.PrivateKey().ledgerPublicKey
+        let genesis = Genesis(chainID: "registry-test", genesisTimeMillis: 1_700_000_000_000,
+                              validators: [Validator(publicKey: key, power: 1, name: "v")], adminThreshold: 1,
+                              agencies: [GenesisAgency(id: try AgencyID("ops"), name: "Ops", isAdmin: true,
+                                                       keys: [AgencyKey(keyID: 1, material: .signing(key))])], datasets: [])
+        try genesis.toJSON().write(to: URL(fileURLWithPath: dir + "/genesis.json"))
+        let validator = Process()
+        validator.executableURL = URL(fileURLWithPath: RegistryProcess.binary).deletingLastPathComponent().appendingPathComponent("citychain-validator")
+        validator.arguments = ["--listen", "127.0.0.1:0", "--cert", dir + "/validator-1.pem", "--key", dir + "/validator-1.key",
+                               "--ca", dir + "/ca.pem", "--genesis", dir + "/genesis.json", "--data-dir", dir + "/validator-data",
+                               "--registry", self_, "--registry-lease-seconds", "3", "--log-level", "warning"]
+        let validatorLog = FileHandle(forWritingAtPath: "/dev/null")
+        validator.standardOutput = validatorLog
+        validator.standardError = validatorLog
+        try validator.run()
+        defer { if validator.isRunning { kill(validator.processIdentifier, SIGKILL) } }
+        try await eventually("the validator to register", seconds: 30) {
+            try await withStore(db) { try await $0.live(kind: .validator).entries }.map(\.id) == ["validator-1"]
+        }
+        let validatorEntry = try await withStore(db) { try await $0.live(kind: .validator).entries }[0]
+        #expect(HostPort(validatorEntry.address)?.port ?? 0 > 0, "the bound port replaces port 0: \(validatorEntry.address)")
+        #expect(validatorEntry.nodeKey.isEmpty, "an observer has no consensus key")
         // A registration whose address answers nothing: status shows it down.
         let indexer = try TestIdentity(ca, .indexer, "indexer-gone")
         _ = try await indexer.client().withConnection(host: "127.0.0.1", port: port, expecting: .registry) {
@@ -143,9 +171,9 @@ import Testing
         #expect(json.status == 0, "\(json.output)")
         let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
         let services = object?["services"] as? [[String: Any]] ?? []
-        #expect(services.compactMap { $0["id"] as? String } == ["indexer-gone", "registry-r"], "\(json.output)")
+        #expect(services.compactMap { $0["id"] as? String } == ["validator-1", "indexer-gone", "registry-r"], "\(json.output)")
         #expect(services.allSatisfy { $0["live"] as? Bool == true })
-        let table = try await runCLI(["registry", "list", "--kind", "validator"] + tlsArgs)
+        let table = try await runCLI(["registry", "list", "--kind", "gateway"] + tlsArgs)
         #expect(table.status == 0 && table.output.contains("0 service(s)"), "\(table.output)")
         let bad = try await runCLI(["registry", "list", "--kind", "mayor"] + tlsArgs)
         #expect(bad.status != 0 && bad.output.contains("--kind 'mayor'"), "\(bad.output)")
@@ -157,7 +185,14 @@ import Testing
         let indexerLine = lines.first { $0.hasPrefix("indexer") && $0.contains("indexer-gone") } ?? ""
         #expect(registryLine.contains(" up ") && registryLine.contains(" ms"), "\(status.output)")
         #expect(indexerLine.contains(" down "), "\(status.output)")
-        #expect(status.output.contains("2 service(s) registered, 1 down"), "\(status.output)")
+        let validatorLine = lines.first { $0.hasPrefix("validator") && $0.contains("validator-1") } ?? ""
+        #expect(validatorLine.contains(" up ") && validatorLine.contains("height 0") && validatorLine.contains("observer"), "\(status.output)")
+        #expect(status.output.contains("3 service(s) registered, 1 down"), "\(status.output)")
+        // SIGTERM: the validator deregisters before it stops.
+        kill(validator.processIdentifier, SIGTERM)
+        for _ in 0..<200 where validator.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!validator.isRunning && validator.terminationStatus == 0)
+        #expect(try await withStore(db) { try await $0.live(kind: .validator).entries }.isEmpty)
 
         // SIGTERM: the registry's own agent deregisters (through itself) before the server stops.
         let stopped = try await r.stop(SIGTERM)
