@@ -94,7 +94,7 @@ package final class RegistryAgent: Service {
         var index = 0
         var delay = minRetryDelay
         while !Task.isCancelled {
-            let registry = registries[index % registries.count]
+            let registry = registries[index]
             let before = status.registrations
             do {
                 try await client.withConnection(host: registry.host, port: registry.port, expecting: .registry) { wire in
@@ -106,18 +106,22 @@ package final class RegistryAgent: Service {
                 state.withLock { $0.registeredVia = nil; $0.lastError = "\(registry): \(message)" }
                 logger.warning("registry session ended; trying the next registry",
                                metadata: ["registry.address": "\(registry)", "error": "\(message)"])
+                index = (index + 1) % registries.count
             }
             delay = status.registrations > before ? minRetryDelay : min(delay * 2, maxRetryDelay)
-            index += 1
             try? await Task.sleep(for: delay)
         }
     }
 
-    /// Registers over `wire`, then heartbeats until the connection fails (or cancellation).
+    /// Most heartbeats over one connection; then the agent reconnects (and registers again).
+    static let maxHeartbeatsPerSession = 10_000
+
+    /// Registers over `wire`, then heartbeats until the connection fails (or cancellation, or
+    /// `maxHeartbeatsPerSession`).
     func session(_ wire: WireConnection, registry: HostPort, request: RegisterRequest) async throws {
         try await register(wire, registry: registry, request: request)
         let interval = Duration.milliseconds(Int64(request.leaseMillis / 3))
-        while true {
+        for _ in 0..<Self.maxHeartbeatsPerSession {
             try await Task.sleep(for: interval)
             do {
                 _ = try ServiceEntry(canonicalBytes: try await wire.request(RegistryAPI.heartbeat, HeartbeatRequest(kind: request.kind, id: request.id).canonicalBytes,

@@ -100,7 +100,7 @@ package actor RegistryDirectory {
         var index = 0
         var delay = d.minRetryDelay
         while !Task.isCancelled {
-            let registry = d.registries[index % d.registries.count]
+            let registry = d.registries[index]
             var gotSnapshot = false
             do {
                 try await d.client.withConnection(host: registry.host, port: registry.port, expecting: .registry) { wire in
@@ -114,7 +114,7 @@ package actor RegistryDirectory {
             } catch {
                 if Task.isCancelled { break }
                 d.logger.warning("registry watch ended; trying the next registry", metadata: ["registry.address": "\(registry)", "error": "\(error)"])
-                index += 1
+                index = (index + 1) % d.registries.count
             }
             await d.disconnected()
             delay = gotSnapshot ? d.minRetryDelay : min(delay * 2, d.maxRetryDelay)
