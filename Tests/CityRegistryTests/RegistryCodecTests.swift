@@ -132,6 +132,40 @@ import Testing
         refused(PeerIdentity(role: .validator, name: "validator-1", fingerprint: Hash32.sha256([1]).hex), Self.request(), "fingerprint")
     }
 
+    /// Seeded mutations of valid encodings: every decoder either refuses with a CodecError or
+    /// returns a value whose encoding is exactly the input (one encoding per value).
+    @Test func mutatedInputDecodesCanonicallyOrNotAtAll() {
+        var rng = SplitMix(seed: 0x5EED_0405)
+        let seeds: [(String, [UInt8], ([UInt8]) throws -> [UInt8])] = [
+            ("RegisterRequest", Self.request(nodeKey: Array(repeating: 3, count: 32)).canonicalBytes, { try RegisterRequest(canonicalBytes: $0).canonicalBytes }),
+            ("ServiceEntry", Self.entry().canonicalBytes, { try ServiceEntry(canonicalBytes: $0).canonicalBytes }),
+            ("LookupAnswer", LookupAnswer(registryTimeMillis: 1, revision: 2, entries: [Self.entry("a"), Self.entry("b", kind: .gateway)]).canonicalBytes,
+             { try LookupAnswer(canonicalBytes: $0).canonicalBytes }),
+            ("WatchEvent", WatchEvent.removed(ServiceKey(kind: .indexer, id: "i-1"), .expired).canonicalBytes, { try WatchEvent(canonicalBytes: $0).canonicalBytes }),
+            ("HeartbeatRequest", HeartbeatRequest(kind: .registry, id: "r").canonicalBytes, { try HeartbeatRequest(canonicalBytes: $0).canonicalBytes }),
+        ]
+        for (name, valid, roundTrip) in seeds {
+            var decoded = 0
+            for _ in 0..<2_000 {
+                var bytes = valid
+                for _ in 0...Int(rng.next() % 3) {
+                    switch rng.next() % 3 {
+                    case 0 where !bytes.isEmpty: bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+                    case 1 where !bytes.isEmpty: bytes.removeSubrange(Int(rng.next() % UInt64(bytes.count))...)
+                    default: bytes.append(UInt8(truncatingIfNeeded: rng.next()))
+                    }
+                }
+                do {
+                    #expect(try roundTrip(bytes) == bytes, "\(name): \(Hex.encode(bytes)) decoded to another encoding")
+                    decoded += 1
+                } catch {
+                    #expect(error is CodecError, "\(name): \(error)")
+                }
+            }
+            #expect(decoded < 2_000, "\(name): every mutation decoded")
+        }
+    }
+
     @Test func watchesAreBoundedInAllAndPerCertificate() throws {
         var a = WatchAdmission(maxWatches: 3, maxWatchesPerPeer: 2)
         try a.admit("p")
@@ -153,5 +187,18 @@ import Testing
         for bad in ["mysql://x@h/d", "postgres://x@h:notaport/d", "postgres://x@:5432/d", "postgres://x@h/"] {
             #expect(throws: RegistryError.self, "\(bad)") { try RegistryDatabase(url: bad) }
         }
+    }
+}
+
+/// A small seeded generator (SplitMix64), so a failing mutation replays exactly.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
