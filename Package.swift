@@ -50,10 +50,11 @@ var targets: [Target] = [
             path: "Shared/Wire", swiftSettings: settings),
     // The validators' message payloads (submit, status, gossip, block sync, commit stream), shared
     // by the validator and its clients (indexer, gateway, CLI).
-    .target(name: "CityChainAPI", dependencies: ["CityEncoding", "CityLedger", "CityConsensus", "CityWire"],
+    .target(name: "CityChainAPI", dependencies: ["CityEncoding", "CityLedger", "CityConsensus", "CityWire", "CityPKI"],
             path: "Shared/API", swiftSettings: settings),
     // What every service process shares: options, identity, key files, the node-info route, the run loop.
-    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio,
+    // CityNode uses CityChainAPI's registry payloads (RegistryAgent, RegistryDirectory); CityChainAPI never imports CityNode.
+    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", "CityChainAPI", crypto, lifecycle, logging, argumentParser] + nio,
             path: "Shared/Node", swiftSettings: settings),
 
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
@@ -77,15 +78,22 @@ var targets: [Target] = [
 ]
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
 targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", postgres])
-// Indexer tests start their own PostgreSQL (initdb as the postgres user into a temporary directory).
-targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityGateway", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
+// Test-only support shared by the PostgreSQL-backed services' tests: a private PostgreSQL cluster
+// (initdb as the postgres user into a temporary directory). A plain library so test targets share it.
+targets.append(.target(name: "CityTestSupport", path: "Tests/Support", swiftSettings: settings))
+// Indexer tests start their own PostgreSQL (see CityTestSupport).
+targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityGateway", "CityTestSupport", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
                                                                     "CityEncoding", "CityConsensus", "CityNode", "CityPKI", "CityWire",
                                                                     crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityIndexerTests", swiftSettings: settings))
 targets += service("Gateway", executable: "citychain-gateway", dependencies: serviceDeps)
 targets.append(.testTarget(name: "CityGatewayTests", dependencies: ["CityGateway", "CityChainAPI", "CityLedger", "CityMerkle", "CityEncoding", "CityWire", crypto],
                            path: "Tests/CityGatewayTests", swiftSettings: settings))
-targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps)
+targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps + ["CityEncoding", postgres])
+// Registry tests start their own PostgreSQL (CityTestSupport) and real citychain-registry processes.
+targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegistry", "CityTestSupport", "CityChainAPI", "CityNode", "CityPKI", "CityLedger",
+                                                                     "CityWire", "CityEncoding", crypto, logging, lifecycle, postgres] + nio,
+                           path: "Tests/CityRegistryTests", swiftSettings: settings))
 targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509, "CityIndexer", "CityMerkle", postgres])
 
 var products: [Product] = [

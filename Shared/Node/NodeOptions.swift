@@ -1,5 +1,7 @@
 import ArgumentParser
 import CityPKI
+import CityWire
+import Foundation
 import Logging
 
 /// Command-line options every service process takes: where to listen, its TLS identity, logging.
@@ -24,7 +26,57 @@ package struct NodeOptions: ParsableArguments, Sendable {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     package var logLevel: String = "info"
 
+    /// Registries to register with (comma-separated); nil: the process does not register.
+    @Option(name: .customLong("registry"), help: "HOST:PORT[,HOST:PORT...] of registries to register this service with (omit: do not register).")
+    package var registry: String?
+
+    /// The address advertised in the registry.
+    @Option(help: "HOST:PORT others dial to reach this service, as advertised in the registry (default: --listen, port 0 replaced by the bound port).")
+    package var advertise: String?
+
+    /// The registry lease asked for.
+    @Option(help: "Seconds the registry keeps this service without a heartbeat (1-300; heartbeats every third of it).")
+    package var registryLeaseSeconds: Double = 15
+
     package init() {}
+
+    /// The registries of `--registry` (empty when it is omitted), with an error that names the option.
+    package func registryAddresses() throws -> [HostPort] {
+        guard let registry else { return [] }
+        return try Self.registryAddresses(registry)
+    }
+
+    /// Parses `HOST:PORT[,HOST:PORT…]` (1 to 16), with an error that names `--registry`.
+    package static func registryAddresses(_ registry: String) throws -> [HostPort] {
+        let parts = registry.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let hosts = try parts.map { part in
+            guard let hp = HostPort(part) else {
+                throw ValidationError("--registry '\(part)' must be HOST:PORT (comma-separated for several), e.g. 127.0.0.1:7401,127.0.0.1:7402")
+            }
+            return hp
+        }
+        guard !hosts.isEmpty, hosts.count <= 16 else { throw ValidationError("--registry names \(hosts.count) registries; name 1 to 16") }
+        return hosts
+    }
+
+    /// The registry lease in milliseconds, with an error that names the option.
+    package func registryLeaseMillis() throws -> UInt64 {
+        guard (1...300).contains(registryLeaseSeconds) else {
+            throw ValidationError("--registry-lease-seconds \(registryLeaseSeconds) must be 1 to 300")
+        }
+        return UInt64(registryLeaseSeconds * 1000)
+    }
+
+    /// The address to advertise: `--advertise`, else the listen address with port 0 replaced by
+    /// `boundPort` (the port the server actually bound).
+    package func advertiseAddress(boundPort: Int) throws -> HostPort {
+        if let advertise {
+            guard let hp = HostPort(advertise) else { throw ValidationError("--advertise '\(advertise)' must be HOST:PORT, e.g. 10.0.0.5:7201") }
+            return hp
+        }
+        let (host, port) = try listenAddress()
+        return HostPort(host: host, port: port == 0 ? boundPort : port)
+    }
 
     /// The listen address split into host and port, with an error that names the option.
     package func listenAddress() throws -> (host: String, port: Int) {

@@ -65,9 +65,10 @@ package struct ServiceNode: Sendable {
         var logger = Logger(label: "citychain.\(role)")
         logger.logLevel = try options.level()
         let (host, port) = try options.listenAddress()
-        let node = try ServiceNode(role: role, host: host, port: port, identityFiles: options.identityFiles,
-                                   routes: routes, logger: logger)
+        let tls = try TLSIdentity(files: options.identityFiles)
+        let node = try ServiceNode(role: role, host: host, port: port, tls: tls, routes: routes, logger: logger)
         logger[metadataKey: "node.name"] = "\(node.identity.name)"
-        try await node.run()
+        let agent = try node.registryAgent(options: options, tls: tls, logger: logger)
+        try await node.run(alongside: agent.map { [$0] } ?? [])
     }
 }

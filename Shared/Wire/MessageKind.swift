@@ -15,7 +15,7 @@ package struct MessageKind: RawRepresentable, Hashable, Sendable, Comparable, Cu
         case indexer = 0x02
         /// Kinds served by gateways (agency-facing API).
         case gateway = 0x03
-        /// Kinds served by the registry (agencies, datasets, watch).
+        /// Kinds served by the registry (register, heartbeat, lookup, watch: docs/protocol/registry.md).
         case registry = 0x04
         /// Kinds every service process serves (node.info), defined in Shared/Node.
         case node = 0x05

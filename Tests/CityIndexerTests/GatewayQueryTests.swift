@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityPKI
+import CityTestSupport
 import CityWire
 import Foundation
 import Testing
@@ -21,7 +22,7 @@ import Testing
         let holder = ChainHolder(chain)
         let ca = try CertificateAuthority.create()
         let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
-        let indexer = try await TestIndexer(db: try await TestPostgres.database(), validators: [validator.address], ca: ca)
+        let indexer = try await TestIndexer(db: try await TestPostgres.database().settings, validators: [validator.address], ca: ca)
         let gatewayTLS = try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test"))
         let gateway = try GatewayRuntime.assemble(
             settings: GatewaySettings(genesis: F.genesis, validators: [validator.address], indexers: [HostPort(host: "127.0.0.1", port: indexer.port)]),

@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityPKI
+import CityTestSupport
 import CityWire
 import Foundation
 import Testing
@@ -49,7 +50,7 @@ import Testing
         let holder = ChainHolder(chain)
         let ca = try CertificateAuthority.create()
         let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
-        let db = try await TestPostgres.database()
+        let db = try await TestPostgres.database().settings
         let indexer = try await TestIndexer(db: db, validators: [validator.address], ca: ca)
         try await indexer.waitFor(height: chain.height)
         // Live blocks after catch-up are indexed too.
@@ -106,7 +107,7 @@ import Testing
         for (name, tamper) in tampers {
             let bad = try await ChainServer(holder: holder, ca: ca, name: "byzantine", tamper: tamper, logger: testLogger)
             let good = try await ChainServer(holder: holder, ca: ca, name: "honest", logger: testLogger)
-            let db = try await TestPostgres.database()
+            let db = try await TestPostgres.database().settings
             let indexer = try await TestIndexer(db: db, validators: [bad.address, good.address], ca: ca)
             try await indexer.waitFor(height: chain.height)
             let refused = await indexer.runtime.status.refused

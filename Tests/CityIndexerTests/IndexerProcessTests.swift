@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityPKI
+import CityTestSupport
 import CityWire
 import Foundation
 import Testing
@@ -32,7 +33,7 @@ import Testing
         let ca = try CertificateAuthority.create()
         let validator = try await ChainServer(holder: ChainHolder(chain), ca: ca, logger: testLogger)
         defer { Task { await validator.stop() } }
-        let db = try await TestPostgres.database()
+        let db = try await TestPostgres.database().settings
         let pg = try TestPostgres.shared.get()
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("indexer-kill-\(UUID())").path

@@ -3,6 +3,7 @@ import CityEncoding
 import CityLedger
 import CityMerkle
 import CityPKI
+import CityTestSupport
 import CityWire
 import Foundation
 import Testing
@@ -36,7 +37,7 @@ import Testing
         let holder = ChainHolder(chain)
         let ca = try CertificateAuthority.create()
         let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
-        let db = try await TestPostgres.database()
+        let db = try await TestPostgres.database().settings
         let pg = try TestPostgres.shared.get()
         let indexer = try await TestIndexer(db: db, validators: [validator.address], ca: ca, anchor: true)
         defer { Task { await indexer.stop(); await validator.stop() } }

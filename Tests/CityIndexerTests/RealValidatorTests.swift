@@ -3,6 +3,7 @@ import CityConsensus
 import CityEncoding
 import CityLedger
 import CityPKI
+import CityTestSupport
 import CityWire
 import Foundation
 import Logging
@@ -49,7 +50,7 @@ import Testing
         }
         let height = await runtime.engine.node.height
 
-        let db = try await TestPostgres.database()
+        let db = try await TestPostgres.database().settings
         let indexer = try await TestIndexer(db: db, validators: [HostPort(host: "127.0.0.1", port: vport)], ca: ca, anchor: true,
                                             genesis: F.soloGenesis)
         defer { Task { await indexer.stop() } }

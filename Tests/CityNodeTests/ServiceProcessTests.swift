@@ -15,8 +15,9 @@ import Testing
         return root.appendingPathComponent(".build/debug")
     }()
 
-    // The indexer needs a PostgreSQL: Tests/CityIndexerTests/IndexerProcessTests runs it (and checks SIGTERM).
-    @Test(arguments: [("citychain-validator", Role.validator), ("citychain-gateway", .gateway), ("citychain-registry", .registry)])
+    // The indexer and the registry need a PostgreSQL: Tests/CityIndexerTests/IndexerProcessTests and
+    // Tests/CityRegistryTests/RegistryProcessTests run them (and check SIGTERM).
+    @Test(arguments: [("citychain-validator", Role.validator), ("citychain-gateway", .gateway)])
     func executableServesAndStopsOnSIGTERM(binary: String, role: Role) async throws {
         let exe = Self.binDir.appendingPathComponent(binary)
         try #require(FileManager.default.isExecutableFile(atPath: exe.path), "build the executables first (swift build)")

@@ -6,19 +6,31 @@ import CityWire
 import Foundation
 import Logging
 
-/// `citychain status`: each validator's height, round, role and peers, side by side.
-/// (The registry's whole-deployment view comes with it: issue 5.)
+/// `citychain status`: each validator's height, round, role and peers, side by side; with
+/// `--registry`, the whole deployment: every registered service, whether it answers, and the
+/// validators' heights and indexers' lag.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show validators' heights, consensus position, voting role, mempool and peers.")
 
-    @Option(name: .customLong("validator"), help: "HOST:PORT of a validator; repeat for each.") var validators: [String]
+    @Option(name: .customLong("validator"), help: "HOST:PORT of a validator; repeat for each.") var validators: [String] = []
+    @Option(help: "HOST:PORT[,HOST:PORT...] of registries: show every registered service and its health.") var registry: String?
     @Option(help: "Your PEM certificate.") var cert: String
     @Option(help: "Your PEM private key.") var key: String
     @Option(help: "The city CA certificate.") var ca: String
 
     func run() async throws {
         let identity = try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca))
+        guard registry != nil || !validators.isEmpty else {
+            throw ValidationError("name --registry HOST:PORT (the whole deployment) or --validator HOST:PORT (repeat for each)")
+        }
+        if let registry {
+            let client = try WireClient(tls: TLSSetup.client(identity), configuration: RegistryRead.quick, logger: Logger(label: "citychain.status"))
+            let answer = try await RegistryRead.fetch(registries: try RegistryRead.addresses(registry), client: client, kind: nil, all: false)
+            print(await DeploymentStatus.report(answer, client: client))
+            if validators.isEmpty { return }
+            print("")
+        }
         let client = try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.status"))
         print("validator            address                height  round  step       role      mempool  peers")
         for address in validators {

@@ -17,8 +17,8 @@ package struct GatewayCommand: AsyncParsableCommand {
     @OptionGroup package var node: NodeOptions
 
     @Option(help: "The chain's genesis file (JSON).") var genesis: String
-    @Option(name: .customLong("validator"), help: "HOST:PORT of a validator to route to (repeat).") var validators: [String] = []
-    @Option(name: .customLong("indexer"), help: "HOST:PORT of an indexer to route queries to (repeat).") var indexers: [String] = []
+    @Option(name: .customLong("validator"), help: "HOST:PORT of a validator to route to (repeat); with --registry, the registered ones are added.") var validators: [String] = []
+    @Option(name: .customLong("indexer"), help: "HOST:PORT of an indexer to route queries to (repeat); with --registry, the registered ones are added.") var indexers: [String] = []
     @Option(help: "Each agency's transaction rate, RATE[:BURST] per second.") var submitRate: String = "500:1000"
     @Option(help: "Each agency's query rate, RATE[:BURST] per second.") var queryRate: String = "1000:2000"
     @Option(name: .customLong("agency-rate"), help: "An agency's own rate for both, AGENCY=RATE[:BURST] (repeat).") var agencyRates: [String] = []
@@ -31,9 +31,11 @@ package struct GatewayCommand: AsyncParsableCommand {
         logger.logLevel = try node.level()
         let settings = try makeSettings()
         let (host, port) = try node.listenAddress()
-        let runtime = try GatewayRuntime.assemble(settings: settings, tls: try TLSIdentity(files: node.identityFiles), host: host, port: port,
-                                                  logger: logger)
-        try await runtime.run()
+        let tls = try TLSIdentity(files: node.identityFiles)
+        let runtime = try GatewayRuntime.assemble(settings: settings, tls: tls, host: host, port: port, logger: logger)
+        // With --registry the gateway also registers itself (ops see it in 'citychain status --registry').
+        let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger)
+        try await runtime.run(alongside: agent.map { [$0] } ?? [])
     }
 
     func makeSettings() throws -> GatewaySettings {
@@ -48,7 +50,10 @@ package struct GatewayCommand: AsyncParsableCommand {
             }
         }
         let vs = try addresses(validators, "validator")
-        guard !vs.isEmpty else { throw ValidationError("--validator: name at least one validator to route transactions to") }
+        let registries = try node.registryAddresses()
+        guard !vs.isEmpty || !registries.isEmpty else {
+            throw ValidationError("--validator: name at least one validator to route transactions to, or --registry to find them")
+        }
         guard let submit = AgencyRate(text: submitRate) else { throw ValidationError("--submit-rate '\(submitRate)' must be RATE[:BURST] with RATE > 0, e.g. 500:1000") }
         guard let query = AgencyRate(text: queryRate) else { throw ValidationError("--query-rate '\(queryRate)' must be RATE[:BURST] with RATE > 0, e.g. 1000:2000") }
         var overrides: [AgencyID: AgencyRate] = [:]
@@ -63,7 +68,9 @@ package struct GatewayCommand: AsyncParsableCommand {
             overrides[agency] = rate
         }
         guard (1...16).contains(connectionsPerUpstream) else { throw ValidationError("--connections-per-upstream must be 1…16") }
-        return GatewaySettings(genesis: g, validators: vs, indexers: try addresses(indexers, "indexer"), submitRate: submit, queryRate: query,
-                               agencyRates: overrides, connectionsPerUpstream: connectionsPerUpstream)
+        var settings = GatewaySettings(genesis: g, validators: vs, indexers: try addresses(indexers, "indexer"), submitRate: submit,
+                                       queryRate: query, agencyRates: overrides, connectionsPerUpstream: connectionsPerUpstream)
+        settings.registries = registries
+        return settings
     }
 }

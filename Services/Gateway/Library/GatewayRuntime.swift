@@ -16,6 +16,8 @@ package struct GatewaySettings: Sendable {
     package var queryRate: AgencyRate
     package var agencyRates: [AgencyID: AgencyRate]
     package var connectionsPerUpstream: Int
+    /// Registries whose live validators and indexers are routed to as well (empty: flags only).
+    package var registries: [HostPort] = []
 
     package init(genesis: Genesis, validators: [HostPort], indexers: [HostPort] = [],
                  submitRate: AgencyRate = AgencyRate(perSecond: 500, burst: 1000),
@@ -39,6 +41,8 @@ package struct GatewayRuntime: Sendable {
     package let validators: UpstreamPool
     package let indexers: UpstreamPool
     package let watch: ChainWatch
+    /// The registry watch feeding the pools (nil without registries).
+    package let discovery: Discovery?
 
     package static func assemble(settings s: GatewaySettings, tls: TLSIdentity, host: String, port: Int, logger: Logger) throws -> GatewayRuntime {
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
@@ -61,7 +65,10 @@ package struct GatewayRuntime: Sendable {
                                      queryLimits: RateLimiter(defaultRate: s.queryRate, overrides: s.agencyRates),
                                      logger: logger)
         let node = try ServiceNode(role: .gateway, host: host, port: port, tls: tls, routes: service.router(), logger: logger)
-        return GatewayRuntime(node: node, service: service, validators: validators, indexers: indexers, watch: watch)
+        let discovery = s.registries.isEmpty ? nil
+            : Discovery(directory: RegistryDirectory(registries: s.registries, client: client, logger: logger), validators: validators,
+                        indexers: indexers, staticValidators: Set(s.validators), staticIndexers: Set(s.indexers), logger: logger)
+        return GatewayRuntime(node: node, service: service, validators: validators, indexers: indexers, watch: watch, discovery: discovery)
     }
 
     /// Serves until SIGTERM/SIGINT (in-flight requests drain), then stops the upstream keepers.
@@ -70,6 +77,6 @@ package struct GatewayRuntime: Sendable {
             validators.shutdown()
             indexers.shutdown()
         }
-        try await node.run(alongside: [watch] + extra)
+        try await node.run(alongside: [watch] + (discovery.map { [$0] } ?? []) + extra)
     }
 }

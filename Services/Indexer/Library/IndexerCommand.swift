@@ -32,9 +32,10 @@ package struct IndexerCommand: AsyncParsableCommand {
         logger.logLevel = try node.level()
         let settings = try makeSettings()
         let (host, port) = try node.listenAddress()
-        let runtime = try IndexerRuntime.assemble(settings: settings, tls: try TLSIdentity(files: node.identityFiles), host: host, port: port,
-                                                  logger: logger)
-        try await runtime.run()
+        let tls = try TLSIdentity(files: node.identityFiles)
+        let runtime = try IndexerRuntime.assemble(settings: settings, tls: tls, host: host, port: port, logger: logger)
+        let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger)
+        try await runtime.run(alongside: agent.map { [$0] } ?? [])
     }
 
     func makeSettings() throws -> IndexerSettings {

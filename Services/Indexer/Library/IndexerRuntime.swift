@@ -61,12 +61,13 @@ package struct IndexerRuntime: Sendable {
         return IndexerRuntime(node: node, store: store, proven: proven, status: status, follower: follower, queries: queries, anchorer: anchorer)
     }
 
-    /// Runs until SIGTERM/SIGINT (or cancellation): migrations first, then everything together.
-    package func run() async throws {
+    /// Runs until SIGTERM/SIGINT (or cancellation): migrations first, then everything together
+    /// (with `extra`, e.g. the process's `RegistryAgent`).
+    package func run(alongside extra: [any Service] = []) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.client.run() }
             try await store.migrate()
-            try await node.run(alongside: [follower] + (anchorer.map { [$0] } ?? []))
+            try await node.run(alongside: [follower] + (anchorer.map { [$0] } ?? []) + extra)
             group.cancelAll()
         }
     }

@@ -1,22 +1,34 @@
 import ArgumentParser
 import CityNode
 import CityPKI
+import Logging
 
-/// `citychain-registry`: the registry service. It the directory of running services with leases, backed by PostgreSQL (issue 5).
-///
-/// Today it serves the shared protocol surface every service has (mutual TLS 1.3 with a
-/// certificate whose role must be `registry`, `node.info`, ping) so deployments, certificates
-/// and health checks can be exercised; its own message kinds arrive with its issue.
+/// `citychain-registry`: the directory of running services, with leases renewed by heartbeat,
+/// lookups and a watch stream, backed by PostgreSQL so replicas are interchangeable
+/// (docs/REGISTRY.md; docs/OPERATIONS.md, "Running the registry").
 package struct RegistryCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain-registry",
-        abstract: "CityChain registry service.")
+        abstract: "CityChain registry: services register with leases; lookups and a watch stream; state in PostgreSQL.")
 
     @OptionGroup package var node: NodeOptions
+
+    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (schema 'registry' is created).") var postgres: String
+    @Option(help: "Milliseconds between a watch's checks of the directory (50-5000).") var watchPollMillis: Int = 250
 
     package init() {}
 
     package func run() async throws {
-        try await ServiceNode.main(role: .registry, options: node)
+        var logger = Logger(label: "citychain.registry")
+        logger.logLevel = try node.level()
+        let database: RegistryDatabase
+        do { database = try RegistryDatabase(url: postgres) } catch { throw ValidationError(error.message) }
+        guard (50...5000).contains(watchPollMillis) else { throw ValidationError("--watch-poll-millis must be 50 to 5000") }
+        let (host, port) = try node.listenAddress()
+        let tls = try TLSIdentity(files: node.identityFiles)
+        var runtime = try RegistryRuntime.assemble(database: database, tls: tls, host: host, port: port,
+                                                   pollInterval: .milliseconds(watchPollMillis), logger: logger)
+        if let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger) { runtime.alongside.append(agent) }
+        try await runtime.run()
     }
 }

@@ -33,6 +33,10 @@ package struct ValidatorCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between blocks when transactions are pending (config key: block.intervalMillis).")
     var blockIntervalMs: UInt64?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (config key: logLevel).") var logLevel: String?
+    @Option(name: .customLong("registry"), help: "HOST:PORT[,HOST:PORT...] of registries to register this validator with (omit: do not register).")
+    var registry: String?
+    @Option(help: "Seconds the registry keeps this validator without a heartbeat (1-300; heartbeats every third of it).")
+    var registryLeaseSeconds: Double = 15
 
     package init() {}
 
@@ -46,7 +50,8 @@ package struct ValidatorCommand: AsyncParsableCommand {
         logger.logLevel = parsed
         let runtime = try ValidatorRuntime.make(options: self, file: file, logger: logger)
         logger[metadataKey: "node.name"] = "\(runtime.node.identity.name)"
-        try await runtime.node.run(alongside: [runtime.engine])
+        let agent = try registryAgent(runtime.node, file: file, logger: logger)
+        try await runtime.node.run(alongside: [runtime.engine] + (agent.map { [$0] } ?? []))
     }
 
     /// The value of a required setting, or an error naming its flag and config key.

@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityPKI
+import CityTestSupport
 import CityWire
 import Foundation
 import Logging

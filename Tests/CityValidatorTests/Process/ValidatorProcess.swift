@@ -27,7 +27,7 @@ final class ValidatorProcess: @unchecked Sendable {
 
     /// Writes the certificate and key files of validator `name` under `dir` and prepares its arguments.
     init(name: String, port: Int, dir: String, ca: CertificateAuthority, genesisPath: String,
-         validatorKey: [UInt8]?, peers: [String]) throws {
+         validatorKey: [UInt8]?, peers: [String], extra: [String] = []) throws {
         self.name = name
         self.port = port
         executable = Self.binary
@@ -41,6 +41,7 @@ final class ValidatorProcess: @unchecked Sendable {
                     "--key", base + "/cert.key", "--ca", base + "/ca.pem", "--genesis", genesisPath, "--data-dir", base + "/data",
                     "--config", base + "/config.json", "--log-level", "info"]
         for p in peers where p != "127.0.0.1:\(port)" { args += ["--peer", p] }
+        args += extra
         if let validatorKey {
             let key = try Curve25519.Signing.PrivateKey(rawRepresentation: validatorKey)
             let file = KeyFile(kind: .signing, publicKey: Hex.encode(key.publicKey.rawRepresentation), privateKey: Hex.encode(validatorKey))

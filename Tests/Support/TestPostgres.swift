@@ -1,19 +1,34 @@
 import Foundation
-import Logging
-import PostgresNIO
-@testable import CityIndexer
+
+/// Where a test database is: enough for any service's settings type (`url`) or psql.
+public struct TestDatabase: Sendable, Hashable {
+    public let host: String
+    public let port: Int
+    public let user: String
+    public let database: String
+
+    public init(host: String, port: Int, user: String, database: String) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.database = database
+    }
+
+    /// `postgres://user@host:port/database`, the form every service's `--postgres` flag reads.
+    public var url: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+}
 
 /// A private PostgreSQL for the test process: `initdb` into a temporary directory (as the
 /// `postgres` user when the tests run as root, since PostgreSQL refuses root), started on a free
 /// loopback port, stopped when the process exits. Each test gets its own database.
-final class TestPostgres: Sendable {
-    let port: Int
-    let dir: String
+public final class TestPostgres: Sendable {
+    public let port: Int
+    public let dir: String
 
     /// The one cluster of this test process.
-    static let shared: Result<TestPostgres, any Error> = Result { try TestPostgres() }
+    public static let shared: Result<TestPostgres, any Error> = Result { try TestPostgres() }
 
-    static func database() async throws -> PostgresSettings {
+    public static func database() async throws -> TestDatabase {
         try await shared.get().createDatabase()
     }
 
@@ -46,7 +61,7 @@ final class TestPostgres: Sendable {
 
     nonisolated(unsafe) static var stopCommand: (String, String, Bool)?
 
-    static func binDir() -> String {
+    public static func binDir() -> String {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         for candidate in ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin"] + path
         where FileManager.default.fileExists(atPath: candidate + "/pg_ctl") && FileManager.default.fileExists(atPath: candidate + "/psql") {
@@ -58,7 +73,7 @@ final class TestPostgres: Sendable {
     /// Runs a command to completion with posix_spawn and waitpid (Foundation's `Process` never
     /// sees `pg_ctl start` exit: the server it leaves running inherits Process's exit-watch pipe).
     @discardableResult
-    static func run(_ path: String, _ args: [String], asPostgres: Bool = false) throws -> String {
+    public static func run(_ path: String, _ args: [String], asPostgres: Bool = false) throws -> String {
         let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", path] + args : [path] + args
         let outPath = "/tmp/cc-pg-out-\(UUID().uuidString)"
         defer { unlink(outPath) }
@@ -82,21 +97,22 @@ final class TestPostgres: Sendable {
     }
 
     /// A new empty database.
-    func createDatabase() async throws -> PostgresSettings {
+    public func createDatabase() async throws -> TestDatabase {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
         try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "citychain", "-d", "postgres", "-q",
                                                "-c", "CREATE DATABASE \(name)"])
-        return PostgresSettings(host: "127.0.0.1", port: port, user: "citychain", password: nil, database: name)
+        return TestDatabase(host: "127.0.0.1", port: port, user: "citychain", database: name)
     }
 
     /// Runs `sql` with psql in `db` and returns the unaligned output.
-    func psql(_ db: PostgresSettings, _ sql: String) throws -> String {
+    public func psql(_ db: TestDatabase, _ sql: String) throws -> String {
         try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", db.user, "-d", db.database, "-qAtX",
                                                "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
+/// A test's own failure with a message.
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
 }

@@ -1,0 +1,68 @@
+import CityChainAPI
+import CityEncoding
+import CityNode
+import CityWire
+import Foundation
+
+/// `citychain status --registry`: probes every registered service (node.info round trip, and
+/// the validator's or indexer's own status) with short timeouts, a few at a time.
+enum DeploymentStatus {
+    /// Probes at once.
+    static let maxConcurrentProbes = 16
+
+    struct Probe: Sendable {
+        var entry: ServiceEntry
+        var up: Bool
+        var latencyMicros: Int
+        /// Height, lag or the failure, in words.
+        var note: String
+    }
+
+    static func report(_ answer: LookupAnswer, client: WireClient) async -> String {
+        var probes: [Probe] = []
+        for chunk in stride(from: 0, to: answer.entries.count, by: maxConcurrentProbes) {
+            let slice = answer.entries[chunk..<min(chunk + maxConcurrentProbes, answer.entries.count)]
+            await withTaskGroup(of: Probe.self) { group in
+                for e in slice { group.addTask { await probe(e, client: client) } }
+                for await p in group { probes.append(p) }
+            }
+        }
+        probes.sort { $0.entry.key < $1.entry.key }
+        var lines = ["kind       id                        address                state  latency   status"]
+        for p in probes {
+            let latency = p.up ? String(format: "%.1f ms", Double(p.latencyMicros) / 1000) : "-"
+            lines.append(StatusCommand.pad(p.entry.kind.description, 10) + " " + StatusCommand.pad(p.entry.id, 25) + " "
+                         + StatusCommand.pad(p.entry.address, 22) + " " + StatusCommand.pad(p.up ? "up" : "down", 5) + "  "
+                         + StatusCommand.pad(latency, 8, right: true) + "  " + p.note)
+        }
+        let down = probes.filter { !$0.up }.count
+        lines.append("\(probes.count) service(s) registered, \(down) down (registry revision \(answer.revision))")
+        return lines.joined(separator: "\n")
+    }
+
+    static func probe(_ e: ServiceEntry, client: WireClient) async -> Probe {
+        guard let hp = e.hostPort else { return Probe(entry: e, up: false, latencyMicros: 0, note: "bad address") }
+        do {
+            return try await client.withConnection(host: hp.host, port: hp.port, expecting: e.kind.role) { conn in
+                let start = ContinuousClock.now
+                let info = try NodeInfo(canonicalBytes: try await conn.request(NodeInfo.kind, [], timeout: .seconds(2)))
+                let rtt = ContinuousClock.now - start
+                let micros = Int(rtt.components.seconds) * 1_000_000 + Int(rtt.components.attoseconds / 1_000_000_000_000)
+                var note = "\(info.name) \(info.version), up \(info.uptimeMillis / 1000) s"
+                switch e.kind {
+                case .validator:
+                    let s = try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [], timeout: .seconds(2)))
+                    note = "height \(s.height) round \(s.round) \(s.voting ? "voting" : "observer"); " + note
+                case .indexer:
+                    let s = try IndexerStatus(canonicalBytes: try await conn.request(IndexerAPI.status, [], timeout: .seconds(2)))
+                    let lag = s.chainHeight > s.indexedHeight ? s.chainHeight - s.indexedHeight : 0
+                    note = "indexed \(s.indexedHeight) proven \(s.provenHeight) chain \(s.chainHeight) lag \(lag); " + note
+                case .gateway, .registry: break
+                }
+                return Probe(entry: e, up: true, latencyMicros: micros, note: note)
+            }
+        } catch {
+            return Probe(entry: e, up: false, latencyMicros: 0, note: "\(error)")
+        }
+    }
+}

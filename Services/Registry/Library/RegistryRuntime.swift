@@ -1,0 +1,36 @@
+import CityChainAPI
+import CityNode
+import CityPKI
+import CityWire
+import Logging
+import ServiceLifecycle
+
+/// A registry process assembled: the store (PostgreSQL pool), the routes with the watch, the
+/// purger, and optionally its own registry agent.
+package struct RegistryRuntime: Sendable {
+    package let node: ServiceNode
+    package let store: RegistryStore
+    package let watch: RegistryWatch
+    package let purger: RegistryPurger
+    /// Extra services run in the same group (e.g. the process's own `RegistryAgent`).
+    package var alongside: [any Service] = []
+
+    package static func assemble(database: RegistryDatabase, tls: TLSIdentity, host: String, port: Int,
+                                 pollInterval: Duration = .milliseconds(250), logger: Logger) throws -> RegistryRuntime {
+        let store = RegistryStore(settings: database, logger: logger)
+        let watch = RegistryWatch(store: store, pollInterval: pollInterval)
+        let service = RegistryService(store: store, watch: watch, logger: logger)
+        let node = try ServiceNode(role: .registry, host: host, port: port, tls: tls, routes: service.router(), logger: logger)
+        return RegistryRuntime(node: node, store: store, watch: watch, purger: RegistryPurger(store: store, logger: logger))
+    }
+
+    /// Runs until SIGTERM/SIGINT (or cancellation): migrations first, then the server and the rest.
+    package func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.client.run() }
+            try await store.migrate()
+            try await node.run(alongside: [purger] + alongside)
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import CityChainAPI
+import CityEncoding
+import CityNode
+import CityPKI
+import CityTestSupport
+import CityWire
+import Logging
+import ServiceLifecycle
+import Testing
+@testable import CityRegistry
+
+/// The registry's routes over the real wire (mutual TLS, in-process server, real PostgreSQL):
+/// who may register as what, heartbeats only by the registering certificate, the watch, the agent.
+@Suite struct RegistryServiceTests {
+    func expectForbidden(_ what: String, _ words: String, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+            Issue.record("\(what) was allowed")
+        } catch let e as WireError {
+            #expect(e.code == .forbidden, "\(what): \(e)")
+            #expect(e.message.contains(words), "\(what): \(e.message)")
+        } catch {
+            Issue.record("\(what): \(error)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func onlyTheMatchingCertificateRegistersRenewsAndRemoves() async throws {
+        let ca = try CertificateAuthority.create()
+        let registry = try await TestRegistry(db: try await TestPostgres.database(), ca: ca)
+        defer { Task { await registry.stop() } }
+        let validator = try TestIdentity(ca, .validator, "validator-1")
+        let impostor = try TestIdentity(ca, .validator, "validator-1")   // same name, another certificate
+        let gateway = try TestIdentity(ca, .gateway, "gateway-1")
+        let agency = try TestIdentity(ca, .agency("tax-office"), "tax-office")
+
+        await expectForbidden("a gateway registering as validator", "only as kind gateway") {
+            var r = gateway.registration(.validator)
+            r.id = "gateway-1"
+            _ = try await registry.connect(as: gateway) { try await $0.ask(RegistryAPI.register, r, as: ServiceEntry.self) }
+        }
+        await expectForbidden("an agency registering as validator", "may not call") {
+            _ = try await registry.connect(as: agency) { try await $0.ask(RegistryAPI.register, validator.registration(.validator), as: ServiceEntry.self) }
+        }
+        await expectForbidden("a claimed fingerprint of another certificate", "fingerprint") {
+            _ = try await registry.connect(as: impostor) { try await $0.ask(RegistryAPI.register, validator.registration(.validator), as: ServiceEntry.self) }
+        }
+        let entry = try await registry.connect(as: validator) { try await $0.ask(RegistryAPI.register, validator.registration(.validator), as: ServiceEntry.self) }
+        #expect(entry.certificateFingerprint == validator.fingerprint)
+        let key = HeartbeatRequest(kind: .validator, id: "validator-1")
+        await expectForbidden("a heartbeat by another certificate", "another certificate") {
+            _ = try await registry.connect(as: impostor) { try await $0.ask(RegistryAPI.heartbeat, key, as: ServiceEntry.self) }
+        }
+        await expectForbidden("a deregistration by another certificate", "another certificate") {
+            _ = try await registry.connect(as: impostor) { try await $0.request(RegistryAPI.deregister, key.canonicalBytes) }
+        }
+        // Lookups are open to every authenticated role, agencies included.
+        let seen = try await registry.connect(as: agency) { try await $0.ask(RegistryAPI.lookup, LookupRequest(kind: .validator), as: LookupAnswer.self) }
+        #expect(seen.entries == [entry])
+        let renewed = try await registry.connect(as: validator) { try await $0.ask(RegistryAPI.heartbeat, key, as: ServiceEntry.self) }
+        #expect(renewed.expiresAtMillis >= entry.expiresAtMillis)
+        _ = try await registry.connect(as: validator) { try await $0.request(RegistryAPI.deregister, key.canonicalBytes) }
+        do {
+            _ = try await registry.connect(as: validator) { try await $0.ask(RegistryAPI.heartbeat, key, as: ServiceEntry.self) }
+            Issue.record("a heartbeat after deregistration was answered")
+        } catch let e as WireError {
+            #expect(e.code == .notFound && e.message.contains("register again"))
+        }
+        let all = try await registry.connect(as: agency) { try await $0.request(RegistryAPI.listAll, []) }
+        #expect(try LookupAnswer(canonicalBytes: all).entries.isEmpty)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func watchAndDirectorySeeAddsAndLeaseExpiry() async throws {
+        let ca = try CertificateAuthority.create()
+        let registry = try await TestRegistry(db: try await TestPostgres.database(), ca: ca)
+        defer { Task { await registry.stop() } }
+        let indexer = try TestIdentity(ca, .indexer, "indexer-1")
+        let gateway = try TestIdentity(ca, .gateway, "gateway-1")
+        let recorder = try WatchRecorder(registry: registry.address, identity: gateway)
+        let directory = RegistryDirectory(registries: [registry.address], client: try gateway.client(), logger: testLogger)
+        let run = Task { await directory.run() }
+        defer { run.cancel() }
+        var changes = directory.changes().makeAsyncIterator()
+        try await eventually("the directory's first snapshot") { await directory.isSynced }
+        _ = try await registry.connect(as: indexer) {
+            try await $0.ask(RegistryAPI.register, indexer.registration(.indexer, leaseMillis: 1_000), as: ServiceEntry.self)
+        }
+        try await eventually("the directory to list the indexer") { await directory.entries(.indexer).map(\.id) == ["indexer-1"] }
+        #expect(await changes.next() != nil)
+        try await eventually("the lease to expire in the directory", seconds: 8) { await directory.entries(.indexer).isEmpty }
+        try await eventually("the watch to report the expiry") { recorder.saw { $0.removes("indexer-1", .expired) } }
+        let events = recorder.recorded
+        guard case .snapshot(let first)? = events.first else { throw TestFailure("the watch did not open with a snapshot: \(events)") }
+        #expect(first.entries.isEmpty)
+        #expect(events.contains { $0.adds("indexer-1") })
+        await recorder.stop()
+    }
+
+    @Test(.timeLimit(.minutes(2))) func agentRegistersRenewsAndDeregistersOnShutdown() async throws {
+        let ca = try CertificateAuthority.create()
+        let registry = try await TestRegistry(db: try await TestPostgres.database(), ca: ca)
+        defer { Task { await registry.stop() } }
+        let indexer = try TestIdentity(ca, .indexer, "indexer-7")
+        let agent = RegistryAgent(registries: [registry.address], client: try indexer.client(),
+                                  registration: try .init(identity: indexer.peer, detail: "test", leaseMillis: 3_000),
+                                  advertise: { HostPort(host: "127.0.0.1", port: 7207) }, logger: testLogger)
+        let group = ServiceGroup(services: [agent], logger: testLogger)
+        let run = Task { try await group.run() }
+        func lookup() async throws -> [ServiceEntry] {
+            try await registry.connect(as: indexer) { try await $0.ask(RegistryAPI.lookup, LookupRequest(kind: .indexer), as: LookupAnswer.self) }.entries
+        }
+        try await eventually("the agent to register") { try await lookup().map(\.address) == ["127.0.0.1:7207"] }
+        // Heartbeats keep it past several lease lengths.
+        try await eventually("three heartbeats", seconds: 15) { agent.status.heartbeats >= 3 }
+        #expect(try await lookup().count == 1)
+        #expect(agent.status.registrations == 1)
+        await group.triggerGracefulShutdown()
+        try await run.value
+        #expect(try await lookup().isEmpty, "the agent deregistered on shutdown")
+        #expect(agent.status.registeredVia == nil)
+    }
+}
