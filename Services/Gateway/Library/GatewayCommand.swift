@@ -6,7 +6,7 @@ import CityWire
 import Foundation
 import Logging
 
-/// `citychain-gateway`: the front door for agencies (docs/GATEWAY.md; docs/PROTOCOL.md, Part 8):
+/// `citychain-gateway`: the front door for agencies (docs/GATEWAY.md; docs/PROTOCOL.md, Part 9):
 /// per-agency rate limits, cheap checks, fan-out to healthy validators with failover, receipts on
 /// finality, queries relayed to healthy indexers.
 package struct GatewayCommand: AsyncParsableCommand {

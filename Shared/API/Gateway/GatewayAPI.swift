@@ -2,7 +2,7 @@ import CityEncoding
 import CityLedger
 import CityWire
 
-/// The message kinds gateways serve (docs/PROTOCOL.md, Part 8). Agencies only. A gateway also
+/// The message kinds gateways serve (docs/PROTOCOL.md, Part 9). Agencies only. A gateway also
 /// serves the indexer's query kinds 0x0201-0x0207 with the same payloads and answers, relayed to a
 /// healthy indexer for the agency in the client certificate (`IndexerAPI.forwarded`).
 package enum GatewayAPI {
