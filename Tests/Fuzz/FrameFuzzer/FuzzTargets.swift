@@ -147,6 +147,24 @@ enum FuzzTargets {
             guard let r = a.items.first?.record, let s = r.subject else { return }
             _ = try? a.verify(dataset: r.dataset, subject: s, validatorSet: seedSet)
         },
+        // The gateway's messages (docs/PROTOCOL.md part 9), the query a gateway relays to an indexer,
+        // and the saved-answer file `citychain verify` reads. Receipts and saved answers then run
+        // their proof checks against the seeds' validator set: a check may fail, never trap.
+        canonical(GatewaySubmit.self, "GatewaySubmit") { s in
+            _ = try? s.transaction.checkStateless(chainID: s.transaction.body.chainID)
+        },
+        canonical(GatewayOutcome.self, "GatewayOutcome") { o in
+            guard case .committed(let receipt) = o.state else { return }
+            _ = try? receipt.verify(id: o.id, validatorSet: seedSet)
+        },
+        canonical(Receipt.self, "Receipt") { r in
+            _ = r.blockHash
+            _ = try? r.verify(id: r.id, validatorSet: seedSet)
+        },
+        canonical(GatewayStatus.self, "GatewayStatus"),
+        canonical(UpstreamHealth.self, "UpstreamHealth"),
+        canonical(ForwardedQuery.self, "ForwardedQuery"),
+        canonical(SavedAnswer.self, "SavedAnswer") { a in _ = try? a.verify(validatorSet: seedSet) },
     ]
 
     /// The validator set of the seeds' headers, for the answers' proof checks.

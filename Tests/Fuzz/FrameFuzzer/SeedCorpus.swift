@@ -275,6 +275,31 @@ enum SeedCorpus {
         add("AuditAnswer", "two", AuditAnswer(at: certifiedHeader, anchoringAgency: agency("tax-office"),
                                               items: [AuditItem(record: disclosures[0], anchor: anchor), AuditItem(record: disclosures[1], anchor: nil)],
                                               more: false))
+
+        // The gateway's messages around the same block, the relayed query and saved answers.
+        let receipt = Receipt(proven)
+        add("GatewaySubmit", "wait", GatewaySubmit(transaction: txs[1], waitMillis: 5000))
+        add("GatewaySubmit", "admin-no-wait", GatewaySubmit(transaction: txs[5], waitMillis: 0))
+        add("GatewayOutcome", "pending", GatewayOutcome(id: txs[1].id, state: .pending))
+        add("GatewayOutcome", "committed", GatewayOutcome(id: txs[1].id, state: .committed(receipt)))
+        add("GatewayOutcome", "rejected", GatewayOutcome(id: txs[0].id, state: .rejected(.replayed(txs[0].id))))
+        add("Receipt", "put", receipt)
+        let upstreams = [
+            UpstreamHealth(address: "127.0.0.1:7101", healthy: true, height: 7, detail: "2 connections, 0 in flight"),
+            UpstreamHealth(address: "127.0.0.1:7102", healthy: false, height: 0, detail: "connection refused"),
+        ]
+        add("GatewayStatus", "two-validators", GatewayStatus(chainID: chainID, headHeight: 7, validators: upstreams, indexers: [upstreams[0]]))
+        add("UpstreamHealth", "healthy", upstreams[0])
+        add("UpstreamHealth", "unhealthy", upstreams[1])
+        add("ForwardedQuery", "record", ForwardedQuery(agency: agency("tax-office"), kind: IndexerAPI.record,
+                                                       payload: RecordQuery(dataset: parcels, subject: parcel, purpose: "valuation").canonicalBytes))
+        add("ForwardedQuery", "dataset", ForwardedQuery(agency: agency("tax-office"), kind: IndexerAPI.dataset,
+                                                        payload: DatasetQuery(dataset: parcels).canonicalBytes))
+        add("SavedAnswer", "receipt", SavedAnswer(kind: GatewayAPI.submit, query: TxStatusRequest(id: txs[1].id).canonicalBytes,
+                                                  answer: receipt.canonicalBytes))
+        add("SavedAnswer", "transaction", SavedAnswer(kind: IndexerAPI.transaction,
+                                                      query: TransactionQuery(id: txs[1].id, purpose: "dispute").canonicalBytes,
+                                                      answer: TransactionAnswer(at: certifiedHeader, item: proven).canonicalBytes))
         return out
     }
 
