@@ -82,6 +82,20 @@ import Testing
                 try await conn.request(IndexerAPI.forwarded, ForwardedQuery(agency: F.id("tax-office"), kind: IndexerAPI.status, payload: []).canonicalBytes)
             }
         }
+        // Failover between indexers: a second indexer joins, the first stops; queries keep being answered.
+        let second = try await TestIndexer(db: try await TestPostgres.database().settings, validators: [validator.address], ca: ca)
+        try await second.waitFor(height: 3)
+        gateway.indexers.setAddresses([HostPort(host: "127.0.0.1", port: indexer.port), HostPort(host: "127.0.0.1", port: second.port)])
+        for _ in 0..<200 where gateway.indexers.health().filter(\.healthy).count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        await indexer.stop()
+        for i in 0..<10 {
+            let again = try await viaGateway("parks-department") { c in
+                try await c.ask(IndexerAPI.record, RecordQuery(dataset: F.parking, subject: F.subject("bay-\(i)")), as: RecordAnswer.self)
+            }
+            try again.verify(dataset: F.parking, subject: F.subject("bay-\(i)"), validatorSet: genesisSet)
+        }
+        #expect(gateway.indexers.health().filter(\.healthy).map(\.address) == ["127.0.0.1:\(second.port)"], "the stopped indexer is marked unhealthy")
+        await second.stop()
     }
 }
 
