@@ -178,7 +178,8 @@ import Testing
         let bad = try await runCLI(["registry", "list", "--kind", "mayor"] + tlsArgs)
         #expect(bad.status != 0 && bad.output.contains("--kind 'mayor'"), "\(bad.output)")
 
-        let status = try await runCLI(["status"] + tlsArgs)
+        // A generous probe timeout: the test box may be loaded (the default is 2 s).
+        let status = try await runCLI(["status", "--probe-timeout-seconds", "15"] + tlsArgs, seconds: 60)
         #expect(status.status == 0, "\(status.output)")
         let lines = status.output.split(separator: "\n").map(String.init)
         let registryLine = lines.first { $0.hasPrefix("registry") && $0.contains("registry-r") } ?? ""

@@ -95,9 +95,10 @@ import Testing
         await recorder.stop()
     }
 
-    @Test(.timeLimit(.minutes(2))) func agentRegistersRenewsAndDeregistersOnShutdown() async throws {
+    @Test(.timeLimit(.minutes(2))) func agentRegistersRenewsReRegistersAndDeregistersOnShutdown() async throws {
         let ca = try CertificateAuthority.create()
-        let registry = try await TestRegistry(db: try await TestPostgres.database(), ca: ca)
+        let db = try await TestPostgres.database()
+        let registry = try await TestRegistry(db: db, ca: ca)
         defer { Task { await registry.stop() } }
         let indexer = try TestIdentity(ca, .indexer, "indexer-7")
         let agent = RegistryAgent(registries: [registry.address], client: try indexer.client(),
@@ -113,6 +114,11 @@ import Testing
         try await eventually("three heartbeats", seconds: 15) { agent.status.heartbeats >= 3 }
         #expect(try await lookup().count == 1)
         #expect(agent.status.registrations == 1)
+        // The lease lost behind its back (an operator deleted the row): the next heartbeat gets
+        // notFound and the agent registers again.
+        #expect(try TestPostgres.shared.get().psql(db, "DELETE FROM registry.services RETURNING id") == "indexer-7")
+        try await eventually("the agent to register again", seconds: 10) { agent.status.registrations == 2 }
+        #expect(try await lookup().map(\.id) == ["indexer-7"])
         await group.triggerGracefulShutdown()
         try await run.value
         #expect(try await lookup().isEmpty, "the agent deregistered on shutdown")

@@ -108,6 +108,34 @@ import Testing
         #expect(try TestPostgres.shared.get().psql(db, "SELECT count(*) FROM registry.services") == "\(hostile.count - 1)")
     }
 
+    /// The feed every watch of a replica shares: reloads only for a change or a passed expiry.
+    @Test func theSharedFeedReloadsOnlyForChangesAndExpiries() async throws {
+        let db = try await TestPostgres.database()
+        try await withStore(db) { store in
+            let feed = DirectoryFeed(store: store, maxAge: .milliseconds(20))
+            let g0 = try await feed.view().generation
+            #expect(try await feed.view().generation == g0, "within maxAge: the cached view")
+            _ = try await store.register(Self.request("v-1", lease: 60_000))
+            try await Task.sleep(for: .milliseconds(30))
+            let v1 = try await feed.view()
+            #expect(v1.generation == g0 + 1 && v1.answer.entries.map(\.id) == ["v-1"])
+            // A heartbeat is not a change: no reload.
+            guard case .done = try await store.heartbeat(ServiceKey(kind: .validator, id: "v-1"), fingerprint: Self.fp) else {
+                throw TestFailure("heartbeat failed")
+            }
+            try await Task.sleep(for: .milliseconds(30))
+            let v2 = try await feed.view()
+            #expect(v2.generation == v1.generation && v2.answer.registryTimeMillis >= v1.answer.registryTimeMillis)
+            // A lease passing its expiry is: the feed reloads and the entry is gone.
+            _ = try await store.register(Self.request("v-2", lease: 1_000))
+            try await Task.sleep(for: .milliseconds(30))
+            #expect(try await feed.view().answer.entries.map(\.id) == ["v-1", "v-2"])
+            try await eventually("the feed to drop the expired lease", seconds: 5) {
+                try await feed.view().answer.entries.map(\.id) == ["v-1"]
+            }
+        }
+    }
+
     @Test func migrationIsIdempotentAndRecorded() async throws {
         let db = try await TestPostgres.database()
         try await withStore(db) { store in try await store.migrate() }

@@ -18,12 +18,12 @@ enum DeploymentStatus {
         var note: String
     }
 
-    static func report(_ answer: LookupAnswer, client: WireClient) async -> String {
+    static func report(_ answer: LookupAnswer, client: WireClient, timeout: Duration) async -> String {
         var probes: [Probe] = []
         for chunk in stride(from: 0, to: answer.entries.count, by: maxConcurrentProbes) {
             let slice = answer.entries[chunk..<min(chunk + maxConcurrentProbes, answer.entries.count)]
             await withTaskGroup(of: Probe.self) { group in
-                for e in slice { group.addTask { await probe(e, client: client) } }
+                for e in slice { group.addTask { await probe(e, client: client, timeout: timeout) } }
                 for await p in group { probes.append(p) }
             }
         }
@@ -40,21 +40,21 @@ enum DeploymentStatus {
         return lines.joined(separator: "\n")
     }
 
-    static func probe(_ e: ServiceEntry, client: WireClient) async -> Probe {
+    static func probe(_ e: ServiceEntry, client: WireClient, timeout: Duration) async -> Probe {
         guard let hp = e.hostPort else { return Probe(entry: e, up: false, latencyMicros: 0, note: "bad address") }
         do {
             return try await client.withConnection(host: hp.host, port: hp.port, expecting: e.kind.role) { conn in
                 let start = ContinuousClock.now
-                let info = try NodeInfo(canonicalBytes: try await conn.request(NodeInfo.kind, [], timeout: .seconds(2)))
+                let info = try NodeInfo(canonicalBytes: try await conn.request(NodeInfo.kind, [], timeout: timeout))
                 let rtt = ContinuousClock.now - start
                 let micros = Int(rtt.components.seconds) * 1_000_000 + Int(rtt.components.attoseconds / 1_000_000_000_000)
                 var note = "\(info.name) \(info.version), up \(info.uptimeMillis / 1000) s"
                 switch e.kind {
                 case .validator:
-                    let s = try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [], timeout: .seconds(2)))
+                    let s = try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [], timeout: timeout))
                     note = "height \(s.height) round \(s.round) \(s.voting ? "voting" : "observer"); " + note
                 case .indexer:
-                    let s = try IndexerStatus(canonicalBytes: try await conn.request(IndexerAPI.status, [], timeout: .seconds(2)))
+                    let s = try IndexerStatus(canonicalBytes: try await conn.request(IndexerAPI.status, [], timeout: timeout))
                     let lag = s.chainHeight > s.indexedHeight ? s.chainHeight - s.indexedHeight : 0
                     note = "indexed \(s.indexedHeight) proven \(s.provenHeight) chain \(s.chainHeight) lag \(lag); " + note
                 case .gateway, .registry: break

@@ -15,6 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("validator"), help: "HOST:PORT of a validator; repeat for each.") var validators: [String] = []
     @Option(help: "HOST:PORT[,HOST:PORT...] of registries: show every registered service and its health.") var registry: String?
+    @Option(help: "With --registry: seconds to wait for each service's handshake and each answer (0.1-60).") var probeTimeoutSeconds: Double = 2
     @Option(help: "Your PEM certificate.") var cert: String
     @Option(help: "Your PEM private key.") var key: String
     @Option(help: "The city CA certificate.") var ca: String
@@ -25,9 +26,13 @@ struct StatusCommand: AsyncParsableCommand {
             throw ValidationError("name --registry HOST:PORT (the whole deployment) or --validator HOST:PORT (repeat for each)")
         }
         if let registry {
-            let client = try WireClient(tls: TLSSetup.client(identity), configuration: RegistryRead.quick, logger: Logger(label: "citychain.status"))
+            guard (0.1...60).contains(probeTimeoutSeconds) else { throw ValidationError("--probe-timeout-seconds must be 0.1 to 60") }
+            let timeout = Duration.milliseconds(Int64(probeTimeoutSeconds * 1000))
+            var configuration = RegistryRead.quick
+            configuration.handshakeTimeout = max(configuration.handshakeTimeout, timeout)
+            let client = try WireClient(tls: TLSSetup.client(identity), configuration: configuration, logger: Logger(label: "citychain.status"))
             let answer = try await RegistryRead.fetch(registries: try RegistryRead.addresses(registry), client: client, kind: nil, all: false)
-            print(await DeploymentStatus.report(answer, client: client))
+            print(await DeploymentStatus.report(answer, client: client, timeout: timeout))
             if validators.isEmpty { return }
             print("")
         }

@@ -4,13 +4,15 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The watch stream (kind 0x0405): a snapshot, then the changes found by polling the directory's
-/// revision every `pollInterval`, plus removals when leases pass their expiry (the database clock
-/// decides), plus a keepalive after `keepaliveInterval` of silence. Bounded: at most
+/// The watch stream (kind 0x0405): a snapshot, then the changes found every `pollInterval` in the
+/// replica's shared `DirectoryFeed` (one read of the revision per poll for all watches; a reload
+/// when it changed or a lease passed its expiry), plus a keepalive after `keepaliveInterval` of
+/// silence. Bounded: at most
 /// `WatchAdmission.maxWatches` at once per process and `maxWatchesPerPeer` per certificate, each
 /// for at most `maxDuration` (the client then reopens it).
 package final class RegistryWatch: Sendable {
     let store: RegistryStore
+    let feed: DirectoryFeed
     let pollInterval: Duration
     let keepaliveInterval: Duration
     let maxDuration: Duration
@@ -20,6 +22,7 @@ package final class RegistryWatch: Sendable {
                  maxDuration: Duration = .seconds(3600), admission: WatchAdmission = WatchAdmission()) {
         precondition(pollInterval > .zero && keepaliveInterval > .zero && maxDuration > .zero)
         self.store = store
+        feed = DirectoryFeed(store: store, maxAge: pollInterval)
         self.pollInterval = pollInterval
         self.keepaliveInterval = keepaliveInterval
         self.maxDuration = maxDuration
@@ -33,30 +36,37 @@ package final class RegistryWatch: Sendable {
     package func serve(_ request: LookupRequest, peer: String, writer: StreamWriter) async throws {
         try admission.withLock { a throws(WireError) in try a.admit(peer) }
         defer { admission.withLock { $0.release(peer) } }
-        let first = try await store.live(kind: request.kind)
-        try await writer.send(WatchEvent.snapshot(first).canonicalBytes)
-        var current = Self.map(first)
-        var revision = first.revision
+        let first = try await feed.view()
+        var answer = Self.filter(first.answer, request.kind)
+        try await writer.send(WatchEvent.snapshot(answer).canonicalBytes)
+        var current = Self.map(answer)
+        var generation = first.generation
         let clock = ContinuousClock()
         let deadline = clock.now + maxDuration
         var lastSent = clock.now
         while clock.now < deadline, !Task.isShuttingDownGracefully {
             try await Task.sleep(for: pollInterval)
-            let head = try await store.head()
-            if head.revision != revision || current.values.contains(where: { $0.expiresAtMillis <= head.nowMillis }) {
-                let next = try await store.live(kind: request.kind)
-                let nextMap = Self.map(next)
-                let events = DirectoryDiff.events(from: current, to: nextMap, nowMillis: next.registryTimeMillis)
+            let view = try await feed.view()
+            if view.generation != generation {
+                answer = Self.filter(view.answer, request.kind)
+                let next = Self.map(answer)
+                let events = DirectoryDiff.events(from: current, to: next, nowMillis: answer.registryTimeMillis)
                 for e in events { try await writer.send(e.canonicalBytes) }
                 if !events.isEmpty { lastSent = clock.now }
-                current = nextMap
-                revision = next.revision
+                current = next
+                generation = view.generation
             }
             if clock.now - lastSent >= keepaliveInterval {
-                try await writer.send(WatchEvent.keepalive(registryTimeMillis: head.nowMillis, revision: revision).canonicalBytes)
+                try await writer.send(WatchEvent.keepalive(registryTimeMillis: view.answer.registryTimeMillis, revision: view.answer.revision).canonicalBytes)
                 lastSent = clock.now
             }
         }
+    }
+
+    /// `a` with only the entries of `kind` (nil: all).
+    static func filter(_ a: LookupAnswer, _ kind: ServiceKind?) -> LookupAnswer {
+        guard let kind else { return a }
+        return LookupAnswer(registryTimeMillis: a.registryTimeMillis, revision: a.revision, entries: a.entries.filter { $0.kind == kind })
     }
 
     static func map(_ a: LookupAnswer) -> [ServiceKey: ServiceEntry] {
