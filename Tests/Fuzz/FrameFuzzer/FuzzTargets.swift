@@ -165,6 +165,15 @@ enum FuzzTargets {
         canonical(UpstreamHealth.self, "UpstreamHealth"),
         canonical(ForwardedQuery.self, "ForwardedQuery"),
         canonical(SavedAnswer.self, "SavedAnswer") { a in _ = try? a.verify(validatorSet: seedSet) },
+        // The registry's messages (docs/PROTOCOL.md part 8); a decoded snapshot is diffed against
+        // itself and against the empty directory, which must not trap either.
+        canonical(ServiceKey.self, "ServiceKey"),
+        canonical(ServiceEntry.self, "ServiceEntry") { e in _ = e.hostPort },
+        canonical(RegisterRequest.self, "RegisterRequest"),
+        canonical(HeartbeatRequest.self, "HeartbeatRequest"),
+        canonical(LookupRequest.self, "LookupRequest"),
+        canonical(LookupAnswer.self, "LookupAnswer"),
+        canonical(WatchEvent.self, "WatchEvent"),
     ]
 
     /// The validator set of the seeds' headers, for the answers' proof checks.

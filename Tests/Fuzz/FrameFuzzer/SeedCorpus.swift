@@ -295,6 +295,29 @@ enum SeedCorpus {
                                                        payload: RecordQuery(dataset: parcels, subject: parcel, purpose: "valuation").canonicalBytes))
         add("ForwardedQuery", "dataset", ForwardedQuery(agency: agency("tax-office"), kind: IndexerAPI.dataset,
                                                         payload: DatasetQuery(dataset: parcels).canonicalBytes))
+        // The registry's messages.
+        let fingerprint = Hash32.sha256(Array("certificate".utf8))
+        let registryEntry = ServiceEntry(kind: .validator, id: "validator-1", address: "127.0.0.1:7101", certificateFingerprint: fingerprint,
+                                 nodeKey: [UInt8](repeating: 7, count: 32), leaseMillis: 15_000, registeredAtMillis: 1_700_000_000_000,
+                                 expiresAtMillis: 1_700_000_015_000, detail: "citychain 0.1.0")
+        let indexerEntry = ServiceEntry(kind: .indexer, id: "indexer-1", address: "127.0.0.1:7200", certificateFingerprint: fingerprint,
+                                        leaseMillis: 15_000, registeredAtMillis: 1_700_000_000_000, expiresAtMillis: 1_700_000_015_000)
+        add("ServiceKey", "validator", registryEntry.key)
+        add("ServiceEntry", "validator", registryEntry)
+        add("ServiceEntry", "indexer", indexerEntry)
+        add("RegisterRequest", "validator", RegisterRequest(kind: .validator, id: "validator-1", address: "127.0.0.1:7101",
+                                                            certificateFingerprint: fingerprint, nodeKey: registryEntry.nodeKey, leaseMillis: 15_000, detail: "v"))
+        add("HeartbeatRequest", "indexer", HeartbeatRequest(kind: .indexer, id: "indexer-1"))
+        add("LookupRequest", "all", LookupRequest())
+        add("LookupRequest", "validators", LookupRequest(kind: .validator))
+        let answer = LookupAnswer(registryTimeMillis: 1_700_000_001_000, revision: 8, entries: [registryEntry, indexerEntry])
+        add("LookupAnswer", "two", answer)
+        add("WatchEvent", "snapshot", WatchEvent.snapshot(answer))
+        add("WatchEvent", "added", WatchEvent.added(registryEntry))
+        add("WatchEvent", "updated", WatchEvent.updated(indexerEntry))
+        add("WatchEvent", "removed", WatchEvent.removed(registryEntry.key, .expired))
+        add("WatchEvent", "keepalive", WatchEvent.keepalive(registryTimeMillis: 1_700_000_020_000, revision: 8))
+
         add("SavedAnswer", "receipt", SavedAnswer(kind: GatewayAPI.submit, query: TxStatusRequest(id: txs[1].id).canonicalBytes,
                                                   answer: receipt.canonicalBytes))
         add("SavedAnswer", "transaction", SavedAnswer(kind: IndexerAPI.transaction,
