@@ -9,20 +9,10 @@ import Testing
 @Suite struct RegistryVectorTests {
     static let hash = Hash32.sha256(Array("block 7".utf8))
 
-    struct Vector: Sendable, CustomTestStringConvertible {
-        /// The first cell of the document's row.
-        var label: String
-        /// The second cell, as written: hex groups in backticks, and H.
-        var cell: String
-        var bytes: [UInt8]
-        /// The bytes decode to the value they were encoded from.
-        var decodesBack: Bool
-        var testDescription: String { label }
-    }
+    typealias Vector = DocumentVector
 
     static func row<T: CanonicalCodable & Equatable>(_ label: String, _ value: T, _ cell: String) -> Vector {
-        let bytes = value.canonicalBytes
-        return Vector(label: label, cell: cell, bytes: bytes, decodesBack: (try? T(canonicalBytes: bytes)) == value)
+        DocumentVector.row(label, value, cell)
     }
 
     static let vectors: [Vector] = [
@@ -49,30 +39,14 @@ import Testing
             "`00` `0000018bcfe56800` `0000000000000007` `00000000`"),
     ]
 
-    /// docs/protocol/registry.md, found from this file's place in the repository.
-    static let document: String? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return try? String(contentsOf: root.appendingPathComponent("docs/protocol/registry.md"), encoding: .utf8)
-    }()
+    /// docs/protocol/registry.md.
+    static let document = DocumentVectors.document("docs/protocol/registry.md")
 
     /// The rows of the document's test-vector table.
-    static var documentRows: [String] {
-        guard let doc = document, let start = doc.range(of: "## Test vectors") else { return [] }
-        return doc[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
-            .drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }
-            .filter { !$0.hasPrefix("| value") && !$0.hasPrefix("| ---") }.map(String.init)
-    }
+    static var documentRows: [String] { DocumentVectors.rows(document) }
 
     /// The hex a cell stands for: backticked groups concatenated, H expanded.
-    static func expand(_ cell: String) -> String? {
-        var out = ""
-        for token in cell.split(separator: " ") {
-            if token == "H" { out += Hex.encode(hash.bytes); continue }
-            guard token.count >= 2, token.first == "`", token.last == "`" else { return nil }
-            out += token.dropFirst().dropLast()
-        }
-        return out
-    }
+    static func expand(_ cell: String) -> String? { DocumentVectors.expand(cell, hash: hash) }
 
     @Test(arguments: vectors)
     func vector(_ v: Vector) {
