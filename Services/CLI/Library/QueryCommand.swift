@@ -6,6 +6,8 @@ import CityPKI
 import CityWire
 import Foundation
 import Logging
+import CityNode
+@preconcurrency import Crypto
 
 /// Options every `citychain query` subcommand shares.
 struct IndexerOptions: ParsableArguments {
@@ -18,6 +20,17 @@ struct IndexerOptions: ParsableArguments {
     var genesis: String?
     @Option(help: "Write the query and the raw answer to FILE, for 'citychain verify FILE'.") var save: String?
     @Option(help: "Output: table or json.") var output: String = "table"
+    @Option(help: "Your agency's sealing key file (citychain keys new --kind sealing): sealed payloads sealed to it are opened and printed.")
+    var openWith: String?
+
+    /// The opener of `--open-with`, for the agency the certificate names.
+    func opener() throws -> SealedOpener? {
+        guard let openWith else { return nil }
+        let file = try KeyFile.load(openWith, expecting: .sealing)
+        let identity = try PeerIdentity(certificate: try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca)).certificateChain[0])
+        guard case .agency(let id) = identity.role else { throw ValidationError("--open-with: the certificate is for \(identity.role), not an agency; sealed records are opened by the agency they are sealed to") }
+        return SealedOpener(agency: try AgencyID(id), key: try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: file.privateKeyBytes))
+    }
 
     /// Sends `query`, verifies (when --genesis is given), saves (when --save is given) and returns the answer bytes.
     func ask(_ kind: MessageKind, _ query: some CanonicalEncodable) async throws -> (answer: [UInt8], verified: String?) {
@@ -66,7 +79,7 @@ struct QueryCommand: AsyncParsableCommand {
             var row: [(String, String)] = [("record", "\(dataset)/\(subject)"), ("as of block", "\(a.at.height)")]
             if let e = a.entry {
                 row += [("version", "\(e.version)"), ("state", e.deleted ? "deleted" : "written"), ("writer", "\(e.writer.agency)"),
-                        ("height", "\(e.height)"), ("transaction", "\(e.transactionID)"), ("payload", QueryCommand.describe(a.payload))]
+                        ("height", "\(e.height)"), ("transaction", "\(e.transactionID)"), ("payload", QueryCommand.describe(a.payload, opener: try o.opener()))]
             } else {
                 row += [("state", "absent (never written)")]
             }
@@ -87,7 +100,7 @@ struct QueryCommand: AsyncParsableCommand {
             let q = HistoryQuery(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), afterVersion: afterVersion, limit: limit,
                                  purpose: purpose)
             let (bytes, verified) = try await o.ask(IndexerAPI.history, q)
-            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json)
+            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json, opener: try o.opener())
         }
     }
 
@@ -119,7 +132,7 @@ struct QueryCommand: AsyncParsableCommand {
             let q = DatasetQuery(dataset: try DatasetID(dataset), after: cursor, fromTimeMillis: fromTime, toTimeMillis: toTime,
                                  writer: try writer.map { try AgencyID($0) }, predicates: predicates, limit: limit, purpose: purpose)
             let (bytes, verified) = try await o.ask(IndexerAPI.dataset, q)
-            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json)
+            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json, opener: try o.opener())
         }
     }
 
@@ -133,7 +146,7 @@ struct QueryCommand: AsyncParsableCommand {
             guard let txID = TransactionID(hex: id) else { throw ValidationError("--id must be 64 hex digits") }
             let (bytes, verified) = try await o.ask(IndexerAPI.transaction, TransactionQuery(id: txID, purpose: purpose))
             let a = try TransactionAnswer(canonicalBytes: bytes)
-            QueryCommand.print(QueryCommand.describe(a.item) + [("as of block", "\(a.at.height)")], verified: verified, json: o.json)
+            QueryCommand.print(QueryCommand.describe(a.item, opener: try o.opener()) + [("as of block", "\(a.at.height)")], verified: verified, json: o.json)
         }
     }
 
@@ -197,36 +210,42 @@ struct QueryCommand: AsyncParsableCommand {
 
     // MARK: - Rendering
 
-    static func describe(_ payload: [UInt8]?) -> String {
+    static func describe(_ payload: [UInt8]?, opener: SealedOpener? = nil) -> String {
         guard let payload else { return "none" }
         if let sealed = try? SealedPayload(canonicalBytes: payload) {
+            if let opener {
+                switch opener.open(sealed) {
+                case .success(let text): return "opened (sealed for \(sealed.recipients.map { "\($0.agency)" }.joined(separator: ", "))): \(text)"
+                case .failure(let why): return "sealed, not opened: \(why)"
+                }
+            }
             return "sealed for \(sealed.recipients.map { "\($0.agency)" }.joined(separator: ", ")) (\(sealed.ciphertext.count) bytes of ciphertext)"
         }
         return String(validating: payload, as: UTF8.self) ?? "\(payload.count) bytes"
     }
 
-    static func describe(_ item: ProvenTransaction) -> [(String, String)] {
+    static func describe(_ item: ProvenTransaction, opener: SealedOpener? = nil) -> [(String, String)] {
         let body = item.transaction.body
         var row: [(String, String)] = [("transaction", "\(item.transaction.id)"), ("at", "\(item.cursor)"), ("signer", "\(body.signer.agency)"),
                                        ("operation", body.operation.name)]
         switch body.operation {
-        case let .putRecord(d, s, p, _): row += [("record", "\(d)/\(s)"), ("payload", describe(p))]
+        case let .putRecord(d, s, p, _): row += [("record", "\(d)/\(s)"), ("payload", describe(p, opener: opener))]
         case let .deleteRecord(d, s, reason): row += [("record", "\(d)/\(s)"), ("deleted", reason)]
         default: break
         }
         return row
     }
 
-    static func printChanges(_ a: ChangesAnswer, verified: String?, json: Bool) {
+    static func printChanges(_ a: ChangesAnswer, verified: String?, json: Bool, opener: SealedOpener? = nil) {
         if json {
-            let items = a.items.map { Dictionary(describe($0), uniquingKeysWith: { x, _ in x }) }
+            let items = a.items.map { Dictionary(describe($0, opener: opener), uniquingKeysWith: { x, _ in x }) }
             Swift.print(jsonText(["asOfBlock": "\(a.at.height)", "more": a.more ? "yes" : "no", "next": a.items.last.map { "\($0.cursor)" } ?? "",
                                   "verified": verified ?? "not checked", "items": items]))
             return
         }
         Swift.print("cursor        signer               record                          payload")
         for i in a.items {
-            let d = Dictionary(describe(i), uniquingKeysWith: { x, _ in x })
+            let d = Dictionary(describe(i, opener: opener), uniquingKeysWith: { x, _ in x })
             Swift.print(StatusCommand.pad("\(i.cursor)", 13) + " " + StatusCommand.pad(d["signer"] ?? "", 20) + " "
                         + StatusCommand.pad(d["record"] ?? "", 31) + " " + (d["payload"] ?? d["deleted"] ?? ""))
         }
@@ -274,5 +293,28 @@ struct VerifyCommand: ParsableCommand {
             print("NOT VERIFIED: \(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+/// Opens sealed payloads with an agency's sealing key (`--open-with`), trying each of the
+/// recipient entries for that agency.
+struct SealedOpener: Sendable {
+    struct OpenFailure: Error, CustomStringConvertible { let description: String }
+    let agency: AgencyID
+    let key: Curve25519.KeyAgreement.PrivateKey
+
+    func open(_ sealed: SealedPayload) -> Result<String, OpenFailure> {
+        let mine = sealed.recipients.filter { $0.agency == agency }
+        guard !mine.isEmpty else {
+            return .failure(OpenFailure(description: "not sealed to \(agency); ask the writer to seal to it (citychain submit --seal-to)"))
+        }
+        var last = OpenFailure(description: "no key of \(agency) opened it")
+        for r in mine {
+            do {
+                let bytes = try sealed.open(as: agency, keyID: r.keyID, privateKey: key)
+                return .success(String(validating: bytes, as: UTF8.self) ?? "\(bytes.count) bytes")
+            } catch { last = OpenFailure(description: "\(error)") }
+        }
+        return .failure(last)
     }
 }

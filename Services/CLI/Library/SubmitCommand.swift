@@ -36,6 +36,8 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "With --gateway: write the receipt to FILE for 'citychain verify FILE --genesis …'.") var save: String?
     @Option(help: "With --gateway: the chain's genesis file; the receipt's proof is checked before printing.") var genesis: String?
     @Option(help: "Output: table or json.") var output: String = "table"
+    @Option(help: "Seal the payload (restricted datasets) to these agencies' sealing keys, AGENCY[,AGENCY…] (the signer is added; keys from --genesis).")
+    var sealTo: String?
 
     func run() async throws {
         let operation = try makeOperation()
@@ -103,7 +105,31 @@ struct SubmitCommand: AsyncParsableCommand {
         case let (nil, f?): Array(try Data(contentsOf: URL(fileURLWithPath: f)))
         default: throw ValidationError("give the payload with exactly one of --json or --file")
         }
-        return .putRecord(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), payload: payload, payloadHash: Hash32.sha256(payload))
+        let carried = try sealTo.map { try seal(payload, to: $0) } ?? payload
+        return .putRecord(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), payload: carried, payloadHash: Hash32.sha256(carried))
+    }
+
+    /// `payload` sealed (HPKE, docs/PROTOCOL.md) to the active sealing keys the genesis names for the
+    /// agencies of `--seal-to` and for the signer: only they can open it; the chain carries ciphertext.
+    func seal(_ payload: [UInt8], to list: String) throws -> [UInt8] {
+        guard let genesis else { throw ValidationError("--seal-to needs --genesis FILE: the readers' sealing keys are read from it") }
+        let g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis)))
+        var names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if !names.contains(agency) { names.append(agency) }
+        var readers: [(AgencyID, KeyID, Curve25519.KeyAgreement.PublicKey)] = []
+        for name in names {
+            guard let entry = g.agencies.first(where: { "\($0.id)" == name }) else {
+                throw ValidationError("--seal-to: agency '\(name)' is not in the genesis \(genesis); check the id against the agencies in that file")
+            }
+            let keys = entry.keys.compactMap { k -> (KeyID, SealingPublicKey)? in
+                if case .sealing(let s) = k.material { (k.keyID, s) } else { nil }
+            }
+            guard !keys.isEmpty else { throw ValidationError("--seal-to: agency '\(name)' has no sealing key in the genesis; it cannot receive sealed records") }
+            for (id, key) in keys {
+                readers.append((entry.id, id, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: key.bytes)))
+            }
+        }
+        return try SealedPayload.seal(payload, to: readers).canonicalBytes
     }
 
     /// Reads an operation: `{"op": "putRecord", "dataset": D, "subject": S, "payload": <JSON value>}`,
