@@ -31,7 +31,8 @@ struct MetersCommand: AsyncParsableCommand {
     @Option(help: "Number of meters (bays meter-1 … meter-N).") var meters = 200
     @Option(help: "Sessions offered per second, all meters together (open loop).") var rate = 100.0
     @Option(help: "Seconds of streaming.") var seconds = 10.0
-    @Option(help: "Most sessions waiting for their commit at once.") var inFlight = 256
+    @Option(help: "Connections to the gateway (each carries at most 64 requests at once, the wire's bound).") var connections = 4
+    @Option(help: "Most sessions waiting for their commit at once, on each connection (1-64).") var inFlight = 60
     @Option(help: "Output: table or json.") var output = "table"
 
     func run() async throws {
@@ -39,7 +40,8 @@ struct MetersCommand: AsyncParsableCommand {
         guard meters >= 1, meters <= 100_000 else { throw ValidationError("--meters \(meters) must be 1…100,000") }
         guard rate > 0, rate <= 20_000 else { throw ValidationError("--rate \(rate) must be more than 0 and at most 20,000 per second") }
         guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds \(seconds) must be more than 0 and at most 3,600") }
-        guard (1...4096).contains(inFlight) else { throw ValidationError("--in-flight \(inFlight) must be 1…4,096") }
+        guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight \(inFlight) must be 1…64 (the wire's bound per connection)") }
+        guard (1...64).contains(connections) else { throw ValidationError("--connections \(connections) must be 1…64") }
         let ds = try DatasetID(dataset)
         let signer = Signer(agency: try AgencyID(agency), keyID: KeyID(keyID))
         let signing = try Curve25519.Signing.PrivateKey(rawRepresentation: try KeyFile.load(signingKey, expecting: .signing).privateKeyBytes)
@@ -49,42 +51,54 @@ struct MetersCommand: AsyncParsableCommand {
         let total = Int(rate * seconds)
         let results = MeterResults()
         let window = ContinuousClock.now
-        try await client.withConnection(host: address.host, port: address.port, expecting: .gateway) { conn in
-            let status = try GatewayStatus(canonicalBytes: try await conn.request(GatewayAPI.status, []))
-            let nonceBase = UInt64(Date().timeIntervalSince1970 * 1000) << 20
-            let slots = AsyncSemaphore(inFlight)
-            await withDiscardingTaskGroup { group in
-                for n in 0..<total {
-                    // Open loop: session n is offered at n / rate seconds, whether or not earlier ones are final.
-                    let due = window + .milliseconds(Int64(Double(n) / rate * 1000))
-                    if due > ContinuousClock.now { try? await Task.sleep(until: due) }
-                    await slots.acquire()
-                    let bay = n % meters + 1
-                    let payload = Array(#"{"bay":\#(bay),"meter":"meter-\#(bay)","minutes":\#(15 * (n % 8 + 1)),"paid":\#(n % 5 != 0),"session":\#(n),"zone":"\#(zones[bay % zones.count])"}"#.utf8)
-                    let body = TransactionBody(chainID: status.chainID, signer: signer, nonce: nonceBase + UInt64(n),
-                                               expiresAtHeight: status.headHeight + 5000,
-                                               operation: .putRecord(dataset: ds, subject: try! SubjectKey("meter-\(bay)"), payload: payload,
-                                                                     payloadHash: Hash32.sha256(payload)))
-                    guard let tx = try? SignedTransaction.sign(body, key: signing) else { results.add(.failed("signing failed")); await slots.release(); continue }
-                    let request = GatewaySubmit(transaction: tx, waitMillis: 20_000).canonicalBytes
-                    group.addTask {
-                        defer { Task { await slots.release() } }
-                        let start = ContinuousClock.now
-                        do {
-                            let o = try GatewayOutcome(canonicalBytes: try await conn.request(GatewayAPI.submit, request, timeout: .seconds(40)))
-                            switch o.state {
-                            case .committed: results.add(.committed((ContinuousClock.now - start) / .milliseconds(1)))
-                            case .pending: results.add(.pending)
-                            case .rejected(let why): results.add(.failed("\(why)"))
+        let status = try await client.withConnection(host: address.host, port: address.port, expecting: .gateway) { conn in
+            try GatewayStatus(canonicalBytes: try await conn.request(GatewayAPI.status, []))
+        }
+        let nonceBase = UInt64(Date().timeIntervalSince1970 * 1000) << 20
+        // Session n goes on connection n % connections, offered at n / rate seconds (open loop:
+        // whether or not earlier ones are final), at most `inFlight` waiting on each connection.
+        try await withThrowingTaskGroup(of: Void.self) { lanes in
+            for lane in 0..<connections {
+                lanes.addTask {
+                    try await client.withConnection(host: address.host, port: address.port, expecting: .gateway) { conn in
+                        let slots = AsyncSemaphore(inFlight)
+                        await withDiscardingTaskGroup { group in
+                            for n in stride(from: lane, to: total, by: connections) {
+                                let due = window + .milliseconds(Int64(Double(n) / rate * 1000))
+                                if due > ContinuousClock.now { try? await Task.sleep(until: due) }
+                                await slots.acquire()
+                                let bay = n % meters + 1
+                                let payload = Array(#"{"bay":\#(bay),"meter":"meter-\#(bay)","minutes":\#(15 * (n % 8 + 1)),"paid":\#(n % 5 != 0),"session":\#(n),"zone":"\#(zones[bay % zones.count])"}"#.utf8)
+                                let body = TransactionBody(chainID: status.chainID, signer: signer, nonce: nonceBase + UInt64(n),
+                                                           expiresAtHeight: status.headHeight + 5000,
+                                                           operation: .putRecord(dataset: ds, subject: try! SubjectKey("meter-\(bay)"), payload: payload,
+                                                                                 payloadHash: Hash32.sha256(payload)))
+                                guard let tx = try? SignedTransaction.sign(body, key: signing) else {
+                                    results.add(.failed("signing failed")); await slots.release(); continue
+                                }
+                                let request = GatewaySubmit(transaction: tx, waitMillis: 20_000).canonicalBytes
+                                group.addTask {
+                                    let start = ContinuousClock.now
+                                    do {
+                                        let o = try GatewayOutcome(canonicalBytes: try await conn.request(GatewayAPI.submit, request, timeout: .seconds(40)))
+                                        switch o.state {
+                                        case .committed: results.add(.committed((ContinuousClock.now - start) / .milliseconds(1)))
+                                        case .pending: results.add(.pending)
+                                        case .rejected(let why): results.add(.failed("\(why)"))
+                                        }
+                                    } catch let e as WireError where { if case .rateLimited = e.code { true } else { false } }() {
+                                        results.add(.limited)
+                                    } catch {
+                                        results.add(.failed("\(error)"))
+                                    }
+                                    await slots.release()
+                                }
                             }
-                        } catch let e as WireError where { if case .rateLimited = e.code { true } else { false } }() {
-                            results.add(.limited)
-                        } catch {
-                            results.add(.failed("\(error)"))
                         }
                     }
                 }
             }
+            try await lanes.waitForAll()
         }
         let elapsed = (ContinuousClock.now - window) / .seconds(1)
         let r = results.snapshot()

@@ -172,14 +172,20 @@ package final class GatewayService: Sendable {
     }
 
     /// Block `height` with its certificate: from the recent blocks the watch keeps, else asked of a validator.
+    /// The validator that reported the commit may be a few milliseconds ahead of the one asked
+    /// (or of the watch), so a block not there yet is asked for again until the deadline.
     private func certifiedBlock(_ height: UInt64, deadline: ContinuousClock.Instant) async throws -> CertifiedBlock {
-        if let b = await watch.block(at: height) { return b }
-        let bytes = try await validators.call(ValidatorAPI.blocks, BlocksRequest(from: height, maxCount: 1).canonicalBytes,
-                                              attemptTimeout: .seconds(5), deadline: max(deadline, ContinuousClock.now + .seconds(5)))
-        guard let b = try BlocksResponse(canonicalBytes: bytes).blocks.first, b.height == height else {
-            throw WireError(.unavailable, "the validator did not return block \(height); retry")
+        let until = max(deadline, ContinuousClock.now + .seconds(5))
+        while true {
+            if let b = await watch.block(at: height) { return b }
+            let bytes = try await validators.call(ValidatorAPI.blocks, BlocksRequest(from: height, maxCount: 1).canonicalBytes,
+                                                  attemptTimeout: .seconds(5), deadline: until)
+            if let b = try BlocksResponse(canonicalBytes: bytes).blocks.first, b.height == height { return b }
+            guard ContinuousClock.now + .milliseconds(20) < until else {
+                throw WireError(.unavailable, "no validator returned block \(height) before the deadline; ask for the receipt again (gateway.receipt) with the same id")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        return b
     }
 
     // MARK: - Queries

@@ -100,11 +100,7 @@ extension ValidatorNode {
         let now = clock()
         let policy = settings.policy
         guard force || policy.shouldPropose(nowMillis: now, lastBlockTimeMillis: tip.timeMillis, pendingCount: mempool.count) else {
-            if !gateArmed {
-                gateArmed = true
-                let wait = policy.millisUntilProposal(nowMillis: now, lastBlockTimeMillis: tip.timeMillis, pendingCount: mempool.count)
-                commands.yield(.timer(.gate, millis: max(1, min(wait, 1000))))
-            }
+            scheduleGate(policy.millisUntilProposal(nowMillis: now, lastBlockTimeMillis: tip.timeMillis, pendingCount: mempool.count), now: now)
             return
         }
         let next = tip.height + 1
@@ -119,11 +115,21 @@ extension ValidatorNode {
     /// first, so a block carries every transaction that arrived meanwhile (starting the height on
     /// the first admission would make one block per transaction under load).
     func armGate() {
-        guard !gateArmed, !running, halted == nil else { return }
-        gateArmed = true
-        let policy = settings.policy
-        let wait = policy.millisUntilProposal(nowMillis: clock(), lastBlockTimeMillis: tip.timeMillis, pendingCount: mempool.count)
-        commands.yield(.timer(.gate, millis: max(1, min(wait, 1000))))
+        guard !running, halted == nil else { return }
+        let now = clock()
+        scheduleGate(settings.policy.millisUntilProposal(nowMillis: now, lastBlockTimeMillis: tip.timeMillis, pendingCount: mempool.count), now: now)
+    }
+
+    /// Asks for a gate check in `wait` ms (1 ms to 1 s) unless one is already due no later. An
+    /// idle node's check is up to 1 s away; a transaction arriving then must not wait for it (that
+    /// was ~1 s on every commit of an idle chain), so a sooner check is scheduled beside it. A
+    /// superseded timer still fires later and only re-runs `maybeStartHeight`, which is harmless.
+    private func scheduleGate(_ wait: UInt64, now: UInt64) {
+        let millis = max(1, min(wait, 1000))
+        let due = now + millis
+        if let armed = gateDue, armed <= due { return }
+        gateDue = due
+        commands.yield(.timer(.gate, millis: millis))
     }
 
     /// Gossip from `peer` whose proposal and vote signatures the caller verified.

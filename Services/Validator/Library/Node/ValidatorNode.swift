@@ -37,7 +37,8 @@ package actor ValidatorNode {
     var lastCertificate: CommitCertificate?
     /// True while the core runs height `tip.height + 1`.
     var running = false
-    var gateArmed = false
+    /// When the pending gate check fires (node clock, ms); nil: none pending.
+    var gateDue: UInt64?
     var halted: String?
     var queue: [ConsensusEvent<Block>] = []
     var draining = false
@@ -129,7 +130,7 @@ package actor ValidatorNode {
             guard running else { return }
             feed(.timeout(t))
         case .gate:
-            gateArmed = false
+            gateDue = nil
             maybeStartHeight()
         case .announce:
             hub.publish([.height(tip.height)])
