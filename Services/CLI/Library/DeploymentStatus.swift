@@ -57,7 +57,11 @@ enum DeploymentStatus {
                     let s = try IndexerStatus(canonicalBytes: try await conn.request(IndexerAPI.status, [], timeout: timeout))
                     let lag = s.chainHeight > s.indexedHeight ? s.chainHeight - s.indexedHeight : 0
                     note = "indexed \(s.indexedHeight) proven \(s.provenHeight) chain \(s.chainHeight) lag \(lag); " + note
-                case .gateway, .registry: break
+                case .gateway:
+                    let s = try GatewayStatus(canonicalBytes: try await conn.request(GatewayAPI.status, [], timeout: timeout))
+                    let v = s.validators.filter(\.healthy).count, i = s.indexers.filter(\.healthy).count
+                    note = "head \(s.headHeight), validators \(v)/\(s.validators.count) healthy, indexers \(i)/\(s.indexers.count) healthy; " + note
+                case .registry: break
                 }
                 return Probe(entry: e, up: true, latencyMicros: micros, note: note)
             }

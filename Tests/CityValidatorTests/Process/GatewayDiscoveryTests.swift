@@ -57,6 +57,14 @@ import Testing
             let o: GatewayOutcome = try await tax.gateway(g, GatewayAPI.submit, GatewaySubmit(transaction: tx, waitMillis: 20_000))
             guard case .committed(let receipt) = o.state else { Issue.record("not committed: \(o)"); return }
             try receipt.verify(id: tx.id, validatorSet: try ValidatorSet(F.genesis.validators))
+            // The operator's view of the deployment shows the gateway's own upstream health.
+            let ops = try cluster.ca.issue(role: .admin, name: "city-ops")
+            try PEMFiles.write(ops.certificatePEM, to: cluster.root + "/city-ops.pem", secret: false)
+            try PEMFiles.write(ops.privateKeyPEM, to: cluster.root + "/city-ops.key", secret: true)
+            let status = try await runCLI(["status", "--registry", registryAddress, "--cert", cluster.root + "/city-ops.pem",
+                                           "--key", cluster.root + "/city-ops.key", "--ca", cluster.root + "/gateway-0/ca.pem"])
+            let gatewayLine = status.output.split(separator: "\n").first { $0.contains("gateway-0") }.map(String.init) ?? ""
+            #expect(gatewayLine.contains("validators 4/4 healthy"), "status --registry shows the gateway's upstreams: \(status.output)")
 
             await validators[3].kill9()
             try await eventually("the killed validator's lease expires and the gateway stops routing to it", seconds: 20) {
