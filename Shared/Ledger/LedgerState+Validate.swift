@@ -10,7 +10,7 @@ extension LedgerState {
         do throws(Rejection) {
             try tx.checkStateless(chainID: chainID)
             let body = tx.body
-            guard body.expiresAtHeight >= atHeight else { throw .expired(expiresAtHeight: body.expiresAtHeight, height: atHeight) }
+            try body.checkNotExpired(atHeight: atHeight)
             let maxExpiry = atHeight + LedgerLimits.maxTransactionLifetimeHeights
             guard body.expiresAtHeight <= maxExpiry else {
                 throw .lifetimeTooLong(expiresAtHeight: body.expiresAtHeight, maxHeight: maxExpiry)

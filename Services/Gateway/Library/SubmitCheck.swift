@@ -21,10 +21,7 @@ package enum SubmitCheck {
             throw .forbidden("the transaction is signed by agency '\(tx.body.signer.agency)' but your certificate is agency '\(caller)'; an agency submits its own transactions (co-signers included in the signatures)")
         }
         if let head = headHeight {
-            let next = head + 1
-            guard tx.body.expiresAtHeight >= next else {
-                throw .rejected(.expired(expiresAtHeight: tx.body.expiresAtHeight, height: next))
-            }
+            do { try tx.body.checkNotExpired(atHeight: head + 1) } catch { throw .rejected(error) }
             // No lifetime-too-long check here: the head the gateway follows may lag the chain, and a
             // lagging head would refuse what the validators accept.
         }
