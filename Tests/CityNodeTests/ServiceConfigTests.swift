@@ -138,6 +138,7 @@ import Testing
         #expect(e.description == "unknown key 'tls.crt' in /etc/citychain/test.yaml (line 6); did you mean 'tls.cert'? (docs/CONFIG.md lists citychain-test's keys)")
         #expect(errors(Self.tls + "blok:\n  intervalMillis: 5\n").first?.description.contains("did you mean 'block.intervalMillis'") == true)
         #expect(errors(Self.tls + "cert: x.pem\n").first?.description.contains("did you mean 'tls.cert'") == true)
+        #expect(errors(Self.tls + "tls.certificate: x.pem\n").first?.description.contains("did you mean 'tls.cert'") == true)
         #expect(errors(Self.tls + "colour: blue\n").first?.description.contains("remove it") == true)
         let section = try #require(errors("tls: /etc/citychain/tls\ngenesis: g.json\n").first)
         #expect(section.key == "tls" && section.description.contains("is a section, not a value; set its keys under it: tls.cert, tls.key, tls.ca"))

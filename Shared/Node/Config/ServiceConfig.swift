@@ -294,11 +294,13 @@ package enum ServiceConfig {
     static func closest(_ key: String, _ known: [String]) -> String? {
         let scored = known.map { ($0, distance(key.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        // Also a key whose last part matches (`cert` for `tls.cert`).
-        if best.1 > max(2, key.count / 3) {
-            return known.first { $0.split(separator: ".").last.map(String.init)?.lowercased() == key.split(separator: ".").last.map(String.init)?.lowercased() }
-        }
-        return best.0
+        if best.1 <= max(2, key.count / 3) { return best.0 }
+        // Else a known key that one of them begins with (`tls.cert` for `tls.certificate`), or whose
+        // last part matches (`tls.cert` for `cert`).
+        let lower = key.lowercased()
+        if let k = known.first(where: { lower.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(lower) }) { return k }
+        let last = lower.split(separator: ".").last.map(String.init)
+        return known.first { $0.split(separator: ".").last.map(String.init)?.lowercased() == last }
     }
 
     /// Levenshtein distance (keys are short: at most a few dozen characters).
@@ -320,8 +322,7 @@ package enum ServiceConfig {
     /// "missing 'tls.cert': set it in FILE, or CITYCHAIN_TLS_CERT, or pass --cert".
     static func missing(_ setting: ConfigSetting, _ path: String) -> ConfigError {
         ConfigError(.missing, key: setting.key, source: path, problem: "missing '\(setting.key)'",
-                    fix: "set it in \(path), or \(setting.environmentVariable)" + (setting.flag.map { ", or pass \($0)" } ?? "")
-                        + " (\(setting.help.hasSuffix(".") ? String(setting.help.dropLast()) : setting.help))")
+                    fix: "set it in \(path), or \(setting.environmentVariable)" + (setting.flag.map { ", or pass \($0)" } ?? ""))
     }
 
     /// A file or directory that cannot be used.
