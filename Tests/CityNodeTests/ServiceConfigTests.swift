@@ -118,6 +118,7 @@ import Testing
         let e = try #require(errors(Self.tls + "postgres: mysql://admin:hunter2@db/registry\n").first)
         #expect(e.key == "postgres" && e.kind == .invalidValue)
         #expect(!e.description.contains("hunter2"))
+        #expect(e.description.hasPrefix("key 'postgres' in /etc/citychain/test.yaml (line 6) is not a postgres:// URL; write postgres://"))
         let ok = try resolve(Self.tls + "postgres: postgres://admin:hunter2@db/registry\n")
         #expect(ok.arguments.contains("--postgres=postgres://admin:hunter2@db/registry"))
     }

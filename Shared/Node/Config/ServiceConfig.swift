@@ -206,7 +206,11 @@ package enum ServiceConfig {
                 guard case .string(let s) = content else { return wrong(raw()) }
                 switch convert(s, setting, origin) {
                 case .success(let v): return .success(v)
-                case .failure(let problem): return wrong("\"\(s)\"", problem.kind, problem.expected)
+                case .failure(let problem):
+                    guard let reason = problem.reason else { return wrong("\"\(s)\"", problem.kind, problem.expected) }
+                    return .failure(ConfigError(.invalidValue, key: setting.key, source: origin.name,
+                                                problem: "\(origin.phrase(setting.key)) \(reason)" + (setting.secret ? "" : " (got \"\(s)\")"),
+                                                fix: setting.fix))
                 }
             }
         } catch {
@@ -217,7 +221,9 @@ package enum ServiceConfig {
     /// Why one text value is not acceptable.
     struct ValueProblem: Error {
         var kind: ConfigError.Kind
-        var expected: String?
+        var expected: String? = nil
+        /// The setting's own check's words ("is not a postgres:// URL").
+        var reason: String? = nil
     }
 
     /// Converts and checks one text value (a single value, or one element of a list).
@@ -243,7 +249,7 @@ package enum ServiceConfig {
         default:
             value = .string(text)
         }
-        return check(value, text, setting, origin).mapError { _ in ValueProblem(kind: .invalidValue) }
+        return check(value, text, setting, origin)
     }
 
     /// Range, HOST:PORT, choice and the setting's own check.
@@ -257,7 +263,7 @@ package enum ServiceConfig {
         default: fine = true
         }
         guard fine else { return .failure(ValueProblem(kind: .invalidValue)) }
-        if let check = setting.check, check(text) != nil { return .failure(ValueProblem(kind: .invalidValue)) }
+        if let check = setting.check, let reason = check(text) { return .failure(ValueProblem(kind: .invalidValue, reason: reason)) }
         return .success(value)
     }
 
