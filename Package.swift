@@ -21,6 +21,9 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
 let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+// Service config files (YAML) and environment variables: Shared/Node/Config (docs/CONFIG.md).
+let configuration: Target.Dependency = .product(name: "Configuration", package: "swift-configuration")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
 
 /// A service: a testable library target plus a thin executable that only parses
 /// arguments and runs the library's ServiceGroup.
@@ -54,7 +57,7 @@ var targets: [Target] = [
             path: "Shared/API", swiftSettings: settings),
     // What every service process shares: options, identity, key files, the node-info route, the run loop.
     // CityNode uses CityChainAPI's registry payloads (RegistryAgent, RegistryDirectory); CityChainAPI never imports CityNode.
-    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", "CityChainAPI", crypto, lifecycle, logging, argumentParser] + nio,
+    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", "CityChainAPI", crypto, lifecycle, logging, argumentParser, configuration, yams] + nio,
             path: "Shared/Node", swiftSettings: settings),
 
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
@@ -72,7 +75,9 @@ var targets: [Target] = [
     .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging, lifecycle,
                                                  .product(name: "NIOEmbedded", package: "swift-nio")] + nio,
                 path: "Tests/CityWireTests", swiftSettings: settings),
-    .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityWire", "CityPKI", "CityLedger", crypto, logging, lifecycle] + nio,
+    // CityNodeTests also checks each service's config schema against deploy/config/ and docs/CONFIG.md.
+    .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityWire", "CityPKI", "CityLedger", crypto, logging, lifecycle, configuration,
+                                                      "CityValidator", "CityIndexer", "CityGateway", "CityRegistry"] + nio,
                 path: "Tests/CityNodeTests", swiftSettings: settings),
     .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityEncoding", "CityPKI", "CityNode", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]
@@ -128,6 +133,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: targets
 )

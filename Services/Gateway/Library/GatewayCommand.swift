@@ -9,12 +9,15 @@ import Logging
 /// `citychain-gateway`: the front door for agencies (docs/GATEWAY.md; docs/PROTOCOL.md, Part 9):
 /// per-agency rate limits, cheap checks, fan-out to healthy validators with failover, receipts on
 /// finality, queries relayed to healthy indexers.
-package struct GatewayCommand: AsyncParsableCommand {
+package struct GatewayCommand: ConfiguredCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain-gateway",
         abstract: "CityChain gateway: rate limits, cheap checks, fan-out to validators, receipts on finality, queries to indexers.")
 
     @OptionGroup package var node: NodeOptions
+
+    @Option(help: "YAML config file (docs/CONFIG.md); the environment (CITYCHAIN_*) and flags override its keys.")
+    var config: String?
 
     @Option(help: "The chain's genesis file (JSON).") var genesis: String
     @Option(name: .customLong("validator"), help: "HOST:PORT of a validator to route to (repeat); with --registry, the registered ones are added.") var validators: [String] = []
@@ -73,4 +76,33 @@ package struct GatewayCommand: AsyncParsableCommand {
         settings.registries = registries
         return settings
     }
+}
+
+extension GatewayCommand {
+    /// Every key of the gateway's YAML config (docs/CONFIG.md, "Gateway").
+    package static let configSchema = ConfigSchema(service: "citychain-gateway", settings: ConfigSchema.nodeSettings + [
+        ConfigSetting("genesis", .file(.readable), flag: "--genesis", required: true, help: "The chain's genesis file (JSON).",
+                      fix: "point it at the chain's genesis file (the validators' genesis)"),
+        ConfigSetting("validators", .hostPort(allowZero: false), list: .repeated, flag: "--validator", default: "none: the registry's",
+                      help: "Validators to route transactions to (with registry.addresses, the registered ones are added).",
+                      fix: "write a list of HOST:PORT, e.g. validators: [10.0.0.11:7101, 10.0.0.12:7101]"),
+        ConfigSetting("indexers", .hostPort(allowZero: false), list: .repeated, flag: "--indexer", default: "none: the registry's",
+                      help: "Indexers to route queries to (with registry.addresses, the registered ones are added).",
+                      fix: "write a list of HOST:PORT, e.g. indexers: [10.0.0.21:7201]"),
+        ConfigSetting("rates.submit", .string, flag: "--submit-rate", default: "500:1000",
+                      help: "Each agency's transaction rate, RATE[:BURST] per second.",
+                      fix: "write RATE[:BURST] with RATE > 0, e.g. rates.submit: \"500:1000\"", check: GatewayCommand.rateProblem),
+        ConfigSetting("rates.query", .string, flag: "--query-rate", default: "1000:2000",
+                      help: "Each agency's query rate, RATE[:BURST] per second.",
+                      fix: "write RATE[:BURST] with RATE > 0, e.g. rates.query: \"1000:2000\"", check: GatewayCommand.rateProblem),
+        ConfigSetting("rates.agencies", .string, list: .repeated, flag: "--agency-rate", default: "none",
+                      help: "Agencies' own rates for both, AGENCY=RATE[:BURST].",
+                      fix: "write a list of AGENCY=RATE[:BURST], e.g. rates.agencies: [\"traffic-bureau=2000:4000\"]"),
+        ConfigSetting("connectionsPerUpstream", .int(1...16), flag: "--connections-per-upstream", default: "2",
+                      help: "Persistent connections kept to each validator and indexer.",
+                      fix: "write a whole number from 1 to 16, e.g. connectionsPerUpstream: 2"),
+    ])
+
+    /// Nil when `text` is RATE[:BURST] (as `--submit-rate` takes it).
+    static let rateProblem: @Sendable (String) -> String? = { AgencyRate(text: $0[...]) == nil ? "is not RATE[:BURST]" : nil }
 }

@@ -4,6 +4,7 @@ import CityGateway
 @main
 enum GatewayMain {
     static func main() async {
-        await GatewayCommand.main()
+        // Flags, then CITYCHAIN_* variables, then the --config YAML file (docs/CONFIG.md).
+        await GatewayCommand.mainConfigured()
     }
 }

@@ -9,12 +9,15 @@ import Logging
 
 /// `citychain-indexer`: follows the committed chain into PostgreSQL and answers agency queries with
 /// proofs (docs/OPERATIONS.md, "Running an indexer"; docs/PROTOCOL.md, Part 7).
-package struct IndexerCommand: AsyncParsableCommand {
+package struct IndexerCommand: ConfiguredCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain-indexer",
         abstract: "CityChain indexer: a verified, exactly-once PostgreSQL index of the chain; queries with proofs.")
 
     @OptionGroup package var node: NodeOptions
+
+    @Option(help: "YAML config file (docs/CONFIG.md); the environment (CITYCHAIN_*) and flags override its keys.")
+    var config: String?
 
     @Option(help: "The chain's genesis file (JSON).") var genesis: String
     @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.") var postgres: String
@@ -64,4 +67,31 @@ package struct IndexerCommand: AsyncParsableCommand {
         return IndexerSettings(genesis: g, postgres: pg, validators: hosts, auditAgency: agency, auditKey: key,
                                anchorPeriod: .milliseconds(Int64(anchorEverySeconds * 1000)), maxBlocksPerWrite: maxBlocksPerWrite)
     }
+}
+
+extension IndexerCommand {
+    /// Every key of the indexer's YAML config (docs/CONFIG.md, "Indexer").
+    package static let configSchema = ConfigSchema(service: "citychain-indexer", settings: ConfigSchema.nodeSettings + [
+        ConfigSetting("genesis", .file(.readable), flag: "--genesis", required: true, help: "The chain's genesis file (JSON).",
+                      fix: "point it at the chain's genesis file (the validators' genesis)"),
+        ConfigSetting("postgres", .string, flag: "--postgres", required: true, secret: true,
+                      help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.",
+                      fix: "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE", check: ConfigSchema.postgresURL),
+        ConfigSetting("validators", .hostPort(allowZero: false), list: .repeated, flag: "--validator", required: true,
+                      help: "Validators to follow (several for failover).",
+                      fix: "write a list of HOST:PORT, e.g. validators: [10.0.0.11:7101, 10.0.0.12:7101]"),
+        ConfigSetting("audit.agency", .string, flag: "--audit-agency", required: true,
+                      help: "The indexer's operator agency (its anchors prove the audit trail).",
+                      fix: "write the id of an agency in the genesis, e.g. audit.agency: city-it"),
+        ConfigSetting("audit.key", .file(.readable), flag: "--audit-key", default: "none: do not anchor",
+                      help: "That agency's signing key file, to anchor the audit trail on chain.",
+                      fix: "point it at the agency's key file from 'citychain keys new', or remove the key"),
+        ConfigSetting("audit.keyID", .int(0...Int(UInt32.max)), flag: "--audit-key-id", default: "1",
+                      help: "Key id of the audit key on chain.", fix: "write the key's id as a whole number, e.g. audit.keyID: 1"),
+        ConfigSetting("audit.anchorEverySeconds", .double(0.1...86_400), flag: "--anchor-every-seconds", default: "60",
+                      help: "Seconds between audit anchors.", fix: "write seconds from 0.1, e.g. audit.anchorEverySeconds: 60"),
+        ConfigSetting("maxBlocksPerWrite", .int(1...5000), flag: "--max-blocks-per-write", default: "500",
+                      help: "Most blocks written in one PostgreSQL transaction while catching up.",
+                      fix: "write a whole number from 1 to 5000, e.g. maxBlocksPerWrite: 500"),
+    ])
 }

@@ -4,6 +4,7 @@ import CityIndexer
 @main
 enum IndexerMain {
     static func main() async {
-        await IndexerCommand.main()
+        // Flags, then CITYCHAIN_* variables, then the --config YAML file (docs/CONFIG.md).
+        await IndexerCommand.mainConfigured()
     }
 }

@@ -6,12 +6,15 @@ import Logging
 /// `citychain-registry`: the directory of running services, with leases renewed by heartbeat,
 /// lookups and a watch stream, backed by PostgreSQL so replicas are interchangeable
 /// (docs/REGISTRY.md; docs/OPERATIONS.md, "Running the registry").
-package struct RegistryCommand: AsyncParsableCommand {
+package struct RegistryCommand: ConfiguredCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain-registry",
         abstract: "CityChain registry: services register with leases; lookups and a watch stream; state in PostgreSQL.")
 
     @OptionGroup package var node: NodeOptions
+
+    @Option(help: "YAML config file (docs/CONFIG.md); the environment (CITYCHAIN_*) and flags override its keys.")
+    var config: String?
 
     @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (schema 'registry' is created).") var postgres: String
     @Option(help: "Milliseconds between a watch's checks of the directory (50-5000).") var watchPollMillis: Int = 250
@@ -31,4 +34,16 @@ package struct RegistryCommand: AsyncParsableCommand {
         if let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger) { runtime.alongside.append(agent) }
         try await runtime.run()
     }
+}
+
+extension RegistryCommand {
+    /// Every key of the registry's YAML config (docs/CONFIG.md, "Registry").
+    package static let configSchema = ConfigSchema(service: "citychain-registry", settings: ConfigSchema.nodeSettings + [
+        ConfigSetting("postgres", .string, flag: "--postgres", required: true, secret: true,
+                      help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (schema 'registry' is created).",
+                      fix: "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE", check: ConfigSchema.postgresURL),
+        ConfigSetting("watchPollMillis", .int(50...5000), flag: "--watch-poll-millis", default: "250",
+                      help: "Milliseconds between a watch's checks of the directory.",
+                      fix: "write a whole number from 50 to 5000, e.g. watchPollMillis: 250"),
+    ])
 }

@@ -4,6 +4,7 @@ import CityRegistry
 @main
 enum RegistryMain {
     static func main() async {
-        await RegistryCommand.main()
+        // Flags, then CITYCHAIN_* variables, then the --config YAML file (docs/CONFIG.md).
+        await RegistryCommand.mainConfigured()
     }
 }

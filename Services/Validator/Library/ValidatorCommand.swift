@@ -9,15 +9,15 @@ import Logging
 
 /// `citychain-validator`: the validator service. It holds the authoritative chain: BFT consensus
 /// with the other validators, the mempool, the block log, block sync, the commit stream, and
-/// transaction submission and status. Settings come from `--config FILE` (JSON,
-/// docs/OPERATIONS.md) and flags, flags winning. Without `--validator-key` it runs as an
-/// observer: it follows and verifies the chain and never votes.
-package struct ValidatorCommand: AsyncParsableCommand {
+/// transaction submission and status. Settings come from `--config FILE` (YAML, docs/CONFIG.md; or
+/// the older JSON), the environment (`CITYCHAIN_*`) and flags, flags winning. Without
+/// `--validator-key` it runs as an observer: it follows and verifies the chain and never votes.
+package struct ValidatorCommand: ConfiguredCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain-validator",
         abstract: "CityChain validator service.")
 
-    @Option(help: "JSON config file (docs/OPERATIONS.md, \"Validator config\"); flags override its keys.")
+    @Option(help: "Config file: YAML (docs/CONFIG.md) or the older JSON; the environment (CITYCHAIN_*) and flags override its keys.")
     var config: String?
     @Option(help: "HOST:PORT to serve the wire protocol on (config key: listen).") var listen: String?
     @Option(help: "HOST:PORT peers dial to reach this validator (config key: advertise; default: listen).") var advertise: String?
@@ -41,7 +41,7 @@ package struct ValidatorCommand: AsyncParsableCommand {
     package init() {}
 
     package func run() async throws {
-        let file = try config.map(ValidatorConfig.load) ?? ValidatorConfig()
+        let file = try ValidatorConfig.load(config, environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "citychain.validator")
         let level = logLevel ?? file.logLevel ?? "info"
         guard let parsed = Logger.Level(rawValue: level) else {
@@ -61,4 +61,49 @@ package struct ValidatorCommand: AsyncParsableCommand {
         }
         return v
     }
+}
+
+extension ValidatorCommand {
+    /// Every key of the validator's YAML config (docs/CONFIG.md, "Validator"); the keys with no
+    /// flag are read by `ValidatorConfig.load`.
+    package static let configSchema: ConfigSchema = {
+        func ms(_ key: String, _ def: String, _ help: String) -> ConfigSetting {
+            ConfigSetting(key, .int(0...86_400_000), flag: nil, default: def, help: help,
+                          fix: "write milliseconds as a whole number, e.g. \(key): \(def)")
+        }
+        func positive(_ key: String, _ def: String, _ help: String) -> ConfigSetting {
+            ConfigSetting(key, .int(1...Int(Int32.max)), flag: nil, default: def, help: help,
+                          fix: "write a whole number of at least 1, e.g. \(key): \(def)")
+        }
+        return ConfigSchema(service: "citychain-validator", settings: ConfigSchema.nodeSettings + [
+            ConfigSetting("genesis", .file(.readable), flag: "--genesis", required: true, help: "The chain's genesis file (JSON).",
+                          fix: "point it at the genesis file every validator of the chain shares (citychain genesis writes it)"),
+            ConfigSetting("dataDir", .directory, flag: "--data-dir", required: true,
+                          help: "Directory for the block log, snapshots and sign record (created when missing).",
+                          fix: "point it at a directory this user can write, e.g. dataDir: /var/lib/citychain/validator"),
+            ConfigSetting("validatorKey", .file(.readable), flag: "--validator-key", default: "none: observer (follows, never votes)",
+                          help: "Consensus signing key file from 'citychain keys new'.",
+                          fix: "point it at the key file from 'citychain keys new', or remove the key to run an observer"),
+            ConfigSetting("peers", .hostPort(allowZero: false), list: .repeated, flag: "--peer", default: "none",
+                          help: "Validators to gossip with.",
+                          fix: "write a list of HOST:PORT, e.g. peers: [10.0.0.11:7101, 10.0.0.12:7101]"),
+            ConfigSetting("block.intervalMillis", .int(0...86_400_000), flag: "--block-interval-ms", default: "0",
+                          help: "Milliseconds between blocks when transactions are pending.",
+                          fix: "write milliseconds as a whole number, e.g. block.intervalMillis: 500"),
+            positive("block.maxTransactions", "5000", "Most transactions in a block (at most 10000)."),
+            positive("block.maxBytes", "3145728", "Most bytes in a block (at least 65536, one transaction's limit)."),
+            ms("block.heartbeatMillis", "10000", "Milliseconds between empty blocks when idle (at least block.intervalMillis)."),
+            ms("block.maxClockDriftMillis", "2000", "How far ahead of this validator's clock a proposal's time may be."),
+            positive("mempool.maxTransactions", "50000", "Most transactions the mempool holds."),
+            positive("mempool.maxBytes", "268435456", "Most bytes the mempool holds."),
+            positive("mempool.maxPerSigner", "5000", "Most transactions held for one signing agency."),
+            ms("consensus.proposeBaseMillis", "3000", "Propose timeout of round 0 (every validator of a chain should use the same timeouts)."),
+            ms("consensus.proposeDeltaMillis", "500", "Added to the propose timeout per round."),
+            ms("consensus.prevoteBaseMillis", "1000", "Prevote timeout of round 0."),
+            ms("consensus.prevoteDeltaMillis", "500", "Added to the prevote timeout per round."),
+            ms("consensus.precommitBaseMillis", "1000", "Precommit timeout of round 0."),
+            ms("consensus.precommitDeltaMillis", "500", "Added to the precommit timeout per round."),
+            ms("consensus.rebroadcastMillis", "2000", "Milliseconds between rebroadcasts of this validator's latest messages."),
+        ], acceptsJSON: true)
+    }()
 }

@@ -4,6 +4,7 @@ import CityValidator
 @main
 enum ValidatorMain {
     static func main() async {
-        await ValidatorCommand.main()
+        // Flags, then CITYCHAIN_* variables, then the --config YAML file (docs/CONFIG.md).
+        await ValidatorCommand.mainConfigured()
     }
 }

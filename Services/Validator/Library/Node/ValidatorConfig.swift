@@ -1,11 +1,13 @@
 import CityConsensus
 import CityLedger
+import CityNode
 import Foundation
 
-/// The validator's config file (JSON; docs/OPERATIONS.md, "Validator config"). Every field is
-/// optional here so that flags can supply or override it; `ValidatorCommand` checks that the
-/// required ones are set and names the key when one is missing or wrong. Relative paths are
-/// relative to the file's directory.
+/// The validator's config file: YAML (docs/CONFIG.md, keys in `ValidatorCommand.configSchema`) or
+/// the older JSON (docs/OPERATIONS.md, "Validator config"), with `CITYCHAIN_*` environment
+/// variables over either. Every field is optional here so that flags can supply or override it;
+/// `ValidatorCommand` checks that the required ones are set and names the key when one is missing
+/// or wrong. Relative paths are relative to the file's directory.
 package struct ValidatorConfig: Decodable, Sendable {
     package var listen: String?
     package var advertise: String?
@@ -23,6 +25,7 @@ package struct ValidatorConfig: Decodable, Sendable {
 
     /// `block` section: sizes and timing of blocks.
     package struct Block: Decodable, Sendable {
+        init() {}
         package var maxTransactions: Int?
         package var maxBytes: Int?
         package var intervalMillis: UInt64?
@@ -32,6 +35,7 @@ package struct ValidatorConfig: Decodable, Sendable {
 
     /// `mempool` section: its bounds.
     package struct MempoolSection: Decodable, Sendable {
+        init() {}
         package var maxTransactions: Int?
         package var maxBytes: Int?
         package var maxPerSigner: Int?
@@ -39,6 +43,7 @@ package struct ValidatorConfig: Decodable, Sendable {
 
     /// `consensus` section: timeouts (every validator of a chain should use the same).
     package struct ConsensusSection: Decodable, Sendable {
+        init() {}
         package var proposeBaseMillis: UInt64?
         package var proposeDeltaMillis: UInt64?
         package var prevoteBaseMillis: UInt64?
@@ -51,8 +56,64 @@ package struct ValidatorConfig: Decodable, Sendable {
     /// An empty config (flags only).
     package init() {}
 
-    /// Reads `path`; a decoding error names the key and what was expected.
+    /// Reads `path` (YAML or, by its `.json` extension, JSON) without the environment.
     package static func load(_ path: String) throws -> ValidatorConfig {
+        try load(path, environment: [:])
+    }
+
+    /// Reads the config file at `path` if any (YAML, or JSON by its `.json` extension), then the
+    /// `CITYCHAIN_*` variables of `environment` over it. Types and paths are checked with the
+    /// schema's messages (the process's start checked them already, `ConfiguredCommand`).
+    package static func load(_ path: String?, environment: [String: String]) throws -> ValidatorConfig {
+        var config = ValidatorConfig()
+        var file: ServiceConfig.File?
+        if let path {
+            if path.lowercased().hasSuffix(".json") { config = try loadJSON(path) } else { file = try ServiceConfig.read(path, named: "--config") }
+        }
+        let resolved = try ServiceConfig.resolve(ValidatorCommand.configSchema, arguments: [], environment: environment, file: file,
+                                                 mode: .valuesOnly)
+        config.apply(resolved)
+        return config
+    }
+
+    /// Takes every value the YAML file or the environment set.
+    mutating func apply(_ r: ResolvedConfig) {
+        func u64(_ key: String) -> UInt64? { r.int(key).map { UInt64($0) } }
+        listen = r.string("listen") ?? listen
+        advertise = r.string("advertise") ?? advertise
+        cert = r.string("tls.cert") ?? cert
+        key = r.string("tls.key") ?? key
+        ca = r.string("tls.ca") ?? ca
+        genesis = r.string("genesis") ?? genesis
+        dataDir = r.string("dataDir") ?? dataDir
+        validatorKey = r.string("validatorKey") ?? validatorKey
+        peers = r.list("peers") ?? peers
+        logLevel = r.string("log.level") ?? logLevel
+        var b = block ?? Block()
+        b.maxTransactions = r.int("block.maxTransactions") ?? b.maxTransactions
+        b.maxBytes = r.int("block.maxBytes") ?? b.maxBytes
+        b.intervalMillis = u64("block.intervalMillis") ?? b.intervalMillis
+        b.heartbeatMillis = u64("block.heartbeatMillis") ?? b.heartbeatMillis
+        b.maxClockDriftMillis = u64("block.maxClockDriftMillis") ?? b.maxClockDriftMillis
+        block = b
+        var m = mempool ?? MempoolSection()
+        m.maxTransactions = r.int("mempool.maxTransactions") ?? m.maxTransactions
+        m.maxBytes = r.int("mempool.maxBytes") ?? m.maxBytes
+        m.maxPerSigner = r.int("mempool.maxPerSigner") ?? m.maxPerSigner
+        mempool = m
+        var c = consensus ?? ConsensusSection()
+        c.proposeBaseMillis = u64("consensus.proposeBaseMillis") ?? c.proposeBaseMillis
+        c.proposeDeltaMillis = u64("consensus.proposeDeltaMillis") ?? c.proposeDeltaMillis
+        c.prevoteBaseMillis = u64("consensus.prevoteBaseMillis") ?? c.prevoteBaseMillis
+        c.prevoteDeltaMillis = u64("consensus.prevoteDeltaMillis") ?? c.prevoteDeltaMillis
+        c.precommitBaseMillis = u64("consensus.precommitBaseMillis") ?? c.precommitBaseMillis
+        c.precommitDeltaMillis = u64("consensus.precommitDeltaMillis") ?? c.precommitDeltaMillis
+        c.rebroadcastMillis = u64("consensus.rebroadcastMillis") ?? c.rebroadcastMillis
+        consensus = c
+    }
+
+    /// Reads the older JSON file at `path`; a decoding error names the key and what was expected.
+    static func loadJSON(_ path: String) throws -> ValidatorConfig {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ConfigError("cannot read the config file \(path): \(error.localizedDescription)")
@@ -124,10 +185,4 @@ package struct ValidatorConfig: Decodable, Sendable {
         }
         return c
     }
-}
-
-/// A config problem: names the key and says what to do.
-package struct ConfigError: Error, CustomStringConvertible {
-    package var description: String
-    package init(_ description: String) { self.description = description }
 }
