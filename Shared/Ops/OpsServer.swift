@@ -79,10 +79,21 @@ package struct ReadinessReport: Codable, Sendable, Equatable {
         package var name: String
         package var ok: Bool
         package var reason: String?
+
+        package init(name: String, ok: Bool, reason: String? = nil) {
+            self.name = name
+            self.ok = ok
+            self.reason = reason
+        }
     }
 
     package var ready: Bool
     package var checks: [Check]
+
+    package init(ready: Bool, checks: [Check]) {
+        self.ready = ready
+        self.checks = checks
+    }
 
     package func json() -> String {
         let encoder = JSONEncoder()

@@ -27,7 +27,7 @@ import Testing
                                                                            unitName: "", helpText: "a test gauge"))
         let scrapes = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "citychain", subsystem: "test", metricName: "scrapes",
                                                                                unitName: "total", helpText: "scrapes seen"))
-        height.set(7)
+        height.set(7.0)
         let state = OpsState()
         let database = Flag()
         let serving = Flag()
