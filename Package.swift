@@ -24,6 +24,7 @@ let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgr
 // Service config files (YAML) and environment variables: Shared/Node/Config (docs/CONFIG.md).
 let configuration: Target.Dependency = .product(name: "Configuration", package: "swift-configuration")
 let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 
 /// A service: a testable library target plus a thin executable that only parses
 /// arguments and runs the library's ServiceGroup.
@@ -35,7 +36,7 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
     ]
 }
 
-let serviceDeps: [Target.Dependency] = [crypto, "CityNode", "CityChainAPI", "CityConsensus", "CityLedger", "CityWire", "CityPKI", lifecycle, logging, argumentParser] + nio
+let serviceDeps: [Target.Dependency] = [crypto, "CityNode", "CityOps", "CityChainAPI", "CityConsensus", "CityLedger", "CityWire", "CityPKI", lifecycle, logging, metrics, argumentParser] + nio
 
 var targets: [Target] = [
     // Pure libraries: no networking, no database, no clock.
@@ -48,16 +49,22 @@ var targets: [Target] = [
     .target(name: "CityPKI", dependencies: [crypto, x509, .product(name: "SwiftASN1", package: "swift-asn1"),
                                         .product(name: "NIOSSL", package: "swift-nio-ssl")],
             path: "Shared/PKI", swiftSettings: settings),
-    .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, x509,
+    .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, metrics, x509,
                                          .product(name: "NIOTLS", package: "swift-nio")] + nio,
             path: "Shared/Wire", swiftSettings: settings),
     // The validators' message payloads (submit, status, gossip, block sync, commit stream), shared
     // by the validator and its clients (indexer, gateway, CLI).
     .target(name: "CityChainAPI", dependencies: ["CityEncoding", "CityLedger", "CityConsensus", "CityWire", "CityPKI"],
             path: "Shared/API", swiftSettings: settings),
+    // Ops endpoints of every service: /healthz, /readyz, /metrics (Hummingbird, Prometheus), JSON logs.
+    .target(name: "CityOps", dependencies: [logging, lifecycle, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
+                                        .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Shared/Ops", swiftSettings: settings),
     // What every service process shares: options, identity, key files, the node-info route, the run loop.
     // CityNode uses CityChainAPI's registry payloads (RegistryAgent, RegistryDirectory); CityChainAPI never imports CityNode.
-    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", "CityChainAPI", crypto, lifecycle, logging, argumentParser, configuration, yams] + nio,
+    .target(name: "CityNode", dependencies: ["CityLedger", "CityWire", "CityPKI", "CityChainAPI", "CityOps", crypto, lifecycle, logging, metrics,
+                                         .product(name: "Prometheus", package: "swift-prometheus"),
+                                         .product(name: "UnixSignals", package: "swift-service-lifecycle"), argumentParser, configuration, yams] + nio,
             path: "Shared/Node", swiftSettings: settings),
 
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
@@ -79,6 +86,9 @@ var targets: [Target] = [
     .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityWire", "CityPKI", "CityLedger", crypto, logging, lifecycle, configuration,
                                                       "CityValidator", "CityIndexer", "CityGateway", "CityRegistry"] + nio,
                 path: "Tests/CityNodeTests", swiftSettings: settings),
+    .testTarget(name: "CityOpsTests", dependencies: ["CityOps", "CityTestSupport", logging, lifecycle, metrics,
+                                                     .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"), .product(name: "Prometheus", package: "swift-prometheus")] + nio,
+                path: "Tests/CityOpsTests", swiftSettings: settings),
     .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityEncoding", "CityPKI", "CityNode", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
@@ -135,6 +145,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: targets
 )

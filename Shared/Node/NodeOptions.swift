@@ -1,4 +1,5 @@
 import ArgumentParser
+import CityOps
 import CityPKI
 import CityWire
 import Foundation
@@ -38,7 +39,34 @@ package struct NodeOptions: ParsableArguments, Sendable {
     @Option(help: "Seconds the registry keeps this service without a heartbeat (1-300; heartbeats every third of it).")
     package var registryLeaseSeconds: Double = 15
 
+    /// Where the ops HTTP server listens (nil: no ops server).
+    @Option(help: "HOST:PORT of the ops HTTP server: GET /healthz, /readyz, /metrics (docs/METRICS.md; omit: no ops server).")
+    package var opsListen: String?
+
+    /// Log output format.
+    @Option(help: "Log format on stderr: text, or json (one JSON object per line).")
+    package var logFormat: String = "text"
+
     package init() {}
+
+    /// The ops listen address of `--ops-listen` (nil when omitted), with an error that names the option.
+    package func opsAddress() throws -> HostPort? {
+        try Self.opsAddress(opsListen, flag: "--ops-listen")
+    }
+
+    /// Parses an ops listen address (`HOST:PORT`, port 0 allowed), with an error that names `flag`.
+    package static func opsAddress(_ text: String?, flag: String) throws -> HostPort? {
+        guard let text else { return nil }
+        guard let hp = HostPort(text, allowZero: true) else {
+            throw ValidationError("\(flag) '\(text)' must be HOST:PORT, e.g. 127.0.0.1:9101 (port 0 picks a free port)")
+        }
+        return hp
+    }
+
+    /// The log format of `--log-format`, with an error that names the option.
+    package func format() throws -> LogFormat {
+        do { return try LogFormat.parse(logFormat, flag: "--log-format") } catch { throw ValidationError(error.message) }
+    }
 
     /// The registries of `--registry` (empty when it is omitted), with an error that names the option.
     package func registryAddresses() throws -> [HostPort] {

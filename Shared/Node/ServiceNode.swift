@@ -1,8 +1,10 @@
+import CityOps
 import CityPKI
 import CityWire
 import Foundation
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 
 /// A service process: its TLS identity (whose role must match the service), a wire server with
@@ -15,6 +17,8 @@ package struct ServiceNode: Sendable {
     package let identity: PeerIdentity
     /// The wire server.
     package let server: WireServer
+    /// The ops endpoints, readiness checks and certificate reload (docs/METRICS.md).
+    package let ops = NodeOps()
     private let logger: Logger
 
     /// Loads the identity, checks its role, and builds the server with `routes` plus `node.info`.
@@ -51,24 +55,56 @@ package struct ServiceNode: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then drains in-flight requests and stops. `services` run
     /// in the same group (started after the server, stopped before it); if one fails, the group
-    /// stops and the error is thrown.
+    /// stops and the error is thrown. With `ops` configured, the ops server starts first and stops
+    /// last, /readyz answers 503 from the moment shutdown begins, and SIGHUP reloads the certificate.
     package func run(alongside services: [any Service] = []) async throws {
-        let all: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        var first: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let listen = ops.listen {
+            let server = self.server
+            let registry = OpsBootstrap.registry ?? PrometheusCollectorRegistry()
+            first.append(.init(service: OpsServer(host: listen.host, port: listen.port, registry: registry, state: ops.state,
+                                                  healthy: { server.servingProblem }, logger: logger)))
+        }
+        if let files = ops.identityFiles {
+            let ops = self.ops
+            first.append(.init(service: CertificateReloader(files: files, role: role, name: identity.name, server: server,
+                                                            clients: { ops.clients }, logger: logger),
+                               successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let all: [ServiceGroupConfiguration.ServiceConfiguration] = first + [.init(service: server)]
             + services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                                    failureTerminationBehavior: .gracefullyShutdownGroup) }
+            + [.init(service: DrainMarker(state: ops.state), successTerminationBehavior: .gracefullyShutdownGroup)]
         let group = ServiceGroup(configuration: .init(services: all, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
     /// Runs a service executable: parses nothing itself, builds the node from `options` and serves.
     package static func main(role: Role, options: NodeOptions, routes: WireRouter = WireRouter()) async throws {
+        try options.bootstrapOps(role: role)
         var logger = Logger(label: "citychain.\(role)")
         logger.logLevel = try options.level()
         let (host, port) = try options.listenAddress()
         let tls = try TLSIdentity(files: options.identityFiles)
         let node = try ServiceNode(role: role, host: host, port: port, tls: tls, routes: routes, logger: logger)
         logger[metadataKey: "node.name"] = "\(node.identity.name)"
+        try node.configureOps(options: options)
         let agent = try node.registryAgent(options: options, tls: tls, logger: logger)
         try await node.run(alongside: agent.map { [$0] } ?? [])
+    }
+}
+
+extension ServiceNode {
+    /// Applies `--ops-listen` and the identity files (for SIGHUP) of `options`.
+    package func configureOps(options: NodeOptions) throws {
+        ops.configure(listen: try options.opsAddress(), identityFiles: options.identityFiles)
+    }
+}
+
+extension NodeOptions {
+    /// The process-wide logging and metrics backends for `--log-format` (once per process; call
+    /// it first in a service's main path, before any Logger exists).
+    package func bootstrapOps(role: Role) throws {
+        OpsBootstrap.bootstrap(logFormat: try format(), service: "\(role)", version: CityChainVersion.current)
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import Synchronization
@@ -77,6 +78,7 @@ final class ServerSession: Sendable {
     /// Runs one handler and writes its answer; never throws.
     private func handle(_ route: WireRoute, _ request: WireRequest, cancelSignal: OneShot<Void>) async {
         let id = request.requestID
+        Counter(label: "citychain_wire_requests_total", dimensions: [("kind", "\(request.kind)")]).increment()
         let frame: Frame
         do {
             frame = try await Self.untilCancelled(cancelSignal) { [outbound, configuration] in

@@ -3,11 +3,20 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
+
+/// The client TLS context, shared by every copy of a `WireClient` so a reload reaches them all.
+final class ClientTLSContext: Sendable {
+    private let context: Mutex<NIOSSLContext>
+    init(_ context: NIOSSLContext) { self.context = Mutex(context) }
+    var current: NIOSSLContext { context.withLock { $0 } }
+    func replace(_ fresh: NIOSSLContext) { context.withLock { $0 = fresh } }
+}
 
 /// Opens client connections to wire servers with the caller's certificate (mutual TLS 1.3) and
 /// checks each server's role before use.
 package struct WireClient: Sendable {
-    private let sslContext: NIOSSLContext
+    private let tlsContext: ClientTLSContext
     private let configuration: WireConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
@@ -15,10 +24,16 @@ package struct WireClient: Sendable {
     /// A client; `tls` should come from `TLSSetup.client` (it carries the client certificate).
     package init(tls: TLSConfiguration, configuration: WireConfiguration = WireConfiguration(),
                  eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
-        sslContext = try NIOSSLContext(configuration: tls)
+        tlsContext = ClientTLSContext(try NIOSSLContext(configuration: tls))
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+    }
+
+    /// Uses `tls` for connections opened from now on (certificate reload); open ones keep theirs.
+    /// Throws, keeping the current identity, when NIOSSL rejects the configuration.
+    package func replaceTLS(_ tls: TLSConfiguration) throws {
+        tlsContext.replace(try NIOSSLContext(configuration: tls))
     }
 
     /// Connects to `host:port`, checks that the server's role is `role`, runs `body`, then closes.
@@ -53,7 +68,7 @@ package struct WireClient: Sendable {
     }
 
     private func connect(host: String, port: Int) async throws -> WirePipeline.Connection {
-        let sslContext = self.sslContext
+        let sslContext = tlsContext.current
         let configuration = self.configuration
         return try await ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.handshakeTimeout))

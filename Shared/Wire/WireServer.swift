@@ -1,8 +1,10 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// A CityChain wire server: mutual TLS 1.3, framed requests routed by message kind, one child task
 /// per connection. Run it in a `ServiceGroup`; on graceful shutdown it stops accepting, lets
@@ -16,6 +18,10 @@ package final class WireServer: Service {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let bound = AddressLatch()
+    /// The TLS context new connections use; `replaceTLS` swaps it (certificate reload on SIGHUP)
+    /// while connections already open keep theirs.
+    private let context = Mutex<NIOSSLContext?>(nil)
+    private let phase = Mutex<String?>("not started")
 
     /// A server for `router` on `host:port` (port 0 picks a free port; see `listeningAddress`).
     /// `tls` should come from `TLSSetup.server`, which requires client certificates.
@@ -36,6 +42,16 @@ package final class WireServer: Service {
         get async throws { try await bound.value() }
     }
 
+    /// nil while the server accepts connections; otherwise why not (not started, bind failed, stopped).
+    package var servingProblem: String? { phase.withLock { $0 } }
+
+    /// Uses `configuration` for connections accepted from now on (open ones keep their context).
+    /// Throws, keeping the current context, when NIOSSL rejects the configuration.
+    package func replaceTLS(_ configuration: TLSConfiguration) throws {
+        let fresh = try NIOSSLContext(configuration: configuration)
+        context.withLock { $0 = fresh }
+    }
+
     /// Binds, accepts and serves until cancelled or gracefully shut down.
     package func run() async throws {
         let serverChannel: NIOAsyncChannel<WirePipeline.Connection, Never>
@@ -43,10 +59,15 @@ package final class WireServer: Service {
             serverChannel = try await bind()
         } catch {
             bound.resolve(.failure(error))
+            phase.withLock { $0 = "the wire server could not bind \(host):\(port): \(error)" }
             throw error
         }
         let address = serverChannel.channel.localAddress!
         bound.resolve(.success(address))
+        phase.withLock { $0 = nil }
+        defer { phase.withLock { $0 = "the wire server stopped" } }
+        let open = Meter(label: "citychain_wire_connections")
+        open.set(0)
         logger.info("wire server listening", metadata: ["wire.address": "\(address)", "wire.kinds": "\(router.kinds)"])
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -54,18 +75,24 @@ package final class WireServer: Service {
                     for try await connection in inbound {
                         let handler = ServerConnection(connection: connection, router: router,
                                                        configuration: configuration, logger: logger)
-                        group.addTask { await handler.run() }
+                        group.addTask {
+                            open.increment()
+                            await handler.run()
+                            open.decrement()
+                        }
                     }
                 }
             }
         } onGracefulShutdown: {
+            self.phase.withLock { $0 = "the wire server is shutting down" }
             serverChannel.channel.close(promise: nil)
         }
         logger.info("wire server stopped", metadata: ["wire.address": "\(address)"])
     }
 
     private func bind() async throws -> NIOAsyncChannel<WirePipeline.Connection, Never> {
-        let sslContext = try NIOSSLContext(configuration: tls)
+        let initial = try NIOSSLContext(configuration: tls)
+        context.withLock { if $0 == nil { $0 = initial } }
         let configuration = self.configuration
         return try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -73,7 +100,8 @@ package final class WireServer: Service {
             .childChannelOption(.writeBufferWaterMark, value: WirePipeline.waterMark(configuration))
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try WirePipeline.install(on: channel, tls: NIOSSLServerHandler(context: sslContext),
+                    let sslContext = self.context.withLock { $0 ?? initial }
+                    return try WirePipeline.install(on: channel, tls: NIOSSLServerHandler(context: sslContext),
                                              configuration: configuration)
                 }
             }

@@ -68,5 +68,9 @@ import Testing
         #expect(ok.genesis == dir.path + "/g.json", "relative paths are relative to the file")
         #expect(ok.dataDir == "/var/lib/v")
         #expect(try ok.blockPolicy().blockIntervalMillis == 5)
+        let ops = try load(#"{"opsListen": "127.0.0.1:9101", "logFormat": "json"}"#)
+        #expect(ops.opsListen == "127.0.0.1:9101")
+        #expect(ops.logFormat == "json")
+        #expect { try load(#"{"opsListen": 9101}"#) } throws: { "\($0)".contains("opsListen") }
     }
 }

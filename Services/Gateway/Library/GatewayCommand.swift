@@ -30,6 +30,7 @@ package struct GatewayCommand: ConfiguredCommand {
     package init() {}
 
     package func run() async throws {
+        try node.bootstrapOps(role: .gateway)
         var logger = Logger(label: "citychain.gateway")
         logger.logLevel = try node.level()
         let settings = try makeSettings()
@@ -37,6 +38,7 @@ package struct GatewayCommand: ConfiguredCommand {
         let tls = try TLSIdentity(files: node.identityFiles)
         let runtime = try GatewayRuntime.assemble(settings: settings, tls: tls, host: host, port: port, logger: logger)
         // With --registry the gateway also registers itself (ops see it in 'citychain status --registry').
+        try runtime.node.configureOps(options: node)
         let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger)
         try await runtime.run(alongside: agent.map { [$0] } ?? [])
     }

@@ -65,6 +65,8 @@ package struct GatewayRuntime: Sendable {
                                      queryLimits: RateLimiter(defaultRate: s.queryRate, overrides: s.agencyRates),
                                      logger: logger)
         let node = try ServiceNode(role: .gateway, host: host, port: port, tls: tls, routes: service.router(), logger: logger)
+        node.ops.reloads(client)
+        GatewayMetrics.install(on: node, validators: validators, indexers: indexers, watch: watch)
         let discovery = s.registries.isEmpty ? nil
             : Discovery(directory: RegistryDirectory(registries: s.registries, client: client, logger: logger), validators: validators,
                         indexers: indexers, staticValidators: Set(s.validators), staticIndexers: Set(s.indexers), logger: logger)

@@ -49,7 +49,14 @@ package final class GatewayService: Sendable {
         r.unary(GatewayAPI.submit, allowedRoles: agencies) { req in
             let caller = try Self.agency(req)
             try self.limit(caller, submits: true, what: "transactions")
-            return try await self.submit(try req.decode(), caller: caller).canonicalBytes
+            do {
+                let outcome = try await self.submit(try req.decode(), caller: caller)
+                GatewayMetrics.submitted(outcome)
+                return outcome.canonicalBytes
+            } catch {
+                GatewayMetrics.submitted(nil)
+                throw error
+            }
         }
         r.unary(GatewayAPI.receipt, allowedRoles: agencies) { req in
             let caller = try Self.agency(req)
@@ -62,6 +69,7 @@ package final class GatewayService: Sendable {
                 let caller = try Self.agency(req)
                 try self.limit(caller, submits: false, what: "queries")
                 self.counters.withLock { $0.queries += 1 }
+                GatewayMetrics.query()
                 let forwarded = ForwardedQuery(agency: caller, kind: kind, payload: req.payload)
                 return try await self.forwardQuery(IndexerAPI.forwarded, forwarded.canonicalBytes)
             }
@@ -76,6 +84,7 @@ package final class GatewayService: Sendable {
         let (result, rate) = limits.withLock { l -> (TokenBucket.TakeResult, AgencyRate) in (l[i].take(agency, now: now), l[i].rate(for: agency)) }
         if case .retryAfter(let ms) = result {
             counters.withLock { $0.rateLimited += 1 }
+            GatewayMetrics.rateLimited(submit: submits)
             throw WireError(.rateLimited(retryAfterMillis: ms),
                             "agency '\(agency)' is over its rate of \(rate) \(what) at this gateway; slow down and retry after \(ms) ms")
         }

@@ -31,12 +31,14 @@ package struct IndexerCommand: ConfiguredCommand {
     package init() {}
 
     package func run() async throws {
+        try node.bootstrapOps(role: .indexer)
         var logger = Logger(label: "citychain.indexer")
         logger.logLevel = try node.level()
         let settings = try makeSettings()
         let (host, port) = try node.listenAddress()
         let tls = try TLSIdentity(files: node.identityFiles)
         let runtime = try IndexerRuntime.assemble(settings: settings, tls: tls, host: host, port: port, logger: logger)
+        try runtime.node.configureOps(options: node)
         let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger)
         try await runtime.run(alongside: agent.map { [$0] } ?? [])
     }

@@ -54,6 +54,8 @@ package struct IndexerRuntime: Sendable {
                                      status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, logger: logger)
         let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency, logger: logger)
         let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: queries.router(), logger: logger)
+        node.ops.reloads(client)
+        IndexerMetrics.install(on: node, store: store, status: status, logger: logger)
         let anchorer = s.auditKey.map { keyID, key in
             AuditAnchorer(store: store, proven: proven, agency: s.auditAgency, keyID: keyID, key: key, validators: s.validators,
                           client: client, period: s.anchorPeriod, logger: logger)

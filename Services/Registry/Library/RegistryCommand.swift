@@ -22,6 +22,7 @@ package struct RegistryCommand: ConfiguredCommand {
     package init() {}
 
     package func run() async throws {
+        try node.bootstrapOps(role: .registry)
         var logger = Logger(label: "citychain.registry")
         logger.logLevel = try node.level()
         let database: RegistryDatabase
@@ -31,6 +32,7 @@ package struct RegistryCommand: ConfiguredCommand {
         let tls = try TLSIdentity(files: node.identityFiles)
         var runtime = try RegistryRuntime.assemble(database: database, tls: tls, host: host, port: port,
                                                    pollInterval: .milliseconds(watchPollMillis), logger: logger)
+        try runtime.node.configureOps(options: node)
         if let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger) { runtime.alongside.append(agent) }
         try await runtime.run()
     }

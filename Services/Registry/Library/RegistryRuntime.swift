@@ -21,6 +21,7 @@ package struct RegistryRuntime: Sendable {
         let watch = RegistryWatch(store: store, pollInterval: pollInterval)
         let service = RegistryService(store: store, watch: watch, logger: logger)
         let node = try ServiceNode(role: .registry, host: host, port: port, tls: tls, routes: service.router(), logger: logger)
+        RegistryMetrics.install(on: node, store: store, watch: watch)
         return RegistryRuntime(node: node, store: store, watch: watch, purger: RegistryPurger(store: store, logger: logger))
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import CityConsensus
 import CityLedger
 import CityNode
+import CityOps
 import CityPKI
 import CityWire
 import Foundation
@@ -37,11 +38,19 @@ package struct ValidatorCommand: ConfiguredCommand {
     var registry: String?
     @Option(help: "Seconds the registry keeps this validator without a heartbeat (1-300; heartbeats every third of it).")
     var registryLeaseSeconds: Double = 15
+    @Option(help: "HOST:PORT of the ops HTTP server: /healthz, /readyz, /metrics (config key: opsListen; omit: none; docs/METRICS.md).")
+    var opsListen: String?
+    @Option(help: "Log format on stderr: text or json (config key: logFormat).") var logFormat: String?
 
     package init() {}
 
     package func run() async throws {
         let file = try ValidatorConfig.load(config, environment: ProcessInfo.processInfo.environment)
+        let format: LogFormat
+        do { format = try LogFormat.parse(logFormat ?? file.logFormat ?? "text", flag: logFormat == nil ? "logFormat" : "--log-format") } catch {
+            throw ValidationError(error.message)
+        }
+        OpsBootstrap.bootstrap(logFormat: format, service: "validator", version: CityChainVersion.current)
         var logger = Logger(label: "citychain.validator")
         let level = logLevel ?? file.logLevel ?? "info"
         guard let parsed = Logger.Level(rawValue: level) else {
@@ -50,6 +59,10 @@ package struct ValidatorCommand: ConfiguredCommand {
         logger.logLevel = parsed
         let runtime = try ValidatorRuntime.make(options: self, file: file, logger: logger)
         logger[metadataKey: "node.name"] = "\(runtime.node.identity.name)"
+        runtime.node.ops.configure(listen: try NodeOptions.opsAddress(opsListen ?? file.opsListen, flag: opsListen == nil ? "opsListen" : "--ops-listen"),
+                                   identityFiles: TLSIdentityFiles(certificatePath: try required(cert, file.cert, "the certificate", key: "cert"),
+                                                                   privateKeyPath: try required(key, file.key, "the private key", key: "key"),
+                                                                   caCertificatePath: try required(ca, file.ca, "the CA certificate", key: "ca")))
         let agent = try registryAgent(runtime.node, file: file, logger: logger)
         try await runtime.node.run(alongside: [runtime.engine] + (agent.map { [$0] } ?? []))
     }

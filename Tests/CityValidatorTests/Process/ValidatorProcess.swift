@@ -103,11 +103,17 @@ final class ValidatorProcess: @unchecked Sendable {
         while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     }
 
-    /// SIGTERM, then waits for the exit status.
-    func terminate() async -> Int32 {
+    /// Sends `signal` (e.g. SIGHUP) to the running process.
+    func send(_ signal: Int32) {
+        guard let p = process, p.isRunning else { return }
+        kill(p.processIdentifier, signal)
+    }
+
+    /// SIGTERM, then waits (up to `seconds`, then SIGKILL) for the exit status.
+    func terminate(seconds: Int = 15) async -> Int32 {
         guard let p = process, p.isRunning else { return process?.terminationStatus ?? 0 }
         kill(p.processIdentifier, SIGTERM)
-        for _ in 0..<1500 where p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<(seconds * 100) where p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         return p.terminationStatus

@@ -25,7 +25,11 @@ package actor FollowerStatus {
 
     func following(_ address: String) { source = address }
     func saw(chainHeight h: UInt64) { chainHeight = max(chainHeight, h) }
-    func refusedBlock(from address: String, _ why: String) { refused[address, default: 0] += 1; lastError = why }
+    func refusedBlock(from address: String, _ why: String) {
+        refused[address, default: 0] += 1
+        lastError = why
+        IndexerMetrics.refusedBlock()
+    }
     func failed(_ why: String) { lastError = why }
 }
 
@@ -168,6 +172,7 @@ package struct ChainFollower: Service {
                 if Task.isCancelled { throw CancellationError() }
                 logger.warning("commit stream lost; trying the next validator", metadata: ["validator": "\(address)", "error": "\(error)"])
             }
+            await status.following("")   // not following until the next connection (readiness)
             if attempt % validators.count == 0 {
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))

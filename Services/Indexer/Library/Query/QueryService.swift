@@ -34,14 +34,14 @@ package struct QueryService: Sendable {
         let agencies: @Sendable (Role) -> Bool = { if case .agency = $0 { true } else { false } }
         let handlers = queryHandlers()
         for (kind, handle) in handlers {
-            r.unary(kind, allowedRoles: agencies) { req in try await handle(req.payload, Self.reader(req)) }
+            r.unary(kind, allowedRoles: agencies) { req in try await IndexerMetrics.counted(kind) { try await handle(req.payload, Self.reader(req)) } }
         }
         r.unary(IndexerAPI.forwarded, allowedRoles: { $0 == .gateway }) { req in
             let f: ForwardedQuery = try req.decode()
             guard let handle = handlers[f.kind] else {
                 throw WireError(.unknownKind, "a gateway may forward only query kinds 0x0201-0x0206, not \(f.kind)")
             }
-            return try await handle(f.payload, f.agency)
+            return try await IndexerMetrics.counted(f.kind) { try await handle(f.payload, f.agency) }
         }
         r.unary(IndexerAPI.status, allowedRoles: { _ in true }) { _ in try await self.indexerStatus().canonicalBytes }
         return r

@@ -19,6 +19,10 @@ package struct ValidatorConfig: Decodable, Sendable {
     package var validatorKey: String?
     package var peers: [String]?
     package var logLevel: String?
+    /// Ops HTTP server address (docs/METRICS.md); nil: none.
+    package var opsListen: String?
+    /// `text` or `json`.
+    package var logFormat: String?
     package var block: Block?
     package var mempool: MempoolSection?
     package var consensus: ConsensusSection?

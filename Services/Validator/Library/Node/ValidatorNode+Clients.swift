@@ -9,6 +9,13 @@ extension ValidatorNode {
     /// status (committed with its place, or pending) and nothing changes. Throws `rateLimited`
     /// when the mempool is full (valid or not, there is no room now).
     func admit(_ tx: SignedTransaction, encodedBytes: Int, signaturesVerified: Bool, gossip: Bool) -> Result<TxStatus, WireError> {
+        let known = gossip && (txIndex[tx.id] != nil || mempool.contains(tx.id))
+        let result = admitting(tx, encodedBytes: encodedBytes, signaturesVerified: signaturesVerified, gossip: gossip)
+        if gossip { ValidatorMetrics.submitted(result, known: known) }   // gossip == true: a client's submission
+        return result
+    }
+
+    private func admitting(_ tx: SignedTransaction, encodedBytes: Int, signaturesVerified: Bool, gossip: Bool) -> Result<TxStatus, WireError> {
         let id = tx.id
         if let place = txIndex[id] { return .success(.committed(place)) }
         guard halted == nil else { return .failure(WireError(.unavailable, "this validator halted (\(halted!)); submit to another")) }

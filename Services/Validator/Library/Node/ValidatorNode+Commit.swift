@@ -24,6 +24,8 @@ extension ValidatorNode {
         executed.removeAll()
         running = false
         heights.committed(tip.height)
+        ValidatorMetrics.committed(height: tip.height, round: certificate.round, since: heightStartedAt)
+        heightStartedAt = nil
         if settings.snapshotEveryBlocks > 0 && tip.height % settings.snapshotEveryBlocks == 0 {
             commands.yield(.snapshot(state))   // a value: later commits do not change it
         }

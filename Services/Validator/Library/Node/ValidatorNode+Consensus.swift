@@ -48,6 +48,7 @@ extension ValidatorNode {
             commands.yield(.sync)
         case .evidence(let e):
             evidenceSeen += 1
+            ValidatorMetrics.evidence()
             logger.warning("equivocation detected", metadata: ["consensus.offender": "\(e.validator)", "chain.height": "\(tip.height + 1)"])
             admitEvidence(Equivocation(e), gossip: true)
         }
@@ -108,6 +109,7 @@ extension ValidatorNode {
             preconditionFailure("the state knows no validator set for its next height \(next)")
         }
         running = true
+        heightStartedAt = .now
         feed(.startHeight(height: next, validators: set, previous: lastCertificate))
     }
 

@@ -49,6 +49,9 @@ package actor ValidatorNode {
     var peerHeights: [String: UInt64] = [:]
     var connectedPeers: Set<String> = []
     var evidenceSeen: UInt64 = 0
+    /// When this node started the height in progress (commit latency), and whether `start()` ran (readiness).
+    var heightStartedAt: ContinuousClock.Instant?
+    var started = false
 
     /// Opens the data directory (block log, sign record), rebuilds the state from the log and
     /// restores consensus from the last sign record. `signer` is the consensus key (nil: observer).
@@ -111,6 +114,7 @@ package actor ValidatorNode {
     /// Starts taking part: the first height starts when there is something to do (or a peer starts it),
     /// and the committed height is announced periodically.
     package func start() {
+        started = true
         commands.yield(.timer(.announce, millis: settings.announceMillis))
         maybeStartHeight()
     }

@@ -65,6 +65,9 @@ package struct ValidatorRuntime: Sendable {
         let server = try ServiceNode(role: .validator, host: host, port: port, tls: tls, routes: routes, configuration: wire,
                                      logger: logger)
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
+        server.ops.reloads(client)
+        server.ops.addCheck("consensus") { await validator.readinessProblem() }
+        server.ops.addRefresher { await ValidatorMetrics.refresh(validator) }
         let engine = ValidatorEngine(node: validator, settings: settings, commands: commands, commandInput: input,
                                      client: client, logger: logger)
         return ValidatorRuntime(node: server, engine: engine)

@@ -1,0 +1,60 @@
+import CityChainAPI
+import CityWire
+import CoreMetrics
+
+/// The validator's Prometheus metrics (docs/METRICS.md). Recorded where the value changes; the
+/// gauges read from the node's actor are set before each scrape (`refresh`).
+enum ValidatorMetrics {
+    /// A height committed (consensus decision or block sync). `since`: when this node started the
+    /// height (nil for blocks applied by sync: no latency recorded).
+    static func committed(height: UInt64, round: UInt32, since: ContinuousClock.Instant?) {
+        Gauge(label: "citychain_validator_height").record(Int64(height))
+        Counter(label: "citychain_validator_commits_total").increment()
+        if let since {
+            let d = ContinuousClock.now - since
+            CoreMetrics.Timer(label: "citychain_validator_commit_latency_seconds")
+                .recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+        }
+    }
+
+    /// An equivocation found by this node.
+    static func evidence() {
+        Counter(label: "citychain_validator_equivocation_evidence_total").increment()
+    }
+
+    /// A client's submission: accepted (new, pending), duplicate (known already), rejected (by a
+    /// ledger rule), refused (mempool full or validator halted: retry elsewhere).
+    static func submitted(_ result: Result<TxStatus, WireError>, known: Bool) {
+        let outcome: String
+        switch result {
+        case .success(.rejected): outcome = "rejected"
+        case .success: outcome = known ? "duplicate" : "accepted"
+        case .failure: outcome = "refused"
+        }
+        Counter(label: "citychain_validator_submits_total", dimensions: [("outcome", outcome)]).increment()
+    }
+
+    /// Sets the gauges read from the node's state.
+    static func refresh(_ node: ValidatorNode) async {
+        let status = await node.status()
+        Gauge(label: "citychain_validator_height").record(Int64(status.height))
+        Gauge(label: "citychain_validator_round").record(Int64(status.round))
+        Gauge(label: "citychain_validator_mempool_transactions").record(Int64(status.mempoolCount))
+        Gauge(label: "citychain_validator_peers_connected").record(Int64(status.peers))
+        // Make the counters visible (at 0) before their first event.
+        Counter(label: "citychain_validator_commits_total").increment(by: 0)
+        Counter(label: "citychain_validator_equivocation_evidence_total").increment(by: 0)
+    }
+}
+
+extension ValidatorNode {
+    /// nil when ready: started, not halted, and (with peers configured) at least one peer connected.
+    package func readinessProblem() -> String? {
+        if let halted { return "halted: \(halted)" }
+        guard started else { return "the consensus engine has not started" }
+        if !settings.peers.isEmpty && connectedPeers.isEmpty {
+            return "no peer connected (of \(settings.peers.count) configured)"
+        }
+        return nil
+    }
+}
