@@ -17,7 +17,8 @@ import Testing
 
     static func check(_ log: FeedLog, expected: [ChainCursor]) throws {
         let set = genesisSet
-        #expect(log.changes.map(\.cursor) == expected, "got \(log.changes.count) changes, expected \(expected.count)")
+        let same = log.changes.map(\.cursor) == expected
+        #expect(same, "got \(log.changes.count) changes, expected \(expected.count)")
         #expect(Set(log.changes.map(\.transaction.id)).count == log.changes.count, "a change was delivered twice")
         for p in log.changes { try p.verify(validatorSet: set) }
     }
