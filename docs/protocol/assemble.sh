@@ -3,8 +3,8 @@
 # level under a numbered part heading. Run after editing a part: docs/protocol/assemble.sh
 set -euo pipefail
 cd "$(dirname "$0")"
-parts=(encoding wire ledger merkle fuzzing validator indexer registry gateway)
-titles=("Canonical encoding" "Wire protocol: TLS, frames, errors, message kinds" "Ledger: transactions, blocks, votes, certificates, state" "Merkle trees and proofs" "Fuzzing the decoders" "Validator messages: submit, status, gossip, block sync, commit stream" "Indexer queries" "Registry messages: register, heartbeat, lookup, watch" "Gateway messages: submit, receipts, status; relayed queries")
+parts=(encoding wire ledger merkle fuzzing validator indexer registry gateway feeds)
+titles=("Canonical encoding" "Wire protocol: TLS, frames, errors, message kinds" "Ledger: transactions, blocks, votes, certificates, state" "Merkle trees and proofs" "Fuzzing the decoders" "Validator messages: submit, status, gossip, block sync, commit stream" "Indexer queries" "Registry messages: register, heartbeat, lookup, watch" "Gateway messages: submit, receipts, status; relayed queries" "Feeds: live committed changes")
 {
   cat intro.md
   for i in "${!parts[@]}"; do

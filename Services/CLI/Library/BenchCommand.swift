@@ -7,7 +7,7 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure this machine's limits and CityChain's rates.",
-        subcommands: [Crypto.self, LoadCommand.self, CatchUpCommand.self, IndexBenchCommand.self, GatewayBenchCommand.self])
+        subcommands: [Crypto.self, LoadCommand.self, CatchUpCommand.self, IndexBenchCommand.self, GatewayBenchCommand.self, FeedBenchCommand.self])
 
     struct Crypto: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

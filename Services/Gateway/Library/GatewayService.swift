@@ -30,6 +30,8 @@ package final class GatewayService: Sendable {
     private let counters = Mutex(GatewayCounters())
     private let logger: Logger
     private let epoch = ContinuousClock.now
+    /// Feeds relayed to indexers (docs/FEEDS.md, "Through a gateway").
+    package let feeds: GatewayFeedRelay
 
     package init(chainID: String, validators: UpstreamPool, indexers: UpstreamPool, watch: ChainWatch,
                  submitLimits: RateLimiter, queryLimits: RateLimiter, logger: Logger) {
@@ -38,6 +40,7 @@ package final class GatewayService: Sendable {
         self.indexers = indexers
         self.watch = watch
         limits = Mutex([submitLimits, queryLimits])
+        feeds = GatewayFeedRelay(indexers: indexers, logger: logger)
         self.logger = logger
     }
 
@@ -75,6 +78,11 @@ package final class GatewayService: Sendable {
             }
         }
         r.unary(IndexerAPI.status, allowedRoles: { _ in true }) { _ in try await self.forwardQuery(IndexerAPI.status, []) }
+        r.stream(IndexerAPI.feed, allowedRoles: agencies) { req, writer in
+            let caller = try Self.agency(req)
+            try self.limit(caller, submits: false, what: "queries")
+            try await self.feeds.relay(try req.decode(), for: caller, to: writer)
+        }
         return r
     }
 

@@ -19,6 +19,8 @@ package struct IndexerSettings: Sendable {
     package var auditKey: (KeyID, Curve25519.Signing.PrivateKey)?
     package var anchorPeriod: Duration
     package var maxBlocksPerWrite: Int
+    /// Bounds of the feeds served (kind 0x0209).
+    package var feedLimits = FeedLimits()
 
     package init(genesis: Genesis, postgres: PostgresSettings, validators: [HostPort], auditAgency: AgencyID,
                  auditKey: (KeyID, Curve25519.Signing.PrivateKey)? = nil, anchorPeriod: Duration = .seconds(60),
@@ -43,6 +45,7 @@ package struct IndexerRuntime: Sendable {
     package let follower: ChainFollower
     package let queries: QueryService
     package let anchorer: AuditAnchorer?
+    package let feeds: FeedService
 
     package static func assemble(settings s: IndexerSettings, tls: TLSIdentity, host: String, port: Int, logger: Logger) throws -> IndexerRuntime {
         guard !s.validators.isEmpty else { throw IndexerError(.config, "validators: name at least one validator to follow (--validator HOST:PORT)") }
@@ -53,14 +56,18 @@ package struct IndexerRuntime: Sendable {
         let follower = ChainFollower(store: store, proven: proven, genesis: s.genesis, validators: s.validators, client: client,
                                      status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, logger: logger)
         let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency, logger: logger)
-        let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: queries.router(), logger: logger)
+        let feeds = FeedService(store: store, proven: proven, queries: queries, limits: s.feedLimits, logger: logger)
+        var routes = queries.router()
+        feeds.addRoutes(to: &routes)
+        let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: routes, logger: logger)
         node.ops.reloads(client)
         IndexerMetrics.install(on: node, store: store, status: status, logger: logger)
         let anchorer = s.auditKey.map { keyID, key in
             AuditAnchorer(store: store, proven: proven, agency: s.auditAgency, keyID: keyID, key: key, validators: s.validators,
                           client: client, period: s.anchorPeriod, logger: logger)
         }
-        return IndexerRuntime(node: node, store: store, proven: proven, status: status, follower: follower, queries: queries, anchorer: anchorer)
+        return IndexerRuntime(node: node, store: store, proven: proven, status: status, follower: follower, queries: queries, anchorer: anchorer,
+                              feeds: feeds)
     }
 
     /// Runs until SIGTERM/SIGINT (or cancellation): migrations first, then everything together
@@ -69,7 +76,7 @@ package struct IndexerRuntime: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.client.run() }
             try await store.migrate()
-            try await node.run(alongside: [follower] + (anchorer.map { [$0] } ?? []) + extra)
+            try await node.run(alongside: [follower, feeds.hub] + (anchorer.map { [$0] } ?? []) + extra)
             group.cancelAll()
         }
     }

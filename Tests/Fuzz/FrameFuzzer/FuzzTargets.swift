@@ -174,6 +174,22 @@ enum FuzzTargets {
         canonical(LookupRequest.self, "LookupRequest"),
         canonical(LookupAnswer.self, "LookupAnswer"),
         canonical(WatchEvent.self, "WatchEvent"),
+        // Feeds (docs/protocol/feeds.md): a decoded start's text form reads back; an event moves a
+        // subscriber's tracker and a change runs its proof check (it may fail, never trap).
+        canonical(FeedStart.self, "FeedStart") { s in
+            if FeedStart(text: s.description) != s {
+                Oracle.fail("FeedStart", "text form \(s.description) does not read back", s.canonicalBytes)
+            }
+        },
+        canonical(FeedRequest.self, "FeedRequest"),
+        canonical(ForwardedFeed.self, "ForwardedFeed"),
+        canonical(FeedEnd.self, "FeedEnd") { e in _ = e.reason.resumable },
+        canonical(FeedEvent.self, "FeedEvent") { e in
+            var tracker = FeedTracker(initial: .beginning)
+            _ = tracker.accept(e)
+            _ = tracker.accept(e)
+            if case .change(let p) = e { _ = try? p.verify(validatorSet: seedSet) }
+        },
     ]
 
     /// The validator set of the seeds' headers, for the answers' proof checks.

@@ -318,6 +318,20 @@ enum SeedCorpus {
         add("WatchEvent", "removed", WatchEvent.removed(registryEntry.key, .expired))
         add("WatchEvent", "keepalive", WatchEvent.keepalive(registryTimeMillis: 1_700_000_020_000, revision: 8))
 
+        // Feeds.
+        let feedRequest = FeedRequest(datasets: [parcels, dataset("parking.sessions")], subject: parcel,
+                                      predicates: [FieldPredicate(text: #"zone="B""#)!], start: .after(ChainCursor(height: 7, index: 2)),
+                                      purpose: "valuation")
+        add("FeedStart", "beginning", FeedStart.beginning)
+        add("FeedStart", "after", FeedStart.after(ChainCursor(height: 7, index: 2)))
+        add("FeedRequest", "filtered", feedRequest)
+        add("FeedRequest", "now", FeedRequest(datasets: [parcels]))
+        add("ForwardedFeed", "tax-office", ForwardedFeed(agency: agency("tax-office"), request: feedRequest))
+        add("FeedEnd", "too-slow", FeedEnd(.tooSlow, resumeAfter: ChainCursor(height: 7, index: 2), message: "read faster"))
+        add("FeedEvent", "change", FeedEvent.change(proven))
+        add("FeedEvent", "heartbeat", FeedEvent.heartbeat(.endOf(height: 7)))
+        add("FeedEvent", "end", FeedEvent.end(FeedEnd(.accessRevoked, resumeAfter: .start, message: "revoked")))
+
         add("SavedAnswer", "receipt", SavedAnswer(kind: GatewayAPI.submit, query: TxStatusRequest(id: txs[1].id).canonicalBytes,
                                                   answer: receipt.canonicalBytes))
         add("SavedAnswer", "transaction", SavedAnswer(kind: IndexerAPI.transaction,

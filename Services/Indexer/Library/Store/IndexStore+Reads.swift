@@ -133,7 +133,18 @@ extension IndexStore {
             text += " AND signer_agency = \(next())"
             binds.append(w.value)
         }
-        for p in q.predicates {
+        text += Self.predicateSQL(q.predicates, binds: &binds)
+        text += " ORDER BY height, idx LIMIT \(next())"
+        binds.append(limit)
+        sql = PostgresQuery(unsafeSQL: text, binds: binds)
+        return try await storedRows(try await client.query(sql, logger: logger))
+    }
+
+    /// ` AND …` conditions for `predicates` on `payload_json`, their values appended to `binds`.
+    static func predicateSQL(_ predicates: [FieldPredicate], binds: inout PostgresBindings) -> String {
+        var text = ""
+        func next() -> String { "$\(binds.count + 1)" }
+        for p in predicates {
             let path = next()
             binds.append(p.path)
             switch p.op {
@@ -157,10 +168,7 @@ extension IndexStore {
                 text += " AND (payload_json #> \(path)::text[]) \(op) \(value)::jsonb"
             }
         }
-        text += " ORDER BY height, idx LIMIT \(next())"
-        binds.append(limit)
-        sql = PostgresQuery(unsafeSQL: text, binds: binds)
-        return try await storedRows(try await client.query(sql, logger: logger))
+        return text
     }
 
     /// `{"a":{"b":VALUE}}` for path `a.b` (the names escaped as JSON strings; VALUE already checked JSON).
