@@ -27,6 +27,10 @@ package struct IndexerCommand: ConfiguredCommand {
     @Option(help: "Key id of the audit key on chain.") var auditKeyID: UInt32 = 1
     @Option(help: "Seconds between audit anchors.") var anchorEverySeconds: Double = 60
     @Option(help: "Most blocks written in one PostgreSQL transaction while catching up.") var maxBlocksPerWrite: Int = 500
+    @Option(help: "Most live feeds (subscriptions) this indexer serves at once.") var maxFeeds: Int = 2000
+    @Option(help: "Most live feeds one agency may hold on this indexer.") var maxFeedsPerAgency: Int = 16
+    @Option(help: "Events buffered for one slow subscriber before its feed ends with tooSlow (it resumes from its cursor).")
+    var feedMaxBufferedEvents: Int = 1024
 
     package init() {}
 
@@ -66,8 +70,15 @@ package struct IndexerCommand: ConfiguredCommand {
         guard (1...5000).contains(maxBlocksPerWrite) else { throw ValidationError("--max-blocks-per-write must be 1…5000") }
         let pg: PostgresSettings
         do { pg = try PostgresSettings(url: postgres) } catch { throw ValidationError("--postgres: \(error.message)") }
-        return IndexerSettings(genesis: g, postgres: pg, validators: hosts, auditAgency: agency, auditKey: key,
-                               anchorPeriod: .milliseconds(Int64(anchorEverySeconds * 1000)), maxBlocksPerWrite: maxBlocksPerWrite)
+        guard (1...100_000).contains(maxFeeds) else { throw ValidationError("--max-feeds \(maxFeeds) must be 1…100,000") }
+        guard (1...maxFeeds).contains(maxFeedsPerAgency) else { throw ValidationError("--max-feeds-per-agency \(maxFeedsPerAgency) must be 1…--max-feeds (\(maxFeeds))") }
+        guard (16...1_000_000).contains(feedMaxBufferedEvents) else { throw ValidationError("--feed-max-buffered-events \(feedMaxBufferedEvents) must be 16…1,000,000") }
+        var settings = IndexerSettings(genesis: g, postgres: pg, validators: hosts, auditAgency: agency, auditKey: key,
+                                       anchorPeriod: .milliseconds(Int64(anchorEverySeconds * 1000)), maxBlocksPerWrite: maxBlocksPerWrite)
+        settings.feedLimits.maxFeeds = maxFeeds
+        settings.feedLimits.maxFeedsPerAgency = maxFeedsPerAgency
+        settings.feedLimits.maxBufferedEvents = feedMaxBufferedEvents
+        return settings
     }
 }
 
@@ -95,5 +106,12 @@ extension IndexerCommand {
         ConfigSetting("maxBlocksPerWrite", .int(1...5000), flag: "--max-blocks-per-write", default: "500",
                       help: "Most blocks written in one PostgreSQL transaction while catching up.",
                       fix: "write a whole number from 1 to 5000, e.g. maxBlocksPerWrite: 500"),
+        ConfigSetting("feeds.max", .int(1...100_000), flag: "--max-feeds", default: "2000",
+                      help: "Most live feeds this indexer serves at once.", fix: "write a whole number from 1 to 100000, e.g. feeds.max: 2000"),
+        ConfigSetting("feeds.maxPerAgency", .int(1...100_000), flag: "--max-feeds-per-agency", default: "16",
+                      help: "Most live feeds one agency may hold on this indexer.", fix: "write a whole number, e.g. feeds.maxPerAgency: 16"),
+        ConfigSetting("feeds.maxBufferedEvents", .int(16...1_000_000), flag: "--feed-max-buffered-events", default: "1024",
+                      help: "Events buffered for one slow subscriber before its feed ends with tooSlow.",
+                      fix: "write a whole number from 16 to 1000000, e.g. feeds.maxBufferedEvents: 1024"),
     ])
 }
