@@ -18,7 +18,7 @@ import Testing
     }
 
     static func get(_ port: Int, _ path: String) async throws -> HTTPGet.Response {
-        try await Task.detached { try HTTPGet.get(port: port, path: path) }.value
+        try await HTTPGet.fetch(port: port, path: path)
     }
 
     @Test func answersHealthReadinessAndMetrics() async throws {

@@ -17,7 +17,18 @@ public enum HTTPGet {
         public let description: String
     }
 
-    /// GET `path` from 127.0.0.1:`port`.
+    /// GET `path` from 127.0.0.1:`port` without blocking Swift's cooperative thread pool: the
+    /// blocking socket calls run on a thread of their own. (On 2 cores the pool has 2 threads; a
+    /// blocking read on one of them, with the server's own async work waiting behind it, stalled
+    /// whole test runs for minutes.)
+    public static func fetch(port: Int, path: String, timeoutSeconds: Int = 10) async throws -> Response {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Response, any Error>) in
+            let thread = Thread { done.resume(with: Result { try get(port: port, path: path, timeoutSeconds: timeoutSeconds) }) }
+            thread.start()
+        }
+    }
+
+    /// GET `path` from 127.0.0.1:`port`, blocking the calling thread (use `fetch` from async code).
     public static func get(port: Int, path: String, timeoutSeconds: Int = 10) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed: \(errno)") }

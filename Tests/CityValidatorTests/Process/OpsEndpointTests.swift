@@ -11,7 +11,7 @@ import Testing
     typealias F = MempoolFixture
 
     static func get(_ port: Int, _ path: String) async throws -> HTTPGet.Response {
-        try await Task.detached { try HTTPGet.get(port: port, path: path) }.value
+        try await HTTPGet.fetch(port: port, path: path)
     }
 
     /// The value of the first sample of `name` (with `labels` inside its braces, if given), or nil.

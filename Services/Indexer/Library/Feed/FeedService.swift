@@ -37,6 +37,8 @@ package final class FeedService: Sendable {
     let queries: QueryService
     package let hub: FeedHub
     let limits: FeedLimits
+    /// Changes proven once for every feed (the live edge is shared by most subscribers).
+    let provenCache = ProvenCache()
     private let admission: Mutex<FeedAdmission>
     let logger: Logger
 
@@ -140,7 +142,7 @@ private struct Feed: Sendable {
     /// Proves `rows`, records disclosures, then buffers them; a `tooSlow` end when the buffer is full.
     private func hand(_ rows: [StoredTransaction], _ progress: inout FeedProgress, height: UInt64) async throws -> FeedEnd? {
         guard !rows.isEmpty else { return nil }
-        let proven = try await service.store.prove(rows)
+        let proven = try await service.provenCache.prove(rows, store: service.store)
         var subjects: [DatasetID: [SubjectKey?]] = [:]
         for row in rows { if let d = row.dataset, disclosed.contains(d) { subjects[d, default: []].append(row.subject) } }
         for (d, list) in subjects.sorted(by: { $0.key < $1.key }) {
