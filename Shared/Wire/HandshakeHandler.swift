@@ -11,6 +11,7 @@ package final class HandshakeHandler: ChannelInboundHandler {
     package typealias InboundOut = ByteBuffer
 
     private let timeout: TimeAmount
+    private let idleTimeout: Duration?
     private let promise: EventLoopPromise<PeerIdentity>
     private var timer: Scheduled<Void>?
     private var done = false
@@ -19,8 +20,12 @@ package final class HandshakeHandler: ChannelInboundHandler {
     package var identity: EventLoopFuture<PeerIdentity> { promise.futureResult }
 
     /// A handler for a channel on `eventLoop`.
-    package init(timeout: Duration, eventLoop: any EventLoop) {
+    /// With `idleTimeout`, the idle guard is installed right after this handler once the handshake
+    /// finished: idle time counts from then (the handshake has its own bound), so a slow handshake on a
+    /// loaded box does not eat the connection's idle allowance.
+    package init(timeout: Duration, idleTimeout: Duration? = nil, eventLoop: any EventLoop) {
         self.timeout = TimeAmount(timeout)
+        self.idleTimeout = idleTimeout
         promise = eventLoop.makePromise()
     }
 
@@ -40,7 +45,9 @@ package final class HandshakeHandler: ChannelInboundHandler {
                 guard let cert = try context.pipeline.syncOperations.nioSSL_peerCertificate() else {
                     throw WireError(.forbidden, "the peer sent no certificate; present one issued by the city CA")
                 }
-                finish(.success(try PeerIdentity(certificate: cert)))
+                let identity = try PeerIdentity(certificate: cert)
+                try installIdleGuard(context: context)
+                finish(.success(identity))
             } catch {
                 finish(.failure(WireError(.forbidden, "the peer certificate names no valid role: \(error)")))
                 context.close(promise: nil)
@@ -61,6 +68,14 @@ package final class HandshakeHandler: ChannelInboundHandler {
 
     package func handlerRemoved(context: ChannelHandlerContext) {
         finish(.failure(WireError(.unavailable, "the connection was torn down before the TLS handshake finished")))
+    }
+
+    private func installIdleGuard(context: ChannelHandlerContext) throws {
+        guard let idle = idleTimeout else { return }
+        let ops = context.pipeline.syncOperations
+        // Each goes straight after this handler: the second call puts NIO's timer in front of ours.
+        try ops.addHandler(IdleTimeoutHandler(timeout: idle), position: .after(self))
+        try ops.addHandler(IdleStateHandler(allTimeout: TimeAmount(idle)), position: .after(self))
     }
 
     private func startTimer(context: ChannelHandlerContext) {

@@ -3,7 +3,7 @@ import NIOCore
 import NIOSSL
 
 /// Builds the channel pipeline shared by server and client connections:
-/// TLS → handshake guard → idle guard → length-field framing with cap → frame parser → frame encoder,
+/// TLS → handshake guard → (idle guard, once TLS finished) → length-field framing with cap → frame parser → frame encoder,
 /// wrapped in an `NIOAsyncChannel` of `InboundFrame` in, `Frame` out.
 package enum WirePipeline {
     /// A connection channel ready for async use, with the peer's identity once TLS has finished.
@@ -17,14 +17,12 @@ package enum WirePipeline {
     /// Installs the handlers on `channel` (call on its event loop, from a channel initializer).
     package static func install(on channel: any Channel, tls: NIOSSLHandler,
                                 configuration: WireConfiguration) throws -> Connection {
-        let handshake = HandshakeHandler(timeout: configuration.handshakeTimeout, eventLoop: channel.eventLoop)
+        // The handshake guard adds the idle guard behind itself once TLS finished.
+        let handshake = HandshakeHandler(timeout: configuration.handshakeTimeout,
+                                         idleTimeout: configuration.idleTimeout, eventLoop: channel.eventLoop)
         let ops = channel.pipeline.syncOperations
         try ops.addHandler(tls)
         try ops.addHandler(handshake)
-        if let idle = configuration.idleTimeout {
-            try ops.addHandler(IdleStateHandler(allTimeout: TimeAmount(idle)))
-            try ops.addHandler(IdleTimeoutHandler(timeout: idle))
-        }
         // The guard refuses oversized lengths before buffering; the buffer cap is a second line.
         let guardHandler = ByteToMessageHandler(FrameLengthGuard(maxFrameBytes: configuration.maxFrameBytes),
                                                 maximumBufferSize: configuration.maxFrameBytes + Frame.lengthFieldBytes)

@@ -20,19 +20,25 @@ struct RawTLSClient {
     }
 
     /// Connects (with TLS unless `tls` is nil), sends `chunks` (pausing `pauseMillis` between them),
-    /// then reads until the server closes or `readSeconds` pass.
+    /// then reads until the server closes or `readSeconds` pass. With `tlsAfterMillis`, the TCP
+    /// connection sits silent that long before the TLS handshake starts.
     static func exchange(port: Int, tls: TLSConfiguration?, chunks: [[UInt8]], pauseMillis: Int = 0,
-                         readSeconds: Double = 5) async throws -> Exchange {
+                         tlsAfterMillis: Int = 0, readSeconds: Double = 5) async throws -> Exchange {
         let context = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let context {
+                    if let context, tlsAfterMillis == 0 {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
                     }
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+        if let context, tlsAfterMillis > 0 {
+            try await Task.sleep(for: .milliseconds(tlsAfterMillis))
+            let tlsHandler = try NIOSSLClientHandler(context: context, serverHostname: nil)
+            try await channel.channel.pipeline.addHandler(tlsHandler, position: .first)
+        }
         return try await channel.executeThenClose { inbound, outbound in
             for chunk in chunks {
                 try await outbound.write(ByteBuffer(bytes: chunk))

@@ -66,7 +66,9 @@ import Testing
     @Test func garbageAfterAValidFrameGetsATypedErrorAndClose() async throws {
         try await withServer(pki: try TestPKI()) { server async throws in
             let tls = try server.pki.client(.gateway)
-            let http = RawTLSClient.exchange
+            let http = { (port: Int, tls: TLSConfiguration, chunks: [[UInt8]], pause: Int, read: Double) in
+                try await RawTLSClient.exchange(port: port, tls: tls, chunks: chunks, pauseMillis: pause, readSeconds: read)
+            }
             let a = try await http(server.port, tls, [Self.ping + Array("GET / HTTP/1.1\r\n\r\n".utf8)], 0, 30)
             #expect(a.frames.first?.type == .pong)
             #expect(a.errorCodes == [.frameTooLarge])
@@ -132,11 +134,28 @@ import Testing
 
     @Test func idleConnectionIsClosedWithATimeoutError() async throws {
         var configuration = WireConfiguration()
-        // Long enough that the handshake and the first ping finish first on a loaded 2-core box.
-        configuration.idleTimeout = .seconds(2)
+        // Idle time counts from the end of the handshake, so a slow handshake on a loaded box does
+        // not matter; the ping is sent right after it.
+        configuration.idleTimeout = .seconds(3)
         try await withServer(pki: try TestPKI(), configuration: configuration) { server async throws in
             let exchange = try await RawTLSClient.exchange(port: server.port, tls: try server.pki.client(.gateway),
                                                            chunks: [Self.ping], readSeconds: 30)
+            #expect(exchange.frames.first?.type == .pong)
+            #expect(exchange.errorCodes == [.timeout])
+            #expect(exchange.closedByServer)
+        }
+    }
+
+    @Test func idleTimeCountsFromTheEndOfTheHandshake() async throws {
+        var configuration = WireConfiguration()
+        configuration.idleTimeout = .seconds(2)
+        configuration.handshakeTimeout = .seconds(20)
+        try await withServer(pki: try TestPKI(), configuration: configuration) { server async throws in
+            // TCP sits silent longer than the idle timeout before TLS starts: within the handshake
+            // bound, so the connection must still work (an idle clock started at accept would have
+            // closed it before the ping).
+            let exchange = try await RawTLSClient.exchange(port: server.port, tls: try server.pki.client(.gateway),
+                                                           chunks: [Self.ping], tlsAfterMillis: 3_500, readSeconds: 30)
             #expect(exchange.frames.first?.type == .pong)
             #expect(exchange.errorCodes == [.timeout])
             #expect(exchange.closedByServer)
