@@ -44,7 +44,36 @@ package enum MerkleTree {
         proof(of: leafHashes.map(NodeHash.init), index: index)
     }
 
+    /// Inclusion proofs of the items at `indices` (each in the list), computing every interior node
+    /// once: n − 1 hashes for the lot, where one `proof(leafHashes:index:)` per item costs n − 1 each.
+    /// The proofs equal the single ones.
+    package static func proofs(leafHashes: [Hash32], indices: Set<Int>) -> [Int: InclusionProof] {
+        guard !indices.isEmpty else { return [:] }
+        for i in indices { precondition(i >= 0 && i < leafHashes.count, "leaf index \(i) outside a list of \(leafHashes.count)") }
+        var paths: [Int: [Hash32]] = [:]
+        _ = auditPaths(leafHashes.map(NodeHash.init)[...], wanted: indices.sorted()[...], into: &paths)
+        let n = UInt64(leafHashes.count)
+        return paths.reduce(into: [:]) { out, p in out[p.key] = InclusionProof(index: UInt64(p.key), leafCount: n, siblings: p.value) }
+    }
+
     // MARK: - Internals
+
+    /// The subtree's root; appends to `paths[i]` (leaf side first) the siblings of every wanted index
+    /// in it, as PATH(m, D) of RFC 6962 would.
+    /// `wanted` is sorted and holds only indices of this subtree.
+    private static func auditPaths(_ hashes: ArraySlice<NodeHash>, wanted: ArraySlice<Int>, into paths: inout [Int: [Hash32]]) -> NodeHash {
+        if hashes.count == 1 {
+            if !wanted.isEmpty { paths[hashes.startIndex] = [] }
+            return hashes[hashes.startIndex]
+        }
+        let mid = hashes.startIndex + splitPoint(hashes.count)
+        let split = wanted.firstIndex { $0 >= mid } ?? wanted.endIndex
+        let left = auditPaths(hashes[..<mid], wanted: wanted[..<split], into: &paths)
+        let right = auditPaths(hashes[mid...], wanted: wanted[split...], into: &paths)
+        for i in wanted[..<split] { paths[i]!.append(right.hash32) }
+        for i in wanted[split...] { paths[i]!.append(left.hash32) }
+        return NodeHash.node(tag: nodeTag, left, right)
+    }
 
     private static func root(of hashes: [NodeHash]) -> Hash32 {
         hashes.isEmpty ? emptyRoot : subtreeRoot(hashes[...]).hash32

@@ -24,4 +24,13 @@ package struct StreamWriter: Sendable {
         }
         try await outbound.write(Frame(.streamItem, kind: kind, requestID: requestID, payload: payload))
     }
+
+    /// Sends items in order with one flush (a feed's page); throws like `send`.
+    package func send(contentsOf payloads: [[UInt8]]) async throws {
+        try Task.checkCancellation()
+        if let big = payloads.first(where: { $0.count > maxPayloadBytes }) {
+            throw WireError(.internal, "stream item of \(big.count) bytes exceeds the frame limit of \(maxPayloadBytes)")
+        }
+        try await outbound.write(contentsOf: payloads.map { Frame(.streamItem, kind: kind, requestID: requestID, payload: $0) })
+    }
 }

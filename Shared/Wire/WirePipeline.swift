@@ -15,8 +15,11 @@ package enum WirePipeline {
     }
 
     /// Installs the handlers on `channel` (call on its event loop, from a channel initializer).
+    /// `accepted`: a server's connection. The server may stop (cancelled) with accepted connections
+    /// still queued for it, which NIO then drops unused; those must close on deinit, or NIO traps
+    /// ("Deinited NIOAsyncWriter without calling finish()") and takes the whole process with it.
     package static func install(on channel: any Channel, tls: NIOSSLHandler,
-                                configuration: WireConfiguration) throws -> Connection {
+                                configuration: WireConfiguration, accepted: Bool = false) throws -> Connection {
         // The handshake guard adds the idle guard behind itself once TLS finished.
         let handshake = HandshakeHandler(timeout: configuration.handshakeTimeout,
                                          idleTimeout: configuration.idleTimeout, eventLoop: channel.eventLoop)
@@ -29,7 +32,7 @@ package enum WirePipeline {
         try ops.addHandler(guardHandler)
         try ops.addHandler(FrameParser())
         try ops.addHandler(MessageToByteHandler(FrameEncoder()))
-        let asyncChannel = try NIOAsyncChannel<InboundFrame, Frame>(wrappingChannelSynchronously: channel)
+        let asyncChannel = try accepted ? closingOnDeinit(channel) : NIOAsyncChannel<InboundFrame, Frame>(wrappingChannelSynchronously: channel)
         return Connection(channel: asyncChannel, identity: handshake.identity)
     }
 
@@ -37,5 +40,11 @@ package enum WirePipeline {
     package static func waterMark(_ configuration: WireConfiguration) -> ChannelOptions.Types.WriteBufferWaterMark {
         ChannelOptions.Types.WriteBufferWaterMark(low: configuration.writeBufferLowWaterBytes,
                                                   high: configuration.writeBufferHighWaterBytes)
+    }
+
+    /// The one place that asks NIO for deinit-based teardown (deprecated there in favour of
+    /// `executeThenClose`, which every connection that reaches a handler still uses).
+    private static func closingOnDeinit(_ channel: any Channel) throws -> NIOAsyncChannel<InboundFrame, Frame> {
+        try NIOAsyncChannel<InboundFrame, Frame>(synchronouslyWrapping: channel)
     }
 }

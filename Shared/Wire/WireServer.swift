@@ -52,6 +52,12 @@ package final class WireServer: Service {
         context.withLock { $0 = fresh }
     }
 
+    /// The server will not run: `failure` (what stopped its process before it could bind) is what
+    /// everyone waiting on `listeningAddress` gets, instead of waiting for ever. No effect once bound.
+    package func abandon(_ failure: any Error) {
+        bound.resolve(.failure(failure))
+    }
+
     /// Binds, accepts and serves until cancelled or gracefully shut down.
     package func run() async throws {
         let serverChannel: NIOAsyncChannel<WirePipeline.Connection, Never>
@@ -102,7 +108,7 @@ package final class WireServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     let sslContext = self.context.withLock { $0 ?? initial }
                     return try WirePipeline.install(on: channel, tls: NIOSSLServerHandler(context: sslContext),
-                                             configuration: configuration)
+                                             configuration: configuration, accepted: true)
                 }
             }
     }

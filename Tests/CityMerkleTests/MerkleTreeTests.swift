@@ -51,6 +51,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 2, 3, 5, 8, 13, 17, 64, 100, 257]) func batchProofsEqualSingleProofs(size: Int) {
+        let hashes = (0..<size).map { MerkleTree.leafHash(utf8("tx-\($0)")) }
+        let all = MerkleTree.proofs(leafHashes: hashes, indices: Set(0..<size))
+        #expect(all.count == size)
+        for index in 0..<size { #expect(all[index] == MerkleTree.proof(leafHashes: hashes, index: index)) }
+        // A subset gets exactly its proofs.
+        let some = Set((0..<size).filter { $0 % 3 == 1 })
+        let partial = MerkleTree.proofs(leafHashes: hashes, indices: some)
+        #expect(Set(partial.keys) == some)
+        for index in some { #expect(partial[index] == all[index]) }
+        #expect(MerkleTree.proofs(leafHashes: hashes, indices: []).isEmpty)
+    }
+
     @Test(arguments: 1...17) func tamperedProofsFail(size: Int) {
         let leaves = (0..<size).map { utf8("tx-\($0)") }
         let root = MerkleTree.root(leaves: leaves)

@@ -30,6 +30,8 @@ struct FeedBenchCommand: AsyncParsableCommand {
     @Option(help: "Feeds per client connection (the wire allows 64 requests in flight per connection).") var feedsPerConnection = 32
     @Option(help: "Most seconds to wait for a step's deliveries after its last block.") var timeout = 60.0
     @Option(help: "Log level of the indexer (trace … critical).") var logLevel = "error"
+    @Option(help: "What each subscriber does with a change: 'full' decodes it (proof and header included); 'frame' only reads its tag and counts it (the k-th change of a feed opened at height H belongs to block H + 1 + k / per-block), so the figure is the indexer's alone, not the subscribers' decoding on the same cores.")
+    var decode = "full"
 
     func validate() throws {
         guard (1...1_000_000).contains(catchUp) else { throw ValidationError("--catch-up must be in 1...1000000") }
@@ -39,6 +41,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
         guard (1...10_000).contains(blocks) else { throw ValidationError("--blocks must be in 1...10000") }
         guard rampSteps != nil else { throw ValidationError("--ramp must be comma-separated counts in 1...5000") }
         guard (1...60).contains(feedsPerConnection) else { throw ValidationError("--feeds-per-connection must be in 1...60") }
+        guard ["full", "frame"].contains(decode) else { throw ValidationError("--decode must be 'full' or 'frame'") }
     }
 
     var rampSteps: [Int]? {
@@ -55,7 +58,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
         let steps = [subscribers] + (rampSteps ?? [])
         let chain = try IndexBenchChain.build(catchUp: catchUp, perBlock: perBlock, liveBlocks: blocks * steps.count, livePerBlock: perBlock,
                                               subjects: 5000)
-        say("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage()); chain: \(catchUp) tx to index, then \(steps.count) steps of \(blocks) blocks of \(perBlock) every \(Int(intervalMs)) ms (\(Int(Double(perBlock) * 1000 / intervalMs)) tx/s)")
+        say("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage()); chain: \(catchUp) tx to index, then \(steps.count) steps of \(blocks) blocks of \(perBlock) every \(Int(intervalMs)) ms (\(Int(Double(perBlock) * 1000 / intervalMs)) tx/s); subscribers decode: \(decode)")
         let ca = try CertificateAuthority.create(commonName: "CityChain bench CA")
         let published = IndexBenchBlocks(chain, published: chain.catchUpHeight)
         let validator = try await IndexBenchFeed(blocks: published, genesis: chain.genesis, ca: ca, logger: logger)
@@ -85,7 +88,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
             if i > 0, r.p99 >= 1000 || r.missing > 0 { break }
         }
         let held = results.filter { $0.2 < 1000 && $0.3 == 0 }.map(\.0).max() ?? 0
-        say("bench-feed: subscribers=\(subscribers) p50_ms=\(f(results[0].1)) p99_ms=\(f(results[0].2)) max_subscribers_p99_under_1s=\(held) steps=\(results.map { "\($0.0):\(f($0.2))" }.joined(separator: ","))")
+        say("bench-feed: decode=\(decode) subscribers=\(subscribers) p50_ms=\(f(results[0].1)) p99_ms=\(f(results[0].2)) max_subscribers_p99_under_1s=\(held) steps=\(results.map { "\($0.0):\(f($0.2))" }.joined(separator: ","))")
         await validator.stop()
     }
 
@@ -97,6 +100,8 @@ struct FeedBenchCommand: AsyncParsableCommand {
         let expected = blocks * perBlock
         let connections = (n + feedsPerConnection - 1) / feedsPerConnection
         let request = FeedRequest(datasets: [IndexBenchChain.parking], start: .now).canonicalBytes
+        let frameOnly = decode == "frame"
+        let perBlock = perBlock
         let subscribers = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for c in 0..<connections {
@@ -107,13 +112,22 @@ struct FeedBenchCommand: AsyncParsableCommand {
                                 for _ in 0..<here {
                                     feeds.addTask {
                                         var got = 0
-                                        var counted = false
+                                        var opened: UInt64?
                                         for try await payload in conn.stream(IndexerAPI.feed, request) {
                                             let now = LoadClock.now()
+                                            if frameOnly, payload.first == 1, let h0 = opened {
+                                                // A change: the got-th of the feed, in block h0 + 1 + got / perBlock.
+                                                if let at = rec.committedAt.withLock({ $0[h0 + 1 + UInt64(got / perBlock)] }) {
+                                                    rec.latencies.withLock { $0.append(Double(now - at) / 1e6) }
+                                                }
+                                                got += 1
+                                                if got >= expected { return }
+                                                continue
+                                            }
                                             switch try FeedEvent(canonicalBytes: payload) {
-                                            case .heartbeat:
+                                            case .heartbeat(let c):
                                                 // A `now` feed opens with a heartbeat: it is subscribed.
-                                                if !counted { counted = true; rec.ready.withLock { $0 += 1 } }
+                                                if opened == nil { opened = c.height; rec.ready.withLock { $0 += 1 } }
                                             case .change(let p):
                                                 if let at = rec.committedAt.withLock({ $0[p.height] }) {
                                                     rec.latencies.withLock { $0.append(Double(now - at) / 1e6) }

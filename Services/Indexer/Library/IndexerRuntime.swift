@@ -73,11 +73,19 @@ package struct IndexerRuntime: Sendable {
     /// Runs until SIGTERM/SIGINT (or cancellation): migrations first, then everything together
     /// (with `extra`, e.g. the process's `RegistryAgent`).
     package func run(alongside extra: [any Service] = []) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.client.run() }
-            try await store.migrate()
-            try await node.run(alongside: [follower, feeds.hub] + (anchorer.map { [$0] } ?? []) + extra)
-            group.cancelAll()
+        // PostgreSQL outlives everything that queries it, feeds' shared reads included.
+        try await withBackground({ [store] in await store.client.run() }) {
+            do { try await store.migrate() } catch {
+                node.server.abandon(error)
+                throw error
+            }
+            do {
+                try await node.run(alongside: [follower, feeds.hub] + (anchorer.map { [$0] } ?? []) + extra)
+            } catch {
+                await feeds.settle()
+                throw error
+            }
+            await feeds.settle()
         }
     }
 }

@@ -27,11 +27,13 @@ package struct RegistryRuntime: Sendable {
 
     /// Runs until SIGTERM/SIGINT (or cancellation): migrations first, then the server and the rest.
     package func run() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.client.run() }
-            try await store.migrate()
+        // PostgreSQL outlives everything that queries it.
+        try await withBackground({ [store] in await store.client.run() }) {
+            do { try await store.migrate() } catch {
+                node.server.abandon(error)
+                throw error
+            }
             try await node.run(alongside: [purger] + alongside)
-            group.cancelAll()
         }
     }
 }

@@ -37,8 +37,10 @@ package final class FeedService: Sendable {
     let queries: QueryService
     package let hub: FeedHub
     let limits: FeedLimits
-    /// Changes proven once for every feed (the live edge is shared by most subscribers).
-    let provenCache = ProvenCache()
+    /// Changes proven and encoded once for every feed (the live edge is shared by most subscribers).
+    package let provenCache = ProvenCache()
+    /// Pages read once for every feed at the same cursor with the same filter.
+    package let pages = FeedPages()
     private let admission: Mutex<FeedAdmission>
     let logger: Logger
 
@@ -54,6 +56,13 @@ package final class FeedService: Sendable {
 
     /// Feeds open now.
     package var openFeeds: Int { admission.withLock { $0.total } }
+
+    /// Waits for the shared reads and proofs still in flight (they outlive the feed that started
+    /// them): called after the server stopped, before the database client goes.
+    package func settle() async {
+        await pages.settle()
+        await provenCache.settle()
+    }
 
     /// Adds the feed kinds to `router`.
     package func addRoutes(to router: inout WireRouter) {
@@ -82,10 +91,13 @@ package final class FeedService: Sendable {
         let (id, wakeups) = hub.watch()
         defer { hub.unwatch(id) }
 
-        let (events, buffer) = AsyncStream.makeStream(of: FeedEvent.self, bufferingPolicy: .bufferingOldest(limits.maxBufferedEvents))
+        let buffer = FeedBuffer(capacity: limits.maxBufferedEvents)
         let feed = Feed(service: self, request: q, reader: reader, disclosed: disclosed, buffer: buffer)
         async let ending = feed.produce(wakeups: wakeups, start: await proven.height)
-        for await event in events { try await writer.send(event.canonicalBytes) }
+        for await batch in buffer.batches {
+            try await writer.send(contentsOf: batch)
+            buffer.sent(batch.count)
+        }
         let end = try await ending
         logger.debug("feed ended", metadata: ["feed.agency": "\(reader)", "feed.end": "\(end)"])
         try await writer.send(FeedEvent.end(end).canonicalBytes)
@@ -99,7 +111,7 @@ private struct Feed: Sendable {
     let reader: AgencyID
     /// Datasets whose reads are disclosed (internal, restricted).
     let disclosed: Set<DatasetID>
-    let buffer: AsyncStream<FeedEvent>.Continuation
+    let buffer: FeedBuffer
 
     /// Fills the buffer until the feed must end; returns why (the buffer is finished either way).
     func produce(wakeups: AsyncStream<UInt64>, start visible: UInt64) async throws -> FeedEnd {
@@ -109,7 +121,7 @@ private struct Feed: Sendable {
         var progress = FeedProgress(start: request.start, visibleHeight: visible)
         var lastSent = clock.now
         if case .now = request.start {
-            _ = buffer.yield(.heartbeat(progress.delivered))
+            _ = buffer.offer([FeedEvent.heartbeat(progress.delivered).canonicalBytes])
         }
         var iterator = wakeups.makeAsyncIterator()
         while true {
@@ -122,15 +134,15 @@ private struct Feed: Sendable {
             let height = await service.proven.height
             if let denied = await accessEnd(progress.delivered, height: height) { return denied }
             while progress.behind(visibleHeight: height) {
-                let rows = try await service.store.feedChanges(request, after: progress.scanned, maxHeight: height,
-                                                               limit: service.limits.pageSize)
+                let rows = try await service.pages.page(request, after: progress.scanned, maxHeight: height,
+                                                        limit: service.limits.pageSize, store: service.store)
                 if let full = try await hand(rows, &progress, height: height) { return full }
                 if !rows.isEmpty { lastSent = clock.now }
                 if rows.count < service.limits.pageSize { progress.scanned(through: height) }
             }
             if clock.now - lastSent >= service.limits.heartbeatInterval {
                 let c = progress.heartbeat() ?? progress.delivered
-                guard case .enqueued = buffer.yield(.heartbeat(c)) else { return tooSlow(progress) }
+                guard buffer.offer([FeedEvent.heartbeat(c).canonicalBytes]) == 1 else { return tooSlow(progress) }
                 lastSent = clock.now
             }
             guard await iterator.next() != nil else {
@@ -139,10 +151,11 @@ private struct Feed: Sendable {
         }
     }
 
-    /// Proves `rows`, records disclosures, then buffers them; a `tooSlow` end when the buffer is full.
+    /// Proves `rows`, records disclosures, then buffers them; a `tooSlow` end when the buffer is full
+    /// (after the ones that fit, which count as delivered).
     private func hand(_ rows: [StoredTransaction], _ progress: inout FeedProgress, height: UInt64) async throws -> FeedEnd? {
         guard !rows.isEmpty else { return nil }
-        let proven = try await service.provenCache.prove(rows, store: service.store)
+        let changes = try await service.provenCache.prove(rows, store: service.store)
         var subjects: [DatasetID: [SubjectKey?]] = [:]
         for row in rows { if let d = row.dataset, disclosed.contains(d) { subjects[d, default: []].append(row.subject) } }
         for (d, list) in subjects.sorted(by: { $0.key < $1.key }) {
@@ -150,11 +163,9 @@ private struct Feed: Sendable {
             try await service.queries.disclose(reader, d, list.filter { seen.insert($0).inserted }, purpose: request.purpose,
                                                kind: IndexerAPI.feed, height: height)
         }
-        for p in proven {
-            guard case .enqueued = buffer.yield(.change(p)) else { return tooSlow(progress) }
-            progress.deliver(p.cursor)
-        }
-        return nil
+        let fit = buffer.offer(changes.lazy.map(\.event))
+        for c in changes.prefix(fit) { progress.deliver(c.cursor) }
+        return fit < changes.count ? tooSlow(progress) : nil
     }
 
     private func tooSlow(_ progress: FeedProgress) -> FeedEnd {

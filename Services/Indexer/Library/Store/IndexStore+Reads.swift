@@ -75,12 +75,19 @@ extension IndexStore {
     /// `rows` with their inclusion proofs and certified headers, in the order given.
     func prove(_ rows: [StoredTransaction]) async throws -> [ProvenTransaction] {
         let material = try await proofMaterial(heights: Set(rows.map(\.height)))
-        return try rows.map { row in
+        var wanted: [UInt64: Set<Int>] = [:]
+        for row in rows {
             guard let m = material[row.height], m.leafHashes.indices.contains(row.index) else {
                 throw IndexerError(.database, "transaction at \(row.height).\(row.index) has no block in the index; reindex")
             }
-            return ProvenTransaction(transaction: try Self.decode(ByteBuffer(bytes: row.bytes), "transaction"),
-                                     proof: MerkleTree.proof(leafHashes: m.leafHashes, index: row.index), header: m.header)
+            wanted[row.height, default: []].insert(row.index)
+        }
+        // One pass over each block's tree for all its rows.
+        var proofs: [UInt64: [Int: InclusionProof]] = [:]
+        for (h, indices) in wanted { proofs[h] = MerkleTree.proofs(leafHashes: material[h]!.leafHashes, indices: indices) }
+        return try rows.map { row in
+            ProvenTransaction(transaction: try Self.decode(ByteBuffer(bytes: row.bytes), "transaction"),
+                              proof: proofs[row.height]![row.index]!, header: material[row.height]!.header)
         }
     }
 

@@ -10,10 +10,13 @@ import PostgresNIO
 package final class IndexStore: Sendable {
     package let client: PostgresClient
     let logger: Logger
+    /// `user@host:port/database`, for errors.
+    let target: String
 
     package init(settings: PostgresSettings, logger: Logger) {
         client = PostgresClient(configuration: settings.client, backgroundLogger: logger)
         self.logger = logger
+        target = "\(settings.user)@\(settings.host):\(settings.port)/\(settings.database)"
     }
 
     // MARK: - Schema
@@ -22,7 +25,11 @@ package final class IndexStore: Sendable {
     /// lock (two indexers starting at once do not both migrate). Refuses a database whose schema
     /// is newer than this binary.
     package func migrate() async throws {
-        try await client.query("CREATE SCHEMA IF NOT EXISTS citychain", logger: logger)
+        do {
+            try await client.query("CREATE SCHEMA IF NOT EXISTS citychain", logger: logger)
+        } catch {
+            throw IndexerError(.database, "cannot use the PostgreSQL database \(target): \(String(reflecting: error)); check --postgres, that the server runs and that the database exists")
+        }
         try await client.query("""
             CREATE TABLE IF NOT EXISTS citychain.schema_migrations (
                 version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())

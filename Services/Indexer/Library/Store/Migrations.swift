@@ -118,6 +118,9 @@ package enum Migrations {
                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'citychain_analyst') THEN
                     CREATE ROLE citychain_analyst NOLOGIN;
                 END IF;
+            -- Roles belong to the cluster, the migration lock to one database: two indexers migrating
+            -- their own databases in one cluster at once both see no role and both create it.
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
             END $$
             """,
             // The agency an analyst role reads for; NULL (no rows anywhere) for every other role.
