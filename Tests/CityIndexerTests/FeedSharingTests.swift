@@ -19,12 +19,17 @@ import Testing
         init(feeds: Int) { got = Mutex(Array(repeating: [], count: feeds)) }
     }
 
-    @Test(.timeLimit(.minutes(4))) func feedsShareReadsAndProofs() async throws {
+    /// A chain of `parking` sessions, `perBlock` per block, served as a validator's commit stream.
+    static func served(parking: Int, perBlock: Int) async throws -> (ChainHolder, CertificateAuthority, ChainServer) {
         var chain = IndexerChain()
-        chain.parkingBlocks(300, perBlock: 50)                      // heights 1-6
+        chain.parkingBlocks(parking, perBlock: perBlock)
         let holder = ChainHolder(chain)
         let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        return (holder, ca, try await ChainServer(holder: holder, ca: ca, logger: testLogger))
+    }
+
+    @Test(.timeLimit(.minutes(4))) func feedsShareReadsAndProofs() async throws {
+        let (holder, ca, validator) = try await Self.served(parking: 300, perBlock: 50)   // heights 1-6
         let db = try await TestPostgres.database().settings
         let indexer = try await TestIndexer(db: db, validators: [validator.address], ca: ca)
         defer { Task { await indexer.stop(); await validator.stop() } }
@@ -82,11 +87,7 @@ import Testing
     /// outlives the server and the reads (`withBackground`, `FeedService.settle`). Cancelling both at
     /// once crashed PostgresNIO mid-query or left the server draining forever.
     @Test(.timeLimit(.minutes(4))) func stoppingTheIndexerUnderLiveFeedsFinishes() async throws {
-        var chain = IndexerChain()
-        chain.parkingBlocks(2000, perBlock: 100)                    // heights 1-20
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (_, ca, validator) = try await Self.served(parking: 2000, perBlock: 100)       // heights 1-20
         defer { Task { await validator.stop() } }
         let client = try FeedClient(ca: ca, agency: "parks-department")
         let db = try await TestPostgres.database().settings

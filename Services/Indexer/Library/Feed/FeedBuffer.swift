@@ -29,9 +29,6 @@ package final class FeedBuffer: Sendable {
     /// The sender wrote `count` events.
     package func sent(_ count: Int) { waiting.withLock { $0 -= count } }
 
-    /// Events waiting now.
-    package var count: Int { waiting.withLock { $0 } }
-
     /// No more events: the sender ends after the buffered ones.
     package func finish() { continuation.finish() }
 }
