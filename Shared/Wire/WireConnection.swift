@@ -28,6 +28,12 @@ package final class WireConnection: Sendable {
         try await roundTrip(.request, kind: kind, payload: payload, timeout: timeout)
     }
 
+    /// Runs `callback` once when the connection closes (at once if it already has), from whichever
+    /// side: lets a holder of a long-lived connection notice a peer going away between requests.
+    package func whenClosed(_ callback: @escaping @Sendable () -> Void) {
+        channel.closeFuture.whenComplete { _ in callback() }
+    }
+
     /// Sends a ping and waits for the pong.
     package func ping(timeout: Duration = .seconds(10)) async throws {
         _ = try await roundTrip(.ping, kind: .connection, payload: [], timeout: timeout)

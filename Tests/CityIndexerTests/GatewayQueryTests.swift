@@ -94,8 +94,32 @@ import Testing
             }
             try again.verify(dataset: F.parking, subject: F.subject("bay-\(i)"), validatorSet: genesisSet)
         }
+        // The stopped indexer closed the gateway's connections: it is marked unhealthy on the close
+        // (the queries above may all have gone to the second one), well before the next probe.
+        for _ in 0..<100 where gateway.indexers.health().filter(\.healthy).count > 1 { try await Task.sleep(for: .milliseconds(50)) }
         #expect(gateway.indexers.health().filter(\.healthy).map(\.address) == ["127.0.0.1:\(second.port)"], "the stopped indexer is marked unhealthy")
         await second.stop()
+    }
+
+    /// An upstream that goes away between requests is unhealthy when its connections close, not at
+    /// the next probe (here an hour away): the gateway stops routing to it at once.
+    @Test(.timeLimit(.minutes(1))) func anUpstreamThatClosesIsUnhealthyAtOnce() async throws {
+        let ca = try CertificateAuthority.create()
+        let validator = try await ChainServer(holder: ChainHolder(IndexerChain()), ca: ca, logger: testLogger)
+        let client = try WireClient(tls: TLSSetup.client(TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test"))), logger: testLogger)
+        let pool = UpstreamPool(role: .validator, client: client, probeInterval: .seconds(3600), logger: testLogger) { conn in
+            try await conn.ping()
+            return 1
+        }
+        defer { pool.shutdown() }
+        pool.setAddresses([validator.address])
+        for _ in 0..<100 where !pool.anyHealthy { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(pool.anyHealthy)
+        await validator.stop()
+        let stopped = ContinuousClock.now
+        for _ in 0..<100 where pool.anyHealthy { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!pool.anyHealthy, "still healthy \(ContinuousClock.now - stopped) after the upstream closed its connections")
+        #expect(pool.health().first?.detail == "the connection closed")
     }
 }
 

@@ -7,7 +7,8 @@ import Synchronization
 /// The upstream services of one role (validators, or indexers) the gateway routes to. For each
 /// address a few persistent connections are kept open by keeper tasks, each probing its connection
 /// every `probeInterval` (a failed or slow probe closes it and the keeper reconnects with backoff).
-/// An upstream is healthy while it has an open, answering connection. Requests go to the healthy
+/// An upstream is healthy while it has an open, answering connection; a connection that closes is
+/// forgotten at once. Requests go to the healthy
 /// upstream with the fewest requests in flight and fail over to the next on a transport error.
 /// The address set changes at run time (static flags plus the registry's live entries).
 package final class UpstreamPool: Sendable {
@@ -137,6 +138,13 @@ package final class UpstreamPool: Sendable {
         while !Task.isCancelled {
             do {
                 try await client.withConnection(host: link.address.host, port: link.address.port, expecting: role) { conn in
+                    // An upstream that closes the connection (stopping, restarting) is unhealthy at
+                    // once, not at the next probe: requests stop being routed to it.
+                    conn.whenClosed { [logger, role] in
+                        if link.drop(slot, conn, reason: "the connection closed") {
+                            logger.warning("\(role) is unhealthy", metadata: ["upstream": "\(link.address)", "error": "the connection closed"])
+                        }
+                    }
                     while !Task.isCancelled {
                         let height = try await probe(conn)
                         if link.up(slot, conn, height: height) {
