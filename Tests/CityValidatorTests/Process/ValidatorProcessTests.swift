@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityPKI
+import CityTestSupport
 import CityWire
 import Foundation
 import Synchronization
@@ -34,7 +35,7 @@ import Testing
         do {
             try await loadWithAKill(procs, client: client)
             try await quorumLossAndReturn(procs, client: client)
-            try await observerPromotion(procs, observerKey: observerKey, client: client)
+            try await observerPromotion(procs, observerKey: observerKey, client: client, cluster: cluster, genesisPath: genesisPath)
         } catch {
             for p in procs { print("--- \(p.name)\n\(p.tail())") }
             throw error
@@ -102,7 +103,8 @@ import Testing
     }
 
     /// A fifth process follows as an observer, then an admin transaction makes it a validator.
-    func observerPromotion(_ procs: [ValidatorProcess], observerKey: Curve25519.Signing.PrivateKey, client: WireClient) async throws {
+    func observerPromotion(_ procs: [ValidatorProcess], observerKey: Curve25519.Signing.PrivateKey, client: WireClient,
+                           cluster: TestCluster, genesisPath: String) async throws {
         let observer = procs[4]
         try await observer.start()
         let tip: ValidatorStatus = try await client.call(procs[0].address, ValidatorAPI.status, Empty())
@@ -110,10 +112,38 @@ import Testing
             let s: ValidatorStatus = try await client.call(observer.address, ValidatorAPI.status, Empty())
             return s.height >= tip.height && !s.voting
         }
-        let change = F.tx("admin-a", .changeValidatorSet(changes: [ValidatorChange(publicKey: observerKey.ledgerPublicKey, power: 10, name: "v4")]),
-                          nonce: 9000, expires: 900, cosigners: ["admin-b"])
-        let r = try await client.submit(change, to: procs[0].address, waitMillis: 20_000)
-        guard case .committed(let place) = r.status else { Issue.record("validator change not committed: \(r)"); return }
+        // The operator's way (docs/OPERATIONS.md): admin-a proposes with the real CLI, admin-b
+        // co-signs the file, and it is submitted to a validator.
+        let dir = cluster.root
+        let ops = try cluster.ca.issue(role: .admin, name: "city-ops")
+        try PEMFiles.write(ops.certificatePEM, to: dir + "/ops.pem", secret: false)
+        try PEMFiles.write(ops.privateKeyPEM, to: dir + "/ops.key", secret: true)
+        try PEMFiles.write(cluster.ca.certificatePEM, to: dir + "/ops-ca.pem", secret: false)
+        for admin in ["admin-a", "admin-b"] {
+            let k = F.key(admin)
+            try PEMFiles.write(#"{"kind": "signing", "publicKey": "\#(Hex.encode(k.publicKey.rawRepresentation))", "privateKey": "\#(Hex.encode(k.rawRepresentation))"}"#,
+                               to: "\(dir)/\(admin).json", secret: true)
+        }
+        try PEMFiles.write(#"{"op": "changeValidatorSet", "changes": [{"publicKey": "\#(observerKey.ledgerPublicKey.hex)", "power": 10, "name": "v4"}]}"#,
+                           to: dir + "/change.json", secret: false)
+        let tls = ["--cert", dir + "/ops.pem", "--key", dir + "/ops.key", "--ca", dir + "/ops-ca.pem"]
+        let proposal = dir + "/proposal.json"
+        let proposed = try await runCLI(["admin", "propose", "--tx-file", dir + "/change.json", "--agency", "admin-a", "--signing-key", dir + "/admin-a.json",
+                                         "--validator", procs[0].address, "--out", proposal] + tls)
+        #expect(proposed.status == 0, "\(proposed.output)")
+        let signed = try await runCLI(["admin", "sign", proposal, "--agency", "admin-b", "--signing-key", dir + "/admin-b.json", "--genesis", genesisPath])
+        #expect(signed.status == 0, "\(signed.output)")
+        let shown = try await runCLI(["admin", "show", proposal, "--genesis", genesisPath])
+        #expect(shown.output.contains("admin signatures verified: 2 of the 2"), "\(shown.output)")
+        let submitted = try await runCLI(["admin", "submit", proposal, "--validator", procs[1].address, "--wait", "20000", "--output", "json"] + tls,
+                                         seconds: 40)
+        #expect(submitted.status == 0 && submitted.output.contains(#""status": "committed""#), "\(submitted.output)")
+        let answer = submitted.output.split(separator: "\n").last { $0.hasPrefix("{") }.map { Data($0.utf8) } ?? Data()
+        let changeID = ((try? JSONSerialization.jsonObject(with: answer)) as? [String: Any])?["id"] as? String
+        guard let changeID, let id = TransactionID(hex: changeID),
+              case .committed(let place) = try await client.call(procs[0].address, ValidatorAPI.txStatus, TxStatusRequest(id: id), as: TxStatus.self) else {
+            Issue.record("validator change not committed: \(submitted.output)"); return
+        }
         try await eventually("the promoted process votes", seconds: 60) {
             let s: ValidatorStatus = try await client.call(observer.address, ValidatorAPI.status, Empty())
             return s.voting

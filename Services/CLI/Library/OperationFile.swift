@@ -1,0 +1,138 @@
+import ArgumentParser
+import CityEncoding
+import CityLedger
+import Foundation
+
+/// The JSON form of a ledger operation, as `citychain submit --tx-file` and `citychain admin
+/// propose --tx-file` read it (docs/GATEWAY.md "Operations as JSON"). Errors name the field.
+///
+/// - `{"op": "putRecord", "dataset": D, "subject": S, "payload": <JSON value>}`
+/// - `{"op": "deleteRecord", "dataset": D, "subject": S, "reason": R}`
+/// - `{"op": "grantAccess", "dataset": D, "grantee": A, "expiresAtHeight": H, "purpose": P}`
+/// - `{"op": "revokeAccess", "dataset": D, "grantee": A}`
+/// - `{"op": "defineDataset", "dataset": D, "sensitivity": "public"|"internal"|"restricted", "schema": S, "writers": [A, …]}`
+/// - admin operations (co-signed by `adminThreshold` admin agencies, `citychain admin`):
+///   `{"op": "registerAgency", "agency": A, "name": N, "isAdmin": false, "keys": [{"keyID": 1, "kind": "signing"|"sealing", "publicKey": HEX}, …]}`,
+///   `{"op": "addAgencyKey", "agency": A, "key": {"keyID": 2, "kind": …, "publicKey": HEX}}`,
+///   `{"op": "revokeAgencyKey", "agency": A, "keyID": 1}`,
+///   `{"op": "changeValidatorSet", "changes": [{"publicKey": HEX, "power": 10, "name": "validator-5"}, …]}` (power 0 removes).
+enum OperationFile {
+    static let kinds = ["putRecord", "deleteRecord", "grantAccess", "revokeAccess", "defineDataset",
+                        "registerAgency", "addAgencyKey", "revokeAgencyKey", "changeValidatorSet"]
+
+    /// Reads the operation in `data` (the file's bytes); `source` names the flag in errors.
+    static func operation(fromJSON data: Data, source: String = "--tx-file") throws -> LedgerOperation {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any] else {
+            throw ValidationError("\(source) must hold one JSON object with an \"op\" field")
+        }
+        let fields = Fields(object: object, source: source)
+        let op = try fields.operation()
+        // The canonical decoder's rules (identifier syntax, limits, no duplicates) apply now, with
+        // the file named, rather than as a rejection from the gateway.
+        do { _ = try LedgerOperation(canonicalBytes: op.canonicalBytes) } catch {
+            throw ValidationError("\(source): the \(op.name) is not valid: \(error)")
+        }
+        return op
+    }
+
+    private struct Fields {
+        let object: [String: Any]
+        let source: String
+
+        func fail(_ message: String) -> ValidationError { ValidationError("\(source): \(message)") }
+
+        func string(_ key: String) throws -> String {
+            guard let v = object[key] as? String else { throw fail("\"\(key)\" must be a string") }
+            return v
+        }
+
+        func id<T>(_ key: String, _ make: (String) throws -> T) throws -> T {
+            let v = try string(key)
+            do { return try make(v) } catch { throw fail("\"\(key)\" '\(v)': \(error)") }
+        }
+
+        func positive(_ key: String, in op: String) throws -> UInt64 {
+            guard let n = object[key] as? NSNumber, n.int64Value > 0, n.doubleValue == Double(n.int64Value) else {
+                throw fail("\(op) needs \"\(key)\", a positive whole number")
+            }
+            return UInt64(n.int64Value)
+        }
+
+        /// `object[key]` decoded with its `Codable` JSON form (keys as hex, enums as names).
+        func decoded<T: Decodable>(_ key: String, as: T.Type, in op: String, form: String) throws -> T {
+            guard let value = object[key] else { throw fail("\(op) needs \"\(key)\": \(form)") }
+            do {
+                let data = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])
+                return try JSONDecoder().decode(T.self, from: data)
+            } catch {
+                throw fail("\"\(key)\" must be \(form) (\(Self.reason(error)))")
+            }
+        }
+
+        static func reason(_ error: any Error) -> String {
+            switch error {
+            case DecodingError.dataCorrupted(let c): c.debugDescription
+            case DecodingError.keyNotFound(let k, _): "missing \"\(k.stringValue)\""
+            case DecodingError.typeMismatch(_, let c): "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
+            case DecodingError.valueNotFound(_, let c): "missing value at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+            default: "\(error)"
+            }
+        }
+
+        static let keyForm = #"{"keyID": N, "kind": "signing"|"sealing", "publicKey": HEX}"#
+
+        func operation() throws -> LedgerOperation {
+            switch try string("op") {
+            case "putRecord":
+                guard let value = object["payload"] else { throw fail("putRecord needs \"payload\" (any JSON value)") }
+                let payload = Array(try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]))
+                return .putRecord(dataset: try id("dataset", DatasetID.init), subject: try id("subject", SubjectKey.init),
+                                  payload: payload, payloadHash: Hash32.sha256(payload))
+            case "deleteRecord":
+                return .deleteRecord(dataset: try id("dataset", DatasetID.init), subject: try id("subject", SubjectKey.init), reason: try string("reason"))
+            case "grantAccess":
+                return .grantAccess(dataset: try id("dataset", DatasetID.init), grantee: try id("grantee", AgencyID.init),
+                                    expiresAtHeight: try positive("expiresAtHeight", in: "grantAccess"), purpose: try string("purpose"))
+            case "revokeAccess":
+                return .revokeAccess(dataset: try id("dataset", DatasetID.init), grantee: try id("grantee", AgencyID.init))
+            case "defineDataset":
+                let writers = try (object["writers"] == nil ? [] : decoded("writers", as: [String].self, in: "defineDataset", form: "a list of agency ids"))
+                    .map { w in do { return try AgencyID(w) } catch { throw fail("\"writers\": '\(w)': \(error)") } }
+                return .defineDataset(id: try id("dataset", DatasetID.init),
+                                      sensitivity: try decoded("sensitivity", as: Sensitivity.self, in: "defineDataset", form: "public, internal or restricted"),
+                                      schema: try string("schema"), writers: Array(Set(writers)).sorted())
+            case "registerAgency":
+                let keys = try decoded("keys", as: [AgencyKey].self, in: "registerAgency", form: "a list of \(Self.keyForm)")
+                guard !keys.isEmpty else { throw fail("registerAgency needs at least one key in \"keys\" (a signing key, to write)") }
+                return .registerAgency(id: try id("agency", AgencyID.init), name: try string("name"),
+                                       isAdmin: object["isAdmin"] as? Bool ?? false, keys: keys.sorted { $0.keyID < $1.keyID })
+            case "addAgencyKey":
+                return .addAgencyKey(agency: try id("agency", AgencyID.init),
+                                     key: try decoded("key", as: AgencyKey.self, in: "addAgencyKey", form: Self.keyForm))
+            case "revokeAgencyKey":
+                let keyID = try positive("keyID", in: "revokeAgencyKey")
+                guard keyID <= UInt64(UInt32.max) else { throw fail("\"keyID\" \(keyID) is over \(UInt32.max)") }
+                return .revokeAgencyKey(agency: try id("agency", AgencyID.init), keyID: KeyID(UInt32(keyID)))
+            case "changeValidatorSet":
+                let changes = try decoded("changes", as: [ChangeJSON].self, in: "changeValidatorSet",
+                                          form: #"a list of {"publicKey": HEX, "power": N, "name": NAME} (power 0 removes)"#)
+                guard !changes.isEmpty else { throw fail("changeValidatorSet needs at least one entry in \"changes\"") }
+                let parsed = try changes.map { c in
+                    do { return ValidatorChange(publicKey: try PublicKey(hex: c.publicKey), power: c.power, name: c.name) } catch {
+                        throw fail("\"changes\": publicKey '\(c.publicKey)': \(error) (the key `citychain keys new --kind signing` printed)")
+                    }
+                }
+                guard Set(parsed.map(\.publicKey)).count == parsed.count else { throw fail("\"changes\" names a public key twice; one entry per validator") }
+                return .changeValidatorSet(changes: parsed.sorted { $0.publicKey < $1.publicKey })
+            case let other:
+                throw fail("\"op\" '\(other)' is not one of \(OperationFile.kinds.joined(separator: ", "))")
+            }
+        }
+    }
+
+    private struct ChangeJSON: Decodable {
+        let publicKey: String
+        let power: UInt64
+        let name: String
+    }
+}
