@@ -22,9 +22,9 @@ package struct ValidatorCommand: ConfiguredCommand {
     var config: String?
     @Option(help: "HOST:PORT to serve the wire protocol on (config key: listen).") var listen: String?
     @Option(help: "HOST:PORT peers dial to reach this validator (config key: advertise; default: listen).") var advertise: String?
-    @Option(help: "PEM certificate with the validator role (config key: cert).") var cert: String?
-    @Option(help: "PEM private key of the certificate (config key: key).") var key: String?
-    @Option(help: "PEM certificate of the city CA (config key: ca).") var ca: String?
+    @Option(help: "PEM certificate with the validator role (config key: tls.cert).") var cert: String?
+    @Option(help: "PEM private key of the certificate (config key: tls.key).") var key: String?
+    @Option(help: "PEM certificate of the city CA (config key: tls.ca).") var ca: String?
     @Option(help: "The chain's genesis file (config key: genesis).") var genesis: String?
     @Option(help: "Directory for the block log and sign record (config key: dataDir).") var dataDir: String?
     @Option(help: "Consensus signing key file from 'citychain keys new' (config key: validatorKey); without it: observer.")
@@ -33,33 +33,33 @@ package struct ValidatorCommand: ConfiguredCommand {
     var peers: [String] = []
     @Option(help: "Milliseconds between blocks when transactions are pending (config key: block.intervalMillis).")
     var blockIntervalMs: UInt64?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (config key: logLevel).") var logLevel: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (config key: log.level).") var logLevel: String?
     @Option(name: .customLong("registry"), help: "HOST:PORT[,HOST:PORT...] of registries to register this validator with (omit: do not register).")
     var registry: String?
     @Option(help: "Seconds the registry keeps this validator without a heartbeat (1-300; heartbeats every third of it).")
     var registryLeaseSeconds: Double = 15
-    @Option(help: "HOST:PORT of the ops HTTP server: /healthz, /readyz, /metrics (config key: opsListen; omit: none; docs/METRICS.md).")
+    @Option(help: "HOST:PORT of the ops HTTP server: /healthz, /readyz, /metrics (config key: ops.listen; omit: none; docs/METRICS.md).")
     var opsListen: String?
-    @Option(help: "Log format on stderr: text or json (config key: logFormat).") var logFormat: String?
+    @Option(help: "Log format on stderr: text or json (config key: log.format).") var logFormat: String?
 
     package init() {}
 
     package func run() async throws {
         let file = try ValidatorConfig.load(config, environment: ProcessInfo.processInfo.environment)
         let format: LogFormat
-        do { format = try LogFormat.parse(logFormat ?? file.logFormat ?? "text", flag: logFormat == nil ? "logFormat" : "--log-format") } catch {
+        do { format = try LogFormat.parse(logFormat ?? file.logFormat ?? "text", flag: logFormat == nil ? "log.format" : "--log-format") } catch {
             throw ValidationError(error.message)
         }
         OpsBootstrap.bootstrap(logFormat: format, service: "validator", version: CityChainVersion.current)
         var logger = Logger(label: "citychain.validator")
         let level = logLevel ?? file.logLevel ?? "info"
         guard let parsed = Logger.Level(rawValue: level) else {
-            throw ValidationError("logLevel '\(level)' must be one of trace, debug, info, notice, warning, error, critical")
+            throw ValidationError("log.level '\(level)' must be one of trace, debug, info, notice, warning, error, critical")
         }
         logger.logLevel = parsed
         let runtime = try ValidatorRuntime.make(options: self, file: file, logger: logger)
         logger[metadataKey: "node.name"] = "\(runtime.node.identity.name)"
-        runtime.node.ops.configure(listen: try NodeOptions.opsAddress(opsListen ?? file.opsListen, flag: opsListen == nil ? "opsListen" : "--ops-listen"),
+        runtime.node.ops.configure(listen: try NodeOptions.opsAddress(opsListen ?? file.opsListen, flag: opsListen == nil ? "ops.listen" : "--ops-listen"),
                                    identityFiles: TLSIdentityFiles(certificatePath: try required(cert, file.cert, "the certificate", key: "cert"),
                                                                    privateKeyPath: try required(key, file.key, "the private key", key: "key"),
                                                                    caCertificatePath: try required(ca, file.ca, "the CA certificate", key: "ca")))
@@ -70,7 +70,9 @@ package struct ValidatorCommand: ConfiguredCommand {
     /// The value of a required setting, or an error naming its flag and config key.
     func required(_ flag: String?, _ fileValue: String?, _ name: String, key: String) throws -> String {
         guard let v = flag ?? fileValue, !v.isEmpty else {
-            throw ValidationError("missing \(name): pass --\(key.replacingOccurrences(of: "dataDir", with: "data-dir")) or set '\(key)' in the config file")
+            let yaml = ["cert": "tls.cert", "key": "tls.key", "ca": "tls.ca"][key] ?? key
+            throw ValidationError("missing \(name): pass --\(key.replacingOccurrences(of: "dataDir", with: "data-dir")) or set '\(yaml)' in the config file"
+                                  + (yaml == key ? "" : " ('\(key)' in the older JSON config)"))
         }
         return v
     }
