@@ -120,11 +120,18 @@ var products: [Product] = [
 ]
 
 // The libFuzzer target links only with `-sanitize=fuzzer`, so it exists only when asked for:
-// CITYCHAIN_FUZZ=1 swift build --product FrameFuzzer -Xswiftc -sanitize=fuzzer ... (docs/PROTOCOL.md, part 5 "Fuzzing the decoders").
+// CITYCHAIN_FUZZ=1 swift build --product FrameFuzzer (docs/protocol/fuzzing.md). Only our own
+// modules are instrumented (per-target flags): the dependencies compile exactly as in the normal
+// debug build, so a fuzz build in the same scratch path reuses them and recompiles only City*.
 if ProcessInfo.processInfo.environment["CITYCHAIN_FUZZ"] == "1" {
+    let fuzz: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer"])]
+    for target in targets where target.type == .regular && target.name.hasPrefix("City") {
+        target.swiftSettings = (target.swiftSettings ?? []) + fuzz
+    }
     targets.append(.executableTarget(name: "FrameFuzzer", dependencies: ["CityChainAPI", "CityConsensus", "CityWire", "CityLedger",
                                                                        "CityMerkle", "CityEncoding"],
-                                     path: "Tests/Fuzz/FrameFuzzer", swiftSettings: settings))
+                                     path: "Tests/Fuzz/FrameFuzzer", swiftSettings: settings + fuzz,
+                                     linkerSettings: [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])]))
     products.append(.executable(name: "FrameFuzzer", targets: ["FrameFuzzer"]))
 }
 
