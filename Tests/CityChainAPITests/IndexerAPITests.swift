@@ -377,6 +377,30 @@ import Testing
         fails("does not verify") { try short.verify(validatorSet: set) }
     }
 
+    /// A stream of proven transactions checks each block's certificate once; a changed header,
+    /// certificate or set is checked again (and fails), and the memory is bounded.
+    @Test func verifiedHeadersCheckEachCertificateOnce() throws {
+        var verified = VerifiedHeaders(capacity: 3)
+        for cb in chain.blocks {
+            for i in cb.block.transactions.indices { try verified.verify(chain.proven(cb.height, i), validatorSet: set) }
+        }
+        let full = chain.blocks.filter { !$0.block.transactions.isEmpty }.map(\.height)
+        #expect(chain.blocks.flatMap(\.block.transactions).count > full.count && full.count > 3)
+        #expect(verified.certificatesChecked == full.count, "one check per block")
+        let before = verified.certificatesChecked
+        try verified.verify(chain.proven(full.last!, 0), validatorSet: set)
+        #expect(verified.certificatesChecked == before, "the latest header is remembered")
+        try verified.verify(chain.proven(full[0], 0), validatorSet: set)
+        #expect(verified.certificatesChecked == before + 1, "the first block was forgotten (capacity 3) and checked again")
+        fails("not the trusted set") { try verified.verify(chain.proven(full[0], 0), validatorSet: IX.otherValidatorSet) }
+        var short = chain.proven(full[1], 0)
+        short.header.certificate = APIChain.certify(short.header.header, signers: 2)
+        fails("does not verify") { try verified.verify(short, validatorSet: set) }
+        var payload = chain.proven(full[0], 0)
+        payload.transaction = tampered(payload.transaction)
+        fails("inclusion proof") { try verified.verify(payload, validatorSet: set) }
+    }
+
     @Test func provenTransactionVerifiesAndTamperingFails() throws {
         for cb in chain.blocks {
             for i in cb.block.transactions.indices {

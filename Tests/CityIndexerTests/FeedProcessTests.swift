@@ -20,7 +20,8 @@ import Testing
         let same = log.changes.map(\.cursor) == expected
         #expect(same, "got \(log.changes.count) changes, expected \(expected.count)")
         #expect(Set(log.changes.map(\.transaction.id)).count == log.changes.count, "a change was delivered twice")
-        for p in log.changes { try p.verify(validatorSet: set) }
+        var verified = VerifiedHeaders()
+        for p in log.changes { try verified.verify(p, validatorSet: set) }
     }
 
     @Test(.timeLimit(.minutes(8))) func subscriberCutOffAtRandomPointsGetsEveryChangeOnce() async throws {

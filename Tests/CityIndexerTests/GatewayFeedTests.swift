@@ -65,7 +65,8 @@ import Testing
         let expected = expectedCursors(await holder.snapshot, F.parking)
         let same = log.changes.map(\.cursor) == expected
         #expect(same, "got \(log.changes.count) of \(expected.count) changes")
-        for p in log.changes { try p.verify(validatorSet: genesisSet) }
+        var verified = VerifiedHeaders()
+        for p in log.changes { try verified.verify(p, validatorSet: genesisSet) }
         #expect(log.reconnects == 0, "the client had to reconnect itself: \(log.errors)")
         for _ in 0..<200 where gateway.service.feeds.openFeeds > 0 { try await Task.sleep(for: .milliseconds(25)) }
         #expect(gateway.service.feeds.openFeeds == 0, "the relay did not end with its client")

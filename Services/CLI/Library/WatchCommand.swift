@@ -161,9 +161,11 @@ struct WatchPrinter {
     let validatorSet: ValidatorSet?
     let cursorFile: String?
     var headerPrinted = false
+    /// Each block's certificate is checked once, not once per change it carries.
+    var verified = VerifiedHeaders()
 
     mutating func change(_ p: ProvenTransaction) throws {
-        if let validatorSet { try p.verify(validatorSet: validatorSet) }
+        if let validatorSet { try verified.verify(p, validatorSet: validatorSet) }
         let d = Dictionary(QueryCommand.describe(p), uniquingKeysWith: { x, _ in x })
         if json {
             var o: [String: Any] = d

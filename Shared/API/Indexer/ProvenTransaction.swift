@@ -31,6 +31,12 @@ package struct ProvenTransaction: Hashable, Sendable, CanonicalCodable {
     /// Throws unless the header is certified by `validatorSet` and the transaction is in it.
     package func verify(validatorSet: ValidatorSet) throws(ProofFailure) {
         try header.verify(validatorSet: validatorSet)
+        try verifyInclusion()
+    }
+
+    /// Throws unless the inclusion proof leads from the transaction to the header's transactions
+    /// root (the header itself is not checked: `verify`, or `VerifiedHeaders`, does that).
+    package func verifyInclusion() throws(ProofFailure) {
         guard header.header.verifyInclusion(of: transaction, proof: proof) else {
             throw ProofFailure("transaction \(transaction.id) is not at position \(proof.index) of block \(height): its inclusion proof does not lead to the certified transactions root")
         }
