@@ -49,9 +49,7 @@ import Testing
         chain.block([chain.property("parcel-1", owner: "Ana"), chain.grant(F.property, to: "tax-office", by: "land-bureau", expires: 1000),
                      chain.grant(F.medical, to: "ambulance-service", by: "hospital", expires: 7)])         // 1
         chain.block([chain.medical("patient-1", "allergy: none")])                                          // 2
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (holder, ca, validator) = try await ChainServer.serve(chain)
         let db = try await TestPostgres.database().settings
         let pg = try TestPostgres.shared.get()
         var limits = FeedLimits()

@@ -80,9 +80,7 @@ import Testing
     @Test(.timeLimit(.minutes(8))) func aStoppedSubscriberDoesNotDelayOthersAndIsEndedTooSlow() async throws {
         var chain = IndexerChain()
         chain.parkingBlocks(400, perBlock: 20)
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (holder, ca, validator) = try await ChainServer.serve(chain)
         let files = try ProcessFiles(ca: ca)
         defer { files.remove() }
         var limits = FeedLimits()
@@ -148,9 +146,7 @@ import Testing
     @Test(.timeLimit(.minutes(4))) func watchResumesFromItsCursorFileAndStopsAtAHeight() async throws {
         var chain = IndexerChain()
         chain.parkingBlocks(200, perBlock: 20)                                     // heights 1–10
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (holder, ca, validator) = try await ChainServer.serve(chain)
         let files = try ProcessFiles(ca: ca)
         defer { files.remove() }
         var limits = FeedLimits()

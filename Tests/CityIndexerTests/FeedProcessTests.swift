@@ -27,9 +27,7 @@ import Testing
     @Test(.timeLimit(.minutes(8))) func subscriberCutOffAtRandomPointsGetsEveryChangeOnce() async throws {
         var chain = IndexerChain()
         chain.parkingBlocks(200, perBlock: 20)
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (holder, ca, validator) = try await ChainServer.serve(chain)
         let files = try ProcessFiles(ca: ca)
         defer { files.remove() }
         let db = try await TestPostgres.database().settings
@@ -58,9 +56,7 @@ import Testing
     @Test(.timeLimit(.minutes(8))) func indexersKilledUnderALiveFeedResumeWithNoGapNoDuplicate() async throws {
         var chain = IndexerChain()
         chain.parkingBlocks(100, perBlock: 20)
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (holder, ca, validator) = try await ChainServer.serve(chain)
         let files = try ProcessFiles(ca: ca)
         defer { files.remove() }
         let a = try IndexerProcess(files: files, name: "indexer-a", db: try await TestPostgres.database().settings, validator: validator.address)

@@ -23,9 +23,7 @@ import Testing
     static func served(parking: Int, perBlock: Int) async throws -> (ChainHolder, CertificateAuthority, ChainServer) {
         var chain = IndexerChain()
         chain.parkingBlocks(parking, perBlock: perBlock)
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        return (holder, ca, try await ChainServer(holder: holder, ca: ca, logger: testLogger))
+        return try await ChainServer.serve(chain)
     }
 
     @Test(.timeLimit(.minutes(4))) func feedsShareReadsAndProofs() async throws {

@@ -17,9 +17,7 @@ import Testing
         var chain = IndexerChain()
         chain.parkingBlocks(100, perBlock: 20)                                       // 1–5
         chain.block([chain.property("parcel-1", owner: "Ana")])                       // 6
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (holder, ca, validator) = try await ChainServer.serve(chain)
         let first = try await TestIndexer(db: try await TestPostgres.database().settings, validators: [validator.address], ca: ca)
         let second = try await TestIndexer(db: try await TestPostgres.database().settings, validators: [validator.address], ca: ca)
         let gatewayTLS = try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test"))

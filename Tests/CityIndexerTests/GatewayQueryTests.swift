@@ -19,9 +19,7 @@ import Testing
         chain.parkingBlocks(20, perBlock: 10)                                                     // 1–2
         chain.block([chain.property("parcel-17", owner: "Ana Silva"), chain.medical("patient-1", "allergy: penicillin"),
                      chain.grant(F.property, to: "tax-office", by: "land-bureau", expires: 1000)])   // 3
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (_, ca, validator) = try await ChainServer.serve(chain)
         let indexer = try await TestIndexer(db: try await TestPostgres.database().settings, validators: [validator.address], ca: ca)
         let gatewayTLS = try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test"))
         let gateway = try GatewayRuntime.assemble(

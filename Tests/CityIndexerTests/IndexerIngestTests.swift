@@ -47,9 +47,7 @@ import Testing
         var chain = IndexerChain()
         chain.parkingBlocks(10_000, perBlock: 500)
         chain.block([chain.property("parcel-17", owner: "Ana Silva"), chain.medical("patient-1", "allergy: penicillin")])
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (holder, ca, validator) = try await ChainServer.serve(chain)
         let db = try await TestPostgres.database().settings
         let indexer = try await TestIndexer(db: db, validators: [validator.address], ca: ca)
         try await indexer.waitFor(height: chain.height)

@@ -34,9 +34,7 @@ import Testing
                      chain.grant(F.property, to: "tax-office", by: "land-bureau", expires: 1000),
                      chain.grant(F.medical, to: "ambulance-service", by: "hospital", expires: 7)])   // 4
         chain.block([chain.medical("patient-1", "allergy: penicillin; asthma")])                   // 5
-        let holder = ChainHolder(chain)
-        let ca = try CertificateAuthority.create()
-        let validator = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (holder, ca, validator) = try await ChainServer.serve(chain)
         let db = try await TestPostgres.database().settings
         let pg = try TestPostgres.shared.get()
         let indexer = try await TestIndexer(db: db, validators: [validator.address], ca: ca, anchor: true)

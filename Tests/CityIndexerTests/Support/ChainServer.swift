@@ -76,6 +76,13 @@ final class ChainServer: Sendable {
 
     var address: HostPort { HostPort(host: "127.0.0.1", port: port) }
 
+    /// `chain` served as a validator serves it, under a fresh city CA: where most indexer tests start.
+    static func serve(_ chain: IndexerChain) async throws -> (ChainHolder, CertificateAuthority, ChainServer) {
+        let holder = ChainHolder(chain)
+        let ca = try CertificateAuthority.create()
+        return (holder, ca, try await ChainServer(holder: holder, ca: ca, logger: testLogger))
+    }
+
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
