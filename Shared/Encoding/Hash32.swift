@@ -14,9 +14,39 @@ package struct Hash32: Hashable, Comparable, Sendable, CanonicalCodable, CustomS
     /// Wraps 32 bytes; returns nil for any other length.
     package init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (i, b) in bytes.enumerated() { words[i / 8] = (words[i / 8] << 8) | UInt64(b) }
-        self.init(w0: words[0], w1: words[1], w2: words[2], w3: words[3])
+        if let h = bytes.withContiguousStorageIfAvailable({ Hash32(raw: UnsafeRawBufferPointer($0)) }) {
+            self = h
+            return
+        }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for (i, b) in bytes.enumerated() {
+            switch i / 8 {
+            case 0: words.0 = words.0 << 8 | UInt64(b)
+            case 1: words.1 = words.1 << 8 | UInt64(b)
+            case 2: words.2 = words.2 << 8 | UInt64(b)
+            default: words.3 = words.3 << 8 | UInt64(b)
+            }
+        }
+        self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
+    }
+
+    /// The 32 bytes at the start of `raw` (which must hold at least 32): four big-endian words,
+    /// read without copying or allocating.
+    package init(raw: UnsafeRawBufferPointer) {
+        precondition(raw.count >= 32, "Hash32(raw:) needs 32 bytes, got \(raw.count)")
+        self.init(w0: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                  w1: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                  w2: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                  w3: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+    }
+
+    /// `bytes` cut into consecutive hashes (a stored list of leaf hashes); nil unless its length
+    /// is a multiple of 32.
+    package static func list(concatenated bytes: [UInt8]) -> [Hash32]? {
+        guard bytes.count % 32 == 0 else { return nil }
+        return bytes.withUnsafeBytes { raw in
+            (0..<(raw.count / 32)).map { Hash32(raw: UnsafeRawBufferPointer(rebasing: raw[($0 * 32)...])) }
+        }
     }
 
     /// Parses 64 hex digits.

@@ -84,6 +84,22 @@ import Testing
         #expect(Hash32.sha256(parts: [Array("a".utf8), Array("bc".utf8)]) == h)
     }
 
+    /// Every way of reading 32 bytes gives the same hash: an array, a slice, a collection without
+    /// contiguous storage, raw memory, and a concatenated list.
+    @Test func hashFromBytesEveryWay() {
+        let h = Hash32.sha256(Array("abc".utf8))
+        let bytes = h.bytes
+        #expect(Hash32(bytes: bytes) == h)
+        #expect(Hash32(bytes: ([0xFF] + bytes + [0xEE])[1...32]) == h, "a slice not starting at 0")
+        #expect(Hash32(bytes: bytes.reversed().reversed()) == h, "no contiguous storage")
+        #expect(bytes.withUnsafeBytes { Hash32(raw: $0) } == h)
+        #expect(Hash32(bytes: bytes.dropLast()) == nil && Hash32(bytes: bytes + [0]) == nil)
+        let many = (0..<100).map { Hash32.sha256([UInt8($0)]) }
+        #expect(Hash32.list(concatenated: many.flatMap(\.bytes)) == many)
+        #expect(Hash32.list(concatenated: []) == [])
+        #expect(Hash32.list(concatenated: [UInt8](repeating: 0, count: 33)) == nil)
+    }
+
     @Test func hexRejectsMalformed() {
         #expect(Hex.decode("abc") == nil)
         #expect(Hex.decode("zz") == nil)

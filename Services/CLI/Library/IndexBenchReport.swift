@@ -71,7 +71,7 @@ struct Summary {
                        + "(+ COPY text: \(f(textSeconds)) s here, an upper bound: CopyText called from outside the indexer module runs unspecialized)")
             out.append("  one point query, step by step (200 each): state proof \(f(1000 * s.queryProve)) ms, transaction row (SQL) \(f(1000 * s.queryTransaction)) ms, "
                        + "proof material (SQL: header, certificate, \(s.queryLeaves) leaf hashes; decoded) \(f(1000 * s.queryMaterial)) ms of which decoding the leaf hashes "
-                       + "(Hash32(bytes:) per 32-byte slice, as IndexStore.proofMaterial) \(f(1000 * s.queryDecode)) ms (\(f(1000 * s.queryDecodeCPU)) ms of CPU), Merkle proof from the leaf hashes \(f(1000 * s.queryMerkle)) ms")
+                       + "(Hash32.list, as IndexStore.proofMaterial) \(f(1000 * s.queryDecode)) ms (\(f(1000 * s.queryDecodeCPU)) ms of CPU), Merkle proof from the leaf hashes \(f(1000 * s.queryMerkle)) ms")
             out.append("  proven:  read back from PostgreSQL \(f(s.readBack)) s, replay into the ledger state \(f(s.replay)) s  → \(g(Double(transactions) / (s.readBack + s.replay))) tx/s")
         }
         if !live.behind.isEmpty {

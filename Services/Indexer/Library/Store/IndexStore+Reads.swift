@@ -62,9 +62,9 @@ extension IndexStore {
             """, logger: logger)
         var out: [UInt64: ProofMaterial] = [:]
         for try await (h, header, cert, leaves) in rows.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer).self) {
-            let bytes = Array(buffer: leaves)
-            guard bytes.count % 32 == 0 else { throw IndexerError(.database, "stored leaf hashes of block \(h) are damaged; reindex") }
-            let hashes = stride(from: 0, to: bytes.count, by: 32).map { Hash32(bytes: bytes[$0..<($0 + 32)])! }
+            guard let hashes = Hash32.list(concatenated: Array(buffer: leaves)) else {
+                throw IndexerError(.database, "stored leaf hashes of block \(h) are damaged; reindex")
+            }
             out[UInt64(h)] = ProofMaterial(header: CertifiedHeader(header: try Self.decode(header, "header"),
                                                                    certificate: try Self.decode(cert, "certificate")),
                                            leafHashes: hashes)
