@@ -56,8 +56,7 @@ struct AdminCommand: AsyncParsableCommand {
             let body = TransactionBody(chainID: chain, signer: Signer(agency: try AgencyID(agency), keyID: KeyID(keyID)),
                                        nonce: UInt64.random(in: 1...UInt64.max), expiresAtHeight: expiry, operation: operation)
             let tx = try SignedTransaction.sign(body, key: try AdminProposal.signingKey(signingKey))
-            try AdminProposal(transaction: tx).write(to: out)
-            print(AdminProposal.describe(tx))
+            try AdminProposal.save(tx, to: out)
             print("wrote \(out); next: each co-signing admin runs 'citychain admin sign \(out) --agency ID --signing-key FILE', then 'citychain admin submit \(out) --gateway …'")
         }
     }
@@ -88,8 +87,7 @@ struct AdminCommand: AsyncParsableCommand {
             }
             let key = try AdminProposal.signingKey(signingKey)
             tx.signatures.append(TransactionSignature(signer: me, signature: try key.ledgerSignature(for: tx.body.signingMessage)))
-            try AdminProposal(transaction: tx).write(to: file)
-            print(AdminProposal.describe(tx))
+            try AdminProposal.save(tx, to: file)
             print("signed as \(me.agency) (key \(me.keyID)); \(tx.signatures.count) signatures in \(file)")
         }
     }
@@ -163,6 +161,12 @@ struct AdminProposal: Codable {
         do { try (try encoder.encode(self) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
             throw ValidationError("cannot write \(path): \(error.localizedDescription)")
         }
+    }
+
+    /// Writes `tx` as the proposal file at `path` and prints what it does (propose and sign).
+    static func save(_ tx: SignedTransaction, to path: String) throws {
+        try AdminProposal(transaction: tx).write(to: path)
+        print(describe(tx))
     }
 
     /// The signed transaction in the proposal file at `path`.
