@@ -108,14 +108,10 @@ package struct NodeOptions: ParsableArguments, Sendable {
 
     /// The listen address split into host and port, with an error that names the option.
     package func listenAddress() throws -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-              (0...65535).contains(port) else {
-            throw ValidationError("--listen '\(listen)' must be HOST:PORT, e.g. 127.0.0.1:7101")
+        guard let hp = HostPort(listen, allowZero: true) else {
+            throw ValidationError("--listen '\(listen)' must be HOST:PORT (port 0-65535, [IPv6]:PORT for IPv6), e.g. 127.0.0.1:7101 or 0.0.0.0:7101")
         }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ValidationError("--listen '\(listen)' has no host; use e.g. 0.0.0.0:7101") }
-        return (host, port)
+        return (hp.host, hp.port)
     }
 
     /// The TLS identity files.

@@ -112,7 +112,7 @@ package final class OpsServer: Service {
     private let state: OpsState
     private let healthy: @Sendable () -> String?
     private let logger: Logger
-    private let bound = Mutex<(address: String?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+    private let bound = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
 
     /// - Parameters:
     ///   - healthy: nil while the process serves (wire server bound), else why not (/healthz 503).
@@ -131,7 +131,7 @@ package final class OpsServer: Service {
         get async {
             await withCheckedContinuation { c in
                 let port: Int? = bound.withLock { s in
-                    if let a = s.address, let p = Int(a.split(separator: ":").last ?? "") { return p }
+                    if let p = s.port { return p }   // kept as a number: an address string would need parsing (IPv6)
                     s.waiters.append(c)
                     return nil
                 }
@@ -164,7 +164,7 @@ package final class OpsServer: Service {
                               onServerRunning: { [self] channel in
                                   let port = channel.localAddress?.port ?? 0
                                   let waiters = self.bound.withLock { s -> [CheckedContinuation<Int, Never>] in
-                                      s.address = "\(channel.localAddress?.ipAddress ?? "?"):\(port)"
+                                      s.port = port
                                       defer { s.waiters = [] }
                                       return s.waiters
                                   }

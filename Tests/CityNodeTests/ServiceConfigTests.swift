@@ -226,9 +226,12 @@ import Testing
         }
         let help = try ServiceConfig.load(Self.schema, arguments: ["--help"], environment: ["CITYCHAIN_CONFIG": dir + "/none.yaml"])
         #expect(help.arguments == ["--help"], "help works whatever the config")
-        // The validator's older JSON file is left to the validator; only the environment applies.
-        let json = try ServiceConfig.load(ValidatorCommand.configSchema, arguments: ["--config", "v.json"], environment: ["CITYCHAIN_PEERS": "10.0.0.1:7101"])
-        #expect(json.arguments == ["--config", "v.json", "--peer=10.0.0.1:7101"])
+        // The validator's older JSON file is retired: refused with where to read how to convert it.
+        do throws(ConfigErrors) {
+            _ = try ServiceConfig.load(ValidatorCommand.configSchema, arguments: ["--config", "v.json"], environment: [:]); Issue.record("no error")
+        } catch {
+            #expect(error.description.contains("is JSON; citychain-validator reads YAML") && error.description.contains("docs/OPERATIONS.md"))
+        }
     }
 
     // MARK: - The services' schemas and example configs
@@ -261,22 +264,26 @@ import Testing
         }
     }
 
-    @Test func theValidatorReadsItsUnflaggedKeysFromYAML() throws {
+    @Test func theValidatorReadsItsTuningKeysFromYAMLAndTheEnvironment() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data("block:\n  maxTransactions: 100\n  heartbeatMillis: 4000\nconsensus:\n  proposeBaseMillis: 1500\nmempool.maxPerSigner: 7\ndataDir: d\n".utf8)
             .write(to: URL(fileURLWithPath: dir + "/v.yaml"))
-        let c = try ValidatorConfig.load(dir + "/v.yaml", environment: ["CITYCHAIN_CONSENSUS_REBROADCAST_MILLIS": "900",
-                                                                        "CITYCHAIN_BLOCK_HEARTBEAT_MILLIS": "6000"])
-        #expect(c.dataDir == dir + "/d")
-        let policy = try c.blockPolicy()
+        func command(_ environment: [String: String]) throws -> ValidatorCommand {
+            let flags = ["--config", dir + "/v.yaml", "--genesis", "g.json", "--cert", "c.pem", "--key", "k.pem", "--ca", "ca.pem"]
+            let r = try ServiceConfig.load(ValidatorCommand.configSchema, arguments: flags, environment: environment, paths: AcceptAllPaths())
+            return try ValidatorCommand.parse(r.arguments)
+        }
+        let c = try command(["CITYCHAIN_CONSENSUS_REBROADCAST_MILLIS": "900", "CITYCHAIN_BLOCK_HEARTBEAT_MILLIS": "6000"])
+        #expect(c.dataDir == dir + "/d", "relative paths are relative to the file")
+        let policy = try c.tuning.blockPolicy()
         #expect(policy.maxTransactionsPerBlock == 100)
         #expect(policy.heartbeatIntervalMillis == 6000, "the environment over the file")
-        let consensus = try c.consensusConfig(chainID: "c")
+        let consensus = try c.tuning.consensusConfig(chainID: "c")
         #expect(consensus.proposeBaseMillis == 1500 && consensus.rebroadcastMillis == 900)
-        #expect(try c.mempoolLimits().maxPerSigner == 7)
-        #expect { try ValidatorConfig.load(dir + "/v.yaml", environment: ["CITYCHAIN_BLOCK_MAX_BYTES": "big"]) } throws: {
+        #expect(try c.tuning.mempoolLimits().maxPerSigner == 7)
+        #expect { try command(["CITYCHAIN_BLOCK_MAX_BYTES": "big"]) } throws: {
             "\($0)".contains("CITYCHAIN_BLOCK_MAX_BYTES (key 'block.maxBytes') must be an integer")
         }
     }

@@ -49,28 +49,19 @@ import Testing
         #expect(place == TxCommit(height: 3, index: 1, blockHash: blocks[2].header.hash))
     }
 
-    @Test func configErrorsNameTheKey() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        func load(_ json: String) throws -> ValidatorConfig {
-            let path = dir.appendingPathComponent("v.json").path
-            try Data(json.utf8).write(to: URL(fileURLWithPath: path))
-            return try ValidatorConfig.load(path)
-        }
-        #expect { try load(#"{"block": {"maxTransactions": "many"}}"#) } throws: { "\($0)".contains("block.maxTransactions") }
-        #expect { try load(#"{"block": {"intervalMillis": 500, "heartbeatMillis": 100}}"#).blockPolicy() } throws: {
+    @Test func tuningErrorsNameTheKey() throws {
+        func tuning(_ args: [String]) throws -> ValidatorTuning { try ValidatorTuning.parse(args) }
+        #expect { try tuning(["--block-interval-ms", "500", "--block-heartbeat-ms", "100"]).blockPolicy() } throws: {
             "\($0)".contains("block.heartbeatMillis")
         }
-        #expect { try load(#"{"block": {"maxTransactions": 0}}"#).blockPolicy() } throws: { "\($0)".contains("block.maxTransactions") }
-        #expect { try load("{not json") } throws: { "\($0)".contains("not valid JSON") }
-        let ok = try load(#"{"genesis": "g.json", "dataDir": "/var/lib/v", "block": {"intervalMillis": 5}}"#)
-        #expect(ok.genesis == dir.path + "/g.json", "relative paths are relative to the file")
-        #expect(ok.dataDir == "/var/lib/v")
+        #expect { try tuning(["--block-max-transactions", "0"]).blockPolicy() } throws: { "\($0)".contains("block.maxTransactions") }
+        #expect { try tuning(["--block-max-bytes", "100"]).blockPolicy() } throws: { "\($0)".contains("block.maxBytes") }
+        #expect { try tuning(["--mempool-max-per-signer", "0"]).mempoolLimits() } throws: { "\($0)".contains("mempool.maxPerSigner") }
+        #expect { try tuning(["--consensus-propose-base-ms", "0"]).consensusConfig(chainID: "c") } throws: { "\($0)".contains("consensus.") }
+        let ok = try tuning(["--block-interval-ms", "5", "--consensus-rebroadcast-ms", "700"])
         #expect(try ok.blockPolicy().blockIntervalMillis == 5)
-        let ops = try load(#"{"opsListen": "127.0.0.1:9101", "logFormat": "json"}"#)
-        #expect(ops.opsListen == "127.0.0.1:9101")
-        #expect(ops.logFormat == "json")
-        #expect { try load(#"{"opsListen": 9101}"#) } throws: { "\($0)".contains("opsListen") }
+        #expect(try ok.consensusConfig(chainID: "c").rebroadcastMillis == 700)
+        let defaults = try tuning([])
+        #expect(try defaults.blockPolicy().heartbeatIntervalMillis == 10_000 && defaults.mempoolMaxTransactions == 50_000)
     }
 }

@@ -115,17 +115,14 @@ package struct ConfigSchema: Sendable {
     package var service: String
     /// The settings, in the order docs/CONFIG.md lists them.
     package var settings: [ConfigSetting]
-    /// Whether a `.json` config file is read by the command itself (the validator's older format).
-    package var acceptsJSON: Bool
 
     /// A schema; keys must be unique and no key may be a section of another.
-    package init(service: String, settings: [ConfigSetting], acceptsJSON: Bool = false) {
+    package init(service: String, settings: [ConfigSetting]) {
         let keys = settings.map(\.key)
         precondition(Set(keys).count == keys.count, "duplicate config keys in \(service)'s schema")
         for k in keys { precondition(!keys.contains { $0.hasPrefix(k + ".") }, "\(k) is both a key and a section") }
         self.service = service
         self.settings = settings
-        self.acceptsJSON = acceptsJSON
     }
 
     /// The setting with `key`.
@@ -148,8 +145,7 @@ package struct ConfigSchema: Sendable {
     /// The environment variable naming the config file when `--config` is not given.
     package static let configFileVariable = "CITYCHAIN_CONFIG"
 
-    /// The keys every service process shares (`NodeOptions`' flags, and the validator's flags of
-    /// the same names), plus the ops endpoint and log format.
+    /// The keys every service process shares (`NodeOptions`' flags), the ops endpoint and log format included.
     package static let nodeSettings: [ConfigSetting] = [
         ConfigSetting("listen", .hostPort(allowZero: true), flag: "--listen", default: "127.0.0.1:0",
                       help: "HOST:PORT to serve the wire protocol on (port 0: any free port).",
@@ -183,8 +179,8 @@ package struct ConfigSchema: Sendable {
                       fix: "write a number of seconds from 1 to 300, e.g. registry.leaseSeconds: 15"),
     ]
 
-    /// Checks a PostgreSQL URL's scheme (the value itself is never printed).
+    /// Checks a PostgreSQL URL with the shared parser (the value itself is never printed).
     package static let postgresURL: @Sendable (String) -> String? = { url in
-        url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") ? nil : "is not a postgres:// URL"
+        do throws(PostgresURLError) { _ = try PostgresURL(url); return nil } catch { return error.problem }
     }
 }

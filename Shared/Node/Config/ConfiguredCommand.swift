@@ -29,8 +29,8 @@ extension ConfiguredCommand {
 
 extension ServiceConfig {
     /// The process's edge: finds the config file (`--config` over `CITYCHAIN_CONFIG`), reads it,
-    /// and resolves. A `.json` file is left to a command that reads its own (the validator's older
-    /// format; only the environment is applied then). Help requests pass through untouched.
+    /// and resolves. A `.json` file is refused with how to convert it (the validator's retired JSON
+    /// format; docs/OPERATIONS.md). Help requests pass through untouched.
     package static func load(_ schema: ConfigSchema, arguments: [String], environment: [String: String],
                              paths: some ConfigPathChecks = LocalPathChecks()) throws(ConfigErrors) -> ResolvedConfig {
         if arguments.contains(where: { ["-h", "--help", "--version", "--experimental-dump-help"].contains($0) }) || arguments.first == "help" {
@@ -41,13 +41,10 @@ extension ServiceConfig {
         var file: File?
         if let path {
             if path.lowercased().hasSuffix(".json") {
-                guard schema.acceptsJSON else {
-                    throw ConfigErrors([ConfigError(.badFile, key: nil, source: path, problem: "\(path) is JSON; \(schema.service) reads YAML config files",
-                                                    fix: "convert it to YAML (.yaml or .yml; docs/CONFIG.md)")])
-                }
-            } else {
-                file = try read(path, named: fromFlag == nil ? ConfigSchema.configFileVariable : "--config")
+                throw ConfigErrors([ConfigError(.badFile, key: nil, source: path, problem: "\(path) is JSON; \(schema.service) reads YAML config files",
+                                                fix: "convert it to YAML (.yaml or .yml; docs/OPERATIONS.md, \"Converting a JSON validator config\")")])
             }
+            file = try read(path, named: fromFlag == nil ? ConfigSchema.configFileVariable : "--config")
         }
         var resolved = try resolve(schema, arguments: arguments, environment: environment, file: file, paths: paths)
         if let path, fromFlag == nil { resolved.arguments = insert(["--config=\(path)"], into: resolved.arguments) }

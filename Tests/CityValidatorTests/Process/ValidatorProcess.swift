@@ -39,7 +39,7 @@ final class ValidatorProcess: @unchecked Sendable {
         try PEMFiles.write(ca.certificatePEM, to: base + "/ca.pem", secret: false)
         var args = ["--listen", "127.0.0.1:\(port)", "--advertise", "127.0.0.1:\(port)", "--cert", base + "/cert.pem",
                     "--key", base + "/cert.key", "--ca", base + "/ca.pem", "--genesis", genesisPath, "--data-dir", base + "/data",
-                    "--config", base + "/config.json", "--log-level", "info"]
+                    "--config", base + "/config.yaml", "--log-level", "info"]
         for p in peers where p != "127.0.0.1:\(port)" { args += ["--peer", p] }
         args += extra
         if let validatorKey {
@@ -48,8 +48,9 @@ final class ValidatorProcess: @unchecked Sendable {
             try JSONEncoder().encode(file).write(to: URL(fileURLWithPath: base + "/consensus-key.json"))
             args += ["--validator-key", base + "/consensus-key.json"]
         }
-        let config = #"{"block": {"intervalMillis": 0, "heartbeatMillis": 1000}, "consensus": {"proposeBaseMillis": 1000, "prevoteBaseMillis": 300, "precommitBaseMillis": 300, "rebroadcastMillis": 400}}"#
-        try Data(config.utf8).write(to: URL(fileURLWithPath: base + "/config.json"))
+        let config = "block:\n  intervalMillis: 0\n  heartbeatMillis: 1000\nconsensus:\n  proposeBaseMillis: 1000\n  prevoteBaseMillis: 300\n"
+            + "  precommitBaseMillis: 300\n  rebroadcastMillis: 400\n"
+        try Data(config.utf8).write(to: URL(fileURLWithPath: base + "/config.yaml"))
         arguments = args
         logPath = base + "/validator.log"
     }

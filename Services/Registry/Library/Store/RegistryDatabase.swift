@@ -1,8 +1,8 @@
+import CityNode
 import PostgresNIO
 
 /// Where the registry's database is (`--postgres`). TLS to PostgreSQL is not configured yet: keep
-/// the database on the registry's host or a private link. (The indexer has its own settings type:
-/// services do not import each other.)
+/// the database on the registry's host or a private link. The URL is parsed by the shared `PostgresURL`.
 package struct RegistryDatabase: Sendable, Hashable {
     package var host: String
     package var port: Int
@@ -21,39 +21,11 @@ package struct RegistryDatabase: Sendable, Hashable {
         self.database = database
     }
 
-    /// Reads `postgres://user[:password]@host[:port]/database`.
+    /// Reads `postgres://user[:password]@host[:port]/database` (`PostgresURL`, the shared parser).
     package init(url: String) throws(RegistryError) {
-        let usage = "must be postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
-        guard let scheme = ["postgres://", "postgresql://"].first(where: { url.hasPrefix($0) }) else {
-            throw RegistryError(.config, "--postgres '\(url)' \(usage)")
-        }
-        let rest = url.dropFirst(scheme.count)
-        let slash = rest.firstIndex(of: "/")
-        let authority = slash.map { String(rest[..<$0]) } ?? String(rest)
-        let database = slash.map { String(rest[rest.index(after: $0)...]) } ?? "citychain"
-        var user = "citychain", password: String?, hostPort = authority
-        if let at = authority.lastIndex(of: "@") {
-            let creds = authority[..<at]
-            hostPort = String(authority[authority.index(after: at)...])
-            if let colon = creds.firstIndex(of: ":") {
-                user = String(creds[..<colon])
-                password = String(creds[creds.index(after: colon)...])
-            } else {
-                user = String(creds)
-            }
-        }
-        var host = hostPort, port = 5432
-        if let colon = hostPort.lastIndex(of: ":") {
-            guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else {
-                throw RegistryError(.config, "--postgres '\(url)' has a bad port; it \(usage)")
-            }
-            host = String(hostPort[..<colon])
-            port = p
-        }
-        guard !host.isEmpty, !database.isEmpty, !user.isEmpty else {
-            throw RegistryError(.config, "--postgres '\(url)' must name a host, a user and a database; it \(usage)")
-        }
-        self.init(host: host, port: port, user: user, password: password, database: database)
+        let u: PostgresURL
+        do { u = try PostgresURL(url) } catch { throw RegistryError(.config, "--postgres URL \(error.message)") }
+        self.init(host: u.host, port: u.port, user: u.user, password: u.password, database: u.database)
     }
 
     var client: PostgresClient.Configuration {

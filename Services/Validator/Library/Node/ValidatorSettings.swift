@@ -2,8 +2,8 @@ import CityChainAPI
 import CityConsensus
 import CityLedger
 
-/// Everything that tunes one validator process, validated once at start (`ValidatorConfig` reads it
-/// from the config file). Timeouts must agree across the chain's validators; the rest is local.
+/// Everything that tunes one validator process, validated once at start (`ValidatorCommand` reads it
+/// from flags, the config file and the environment). Timeouts must agree across the chain's validators; the rest is local.
 package struct ValidatorSettings: Sendable {
     /// The node's certificate name (logs, status, gossip subscriptions).
     package var name: String
