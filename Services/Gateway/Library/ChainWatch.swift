@@ -6,24 +6,29 @@ import Logging
 import ServiceLifecycle
 
 /// Follows the committed chain through the validators' commit stream (from height 1, failing over
-/// between validators): the head height for expiry checks, the agencies' signing keys for the
-/// signature checks (`KeyDirectory`), and the last `keep` certified blocks, from which receipts
-/// are built without asking a validator again. The blocks are not re-verified here: receipts carry
-/// the certificate and the client checks them; the keys only let the gateway refuse early.
+/// between validators) with the shared `CertifiedChainFollower`, so every block is verified before
+/// it is used: the head height for expiry checks, the agencies' signing keys for the signature
+/// checks (`KeyDirectory`), and the last `keep` certified blocks, from which receipts are built
+/// without asking a validator again. A validator that sends a block that does not verify is
+/// logged, counted (`refusedBlocks`) and left for another.
 package actor ChainWatch: Service {
     private let pool: UpstreamPool
     private let keep: Int
     private let logger: Logger
+    private let start: ChainTracker
     package private(set) var keys: KeyDirectory
     private var recent: [UInt64: CertifiedBlock] = [:]
     /// Whether the watch has reached a validator's head once.
     package private(set) var caughtUp = false
-    private var following: String?
+    /// Blocks refused because they did not verify, by upstream.
+    package private(set) var refusedBlocks: [String: Int] = [:]
 
-    package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, logger: Logger) {
+    /// A watch of the chain that starts at `genesis`; throws when the genesis does not validate.
+    package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, logger: Logger) throws {
         self.pool = pool
         self.keep = keep
         self.logger = logger
+        start = try ChainTracker(genesis: genesis)
         keys = KeyDirectory(genesis: genesis)
     }
 
@@ -34,7 +39,7 @@ package actor ChainWatch: Service {
     package func block(at height: UInt64) -> CertifiedBlock? { recent[height] }
 
     private func apply(_ cb: CertifiedBlock) {
-        guard cb.height == keys.height + 1 else { return }
+        precondition(cb.height == keys.height + 1, "the follower hands on blocks in order")
         keys.apply(cb.block)
         recent[cb.height] = cb
         if cb.height > UInt64(keep) { recent[cb.height - UInt64(keep)] = nil }
@@ -44,8 +49,12 @@ package actor ChainWatch: Service {
         }
     }
 
-    private func markCaughtUpIfIdle() {
-        if !caughtUp, let top = pool.highestHeight(), keys.height >= top { caughtUp = true }
+    private func note(_ event: CertifiedChainFollower.Event) {
+        switch event {
+        case .refused(let name, _): refusedBlocks[name, default: 0] += 1
+        case .following, .head, .lost:
+            if !caughtUp, let top = pool.highestHeight(), keys.height >= top { caughtUp = true }
+        }
     }
 
     package func run() async throws {
@@ -54,29 +63,21 @@ package actor ChainWatch: Service {
         }
     }
 
-    private func follow() async throws {
-        var delay = Duration.milliseconds(100)
-        while !Task.isCancelled {
-            markCaughtUpIfIdle()
-            guard let (address, conn) = pool.anyConnection() else {
-                try await Task.sleep(for: .milliseconds(100))
-                continue
-            }
-            do {
-                following = "\(address)"
-                logger.debug("following the commit stream", metadata: ["validator": "\(address)", "from": "\(keys.height + 1)"])
-                for try await payload in conn.stream(ValidatorAPI.commits, CommitsRequest(from: keys.height + 1).canonicalBytes) {
-                    apply(try CertifiedBlock(canonicalBytes: payload))
-                    delay = .milliseconds(100)
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }
-                logger.notice("commit stream lost; following another validator", metadata: ["validator": "\(address)", "error": "\(error)"])
-            }
-            try await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(2))
-        }
+    /// Nonisolated: the follower's closures hop onto the actor for each block and event.
+    private nonisolated func follow() async throws {
+        let follower = CertifiedChainFollower(source: PooledValidators(pool: pool), logger: logger)
+        try await follower.follow(from: start, events: { event in await self.note(event) }) { cb, _ in await self.apply(cb) }
+    }
+}
+
+/// The gateway's validators as a commit-stream source: any healthy pooled connection.
+struct PooledValidators: CommitStreamSource {
+    let pool: UpstreamPool
+    var upstreamsPerRound: Int { 1 }
+
+    func withConnection(attempt: Int, _ body: (String, WireConnection) async throws -> Void) async throws -> Bool {
+        guard let (address, conn) = pool.anyConnection() else { return false }
+        try await body("\(address)", conn)
+        return true
     }
 }

@@ -44,10 +44,7 @@ package struct GatewayCommand: ConfiguredCommand {
     }
 
     func makeSettings() throws -> GatewaySettings {
-        let g: Genesis
-        do { g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis))) } catch {
-            throw ValidationError("--genesis: cannot use \(genesis): \(error)")
-        }
+        let g = try Genesis.load(path: genesis)
         func addresses(_ list: [String], _ flag: String) throws -> [HostPort] {
             try list.map { v in
                 guard let hp = HostPort(v) else { throw ValidationError("--\(flag) '\(v)' must be HOST:PORT, e.g. 127.0.0.1:7101") }

@@ -59,7 +59,7 @@ package struct GatewayRuntime: Sendable {
         }
         validators.setAddresses(Set(s.validators))
         indexers.setAddresses(Set(s.indexers))
-        let watch = ChainWatch(genesis: s.genesis, pool: validators, logger: logger)
+        let watch = try ChainWatch(genesis: s.genesis, pool: validators, logger: logger)
         let service = GatewayService(chainID: chainID, validators: validators, indexers: indexers, watch: watch,
                                      submitLimits: RateLimiter(defaultRate: s.submitRate, overrides: s.agencyRates),
                                      queryLimits: RateLimiter(defaultRate: s.queryRate, overrides: s.agencyRates),

@@ -48,10 +48,7 @@ package struct IndexerCommand: ConfiguredCommand {
     }
 
     func makeSettings() throws -> IndexerSettings {
-        let g: Genesis
-        do { g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis))) } catch {
-            throw ValidationError("--genesis: cannot use \(genesis): \(error)")
-        }
+        let g = try Genesis.load(path: genesis)
         let hosts = try validators.map { v in
             guard let hp = HostPort(v) else { throw ValidationError("--validator '\(v)' must be HOST:PORT, e.g. 127.0.0.1:7101") }
             return hp

@@ -34,7 +34,7 @@ package actor FollowerStatus {
 }
 
 /// Follows the committed chain into PostgreSQL: subscribes to a validator's commit stream from the
-/// last indexed height, verifies every block (`ChainTracker.accept`) before it is queued, writes
+/// last indexed height, verifies every block (`CertifiedChainFollower`) before it is queued, writes
 /// queued blocks in batches (one transaction each, gated on the head), fails over to the next
 /// validator when a stream breaks or sends a block that does not verify, and keeps the proven
 /// state (`ProvenState`) following the index.
@@ -130,59 +130,23 @@ package struct ChainFollower: Service {
         }
     }
 
-    /// Reads commit streams, validator after validator, verifying each block before queueing it.
+    /// Reads commit streams, validator after validator, verifying each block before queueing it
+    /// (`CertifiedChainFollower`, shared with the gateway).
     private func read(from start: ChainTracker, into queue: BlockQueue) async throws {
-        var tracker = start
-        var attempt = 0
-        var delay = Duration.milliseconds(100)
-        while true {
-            try Task.checkCancellation()
-            let address = validators[attempt % validators.count]
-            attempt += 1
-            do {
-                try await client.withConnection(host: address.host, port: address.port, expecting: .validator) { conn in
-                    await status.following("\(address)")
-                    if let s = try? ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [])) {
-                        await status.saw(chainHeight: s.height)
-                    }
-                    logger.info("following the commit stream", metadata: ["validator": "\(address)", "from": "\(tracker.height + 1)"])
-                    delay = .milliseconds(100)
-                    for try await payload in conn.stream(ValidatorAPI.commits, CommitsRequest(from: tracker.height + 1).canonicalBytes) {
-                        var next = tracker
-                        do {
-                            let cb = try CertifiedBlock(canonicalBytes: payload)
-                            try next.accept(cb)
-                            tracker = next
-                            await status.saw(chainHeight: cb.height)
-                            try await queue.put(BlockQueue.Item(block: cb, tracker: next))
-                        } catch let e as IndexerError {
-                            throw RefusedBlock(address: address, error: e)
-                        } catch let e as CodecError {
-                            throw RefusedBlock(address: address, error: IndexerError(.refusedBlock, "block \(tracker.height + 1) does not decode: \(e)"))
-                        }
-                    }
-                }
-            } catch let refused as RefusedBlock {
-                logger.error("REFUSED a block that does not verify; it is not indexed. Failing over to another validator",
-                             metadata: ["validator": "\(refused.address)", "error": "\(refused.error.message)"])
-                await status.refusedBlock(from: "\(refused.address)", refused.error.message)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                if Task.isCancelled { throw CancellationError() }
-                logger.warning("commit stream lost; trying the next validator", metadata: ["validator": "\(address)", "error": "\(error)"])
+        let follower = CertifiedChainFollower(source: DialedValidators(client: client, addresses: validators), logger: logger)
+        let status = self.status
+        try await follower.follow(from: start, events: { event in
+            switch event {
+            case .following(let name, _): await status.following(name)
+            case .head(let h): await status.saw(chainHeight: h)
+            case .refused(let name, let error):
+                await status.refusedBlock(from: name, error.message)
+                await status.following("")   // not following until the next connection (readiness)
+            case .lost: await status.following("")
             }
-            await status.following("")   // not following until the next connection (readiness)
-            if attempt % validators.count == 0 {
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
-            }
+        }) { cb, next in
+            await status.saw(chainHeight: cb.height)
+            try await queue.put(BlockQueue.Item(block: cb, tracker: next))
         }
     }
-}
-
-/// A validator sent a block that does not verify.
-struct RefusedBlock: Error {
-    var address: HostPort
-    var error: IndexerError
 }

@@ -2,10 +2,10 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 
-/// What the indexer knows of the chain it follows, enough to check each next certified block on its
-/// own: the last indexed height and hash, the validator set in effect and the scheduled changes, all
+/// What a follower knows of the chain it follows (the indexer, the gateway: `CertifiedChainFollower`),
+/// enough to check each next certified block on its own: the last accepted height and hash, the validator set in effect and the scheduled changes, all
 /// taken from the chain itself (`changeValidatorSet` takes effect `validatorChangeDelayHeights`
-/// after its block, as in `LedgerState.validatorSet(forHeight:)`). Pure; persisted with each batch.
+/// after its block, as in `LedgerState.validatorSet(forHeight:)`). Pure; the indexer persists it with each batch.
 ///
 /// Encoding: string chainID, u64 height, Hash32 lastHash, ValidatorSet, array<PendingValidatorChange>.
 package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
@@ -20,12 +20,12 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
     package private(set) var pending: [PendingValidatorChange]
 
     /// The tracker at genesis.
-    package init(genesis: Genesis) throws(IndexerError) {
+    package init(genesis: Genesis) throws(ChainVerificationError) {
         do {
             try genesis.validate()
             validatorSet = try ValidatorSet(genesis.validators)
         } catch {
-            throw IndexerError(.badGenesis, "the genesis file does not validate: \(error)")
+            throw ChainVerificationError(.badGenesis, "the genesis file does not validate: \(error)")
         }
         chainID = genesis.chainID
         height = 0
@@ -34,11 +34,11 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
     }
 
     /// The set that signs block `h` (≤ height + delay).
-    package func validatorSet(forHeight h: UInt64) throws(IndexerError) -> ValidatorSet {
+    package func validatorSet(forHeight h: UInt64) throws(ChainVerificationError) -> ValidatorSet {
         var set = validatorSet
         for p in pending where p.effectiveHeight <= h {
             do { set = try set.applying(p.changes) } catch {
-                throw IndexerError(.refusedBlock, "a scheduled validator change does not apply at height \(h): \(error)")
+                throw ChainVerificationError(.refusedBlock, "a scheduled validator change does not apply at height \(h): \(error)")
             }
         }
         return set
@@ -47,20 +47,20 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
     /// Checks `block` as the next block (height, chain, parent hash, validator set named, commit
     /// certificate, transactions and evidence roots) and, when it holds, advances to it. A refused
     /// block leaves the tracker unchanged.
-    package mutating func accept(_ cb: CertifiedBlock) throws(IndexerError) {
+    package mutating func accept(_ cb: CertifiedBlock) throws(ChainVerificationError) {
         let header = cb.block.header
         guard header.height == height + 1 else {
-            throw IndexerError(.refusedBlock, "block \(header.height) arrived but \(height + 1) is next")
+            throw ChainVerificationError(.refusedBlock, "block \(header.height) arrived but \(height + 1) is next")
         }
         guard header.chainID == chainID else {
-            throw IndexerError(.refusedBlock, "block \(header.height) is for chain '\(header.chainID)', not '\(chainID)'")
+            throw ChainVerificationError(.refusedBlock, "block \(header.height) is for chain '\(header.chainID)', not '\(chainID)'")
         }
         guard header.previousHash == lastHash else {
-            throw IndexerError(.refusedBlock, "block \(header.height) names parent \(header.previousHash) but block \(height) is \(lastHash)")
+            throw ChainVerificationError(.refusedBlock, "block \(header.height) names parent \(header.previousHash) but block \(height) is \(lastHash)")
         }
         let set = try validatorSet(forHeight: header.height)
         do { try cb.verify(validatorSet: set) } catch {
-            throw IndexerError(.refusedBlock, "block \(header.height): \(error.detail)")
+            throw ChainVerificationError(.refusedBlock, "block \(header.height): \(error.detail)")
         }
         advance(past: cb.block, signedBy: set)
     }
@@ -89,4 +89,28 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
         validatorSet = try r.decode()
         pending = try r.array(max: 1024, "ChainTracker.pending")
     }
+}
+
+/// Why a follower refused a block (or a genesis): the block is not used, the follower fails over.
+package struct ChainVerificationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of refusal.
+    package enum Code: String, Sendable {
+        /// The genesis file does not validate.
+        case badGenesis
+        /// A block does not verify as the next block (height, chain, parent, validator set, certificate, roots).
+        case refusedBlock
+    }
+
+    /// The kind.
+    package var code: Code
+    /// What was wrong, naming the height.
+    package var message: String
+
+    /// An error.
+    package init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    package var description: String { "\(code.rawValue): \(message)" }
 }
