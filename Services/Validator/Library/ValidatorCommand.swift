@@ -30,6 +30,8 @@ package struct ValidatorCommand: ConfiguredCommand {
     @Option(name: .customLong("peer"), help: "A validator to gossip with, HOST:PORT; repeat for each (config key: peers).")
     package var peers: [String] = []
     @OptionGroup package var tuning: ValidatorTuning
+    @Flag(help: "The sign record (consensus.sign) is lost: start although the block log shows this validator has signed (docs/OPERATIONS.md, \"A missing sign record\"). Never in a config file.")
+    package var signRecordLost = false
 
     package init() {}
 

@@ -22,6 +22,10 @@ final class ValidatorProcess: @unchecked Sendable {
     let port: Int
     let executable: URL
     let arguments: [String]
+    /// Flags added to `arguments` at the next `start()`.
+    var extraArguments: [String] = []
+    /// The validator's data directory (block log, sign record).
+    var dataDirectory: String { (logPath as NSString).deletingLastPathComponent + "/data" }
     let logPath: String
     private var process: Process?
 
@@ -83,7 +87,7 @@ final class ValidatorProcess: @unchecked Sendable {
         let logStart = Int(try log.seekToEnd())   // earlier runs' lines do not count
         let p = Process()
         p.executableURL = executable
-        p.arguments = arguments
+        p.arguments = arguments + extraArguments
         p.standardOutput = log
         p.standardError = log
         try p.run()

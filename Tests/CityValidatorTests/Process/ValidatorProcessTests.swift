@@ -34,6 +34,7 @@ import Testing
         let client = try cluster.client(.admin)
         do {
             try await loadWithAKill(procs, client: client)
+            try await aLostSignRecordIsRefused(procs[3], client: client)
             try await quorumLossAndReturn(procs, client: client)
             try await observerPromotion(procs, observerKey: observerKey, client: client, cluster: cluster, genesisPath: genesisPath)
         } catch {
@@ -41,6 +42,26 @@ import Testing
             throw error
         }
         for p in procs { #expect(await p.terminate() == 0, "\(p.name) exits cleanly on SIGTERM") }
+    }
+
+    /// A validator whose `consensus.sign` is deleted after it has signed on the chain refuses to
+    /// start (it could double-sign the height in progress), and starts once the operator says the
+    /// record is lost (`--sign-record-lost`).
+    func aLostSignRecordIsRefused(_ p: ValidatorProcess, client: WireClient) async throws {
+        await p.kill9()
+        try FileManager.default.removeItem(atPath: p.dataDirectory + "/consensus.sign")
+        do {
+            try await p.start()
+            Issue.record("a validator without its sign record started")
+        } catch is ProcessFailure {
+            #expect(p.tail().contains("the sign record is missing, but this validator's key signed the commit certificate"), "\(p.tail())")
+        }
+        p.extraArguments = ["--sign-record-lost"]
+        try await p.start()
+        p.extraArguments = []
+        #expect(FileManager.default.fileExists(atPath: p.dataDirectory + "/consensus.sign"), "the record is back before anything is signed")
+        let s: ValidatorStatus = try await client.call(p.address, ValidatorAPI.status, Empty())
+        #expect(s.voting, "it votes again")
     }
 
     /// 300 transactions spread over the validators; validator 3 is killed -9 after 100 and

@@ -9,7 +9,9 @@ import CityLedger
 /// crash the restarted core is restored from what it last sent and never signs against it.
 ///
 /// File: `"CCSIGNR2" | u32 version (1) | u32 length | canonical SignRecord<Block> | u32 checksum`,
-/// the checksum (first 4 bytes of SHA-256) covering every byte before it.
+/// the checksum (first 4 bytes of SHA-256) covering every byte before it. A length of 0 is a
+/// record that holds no signature yet: a voting validator writes it at its first start
+/// (`markStarted`), so that afterwards a missing file always means a lost one (`SignRecordGuard`).
 package final class SignRecordStore {
     /// The 8 magic bytes.
     package static let magic: [UInt8] = Array("CCSIGNR2".utf8)
@@ -19,11 +21,14 @@ package final class SignRecordStore {
     package let path: String
     /// The record as last persisted (nil: this validator never signed).
     package private(set) var record: SignRecord<Block>?
+    /// Whether the file exists (with or without a signature in it).
+    package private(set) var exists: Bool
     private let lock: StorageFile
 
-    private init(path: String, record: SignRecord<Block>?, lock: StorageFile) {
+    private init(path: String, record: SignRecord<Block>?, exists: Bool, lock: StorageFile) {
         self.path = path
         self.record = record
+        self.exists = exists
         self.lock = lock
     }
 
@@ -32,8 +37,16 @@ package final class SignRecordStore {
     package static func open(path: String) throws(BlockStoreError) -> SignRecordStore {
         let lock = try StorageFile(path: path + ".lock", create: true)
         try lock.lockExclusive()
-        guard let bytes = try AtomicFile.read(path) else { return SignRecordStore(path: path, record: nil, lock: lock) }
-        return SignRecordStore(path: path, record: try decode(bytes, path: path), lock: lock)
+        guard let bytes = try AtomicFile.read(path) else { return SignRecordStore(path: path, record: nil, exists: false, lock: lock) }
+        return SignRecordStore(path: path, record: try decode(bytes, path: path), exists: true, lock: lock)
+    }
+
+    /// Writes a record that holds no signature when the file is missing (a voting validator's first
+    /// start, or a start with `--sign-record-lost`), durably; no-op when it exists.
+    package func markStarted() throws(BlockStoreError) {
+        guard !exists else { return }
+        try AtomicFile.write(Self.encode(nil), to: path)
+        exists = true
     }
 
     /// Makes `record` durable; throws (and the caller must not send what it covers) when the
@@ -46,14 +59,15 @@ package final class SignRecordStore {
         }
         try AtomicFile.write(Self.encode(record), to: path)
         self.record = record
+        exists = true
     }
 
     /// Releases the lock; the record stays on disk.
     package func close() { lock.close() }
 
-    /// The file bytes for `record`.
-    package static func encode(_ record: SignRecord<Block>) -> [UInt8] {
-        let body = record.canonicalBytes
+    /// The file bytes for `record` (nil: a record with no signature yet).
+    package static func encode(_ record: SignRecord<Block>?) -> [UInt8] {
+        let body = record?.canonicalBytes ?? []
         var w = CanonicalWriter(capacity: body.count + 24)
         w.fixed(magic)
         w.u32(version)
@@ -63,7 +77,7 @@ package final class SignRecordStore {
     }
 
     /// The record in `bytes`, or `.badHeader` / `.corruptRecord` naming what is wrong and what to do.
-    package static func decode(_ bytes: [UInt8], path: String) throws(BlockStoreError) -> SignRecord<Block> {
+    package static func decode(_ bytes: [UInt8], path: String) throws(BlockStoreError) -> SignRecord<Block>? {
         let action = "the validator cannot know what it last signed, so it will not sign: restore the file from a backup taken after the last signature, or move it aside only once the chain is past every height this validator may have signed (docs/STORAGE.md, \"Consensus sign record\")"
         guard bytes.count >= magic.count + 12, Array(bytes.prefix(magic.count)) == magic else {
             throw BlockStoreError(.badHeader, path: path, "not a consensus sign record (no CCSIGNR2 magic, or too short); \(action)")
@@ -81,7 +95,7 @@ package final class SignRecordStore {
             }
             let body = try r.bytes(max: StorageLimits.maxRecordBytes, "SignRecordFile.record")
             try r.finish("SignRecordFile")
-            return try SignRecord<Block>(canonicalBytes: body)
+            return body.isEmpty ? nil : try SignRecord<Block>(canonicalBytes: body)
         } catch let e as BlockStoreError {
             throw e
         } catch {

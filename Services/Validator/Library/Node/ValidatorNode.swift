@@ -67,6 +67,11 @@ package actor ValidatorNode {
         let recovered = try ChainRecovery.rebuild(genesis: genesis, log: log, snapshots: snapshots, logger: logger)
         let (state, height) = (recovered.state, recovered.lastHeight)
         let signStore = try SignRecordStore.open(path: dataDirectory + "/consensus.sign")
+        if let signer {
+            try SignRecordGuard.check(recordExists: signStore.exists, lost: settings.signRecordLost, key: signer.publicKey,
+                                      height: height, path: signStore.path) { h in try log.record(at: h).certificate }
+            try signStore.markStarted()
+        }
         let key = signer ?? Ed25519Signer(Curve25519.Signing.PrivateKey())
         self.settings = settings
         self.logger = logger

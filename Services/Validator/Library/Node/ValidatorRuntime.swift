@@ -32,6 +32,7 @@ package struct ValidatorRuntime: Sendable {
         var settings = ValidatorSettings(name: name, advertise: advertise, peers: o.peers, policy: try o.tuning.blockPolicy(),
                                          mempool: try o.tuning.mempoolLimits(), consensus: try o.tuning.consensusConfig(chainID: genesis.chainID))
         settings.maxGossipQueueItems = 16_384
+        settings.signRecordLost = o.signRecordLost
         if let problem = settings.problem() { throw ValidationError(problem) }
         return try assemble(settings: settings, genesis: genesis, dataDirectory: o.dataDir, signer: signer, tls: tls, host: host, port: port,
                             logger: logger)

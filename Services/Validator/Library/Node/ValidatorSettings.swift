@@ -28,6 +28,9 @@ package struct ValidatorSettings: Sendable {
     /// A ledger snapshot is written every this many heights (0: never), so a restart replays at
     /// most this many blocks (docs/STORAGE.md, "Snapshots").
     package var snapshotEveryBlocks: UInt64 = 1000
+    /// The operator says the sign record is lost (`--sign-record-lost`): start without it even though
+    /// the block log shows this validator has signed (`SignRecordGuard`).
+    package var signRecordLost = false
     /// Gossip items queued per subscriber before the oldest are dropped.
     package var maxGossipQueueItems: Int = 16_384
 

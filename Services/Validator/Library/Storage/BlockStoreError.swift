@@ -31,6 +31,8 @@ package struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertib
         /// A snapshot file is cut short, damaged, of another format, or not on the certified chain.
         /// Recovery never sees it as an error: it skips the snapshot and uses an older one or genesis.
         case badSnapshot = 13
+        /// The sign record is missing although the block log shows this validator has signed on this chain.
+        case missingSignRecord = 14
     }
 
     /// The kind of failure.
