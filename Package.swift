@@ -109,7 +109,14 @@ targets += service("Registry", executable: "citychain-registry", dependencies: s
 targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegistry", "CityTestSupport", "CityChainAPI", "CityNode", "CityPKI", "CityLedger",
                                                                      "CityWire", "CityEncoding", crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityRegistryTests", swiftSettings: settings))
-targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509, "CityIndexer", "CityMerkle", postgres])
+// The CLI depends on Shared modules only (deploy/check-imports: no service imports another).
+targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509])
+// The benches: a measuring harness like the tests, not a service. It may import services to run
+// them in its own process (`citychain-bench index` and `feed` run a real indexer); docs/ARCHITECTURE.md.
+targets += service("Bench", executable: "citychain-bench", dependencies: serviceDeps + ["CityIndexer", "CityMerkle", "CityEncoding", postgres])
+// Starts the `citychain` binary (CityTestSupport's runCLI) to make genesis and key files.
+targets.append(.testTarget(name: "CityBenchTests", dependencies: ["CityBench", "CityTestSupport", "CityChainAPI", "CityLedger", "CityEncoding"],
+                           path: "Tests/CityBenchTests", swiftSettings: settings))
 
 var products: [Product] = [
     .executable(name: "citychain-validator", targets: ["citychain-validator"]),
@@ -117,6 +124,7 @@ var products: [Product] = [
     .executable(name: "citychain-gateway", targets: ["citychain-gateway"]),
     .executable(name: "citychain-registry", targets: ["citychain-registry"]),
     .executable(name: "citychain", targets: ["citychain"]),
+    .executable(name: "citychain-bench", targets: ["citychain-bench"]),
 ]
 
 // The libFuzzer target links only with `-sanitize=fuzzer`, so it exists only when asked for:

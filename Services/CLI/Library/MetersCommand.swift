@@ -3,6 +3,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityNode
+import CityOps
 import CityPKI
 import CityWire
 import Foundation
@@ -102,7 +103,7 @@ struct MetersCommand: AsyncParsableCommand {
         }
         let elapsed = (ContinuousClock.now - window) / .seconds(1)
         let r = results.snapshot()
-        let p50 = IndexBenchStats.percentile(r.latencies, 0.5), p99 = IndexBenchStats.percentile(r.latencies, 0.99)
+        let p50 = Percentile.nearestRank(r.latencies, 0.5), p99 = Percentile.nearestRank(r.latencies, 0.99)
         let perSecond = Double(r.latencies.count) / elapsed
         if output == "json" {
             print(#"{"offered": \#(total), "committed": \#(r.latencies.count), "pending": \#(r.pending), "rateLimited": \#(r.limited), "failed": \#(r.failures.count), "seconds": \#(String(format: "%.1f", elapsed)), "committedPerSecond": \#(String(format: "%.1f", perSecond)), "p50Millis": \#(String(format: "%.1f", p50)), "p99Millis": \#(String(format: "%.1f", p99))}"#)

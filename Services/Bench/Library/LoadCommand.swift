@@ -6,7 +6,7 @@ import CityWire
 import Foundation
 import Logging
 
-/// `citychain bench load`: commit rate and commit latency of running validators (issue 3).
+/// `citychain-bench load`: commit rate and commit latency of running validators (issue 3).
 /// Pre-signs put-record transactions of many agencies before the timed window, offers them over
 /// mutual TLS (open loop at a rate, or closed loop), and counts commits on one validator's
 /// commit stream. docs/BENCHMARKS.md, "Commit rate and latency".

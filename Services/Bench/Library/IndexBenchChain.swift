@@ -5,7 +5,7 @@ import Dispatch
 import Foundation
 @preconcurrency import Crypto
 
-/// The synthetic city chain of `citychain bench index`, built in memory like the indexer tests'
+/// The synthetic city chain of `citychain-bench index`, built in memory like the indexer tests'
 /// fixture (Tests/CityIndexerTests/Support/IndexerFixture.swift, which tests cannot share): four
 /// validators of power 10 with fresh random keys, a few agencies with fresh signing keys, a genesis
 /// with a public parking dataset, and blocks of put-record transactions with JSON payloads, every

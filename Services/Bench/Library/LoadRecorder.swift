@@ -2,7 +2,7 @@ import CityLedger
 import Dispatch
 import Synchronization
 
-/// The shared record of one `bench load` run: which transaction goes next, when each was sent
+/// The shared record of one `citychain-bench load` run: which transaction goes next, when each was sent
 /// and when its block was seen on the commit stream, and how the validators answered. Times are
 /// monotonic nanoseconds (`LoadClock`). One lock; it is taken once per send, answer and block.
 final class LoadRecorder: Sendable {
@@ -111,7 +111,7 @@ final class LoadRecorder: Sendable {
     func snapshot() -> Snapshot { state.withLock { $0 } }
 }
 
-/// The monotonic clock of `bench load`, in nanoseconds.
+/// The monotonic clock of `citychain-bench load`, in nanoseconds.
 enum LoadClock {
     /// Now, in nanoseconds since an arbitrary start.
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

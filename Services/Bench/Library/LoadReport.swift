@@ -1,6 +1,6 @@
 import Foundation
 
-/// The figures of one `bench load` run, computed from the recorder's snapshot: rates over the
+/// The figures of one `citychain-bench load` run, computed from the recorder's snapshot: rates over the
 /// offering window (after the warm-up) and commit latency per transaction (send → its block seen
 /// on the commit stream), as a sorted array's percentiles.
 struct LoadReport {

@@ -7,7 +7,7 @@ import Dispatch
 import Foundation
 @preconcurrency import Crypto
 
-/// What `bench load` signs: the chain, a dataset the bench agencies may write, and each such
+/// What `citychain-bench load` signs: the chain, a dataset the bench agencies may write, and each such
 /// agency's signing key, read from the genesis and the devnet-style key files `<agency-id>.json`.
 struct LoadPlan: @unchecked Sendable {   // swift-crypto 3's private keys are immutable but not marked Sendable
     let chainID: String

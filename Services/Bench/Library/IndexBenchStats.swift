@@ -1,19 +1,7 @@
 import Foundation
 
-/// Percentiles, number formatting and CPU accounting for `citychain bench index`.
+/// Number formatting and CPU accounting for `citychain-bench index` (percentiles: `Percentile` in CityOps).
 enum IndexBenchStats {
-    /// The nearest-rank `p` percentile (0 < p ≤ 1) of `values`; 0 when empty.
-    static func percentile(_ values: [Double], _ p: Double) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let sorted = values.sorted()
-        let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
-        return sorted[min(max(rank, 0), sorted.count - 1)]
-    }
-
-    static func percentile(_ values: [Int], _ p: Double) -> Int {
-        Int(percentile(values.map(Double.init), p))
-    }
-
     /// `23,400` (rounded to an integer, thousands separated).
     static func grouped(_ x: Double) -> String {
         let n = Int(x.rounded())

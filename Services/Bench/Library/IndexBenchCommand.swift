@@ -10,7 +10,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// `citychain bench index`: the indexer figures of issue 4, in one process and one run, against a
+/// `citychain-bench index`: the indexer figures of issue 4, in one process and one run, against a
 /// real PostgreSQL: catch-up ingest rate beside PostgreSQL's own COPY rate for the same rows,
 /// indexer lag at the validators' commit rate, and point queries with proof at a fixed rate.
 /// docs/BENCHMARKS.md, "Indexer (issue 4)"; deploy/bench-index runs it on a private PostgreSQL.

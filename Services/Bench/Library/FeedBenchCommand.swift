@@ -3,13 +3,14 @@ import CityChainAPI
 import CityEncoding
 import CityIndexer
 import CityLedger
+import CityOps
 import CityPKI
 import CityWire
 import Foundation
 import Logging
 import Synchronization
 
-/// `citychain bench feed`: feed delivery latency (commit → subscriber) of a real indexer against a
+/// `citychain-bench feed`: feed delivery latency (commit → subscriber) of a real indexer against a
 /// real PostgreSQL, in one process: the bench chain (`IndexBenchChain`) served as a validator's
 /// commit stream over mutual TLS, an `IndexerRuntime`, and subscribers over mutual TLS. First
 /// `--subscribers` feeds at the commit rate; then the ramp, doubling the feeds until p99 ≥ 1 s
@@ -170,8 +171,8 @@ struct FeedBenchCommand: AsyncParsableCommand {
         var r = StepResult()
         r.count = values.count
         r.missing = max(0, expected * n - values.count)
-        r.p50 = IndexBenchStats.percentile(values, 0.5)
-        r.p99 = IndexBenchStats.percentile(values, 0.99)
+        r.p50 = Percentile.nearestRank(values, 0.5)
+        r.p99 = Percentile.nearestRank(values, 0.99)
         r.max = values.max() ?? 0
         return r
     }

@@ -5,7 +5,7 @@ import CityWire
 import Foundation
 import Logging
 
-/// `citychain bench catchup`: the block sync rate of a validator that restarts behind its peers.
+/// `citychain-bench catchup`: the block sync rate of a validator that restarts behind its peers.
 /// Start it together with the lagging validator's process: it polls the validator's status until
 /// it answers (startup and replay of its own log), takes the reference's height as the target,
 /// then polls until the lagging validator reaches it. The rate counts only what was synced after

@@ -1,20 +1,27 @@
 import CityChainAPI
 import CityEncoding
 import CityLedger
+import CityTestSupport
 import Foundation
 import Testing
-@testable import CityCLI
+@testable import CityBench
 
-/// `bench load`'s pure parts: the plan read from a genesis and key files, the pre-signed
+/// `citychain-bench load`'s pure parts: the plan read from a genesis and key files, the pre-signed
 /// transactions, the nonce tag, the recorder and the percentiles.
 @Suite struct LoadBenchTests {
+    /// Runs the built `citychain` (the CLI makes the keys and the genesis); fails on a non-zero exit.
+    func citychain(_ args: [String]) async throws {
+        let run = try await runCLI(args)
+        guard run.status == 0 else { throw TestFailure("citychain \(args.joined(separator: " ")) exited \(run.status): \(run.output)") }
+    }
+
     /// A genesis (made by the CLI) with three agencies: a public dataset two of them may write, a
     /// restricted one all may write; key files for all three in `dir/keys`.
     func makeChain() async throws -> (genesis: String, keys: String) {
-        let dir = temporaryDirectory()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("citychain-bench-\(UUID())").path
         try FileManager.default.createDirectory(atPath: "\(dir)/keys", withIntermediateDirectories: true)
         for name in ["v1", "a-one", "a-two", "a-three"] {
-            try await runCLI(["keys", "new", "--kind", "signing", "--out", "\(dir)/keys/\(name).json"])
+            try await citychain(["keys", "new", "--kind", "signing", "--out", "\(dir)/keys/\(name).json"])
         }
         let spec = """
         {"chainID": "load-test", "genesisTimeMillis": 1, "adminThreshold": 1,
@@ -26,7 +33,7 @@ import Testing
                       {"id": "open", "owner": "a-one", "sensitivity": "public", "schema": "s", "writers": ["a-two"]}]}
         """
         try spec.write(toFile: "\(dir)/spec.json", atomically: true, encoding: .utf8)
-        try await runCLI(["genesis", "--spec", "\(dir)/spec.json", "--out", "\(dir)/genesis.json"])
+        try await citychain(["genesis", "--spec", "\(dir)/spec.json", "--out", "\(dir)/genesis.json"])
         return ("\(dir)/genesis.json", "\(dir)/keys")
     }
 

@@ -3,11 +3,15 @@ import Crypto
 import Dispatch
 import Foundation
 
-/// `citychain bench`: measured figures for docs/BENCHMARKS.md, each printed beside this machine's limit.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure this machine's limits and CityChain's rates.",
+/// The `citychain-bench` command: measured figures for docs/BENCHMARKS.md, each printed beside this
+/// machine's limit. A measuring harness like the tests, not a service: `index` and `feed` run a real
+/// indexer in this process (docs/ARCHITECTURE.md, "Services/Bench").
+package struct BenchCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "citychain-bench", abstract: "Measure this machine's limits and CityChain's rates.",
         subcommands: [Crypto.self, LoadCommand.self, CatchUpCommand.self, IndexBenchCommand.self, GatewayBenchCommand.self, FeedBenchCommand.self])
+
+    package init() {}
 
     struct Crypto: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

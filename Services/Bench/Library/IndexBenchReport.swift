@@ -1,6 +1,7 @@
+import CityOps
 import Foundation
 
-/// Everything `citychain bench index` measured, and how it is printed: readable lines with the
+/// Everything `citychain-bench index` measured, and how it is printed: readable lines with the
 /// targets of issue 4, then one `bench-index: key=value ...` line for scripts.
 struct Summary {
     var transactions = 0
@@ -41,7 +42,7 @@ struct Summary {
 
     private func g(_ x: Double) -> String { IndexBenchStats.grouped(x) }
     private func f(_ x: Double, _ d: Int = 2) -> String { IndexBenchStats.f(x, d) }
-    private func p(_ v: [Double], _ q: Double) -> Double { IndexBenchStats.percentile(v, q) }
+    private func p(_ v: [Double], _ q: Double) -> Double { Percentile.nearestRank(v, q) }
     private func met(_ ok: Bool) -> String { ok ? "MET" : "NOT MET" }
 
     func print(cores: Int, load: String) {

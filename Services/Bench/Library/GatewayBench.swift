@@ -3,6 +3,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityNode
+import CityOps
 import CityPKI
 import CityWire
 import Foundation
@@ -10,7 +11,7 @@ import Logging
 import Synchronization
 @preconcurrency import Crypto
 
-/// `citychain bench gateway`: the gateway's overhead and throughput (docs/BENCHMARKS.md, "Gateway").
+/// `citychain-bench gateway`: the gateway's overhead and throughput (docs/BENCHMARKS.md, "Gateway").
 /// 1. Commit latency, one transaction at a time waiting for finality, alternating straight to a
 ///    validator (`ValidatorAPI.submit`) and through the gateway (`GatewayAPI.submit`, with its
 ///    receipt), so both see the same chain; p50/p99 of each and the difference.
@@ -81,7 +82,7 @@ struct GatewayBenchCommand: AsyncParsableCommand {
                 }
             }
         }
-        let p: ([Double], Double) -> Double = { IndexBenchStats.percentile($0, $1) }
+        let p: ([Double], Double) -> Double = { Percentile.nearestRank($0, $1) }
         print(String(format: "gateway-latency: direct p50=%.1f ms p99=%.1f ms; via gateway (with receipt) p50=%.1f ms p99=%.1f ms; overhead p50=%+.1f ms p99=%+.1f ms (%d samples each)",
                      p(direct, 0.5), p(direct, 0.99), p(viaGateway, 0.5), p(viaGateway, 0.99),
                      p(viaGateway, 0.5) - p(direct, 0.5), p(viaGateway, 0.99) - p(direct, 0.99), samples))

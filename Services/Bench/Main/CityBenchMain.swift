@@ -1,0 +1,9 @@
+import CityBench
+
+/// The `citychain-bench` executable: all logic lives in the CityBench library.
+@main
+enum CityBenchMain {
+    static func main() async {
+        await BenchCommand.main()
+    }
+}
