@@ -19,10 +19,7 @@ struct LoadPlan: @unchecked Sendable {   // swift-crypto 3's private keys are im
     /// (else internal) dataset with the most writers that have key files; restricted datasets
     /// need sealed payloads and are never picked.
     static func load(genesisPath: String, keysDir: String, datasetID: String?) throws -> LoadPlan {
-        let genesis: Genesis
-        do { genesis = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesisPath))) } catch {
-            throw ValidationError("--genesis \(genesisPath): \(error)")
-        }
+        let genesis = try Genesis.load(path: genesisPath)
         var usable: [AgencyID: (Signer, Curve25519.Signing.PrivateKey)] = [:]
         for agency in genesis.agencies {
             let path = "\(keysDir)/\(agency.id).json"

@@ -191,9 +191,7 @@ struct AdminProposal: Codable {
     }
 
     static func genesis(_ path: String) throws -> Genesis {
-        do { return try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw ValidationError("--genesis \(path): \(error)")
-        }
+        try Genesis.load(path: path)
     }
 
     struct Check {

@@ -50,7 +50,7 @@ struct IndexerOptions: ParsableArguments {
         if let save { try Data(saved.canonicalBytes).write(to: URL(fileURLWithPath: save)) }
         var verified: String?
         if let genesis {
-            let g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis)))
+            let g = try Genesis.load(path: genesis)
             verified = try saved.verify(validatorSet: try ValidatorSet(g.validators))
         }
         return (answer, verified)
@@ -285,7 +285,7 @@ struct VerifyCommand: ParsableCommand {
         do { saved = try SavedAnswer(canonicalBytes: Array(try Data(contentsOf: URL(fileURLWithPath: file)))) } catch {
             throw ValidationError("\(file): \(error)")
         }
-        let g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis)))
+        let g = try Genesis.load(path: genesis)
         do {
             let summary = try saved.verify(validatorSet: try ValidatorSet(g.validators))
             print("verified: \(summary)")

@@ -70,7 +70,7 @@ struct SubmitCommand: AsyncParsableCommand {
     /// agencies of `--seal-to` and for the signer: only they can open it; the chain carries ciphertext.
     func seal(_ payload: [UInt8], to list: String) throws -> [UInt8] {
         guard let genesis = target.genesis else { throw ValidationError("--seal-to needs --genesis FILE: the readers' sealing keys are read from it") }
-        let g = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis)))
+        let g = try Genesis.load(path: genesis)
         var names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if !names.contains(agency) { names.append(agency) }
         var readers: [(AgencyID, KeyID, Curve25519.KeyAgreement.PublicKey)] = []

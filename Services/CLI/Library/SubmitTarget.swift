@@ -84,7 +84,7 @@ struct SubmitTarget: ParsableArguments {
                 let saved = SavedAnswer(kind: GatewayAPI.submit, query: TxStatusRequest(id: outcome.id).canonicalBytes, answer: receipt.canonicalBytes)
                 if let save { try Data(saved.canonicalBytes).write(to: URL(fileURLWithPath: save)) }
                 if let genesis {
-                    let gen = try Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: genesis)))
+                    let gen = try Genesis.load(path: genesis)
                     verified = try saved.verify(validatorSet: try ValidatorSet(gen.validators))
                 }
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CityChainAPI
 import CityEncoding
 import CityLedger
+import CityNode
 import CityPKI
 import CityWire
 import Foundation
@@ -44,7 +45,7 @@ struct WatchCommand: AsyncParsableCommand {
         var wire = WireConfiguration()
         wire.maxBufferedStreamItems = 8192
         let client = try WireClient(tls: TLSSetup.client(identity), configuration: wire, logger: Logger(label: "citychain.watch"))
-        let set = try genesis.map { try ValidatorSet(Genesis.fromJSON(Data(contentsOf: URL(fileURLWithPath: $0))).validators) }
+        let set = try genesis.map { try ValidatorSet(Genesis.load(path: $0).validators) }
         var tracker = FeedTracker(initial: try startPoint())
         var printer = WatchPrinter(json: output == "json", validatorSet: set, cursorFile: cursorFile)
         var attempt = 0
