@@ -11,7 +11,7 @@ import Testing
     typealias F = MempoolFixture
 
     @Test func aSlowSubscriberLosesTheOldestGossipNotTheNewest() {
-        let box = GossipOutbox(maxQueuedItems: 3)
+        let box = GossipOutbox(maxQueuedItems: 3, maxQueuedConsensusItems: 3)
         box.push((1...5).map { GossipItem.height(UInt64($0)) })
         let (items, dropped) = box.take()
         #expect(items == [.height(3), .height(4), .height(5)])
@@ -20,6 +20,21 @@ import Testing
         box.close()
         box.push([.height(9)])
         #expect(box.take().items.isEmpty, "a closed outbox takes nothing")
+    }
+
+    @Test func votesGoOutFirstAndAreNeverDroppedForTransactions() {
+        let box = GossipOutbox(maxQueuedItems: 100)
+        let txs = (1...300).map { GossipItem.transaction(F.parking(UInt64($0))) }
+        let vote = GossipItem.vote(F.vote(nil, key: F.validatorKeys[1]))
+        box.push(Array(txs.prefix(150)))
+        box.push([vote])
+        box.push(Array(txs.suffix(150)))
+        #expect(box.count == 101, "the transaction lane keeps its 100 newest; the vote has its own lane")
+        let first = box.take(maxItems: 10)
+        #expect(first.items.first == vote, "the consensus lane is taken first")
+        #expect(first.items.dropFirst() == txs[200..<209], "then the oldest kept transactions")
+        #expect(first.dropped == 200)
+        #expect(box.take().items == Array(txs[209...]))
     }
 
     @Test func theHubFansOutToEverySubscriberUntilUnsubscribed() {

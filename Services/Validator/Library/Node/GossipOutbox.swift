@@ -1,14 +1,20 @@
 import CityChainAPI
 import Synchronization
 
-/// What one gossip subscriber has yet to receive: a bounded queue (dropping the oldest items when
-/// a slow peer falls behind, since consensus re-sends what matters and block sync covers the rest)
-/// and a wake-up signal for the stream handler that drains it.
+/// What one gossip subscriber has yet to receive, in two lanes (docs/PROTOCOL.md part 6, "Gossip
+/// lanes"): consensus items (proposals, votes, evidence, height announcements) and transactions.
+/// `take` hands out the consensus lane first, so a vote never waits behind a burst of transactions;
+/// each lane is bounded and drops its own oldest items when a slow peer falls behind (consensus
+/// re-sends what matters, block sync covers the rest), so transactions never push out a vote.
+/// A wake-up signal tells the stream handler to drain it.
 package final class GossipOutbox: Sendable {
-    /// Items kept for one subscriber before the oldest are dropped.
+    /// Transactions kept for one subscriber before the oldest are dropped.
     package let maxQueuedItems: Int
+    /// Consensus items kept before the oldest are dropped (far above what one height produces).
+    package let maxQueuedConsensusItems: Int
     private struct Queue {
-        var items: [GossipItem] = []
+        var consensus: [GossipItem] = []
+        var transactions: [GossipItem] = []
         var dropped = 0
         var closed = false
     }
@@ -17,35 +23,52 @@ package final class GossipOutbox: Sendable {
     /// Fires (coalesced) whenever items were queued; ends when the outbox is closed.
     package let wakeups: AsyncStream<Void>
 
-    /// An empty outbox holding at most `maxQueuedItems`.
-    package init(maxQueuedItems: Int) {
-        precondition(maxQueuedItems > 0, "an outbox holds at least one item")
+    /// An empty outbox holding at most `maxQueuedItems` transactions and `maxQueuedConsensusItems` others.
+    package init(maxQueuedItems: Int, maxQueuedConsensusItems: Int = 4096) {
+        precondition(maxQueuedItems > 0 && maxQueuedConsensusItems > 0, "an outbox holds at least one item per lane")
         self.maxQueuedItems = maxQueuedItems
+        self.maxQueuedConsensusItems = maxQueuedConsensusItems
         (wakeups, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Queues `items`, dropping the oldest beyond the bound.
+    /// Queues `items`, each in its lane, dropping a lane's oldest beyond its bound.
     package func push(_ items: [GossipItem]) {
         let accepted = queue.withLock { q -> Bool in
             guard !q.closed else { return false }
-            q.items.append(contentsOf: items)
-            let excess = q.items.count - maxQueuedItems
-            if excess > 0 {
-                q.items.removeFirst(excess)
-                q.dropped += excess
+            for item in items {
+                if case .transaction = item { q.transactions.append(item) } else { q.consensus.append(item) }
             }
+            q.dropped += Self.trim(&q.transactions, to: maxQueuedItems) + Self.trim(&q.consensus, to: maxQueuedConsensusItems)
             return true
         }
         if accepted { signal.yield() }
     }
 
-    /// Takes everything queued, with the number of items dropped since the last take.
-    package func take() -> (items: [GossipItem], dropped: Int) {
-        queue.withLock { q in
-            defer { q.items.removeAll(keepingCapacity: true); q.dropped = 0 }
-            return (q.items, q.dropped)
+    private static func trim(_ lane: inout [GossipItem], to bound: Int) -> Int {
+        let excess = lane.count - bound
+        guard excess > 0 else { return 0 }
+        lane.removeFirst(excess)
+        return excess
+    }
+
+    /// Takes at most `maxItems` queued items, every consensus item before any transaction, with the
+    /// number of items dropped since the last take.
+    package func take(maxItems: Int = .max) -> (items: [GossipItem], dropped: Int) {
+        precondition(maxItems > 0, "take at least one item")
+        return queue.withLock { q in
+            defer { q.dropped = 0 }
+            let fromConsensus = min(maxItems, q.consensus.count)
+            var items = Array(q.consensus.prefix(fromConsensus))
+            q.consensus.removeFirst(fromConsensus)
+            let fromTransactions = min(maxItems - fromConsensus, q.transactions.count)
+            items += q.transactions.prefix(fromTransactions)
+            q.transactions.removeFirst(fromTransactions)
+            return (items, q.dropped)
         }
     }
+
+    /// Items queued now, in both lanes.
+    package var count: Int { queue.withLock { $0.consensus.count + $0.transactions.count } }
 
     /// Ends the wake-ups; later pushes are ignored.
     package func close() {

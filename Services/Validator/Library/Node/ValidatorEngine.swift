@@ -99,13 +99,17 @@ package final class ValidatorEngine: Service, Sendable {
                     await node.peerConnection(address, connected: true)
                     logger.info("gossip connected", metadata: ["peer.address": "\(address)", "peer.id": "\(conn.server)"])
                     (delay, reported) = (.milliseconds(100), false)
-                    for try await payload in conn.stream(ValidatorAPI.gossip, subscribe.canonicalBytes) {
-                        let batch = try GossipBatch(canonicalBytes: payload)
-                        let txs = batch.items.compactMap { if case .transaction(let t) = $0 { t } else { nil } }
-                        let keys = txs.isEmpty ? [:] : await node.signingKeys(SignatureCheck.signers(of: txs))
-                        let flags = SignatureCheck.verify(batch.items, chainID: node.chainID, keys: keys)
-                        await node.receive(batch.items, from: address, preverified: flags)
-                    }
+                    let batches = conn.stream(ValidatorAPI.gossip, subscribe.canonicalBytes).map { try GossipBatch(canonicalBytes: $0) }
+                    let node = self.node
+                    let dropped = try await GossipIntake().run(batches, consensus: { items in
+                        let flags = SignatureCheck.verify(items, chainID: node.chainID, keys: [:])
+                        await node.receive(items, from: address, preverified: flags)
+                    }, transactions: { txs in
+                        let keys = await node.signingKeys(SignatureCheck.signers(of: txs))
+                        let items = txs.map(GossipItem.transaction)
+                        await node.receive(items, from: address, preverified: txs.map { SignatureCheck.verify($0, keys: keys) })
+                    })
+                    if dropped > 0 { logger.notice("gossiped transaction batches dropped: verification fell behind", metadata: ["peer.address": "\(address)", "gossip.droppedBatches": "\(dropped)"]) }
                 }
             } catch {
                 if !reported && !Task.isCancelled {

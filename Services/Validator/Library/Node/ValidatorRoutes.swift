@@ -108,10 +108,19 @@ package enum ValidatorRoutes {
         defer { hub.unsubscribe(id) }
         try await writer.send(GossipBatch(items: [.height(await node.height)]).canonicalBytes)
         for await _ in outbox.wakeups {
-            let (items, _) = outbox.take()
-            for batch in chunks(items) { try await writer.send(batch) }
+            // One batch at a time, so consensus items queued while a transaction burst drains go
+            // out in the next batch, not after the whole burst.
+            while true {
+                let (items, _) = outbox.take(maxItems: gossipItemsPerSend)
+                if items.isEmpty { break }
+                for batch in chunks(items) { try await writer.send(batch) }
+            }
         }
     }
+
+    /// Items taken from an outbox per send: small enough that a consensus item waits behind at most
+    /// this many transactions.
+    static let gossipItemsPerSend = 512
 
     /// Encoded batches of `items`, each under about 3 MiB and `GossipBatch.maxItems`.
     static func chunks(_ items: [GossipItem]) -> [[UInt8]] {
