@@ -37,6 +37,20 @@ import Testing
         #expect(box.take().items == Array(txs[209...]))
     }
 
+    @Test func verifiedSignaturesMatchTheExactSignaturesOnly() throws {
+        let cache = VerifiedSignatures(capacity: 2)
+        let a = F.parking(1), b = F.parking(2), c = F.parking(3)
+        cache.insert(a)
+        #expect(cache.contains(a) && !cache.contains(b))
+        var forged = a
+        var raw = forged.signatures[0].signature.bytes
+        raw[0] ^= 1
+        forged.signatures[0].signature = try Signature(bytes: raw)
+        #expect(forged.id == a.id && !cache.contains(forged), "the same body with other signatures is not verified")
+        cache.insert(contentsOf: [b, c])
+        #expect(!cache.contains(a) && cache.contains(b) && cache.contains(c), "bounded: the oldest is forgotten")
+    }
+
     @Test func theHubFansOutToEverySubscriberUntilUnsubscribed() {
         let hub = GossipHub(maxQueuedItems: 10)
         let a = hub.subscribe(), b = hub.subscribe()

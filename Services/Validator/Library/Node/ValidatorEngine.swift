@@ -105,9 +105,7 @@ package final class ValidatorEngine: Service, Sendable {
                         let flags = SignatureCheck.verify(items, chainID: node.chainID, keys: [:])
                         await node.receive(items, from: address, preverified: flags)
                     }, transactions: { txs in
-                        let keys = await node.signingKeys(SignatureCheck.signers(of: txs))
-                        let items = txs.map(GossipItem.transaction)
-                        await node.receive(items, from: address, preverified: txs.map { SignatureCheck.verify($0, keys: keys) })
+                        await node.receive(txs.map(GossipItem.transaction), from: address, preverified: Self.verify(txs, node: node))
                     })
                     if dropped > 0 { logger.notice("gossiped transaction batches dropped: verification fell behind", metadata: ["peer.address": "\(address)", "gossip.droppedBatches": "\(dropped)"]) }
                 }
@@ -120,6 +118,23 @@ package final class ValidatorEngine: Service, Sendable {
             await node.peerConnection(address, connected: false)
             guard (try? await Task.sleep(for: delay)) != nil else { return }
             delay = min(delay * 2, .seconds(2))
+        }
+    }
+
+    /// One flag per gossiped transaction: true when its signatures verified, here or before
+    /// (`VerifiedSignatures`: a transaction already checked on submission or in a proposal is not
+    /// checked again).
+    static func verify(_ txs: [SignedTransaction], node: ValidatorNode) async -> [Bool] {
+        let cache = node.verifiedSignatures
+        let known = txs.map { cache.contains($0) }
+        let fresh = zip(txs, known).filter { !$0.1 }.map(\.0)
+        guard !fresh.isEmpty else { return known }
+        let keys = await node.signingKeys(SignatureCheck.signers(of: fresh))
+        return zip(txs, known).map { tx, wasKnown in
+            if wasKnown { return true }
+            let ok = SignatureCheck.verify(tx, keys: keys)
+            if ok { cache.insert(tx) }
+            return ok
         }
     }
 

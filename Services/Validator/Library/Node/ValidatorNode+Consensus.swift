@@ -75,9 +75,11 @@ extension ValidatorNode {
             return
         }
         let pool = mempool
+        let cache = verifiedSignatures
         switch settings.policy.validateProposal(block: value, parent: tip, state: state, nowMillis: clock(),
-                                                signaturesVerified: { pool.hasVerified($0) }) {
+                                                signaturesVerified: { pool.hasVerified($0) || cache.contains($0) }) {
         case .success(let e):
+            cache.insert(contentsOf: value.transactions)   // executed: every signature verified (here or before)
             remember(e)
             queue.append(.validated(height: h, valueID: value.id, isValid: true))
         case .failure(let rejection):

@@ -46,6 +46,8 @@ package actor ValidatorNode {
     var recentBlocks: [UInt64: [UInt8]] = [:]
     /// Commit notifications for streams and waiters (usable without the actor).
     package nonisolated let heights = HeightFeed()
+    /// Transactions whose signatures this node verified, so each is verified once however it arrives.
+    package nonisolated let verifiedSignatures = VerifiedSignatures()
     var peerHeights: [String: UInt64] = [:]
     var connectedPeers: Set<String> = []
     var evidenceSeen: UInt64 = 0
