@@ -79,8 +79,9 @@ package final class UpstreamPool: Sendable {
     package var anyHealthy: Bool { links.withLock { Array($0.values) }.contains { $0.snapshot.healthy } }
 
     /// Calls `kind` on a healthy upstream, failing over on transport errors (connection lost,
-    /// no answer in time, too many in flight) until `deadline`; the upstream's own typed errors
-    /// are returned as they are. `attemptTimeout` bounds each try.
+    /// no answer in time, too many in flight) and on `rateLimited` (honouring its retry-after once
+    /// every upstream refused) until `deadline`; the upstream's other typed errors are returned as
+    /// they are. `attemptTimeout` bounds each try.
     package func call(_ kind: MessageKind, _ payload: [UInt8], attemptTimeout: Duration,
                       deadline: ContinuousClock.Instant) async throws -> [UInt8] {
         var tried: Set<HostPort> = []
@@ -109,6 +110,16 @@ package final class UpstreamPool: Sendable {
             } catch let e as WireError where e.code == .timeout {
                 tried.insert(link.address)
                 lastError = e
+            } catch let e as WireError where { if case .rateLimited = e.code { true } else { false } }() {
+                // At its admission bound (backpressure): try another upstream; once every one has
+                // refused, wait the shortest retry-after the last refusal named, within the deadline.
+                tried.insert(link.address)
+                lastError = e
+                if case .rateLimited(let ms) = e.code, all.allSatisfy({ tried.contains($0.address) || !$0.snapshot.healthy }) {
+                    let wait = min(Duration.milliseconds(Int64(ms)), max(deadline - ContinuousClock.now, .zero))
+                    try await Task.sleep(for: wait)
+                    tried = []
+                }
             } catch let e as WireError {
                 throw e
             } catch is CancellationError {
@@ -121,6 +132,7 @@ package final class UpstreamPool: Sendable {
                 lastError = error
             }
         }
+        if let e = lastError as? WireError, case .rateLimited = e.code { throw e }   // the client retries after the hint
         let what = lastError.map { "; last error: \($0)" } ?? (links.withLock { $0.isEmpty } ? "; none is known (pass one with a flag or register it in the registry)" : "; none is healthy")
         throw WireError(.unavailable, "no \(role) answered in time\(what); retry later")
     }

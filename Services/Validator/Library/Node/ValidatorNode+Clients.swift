@@ -19,9 +19,14 @@ extension ValidatorNode {
         let id = tx.id
         if let place = txIndex[id] { return .success(.committed(place)) }
         guard halted == nil else { return .failure(WireError(.unavailable, "this validator halted (\(halted!)); submit to another")) }
+        if gossip, let retry = admissionRefusal() {   // a client's submission past the admission bound
+            return .failure(WireError(.rateLimited(retryAfterMillis: retry),
+                                      "the validator is at its admission bound (\(mempool.count) pending, about \(Int(admissionControl.targetQueueMillis)) ms of commits); retry after \(retry) ms"))
+        }
         switch mempool.add(tx, encodedBytes: encodedBytes, state: state, height: tip.height + 1, signaturesVerified: signaturesVerified) {
         case .accepted:
             if gossip { hub.publish([.transaction(tx)]) }
+            updateAdmission()
             if !running { armGate() }
             return .success(.pending)
         case .duplicate(.pending):
@@ -91,4 +96,16 @@ extension ValidatorNode {
             mempoolCount: UInt32(mempool.count), mempoolBytes: UInt64(mempool.bytes), peers: UInt32(connectedPeers.count),
             evidenceSeen: evidenceSeen)
     }
+}
+
+extension ValidatorNode {
+    /// The retry-after (ms) while client submissions are refused, nil while they are admitted.
+    func admissionRefusal() -> UInt32? {
+        let pending = mempool.count
+        guard pending >= admissionControl.limit(maxTransactions: settings.mempool.maxTransactions) else { return nil }
+        return admissionControl.retryAfterMillis(pending: pending)
+    }
+
+    /// Publishes the admission verdict to the routes (after each admission and commit).
+    func updateAdmission() { admission.set(refusingFor: admissionRefusal()) }
 }

@@ -18,6 +18,8 @@ extension ValidatorNode {
         tip = ChainTip(header: block.header)
         lastCertificate = certificate
         mempool.blockCommitted(block, state: state)
+        admissionControl.committed(transactions: block.transactions.count, nowMillis: clock())
+        updateAdmission()
         evidence.blockCommitted(block, state: state)
         txIndex.record(block)
         cache(CertifiedBlock(block: block, certificate: certificate))

@@ -48,6 +48,10 @@ package actor ValidatorNode {
     package nonisolated let heights = HeightFeed()
     /// Transactions whose signatures this node verified, so each is verified once however it arrives.
     package nonisolated let verifiedSignatures = VerifiedSignatures()
+    /// Whether client submissions are refused now (backpressure), read by the routes without a hop.
+    package nonisolated let admission = AdmissionGate()
+    /// The committed rate that bounds admission.
+    var admissionControl = AdmissionControl()
     var peerHeights: [String: UInt64] = [:]
     var connectedPeers: Set<String> = []
     var evidenceSeen: UInt64 = 0

@@ -53,6 +53,9 @@ package enum ValidatorRoutes {
                 throw WireError(.forbidden, "an indexer certificate submits only audit anchors (anchorAuditBatch), not \(tx.body.operation.name)")
             }
         }
+        if let retry = node.admission.refusal {   // refused before any signature check
+            throw WireError(.rateLimited(retryAfterMillis: retry), "the validator is at its admission bound; retry after \(retry) ms")
+        }
         var verified = node.verifiedSignatures.contains(tx)
         if !verified {
             let keys = await node.signingKeys(SignatureCheck.signers(of: [tx]))

@@ -1,0 +1,32 @@
+import Testing
+@testable import CityValidator
+
+/// Backpressure at the door: the admission bound follows the committed rate, and a refusal names
+/// the time the queue needs to drain.
+@Suite struct AdmissionControlTests {
+    @Test func theBoundFollowsTheCommittedRate() {
+        var c = AdmissionControl()
+        #expect(c.limit(maxTransactions: 50_000) == 512, "before any commit: the floor")
+        #expect(c.retryAfterMillis(pending: 10_000) == 200, "no rate yet: a fixed hint")
+        c.committed(transactions: 0, nowMillis: 1_000)
+        for i in 1...50 { c.committed(transactions: 400, nowMillis: 1_000 + UInt64(i) * 100) }   // 4,000 tx/s
+        #expect(abs(c.committedPerSecond - 4_000) < 1)
+        #expect(c.limit(maxTransactions: 50_000) == 2_000, "500 ms of commits")
+        #expect(c.limit(maxTransactions: 1_500) == 1_500, "never above the mempool's bound")
+        #expect(c.retryAfterMillis(pending: 2_000) == 500)
+        #expect(c.retryAfterMillis(pending: 1) == 50 && c.retryAfterMillis(pending: 1_000_000) == 2_000, "bounded hints")
+        c.committed(transactions: 400, nowMillis: 1_000 + 50 * 100)   // the same instant again: ignored
+        #expect(abs(c.committedPerSecond - 4_000) < 1)
+    }
+
+    @Test func theGateSharesTheVerdict() {
+        let gate = AdmissionGate()
+        #expect(gate.refusal == nil)
+        gate.set(refusingFor: 300)
+        #expect(gate.refusal == 300)
+        gate.set(refusingFor: 0)
+        #expect(gate.refusal == 1, "a refusal always carries a retry-after")
+        gate.set(refusingFor: nil)
+        #expect(gate.refusal == nil)
+    }
+}
