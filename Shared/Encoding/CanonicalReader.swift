@@ -20,6 +20,13 @@ package struct CanonicalReader: Sendable {
     /// Bytes not yet read.
     package var remaining: Int { end - offset }
 
+    /// The bytes read since `start` (an earlier `offset`): a value's own encoding, kept so that it
+    /// need not be encoded again (the reader accepts only canonical forms, so they are the same).
+    package func bytesRead(since start: Int) -> ArraySlice<UInt8> {
+        precondition(start >= 0 && start <= offset, "\(start) is not an offset already read")
+        return storage[start..<offset]
+    }
+
     /// Throws `trailingBytes` unless every byte has been read.
     package func finish(_ field: String) throws(CodecError) {
         guard remaining == 0 else {

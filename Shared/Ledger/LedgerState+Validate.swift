@@ -29,7 +29,7 @@ extension LedgerState {
     /// Verifies every signature against its signer's active signing key (the Ed25519 check only
     /// when `checkEd25519`); returns the signing agencies.
     func verifySignatures(_ tx: SignedTransaction, checkEd25519: Bool = true) throws(Rejection) -> [AgencyEntry] {
-        let message = tx.body.signingMessage
+        let message = tx.signingMessage
         var agencies: [AgencyEntry] = []
         for s in tx.signatures {
             guard let agency = agency(s.signer.agency) else { throw .unknownAgency(s.signer.agency) }

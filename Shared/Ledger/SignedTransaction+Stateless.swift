@@ -9,8 +9,11 @@ extension SignedTransaction {
         guard bytes.count <= LedgerLimits.maxTransactionBytes else {
             throw .tooLarge(bytes: bytes.count, max: LedgerLimits.maxTransactionBytes)
         }
-        // Re-decoding applies every decoder rule (identifiers, limits, sorted lists) to values built in memory.
-        do { _ = try SignedTransaction(canonicalBytes: bytes) } catch { throw .malformed(error.description) }
+        // Re-decoding applies every decoder rule (identifiers, limits, sorted lists) to values built
+        // in memory; a transaction that came from the decoder unchanged passed them already.
+        if !decoded {
+            do { _ = try SignedTransaction(canonicalBytes: bytes) } catch { throw .malformed(error.description) }
+        }
         guard body.chainID == chainID else { throw .wrongChain(expected: chainID, got: body.chainID) }
         guard signatures.first?.signer == body.signer else {
             throw .signerMismatch("the first signature must be by the body's signer \(body.signer)")

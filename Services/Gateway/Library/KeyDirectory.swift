@@ -49,7 +49,7 @@ package struct KeyDirectory: Sendable {
     /// The cheap checks: the signatures of keys the gateway knows, and revoked keys. Throws the
     /// ledger's own rejection; an unseen key passes (the validator checks it).
     package func checkSignatures(_ tx: SignedTransaction) throws(Rejection) {
-        let message = tx.body.signingMessage
+        let message = tx.signingMessage
         for s in tx.signatures {
             switch key(s.signer) {
             case .active(let pk):

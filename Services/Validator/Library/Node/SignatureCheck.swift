@@ -15,7 +15,7 @@ package enum SignatureCheck {
     /// True when every signature of `tx` verifies against the key registered for its signer.
     package static func verify(_ tx: SignedTransaction, keys: [Signer: PublicKey]) -> Bool {
         guard !tx.signatures.isEmpty else { return false }
-        let message = tx.body.signingMessage
+        let message = tx.signingMessage
         return tx.signatures.allSatisfy { s in keys[s.signer]?.isValidSignature(s.signature, for: message) ?? false }
     }
 
