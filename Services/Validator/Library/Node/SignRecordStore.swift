@@ -1,105 +1,191 @@
 import CityConsensus
 import CityEncoding
 import CityLedger
+import Glibc
 
 /// The consensus sign record on disk (`consensus.sign`): the last message this validator signed,
-/// with its lock (docs/STORAGE.md, "Consensus sign record"). `persist` replaces the file
-/// atomically (temp, fdatasync, rename, directory fsync) and returns only once it is durable; the
-/// core's `signing` action is carried out with it before the signed message is sent, so after a
-/// crash the restarted core is restored from what it last sent and never signs against it.
+/// with its lock (docs/STORAGE.md, "Consensus sign record"). `persist` returns only once the record
+/// is durable; the core's `signing` action is carried out with it before the signed message is
+/// sent, so after a crash the restarted core is restored from what it last sent and never signs
+/// against it.
 ///
-/// File: `"CCSIGNR2" | u32 version (1) | u32 length | canonical SignRecord<Block> | u32 checksum`,
-/// the checksum (first 4 bytes of SHA-256) covering every byte before it. A length of 0 is a
-/// record that holds no signature yet: a voting validator writes it at its first start
-/// (`markStarted`), so that afterwards a missing file always means a lost one (`SignRecordGuard`).
+/// One fdatasync per write (issue 13 item 3): the file holds two slots, at offsets 0 and
+/// `slotBytes` (the file is sparse), and each write goes in place to the slot that does not hold
+/// the newest record, then syncs once. A crash mid-write tears only that slot; the other still
+/// holds the previous record, which is safe because the message the torn one covers was never
+/// sent. The newest valid slot (highest sequence) is the record.
+///
+/// Slot: `"CCSIGNR3" | u32 version (3) | u64 sequence | u32 length | canonical SignRecord<Block>
+/// (empty: no signature yet) | u32 checksum` (first 4 bytes of SHA-256 over every byte before it).
+/// A file in the older single-record format (`CCSIGNR2`, replaced atomically) is read and rewritten
+/// as slot 0 at open.
 package final class SignRecordStore {
-    /// The 8 magic bytes.
-    package static let magic: [UInt8] = Array("CCSIGNR2".utf8)
-    /// The format version this build reads and writes.
-    package static let version: UInt32 = 1
+    /// The 8 magic bytes of a slot.
+    package static let magic: [UInt8] = Array("CCSIGNR3".utf8)
+    /// The format version this build writes.
+    package static let version: UInt32 = 3
+    /// The older single-record format's magic (read, then converted).
+    static let legacyMagic: [UInt8] = Array("CCSIGNR2".utf8)
+    /// Where slot 1 starts: room for the largest record a slot may hold.
+    package static let slotBytes = StorageLimits.maxRecordBytes + 64
     /// The file's path.
     package let path: String
     /// The record as last persisted (nil: this validator never signed).
     package private(set) var record: SignRecord<Block>?
     /// Whether the file exists (with or without a signature in it).
     package private(set) var exists: Bool
+    /// Sequence of the newest slot, and which slot holds it (0 or 1).
+    private var sequence: UInt64
+    private var newestSlot: Int
     private let lock: StorageFile
 
-    private init(path: String, record: SignRecord<Block>?, exists: Bool, lock: StorageFile) {
+    private init(path: String, record: SignRecord<Block>?, exists: Bool, sequence: UInt64, newestSlot: Int, lock: StorageFile) {
         self.path = path
         self.record = record
         self.exists = exists
+        self.sequence = sequence
+        self.newestSlot = newestSlot
         self.lock = lock
     }
 
     /// Opens (or starts) the record at `path`, holding `<path>.lock` so no second process signs
-    /// with it. A damaged file refuses: the node cannot know what it last signed.
+    /// with it. A file with no valid slot refuses: the node cannot know what it last signed.
     package static func open(path: String) throws(BlockStoreError) -> SignRecordStore {
         let lock = try StorageFile(path: path + ".lock", create: true)
         try lock.lockExclusive()
-        guard let bytes = try AtomicFile.read(path) else { return SignRecordStore(path: path, record: nil, exists: false, lock: lock) }
-        return SignRecordStore(path: path, record: try decode(bytes, path: path), exists: true, lock: lock)
+        guard access(path, F_OK) == 0 else {
+            return SignRecordStore(path: path, record: nil, exists: false, sequence: 0, newestSlot: 1, lock: lock)
+        }
+        let file = try StorageFile(path: path, create: false)
+        defer { file.close() }
+        let size = try file.size()
+        let head = try file.read(offset: 0, count: min(size, legacyMagic.count))
+        if head == legacyMagic {   // the older format: convert it once, atomically
+            let legacy = try decodeLegacy(try file.read(offset: 0, count: size), path: path)
+            try AtomicFile.write(encode(legacy, sequence: 1), to: path)
+            return SignRecordStore(path: path, record: legacy, exists: true, sequence: 1, newestSlot: 0, lock: lock)
+        }
+        var best: (sequence: UInt64, slot: Int, record: SignRecord<Block>?)?
+        var problems: [String] = []
+        for slot in 0..<2 where size > slot * slotBytes {
+            do {
+                let found = try readSlot(file, at: slot * slotBytes, size: size, path: path)
+                if best == nil || found.sequence > best!.sequence { best = (found.sequence, slot, found.record) }
+            } catch {
+                problems.append("slot \(slot): \(error.detail)")   // a torn write of the slot being replaced, or damage
+            }
+        }
+        guard let best else {
+            throw BlockStoreError(.corruptRecord, path: path, "no slot of the sign record is valid (\(problems.joined(separator: "; "))); \(advice)")
+        }
+        return SignRecordStore(path: path, record: best.record, exists: true, sequence: best.sequence, newestSlot: best.slot, lock: lock)
     }
 
     /// Writes a record that holds no signature when the file is missing (a voting validator's first
     /// start, or a start with `--sign-record-lost`), durably; no-op when it exists.
     package func markStarted() throws(BlockStoreError) {
         guard !exists else { return }
-        try AtomicFile.write(Self.encode(nil), to: path)
-        exists = true
+        try write(nil)
     }
 
     /// Makes `record` durable; throws (and the caller must not send what it covers) when the
-    /// write or a sync fails.
+    /// write or the sync fails.
     package func persist(_ record: SignRecord<Block>) throws(BlockStoreError) {
         if let last = self.record {
             precondition(!record.isBefore(height: last.height, round: last.round, step: last.step)
                          || (record.height, record.round, record.step) == (last.height, last.round, last.step),
                          "the core never signs behind its last record")
         }
-        try AtomicFile.write(Self.encode(record), to: path)
+        try write(record)
         self.record = record
-        exists = true
+    }
+
+    /// Writes `record` to the slot not holding the newest one, with one fdatasync (plus a
+    /// directory fsync when the file is created).
+    private func write(_ record: SignRecord<Block>?) throws(BlockStoreError) {
+        let creating = !exists
+        let slot = 1 - newestSlot
+        let bytes = Self.encode(record, sequence: sequence + 1)
+        let file = try StorageFile(path: path, create: true)
+        defer { file.close() }
+        try file.write(bytes, at: slot * Self.slotBytes)
+        try file.sync()
+        if creating { try AtomicFile.syncDirectory(of: path) }
+        (sequence, newestSlot, exists) = (sequence + 1, slot, true)
     }
 
     /// Releases the lock; the record stays on disk.
     package func close() { lock.close() }
 
-    /// The file bytes for `record` (nil: a record with no signature yet).
-    package static func encode(_ record: SignRecord<Block>?) -> [UInt8] {
+    /// One slot's bytes for `record` (nil: a record with no signature yet) at `sequence`.
+    package static func encode(_ record: SignRecord<Block>?, sequence: UInt64) -> [UInt8] {
         let body = record?.canonicalBytes ?? []
-        var w = CanonicalWriter(capacity: body.count + 24)
+        var w = CanonicalWriter(capacity: body.count + 32)
         w.fixed(magic)
         w.u32(version)
+        w.u64(sequence)
         w.bytes(body)
         w.u32(RecordChecksum.of(w.bytes))
         return w.bytes
     }
 
-    /// The record in `bytes`, or `.badHeader` / `.corruptRecord` naming what is wrong and what to do.
-    package static func decode(_ bytes: [UInt8], path: String) throws(BlockStoreError) -> SignRecord<Block>? {
-        let action = "the validator cannot know what it last signed, so it will not sign: restore the file from a backup taken after the last signature, or move it aside only once the chain is past every height this validator may have signed (docs/STORAGE.md, \"Consensus sign record\")"
-        guard bytes.count >= magic.count + 12, Array(bytes.prefix(magic.count)) == magic else {
-            throw BlockStoreError(.badHeader, path: path, "not a consensus sign record (no CCSIGNR2 magic, or too short); \(action)")
+    static let advice = "the validator cannot know what it last signed, so it will not sign: restore the file from a backup taken after the last signature, or follow docs/OPERATIONS.md, \"A missing sign record\" (docs/STORAGE.md, \"Consensus sign record\")"
+
+    /// The slot at `offset`: its sequence and record, or `.badHeader` / `.corruptRecord`.
+    static func readSlot(_ file: StorageFile, at offset: Int, size: Int, path: String) throws(BlockStoreError) -> (sequence: UInt64, record: SignRecord<Block>?) {
+        let headerBytes = magic.count + 4 + 8 + 4
+        guard size >= offset + headerBytes + 4 else { throw BlockStoreError(.badHeader, path: path, offset: offset, "the slot is cut short") }
+        let header = try file.read(offset: offset, count: headerBytes)
+        guard Array(header.prefix(magic.count)) == magic else {
+            throw BlockStoreError(.badHeader, path: path, offset: offset, "no CCSIGNR3 magic")
         }
+        let length = Int(header.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        guard length <= StorageLimits.maxRecordBytes, size >= offset + headerBytes + length + 4 else {
+            throw BlockStoreError(.corruptRecord, path: path, offset: offset, "the slot's length \(length) runs past the file")
+        }
+        let bytes = try file.read(offset: offset, count: headerBytes + length + 4)
         let stored = bytes.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         guard RecordChecksum.of(bytes.dropLast(4)) == stored else {
-            throw BlockStoreError(.corruptRecord, path: path, "the sign record fails its checksum; \(action)")
+            throw BlockStoreError(.corruptRecord, path: path, offset: offset, "the slot fails its checksum")
         }
         var r = CanonicalReader(bytes.dropLast(4))
         do {
-            _ = try r.fixed(magic.count, "SignRecordFile.magic")
-            let v = try r.u32("SignRecordFile.version")
+            _ = try r.fixed(magic.count, "SignRecordSlot.magic")
+            let v = try r.u32("SignRecordSlot.version")
             guard v == version else {
-                throw BlockStoreError(.badHeader, path: path, "format version \(v); this build reads \(version): run the matching build")
+                throw BlockStoreError(.badHeader, path: path, offset: offset, "format version \(v); this build reads \(version): run the matching build")
             }
+            let sequence = try r.u64("SignRecordSlot.sequence")
+            let body = try r.bytes(max: StorageLimits.maxRecordBytes, "SignRecordSlot.record")
+            try r.finish("SignRecordSlot")
+            return (sequence, body.isEmpty ? nil : try SignRecord<Block>(canonicalBytes: body))
+        } catch let e as BlockStoreError {
+            throw e
+        } catch {
+            throw BlockStoreError(.corruptRecord, path: path, offset: offset, "the slot does not decode (\(error))")
+        }
+    }
+
+    /// The older format: `"CCSIGNR2" | u32 version (1) | u32 length | record | u32 checksum`.
+    static func decodeLegacy(_ bytes: [UInt8], path: String) throws(BlockStoreError) -> SignRecord<Block>? {
+        guard bytes.count >= legacyMagic.count + 12 else {
+            throw BlockStoreError(.badHeader, path: path, "the sign record is too short; \(advice)")
+        }
+        let stored = bytes.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard RecordChecksum.of(bytes.dropLast(4)) == stored else {
+            throw BlockStoreError(.corruptRecord, path: path, "the sign record fails its checksum; \(advice)")
+        }
+        var r = CanonicalReader(bytes.dropLast(4))
+        do {
+            _ = try r.fixed(legacyMagic.count, "SignRecordFile.magic")
+            guard try r.u32("SignRecordFile.version") == 1 else { throw BlockStoreError(.badHeader, path: path, "unknown CCSIGNR2 version; \(advice)") }
             let body = try r.bytes(max: StorageLimits.maxRecordBytes, "SignRecordFile.record")
             try r.finish("SignRecordFile")
             return body.isEmpty ? nil : try SignRecord<Block>(canonicalBytes: body)
         } catch let e as BlockStoreError {
             throw e
         } catch {
-            throw BlockStoreError(.corruptRecord, path: path, "the sign record does not decode (\(error)); \(action)")
+            throw BlockStoreError(.corruptRecord, path: path, "the sign record does not decode (\(error)); \(advice)")
         }
     }
 }
