@@ -65,7 +65,7 @@ struct SealedWriteTests {
             #expect("\(error)".contains("'fire-brigade' is not in the genesis"))
         }
         var noGenesis = try submit(genesis, sealTo: "ambulance-service")
-        noGenesis.target.genesis = nil
+        noGenesis.target.trust.genesis = nil
         do { _ = try noGenesis.makeOperation(); Issue.record("sealed without a genesis") } catch {
             #expect("\(error)".contains("--seal-to needs --genesis"))
         }

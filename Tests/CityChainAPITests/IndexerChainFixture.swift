@@ -92,7 +92,8 @@ struct APIChain: Sendable {
         let header = BlockHeader(chainID: IX.chainID, height: h, timeMillis: 1_700_000_000_000 + h * 1000, previousHash: lastHash,
                                  transactionsRoot: Block.transactionsRoot(txs), transactionCount: UInt32(txs.count),
                                  stateRoot: state.stateRoot, validatorSetHash: set.hash, proposer: IX.validatorKeys[0].ledgerPublicKey)
-        let cb = CertifiedBlock(block: Block(header: header, transactions: txs), certificate: Self.certify(header))
+        let certificate = set == IX.validatorSet ? Self.certify(header) : Self.certify(header, by: set)
+        let cb = CertifiedBlock(block: Block(header: header, transactions: txs), certificate: certificate)
         lastHash = header.hash
         blocks.append(cb)
         states.append(state)
@@ -104,6 +105,23 @@ struct APIChain: Sendable {
             try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: IX.chainID, key: $0)
         }
         return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+    }
+
+    /// Every member of `set` precommits (after a validator-set change; members' keys from seeds 0x10-0x1F).
+    static func certify(_ header: BlockHeader, by set: ValidatorSet) -> CommitCertificate {
+        let votes = set.validators.map { v in
+            let key = (0x10...0x1F).lazy.map { IX.signingKey(UInt8($0)) }.first { $0.ledgerPublicKey == v.publicKey }!
+            return try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: IX.chainID, key: key)
+        }
+        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+    }
+
+    /// A validator-set change signed by admin-a and co-signed by admin-b (the threshold is 2).
+    mutating func validatorChange(_ changes: [ValidatorChange]) -> SignedTransaction {
+        nonce += 1
+        let body = TransactionBody(chainID: IX.chainID, signer: Signer(agency: IX.id("admin-a"), keyID: 1), nonce: nonce,
+                                   expiresAtHeight: state.height + 1000, operation: .changeValidatorSet(changes: changes))
+        return try! SignedTransaction.sign(body, key: IX.key("admin-a"), cosigners: [(Signer(agency: IX.id("admin-b"), keyID: 1), IX.key("admin-b"))])
     }
 
     /// The certified header of block `height`.

@@ -16,8 +16,7 @@ struct IndexerOptions: ParsableArguments {
     @Option(help: "Your agency's PEM certificate (the reader is the agency it names).") var cert: String
     @Option(help: "Its PEM private key.") var key: String
     @Option(help: "The city CA certificate.") var ca: String
-    @Option(help: "The chain's genesis file: when given, every answer's proofs are checked against its validator set before printing.")
-    var genesis: String?
+    @OptionGroup var trust: TrustOptions
     @Option(help: "Write the query and the raw answer to FILE, for 'citychain verify FILE'.") var save: String?
     @Option(help: "Output: table or json.") var output: String = "table"
     @Option(help: "Your agency's sealing key file (citychain keys new --kind sealing): sealed payloads sealed to it are opened and printed.")
@@ -32,7 +31,8 @@ struct IndexerOptions: ParsableArguments {
         return SealedOpener(agency: try AgencyID(id), key: try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: file.privateKeyBytes))
     }
 
-    /// Sends `query`, verifies (when --genesis is given), saves (when --save is given) and returns the answer bytes.
+    /// Sends `query`, verifies (when --genesis or --trust-height is given: with the validator set in
+    /// force at each proof's height), saves (when --save is given) and returns the answer bytes.
     func ask(_ kind: MessageKind, _ query: some CanonicalEncodable) async throws -> (answer: [UInt8], verified: String?) {
         let (text, role): (String, Role) = switch (indexer, gateway) {
         case let (i?, nil): (i, .indexer)
@@ -43,17 +43,13 @@ struct IndexerOptions: ParsableArguments {
         let identity = try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca))
         let client = try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.query"))
         let bytes = query.canonicalBytes
-        let answer = try await client.withConnection(host: address.host, port: address.port, expecting: role) { conn in
-            try await conn.request(kind, bytes)
+        return try await client.withConnection(host: address.host, port: address.port, expecting: role) { conn in
+            let answer = try await conn.request(kind, bytes)
+            let saved = SavedAnswer(kind: kind, query: bytes, answer: answer)
+            if let save { try Data(saved.canonicalBytes).write(to: URL(fileURLWithPath: save)) }
+            let verified = try await trust.verify(fetch: TrustOptions.fetch(on: conn)) { sets in try saved.verify(validatorSet: sets) }
+            return (answer, verified)
         }
-        let saved = SavedAnswer(kind: kind, query: bytes, answer: answer)
-        if let save { try Data(saved.canonicalBytes).write(to: URL(fileURLWithPath: save)) }
-        var verified: String?
-        if let genesis {
-            let g = try Genesis.load(path: genesis)
-            verified = try saved.verify(validatorSet: try ValidatorSet(g.validators))
-        }
-        return (answer, verified)
     }
 
     var json: Bool { output == "json" }
@@ -189,7 +185,7 @@ struct QueryCommand: AsyncParsableCommand {
                             + StatusCommand.pad("\(i.record.timeMillis)", 14) + " " + StatusCommand.pad(i.anchor == nil ? "no" : "yes", 9) + " "
                             + i.record.purpose)
             }
-            Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis, or save with --save and run citychain verify)")
+            Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis or --trust-height/--trust-hash, or save with --save and run citychain verify)")
         }
     }
 
@@ -250,7 +246,7 @@ struct QueryCommand: AsyncParsableCommand {
                         + StatusCommand.pad(d["record"] ?? "", 31) + " " + (d["payload"] ?? d["deleted"] ?? ""))
         }
         Swift.print("\(a.items.count) changes as of block \(a.at.height)" + (a.more ? "; more: --after \(a.items.last.map { "\($0.cursor)" } ?? "")" : ""))
-        Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis, or save with --save and run citychain verify)")
+        Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis or --trust-height/--trust-hash, or save with --save and run citychain verify)")
     }
 
     static func print(_ rows: [(String, String)], verified: String?, json: Bool, proofs: Bool = true) {
@@ -262,7 +258,7 @@ struct QueryCommand: AsyncParsableCommand {
         }
         for (k, v) in rows { Swift.print(StatusCommand.pad(k, 14) + " " + v) }
         if proofs {
-            Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis, or save with --save and run citychain verify)")
+            Swift.print(verified.map { "proofs: verified — \($0)" } ?? "proofs: not checked (give --genesis or --trust-height/--trust-hash, or save with --save and run citychain verify)")
         }
     }
 
@@ -275,19 +271,21 @@ struct QueryCommand: AsyncParsableCommand {
 /// `citychain verify FILE`: checks a saved answer's proofs offline.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Check a saved answer (citychain query --save FILE) against the chain's validator set, offline.")
+        commandName: "verify", abstract: "Check a saved answer (citychain query --save FILE) offline, with the validator set in force at its height (followed from the genesis; online commands keep the sets in a cache).")
 
     @Argument(help: "The saved answer.") var file: String
-    @Option(help: "The chain's genesis file (its validator set is the one trusted).") var genesis: String
+    @OptionGroup var trust: TrustOptions
 
     func run() throws {
         let saved: SavedAnswer
         do { saved = try SavedAnswer(canonicalBytes: Array(try Data(contentsOf: URL(fileURLWithPath: file)))) } catch {
             throw ValidationError("\(file): \(error)")
         }
-        let g = try Genesis.load(path: genesis)
+        guard let sets = try trust.offline() else {
+            throw ValidationError("give --genesis FILE (or --trust-height and --trust-hash): what the proofs are checked against")
+        }
         do {
-            let summary = try saved.verify(validatorSet: try ValidatorSet(g.validators))
+            let summary = try saved.verify(validatorSet: sets)
             print("verified: \(summary)")
         } catch {
             print("NOT VERIFIED: \(error)")

@@ -69,7 +69,7 @@ struct SubmitCommand: AsyncParsableCommand {
     /// `payload` sealed (HPKE, docs/PROTOCOL.md) to the active sealing keys the genesis names for the
     /// agencies of `--seal-to` and for the signer: only they can open it; the chain carries ciphertext.
     func seal(_ payload: [UInt8], to list: String) throws -> [UInt8] {
-        guard let genesis = target.genesis else { throw ValidationError("--seal-to needs --genesis FILE: the readers' sealing keys are read from it") }
+        guard let genesis = target.trust.genesis else { throw ValidationError("--seal-to needs --genesis FILE: the readers' sealing keys are read from it") }
         let g = try Genesis.load(path: genesis)
         var names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if !names.contains(agency) { names.append(agency) }

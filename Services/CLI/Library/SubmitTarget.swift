@@ -63,7 +63,7 @@ struct SubmitTarget: ParsableArguments {
     @OptionGroup var endpoint: ChainEndpoint
     @Option(help: "Milliseconds to wait for the commit (0: return on admission).") var wait: UInt32 = 15_000
     @Option(help: "With --gateway: write the receipt to FILE for 'citychain verify FILE --genesis …'.") var save: String?
-    @Option(help: "With --gateway: the chain's genesis file; the receipt's proof is checked before printing.") var genesis: String?
+    @OptionGroup var trust: TrustOptions
     @Option(help: "Output: table or json.") var output: String = "table"
 
     /// Reads the chain id and head height, asks `make` for the signed transaction, submits it and
@@ -80,16 +80,23 @@ struct SubmitTarget: ParsableArguments {
                                                                                timeout: .milliseconds(Int64(waitMillis) + 15_000)))
             }
             var verified: String?
+            var unverified: String?
             if case .committed(let receipt) = outcome.state {
                 let saved = SavedAnswer(kind: GatewayAPI.submit, query: TxStatusRequest(id: outcome.id).canonicalBytes, answer: receipt.canonicalBytes)
                 if let save { try Data(saved.canonicalBytes).write(to: URL(fileURLWithPath: save)) }
-                if let genesis {
-                    let gen = try Genesis.load(path: genesis)
-                    verified = try saved.verify(validatorSet: try ValidatorSet(gen.validators))
+                // The transaction committed whatever the proof check says: report it as committed,
+                // and the check's failure beside it (exit 3), never as a failed submit.
+                do {
+                    verified = try await client.withConnection(host: address.host, port: address.port, expecting: .gateway) { conn in
+                        try await trust.verify(fetch: TrustOptions.fetch(on: conn)) { sets in try saved.verify(validatorSet: sets) }
+                    }
+                } catch {
+                    unverified = "NOT VERIFIED: \(error)\(save == nil ? "" : "; check again later with citychain verify \(save!)")"
                 }
             }
-            print(SubmitCommand.render(outcome, verified: verified, json: output == "json"))
+            print(SubmitCommand.render(outcome, verified: verified ?? unverified, json: output == "json"))
             if case .rejected = outcome.state { throw ExitCode(2) }
+            if unverified != nil { throw ExitCode(3) }
         case .validator(let address):
             let response = try await client.withConnection(host: address.host, port: address.port, expecting: .validator) { conn in
                 let status = try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, []))

@@ -30,8 +30,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Only changes of this subject.") var subject: String?
     @Option(help: "Why you read (required for internal and restricted datasets; recorded in the audit trail).") var purpose = ""
     @Option(help: "Output: table or json (one JSON object a line: changes, heartbeats, end).") var output: String = "table"
-    @Option(help: "The chain's genesis file: when given, every change's proof is checked against its validator set before printing.")
-    var genesis: String?
+    @OptionGroup var trust: TrustOptions
     @Option(help: "Keep the cursor in FILE: read it at start (resume), rewrite it after every event.") var cursorFile: String?
     @Option(help: "Stop after N changes.") var limit: Int?
     @Option(help: "Stop once every change up to block H is printed.") var untilHeight: UInt64?
@@ -45,9 +44,8 @@ struct WatchCommand: AsyncParsableCommand {
         var wire = WireConfiguration()
         wire.maxBufferedStreamItems = 8192
         let client = try WireClient(tls: TLSSetup.client(identity), configuration: wire, logger: Logger(label: "citychain.watch"))
-        let set = try genesis.map { try ValidatorSet(Genesis.load(path: $0).validators) }
         var tracker = FeedTracker(initial: try startPoint())
-        var printer = WatchPrinter(json: output == "json", validatorSet: set, cursorFile: cursorFile)
+        var printer = WatchPrinter(json: output == "json", sets: try trust.offline(), cursorFile: cursorFile)
         var attempt = 0
         var delay = Duration.milliseconds(100)
         var lastGood = ContinuousClock.now
@@ -96,6 +94,14 @@ struct WatchCommand: AsyncParsableCommand {
             lastGood = .now
             let event = try FeedEvent(canonicalBytes: payload)
             if case .change(let p) = event, let h = untilHeight, p.height > h { return .done }
+            if case .change(let p) = event, let sets = printer.sets, p.height > sets.knownThrough {
+                // A change newer than the validator sets known here: follow the set changes up to it
+                // (before the tracker takes the change, so a failure resumes with it).
+                printer.sets = try await trust.online(fetch: TrustOptions.fetch(on: conn))
+                if let known = printer.sets?.knownThrough, p.height > known {
+                    throw SetsBehind(description: "the validator sets up to block \(p.height) cannot be proven yet (known through \(known))")
+                }
+            }
             switch tracker.accept(event) {
             case .deliver(let p):
                 try printer.change(p)
@@ -150,6 +156,9 @@ struct WatchCommand: AsyncParsableCommand {
     }
 }
 
+/// The server could not yet prove the validator sets a change needs; the watch resumes.
+struct SetsBehind: Error, CustomStringConvertible { let description: String }
+
 /// A watch that cannot go on (refused, access ended, no connection); the message says why.
 struct WatchFailure: Error, CustomStringConvertible {
     let description: String
@@ -159,20 +168,21 @@ struct WatchFailure: Error, CustomStringConvertible {
 /// Prints a watch's events and keeps its cursor file.
 struct WatchPrinter {
     let json: Bool
-    let validatorSet: ValidatorSet?
+    /// The validator sets proofs are checked with (nil: not checked).
+    var sets: TrustedValidatorSets?
     let cursorFile: String?
     var headerPrinted = false
     /// Each block's certificate is checked once, not once per change it carries.
     var verified = VerifiedHeaders()
 
     mutating func change(_ p: ProvenTransaction) throws {
-        if let validatorSet { try verified.verify(p, validatorSet: validatorSet) }
+        if let sets { try verified.verify(p, validatorSet: sets) }
         let d = Dictionary(QueryCommand.describe(p), uniquingKeysWith: { x, _ in x })
         if json {
             var o: [String: Any] = d
             o["type"] = "change"
             o["cursor"] = "\(p.cursor)"
-            o["verified"] = validatorSet == nil ? "not checked" : "yes"
+            o["verified"] = sets == nil ? "not checked" : "yes"
             line(o)
         } else {
             if !headerPrinted {

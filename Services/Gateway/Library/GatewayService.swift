@@ -67,7 +67,8 @@ package final class GatewayService: Sendable {
             return try await self.receipt(try TxStatusRequest(canonicalBytes: req.payload).id).canonicalBytes
         }
         r.unary(GatewayAPI.status, allowedRoles: { _ in true }) { _ in await self.status().canonicalBytes }
-        for kind in [IndexerAPI.record, IndexerAPI.history, IndexerAPI.dataset, IndexerAPI.transaction, IndexerAPI.block, IndexerAPI.audit] {
+        for kind in [IndexerAPI.record, IndexerAPI.history, IndexerAPI.dataset, IndexerAPI.transaction, IndexerAPI.block, IndexerAPI.audit,
+                     IndexerAPI.validatorChanges] {
             r.unary(kind, allowedRoles: agencies) { req in
                 let caller = try Self.agency(req)
                 try self.limit(caller, submits: false, what: "queries")

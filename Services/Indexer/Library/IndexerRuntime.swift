@@ -55,7 +55,8 @@ package struct IndexerRuntime: Sendable {
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
         let follower = ChainFollower(store: store, proven: proven, genesis: s.genesis, validators: s.validators, client: client,
                                      status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, logger: logger)
-        let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency, logger: logger)
+        let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency,
+                                   genesisSet: try ValidatorSet(s.genesis.validators), logger: logger)
         let feeds = FeedService(store: store, proven: proven, queries: queries, limits: s.feedLimits, logger: logger)
         var routes = queries.router()
         feeds.addRoutes(to: &routes)

@@ -1,4 +1,3 @@
-import CityChainAPI
 import CityEncoding
 import CityLedger
 

@@ -60,7 +60,7 @@ package struct Receipt: Hashable, Sendable, CanonicalCodable {
     package var blockHash: Hash32 { proven.header.header.hash }
 
     /// Throws unless this is a receipt for `id` in a block certified by `validatorSet`.
-    package func verify(id: TransactionID, validatorSet: ValidatorSet) throws(ProofFailure) {
+    package func verify(id: TransactionID, validatorSet: some ValidatorSetSource) throws(ProofFailure) {
         guard proven.transaction.id == id else { throw ProofFailure("the receipt is for transaction \(proven.transaction.id), not \(id)") }
         try proven.verify(validatorSet: validatorSet)
     }

@@ -50,7 +50,7 @@ package struct BlockAnswer: Hashable, Sendable, CanonicalCodable {
     }
 
     /// Throws unless the header is certified and the entries are exactly its transactions.
-    package func verify(height: UInt64, validatorSet: ValidatorSet) throws(ProofFailure) {
+    package func verify(height: UInt64, validatorSet: some ValidatorSetSource) throws(ProofFailure) {
         try header.verify(validatorSet: validatorSet)
         guard header.height == height else { throw ProofFailure("asked for block \(height) but the answer is block \(header.height)") }
         guard entries.count == Int(header.header.transactionCount),

@@ -20,10 +20,12 @@ package struct CertifiedHeader: Hashable, Sendable, CanonicalCodable {
     /// The header's height.
     package var height: UInt64 { header.height }
 
-    /// Throws unless the header names `validatorSet` and the certificate is a quorum of it for the header.
-    package func verify(validatorSet: ValidatorSet) throws(ProofFailure) {
+    /// Throws unless the header names the set `sets` puts at its height and the certificate is a
+    /// quorum of that set for the header.
+    package func verify(validatorSet sets: some ValidatorSetSource) throws(ProofFailure) {
+        let validatorSet = try sets.validatorSet(forHeight: header.height)
         guard header.validatorSetHash == validatorSet.hash else {
-            throw ProofFailure("header \(header.height) is signed by validator set \(header.validatorSetHash), not the trusted set \(validatorSet.hash); the validator set changed since the one you trust: verify with the set in effect at that height")
+            throw ProofFailure("header \(header.height) is signed by validator set \(header.validatorSetHash), not the trusted set \(validatorSet.hash) at that height; if the validator set changed since the one you trust, verify against the genesis (or --trust-height/--trust-hash) so that the changes are followed")
         }
         do { try certificate.verify(header: header, validatorSet: validatorSet) } catch {
             throw ProofFailure("the certificate of header \(header.height) does not verify: \(error.detail)")
@@ -45,9 +47,15 @@ package struct CertifiedHeader: Hashable, Sendable, CanonicalCodable {
 package struct ProofFailure: Error, Hashable, Sendable, CustomStringConvertible {
     /// What failed, and what to do.
     package var message: String
+    /// Set when the proof could not be checked (not refused) because the verifier does not know the
+    /// validator sets up to this height yet: fetch the validator-set changes and check again.
+    package var needsSetsThrough: UInt64?
 
     /// A failure with its message.
-    package init(_ message: String) { self.message = message }
+    package init(_ message: String, needsSetsThrough: UInt64? = nil) {
+        self.message = message
+        self.needsSetsThrough = needsSetsThrough
+    }
 
     package var description: String { message }
 }

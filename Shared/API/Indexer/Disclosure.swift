@@ -117,7 +117,7 @@ package struct AuditAnswer: Hashable, Sendable, CanonicalCodable {
     /// Throws unless every anchored item is in its anchored batch and the batch is in the state of `at`.
     /// Returns how many items were anchored (the rest are recorded but not yet anchored).
     @discardableResult
-    package func verify(dataset: DatasetID, subject: SubjectKey, validatorSet: ValidatorSet) throws(ProofFailure) -> Int {
+    package func verify(dataset: DatasetID, subject: SubjectKey, validatorSet: some ValidatorSetSource) throws(ProofFailure) -> Int {
         try at.verify(validatorSet: validatorSet)
         var anchored = 0
         for item in items {

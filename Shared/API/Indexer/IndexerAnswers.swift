@@ -27,7 +27,7 @@ package struct RecordAnswer: Hashable, Sendable, CanonicalCodable {
     }
 
     /// Throws unless this is the certified current value of `dataset`/`subject`.
-    package func verify(dataset: DatasetID, subject: SubjectKey, validatorSet: ValidatorSet) throws(ProofFailure) {
+    package func verify(dataset: DatasetID, subject: SubjectKey, validatorSet: some ValidatorSetSource) throws(ProofFailure) {
         try at.verify(validatorSet: validatorSet)
         guard LedgerState.verifyRecord(dataset: dataset, subject: subject, entry: entry, proof: proof, stateRoot: at.header.stateRoot) else {
             throw ProofFailure(entry == nil
@@ -75,7 +75,7 @@ package struct ChangesAnswer: Hashable, Sendable, CanonicalCodable {
 
     /// Throws unless every item is proven, concerns `dataset` (and `subject` when given), is at or
     /// below `at`, and the items are in strict chain order.
-    package func verify(dataset: DatasetID, subject: SubjectKey? = nil, validatorSet: ValidatorSet) throws(ProofFailure) {
+    package func verify(dataset: DatasetID, subject: SubjectKey? = nil, validatorSet: some ValidatorSetSource) throws(ProofFailure) {
         try at.verify(validatorSet: validatorSet)
         var last: ChainCursor?
         for item in items {
@@ -124,7 +124,7 @@ package struct TransactionAnswer: Hashable, Sendable, CanonicalCodable {
     }
 
     /// Throws unless `item` is transaction `id`, proven at or below `at`.
-    package func verify(id: TransactionID, validatorSet: ValidatorSet) throws(ProofFailure) {
+    package func verify(id: TransactionID, validatorSet: some ValidatorSetSource) throws(ProofFailure) {
         try at.verify(validatorSet: validatorSet)
         try item.verify(validatorSet: validatorSet)
         guard item.transaction.id == id else { throw ProofFailure("asked for \(id) but the answer proves \(item.transaction.id)") }

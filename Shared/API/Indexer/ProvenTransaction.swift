@@ -29,7 +29,7 @@ package struct ProvenTransaction: Hashable, Sendable, CanonicalCodable {
     package var cursor: ChainCursor { ChainCursor(height: height, index: index) }
 
     /// Throws unless the header is certified by `validatorSet` and the transaction is in it.
-    package func verify(validatorSet: ValidatorSet) throws(ProofFailure) {
+    package func verify(validatorSet: some ValidatorSetSource) throws(ProofFailure) {
         try header.verify(validatorSet: validatorSet)
         try verifyInclusion()
     }

@@ -20,7 +20,7 @@ package struct SavedAnswer: Hashable, Sendable, CanonicalCodable {
     }
 
     /// Checks the answer's proofs for the query it answers; returns a one-line summary of what holds.
-    package func verify(validatorSet: ValidatorSet) throws -> String {
+    package func verify(validatorSet: some ValidatorSetSource) throws -> String {
         switch kind {
         case IndexerAPI.record:
             let q = try RecordQuery(canonicalBytes: query), a = try RecordAnswer(canonicalBytes: answer)

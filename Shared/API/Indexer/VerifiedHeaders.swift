@@ -20,7 +20,8 @@ package struct VerifiedHeaders: Sendable {
 
     /// Throws unless `header` is certified by `validatorSet` (`CertifiedHeader.verify`), checking
     /// the signatures only the first time this header and set are seen.
-    package mutating func verify(_ header: CertifiedHeader, validatorSet: ValidatorSet) throws(ProofFailure) {
+    package mutating func verify(_ header: CertifiedHeader, validatorSet sets: some ValidatorSetSource) throws(ProofFailure) {
+        let validatorSet = try sets.validatorSet(forHeight: header.height)
         let key = Hash32.sha256(parts: [header.canonicalBytes, validatorSet.hash.bytes])
         guard !known.contains(key) else { return }
         try header.verify(validatorSet: validatorSet)
@@ -37,7 +38,7 @@ package struct VerifiedHeaders: Sendable {
 
     /// `ProvenTransaction.verify`, with the header remembered: throws unless the transaction is in
     /// a block certified by `validatorSet`.
-    package mutating func verify(_ proven: ProvenTransaction, validatorSet: ValidatorSet) throws(ProofFailure) {
+    package mutating func verify(_ proven: ProvenTransaction, validatorSet: some ValidatorSetSource) throws(ProofFailure) {
         try verify(proven.header, validatorSet: validatorSet)
         try proven.verifyInclusion()
     }

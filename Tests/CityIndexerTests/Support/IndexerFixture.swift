@@ -116,7 +116,8 @@ struct IndexerChain: Sendable {
         let header = BlockHeader(chainID: F.chainID, height: h, timeMillis: 1_700_000_000_000 + h * 1000, previousHash: lastHash,
                                  transactionsRoot: Block.transactionsRoot(txs), transactionCount: UInt32(txs.count),
                                  stateRoot: state.stateRoot, validatorSetHash: set.hash, proposer: F.validatorKeys[0].ledgerPublicKey)
-        let cb = CertifiedBlock(block: Block(header: header, transactions: txs), certificate: Self.certify(header))
+        let certificate = set == (try! ValidatorSet(F.genesis.validators)) ? Self.certify(header) : Self.certify(header, by: set)
+        let cb = CertifiedBlock(block: Block(header: header, transactions: txs), certificate: certificate)
         lastHash = header.hash
         blocks.append(cb)
         return cb
@@ -127,6 +128,23 @@ struct IndexerChain: Sendable {
             try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: F.chainID, key: $0)
         }
         return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+    }
+
+    /// Every member of `set` precommits (after a validator-set change; members' keys from seeds 0x10-0x1F).
+    static func certify(_ header: BlockHeader, by set: ValidatorSet) -> CommitCertificate {
+        let votes = set.validators.map { v in
+            let key = (0x10...0x1F).lazy.map { F.signingKey(UInt8($0)) }.first { $0.ledgerPublicKey == v.publicKey }!
+            return try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: F.chainID, key: key)
+        }
+        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+    }
+
+    /// A validator-set change signed by admin-a and co-signed by admin-b (the threshold is 2).
+    mutating func validatorChange(_ changes: [ValidatorChange]) -> SignedTransaction {
+        nonce += 1
+        let body = TransactionBody(chainID: F.chainID, signer: Signer(agency: F.id("admin-a"), keyID: 1), nonce: nonce,
+                                   expiresAtHeight: state.height + 1000, operation: .changeValidatorSet(changes: changes))
+        return try! SignedTransaction.sign(body, key: F.key("admin-a"), cosigners: [(Signer(agency: F.id("admin-b"), keyID: 1), F.key("admin-b"))])
     }
 
     /// `count` parking sessions in blocks of `perBlock`.

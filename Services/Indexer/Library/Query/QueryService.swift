@@ -17,9 +17,12 @@ package struct QueryService: Sendable {
     let status: FollowerStatus
     /// The agency whose anchors prove the audit trail (the indexer's operator).
     let auditAgency: AgencyID
+    /// The genesis validator set (the start of every validator-set answer's anchor set).
+    let genesisSet: ValidatorSet
     let logger: Logger
 
-    package init(store: IndexStore, proven: ProvenState, status: FollowerStatus, auditAgency: AgencyID, logger: Logger) {
+    package init(store: IndexStore, proven: ProvenState, status: FollowerStatus, auditAgency: AgencyID, genesisSet: ValidatorSet, logger: Logger) {
+        self.genesisSet = genesisSet
         self.store = store
         self.proven = proven
         self.status = status
@@ -39,7 +42,7 @@ package struct QueryService: Sendable {
         r.unary(IndexerAPI.forwarded, allowedRoles: { $0 == .gateway }) { req in
             let f: ForwardedQuery = try req.decode()
             guard let handle = handlers[f.kind] else {
-                throw WireError(.unknownKind, "a gateway may forward only query kinds 0x0201-0x0206, not \(f.kind)")
+                throw WireError(.unknownKind, "a gateway may forward only query kinds 0x0201-0x0206 and 0x020B, not \(f.kind)")
             }
             return try await IndexerMetrics.counted(f.kind) { try await handle(f.payload, f.agency) }
         }
@@ -56,6 +59,7 @@ package struct QueryService: Sendable {
             IndexerAPI.transaction: { try await self.transaction(try TransactionQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
             IndexerAPI.block: { try await self.block(try BlockQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
             IndexerAPI.audit: { try await self.audit(try AuditQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+            IndexerAPI.validatorChanges: { q, _ in try await self.validatorChanges(try ValidatorChangesQuery(canonicalBytes: q)).canonicalBytes },
         ]
     }
 

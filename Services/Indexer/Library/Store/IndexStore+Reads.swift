@@ -201,6 +201,15 @@ extension IndexStore {
         return out + "\""
     }
 
+    /// The `changeValidatorSet` transactions in blocks `afterHeight+1...maxHeight`, in chain order (at most `limit`).
+    package func validatorChanges(afterHeight: UInt64, maxHeight: UInt64, limit: Int) async throws -> [StoredTransaction] {
+        try await storedRows(try await client.query("""
+            SELECT tx, height, idx, dataset, subject FROM citychain.transactions
+            WHERE operation = 'changeValidatorSet' AND height > \(Int64(clamping: afterHeight)) AND height <= \(Int64(clamping: maxHeight))
+            ORDER BY height, idx LIMIT \(limit)
+            """, logger: logger))
+    }
+
     /// The transactions of block `height` with the dataset each touches, and its certified header.
     package func blockContents(height: UInt64) async throws -> (CertifiedHeader, [StoredTransaction])? {
         guard let header = try await certifiedHeader(at: height) else { return nil }

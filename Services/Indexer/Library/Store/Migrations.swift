@@ -184,5 +184,8 @@ package enum Migrations {
                 OR EXISTS (SELECT 1 FROM citychain.datasets d WHERE d.id = dataset AND d.owner = citychain.analyst_agency(current_user)))
             """,
         ]),
+        Migration(version: 2, description: "validator-set changes found without a scan (clients follow the sets from their trust anchor)", statements: [
+            "CREATE INDEX transactions_validator_changes ON citychain.transactions (height, idx) WHERE operation = 'changeValidatorSet'",
+        ]),
     ]
 }
