@@ -75,7 +75,7 @@ var targets: [Target] = [
                 path: "Tests/CityConsensusTests", swiftSettings: settings),
     .testTarget(name: "CityChainAPITests", dependencies: ["CityChainAPI", "CityLedger", "CityConsensus", "CityEncoding", "CityMerkle", crypto],
                 path: "Tests/CityChainAPITests", swiftSettings: settings),
-    .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityChainAPI", "CityLedger", "CityEncoding", "CityConsensus", "CityMerkle",
+    .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityTestSupport", "CityChainAPI", "CityLedger", "CityEncoding", "CityConsensus", "CityMerkle",
                                                            "CityNode", "CityPKI", "CityWire", crypto, logging, lifecycle] + nio,
                 path: "Tests/CityValidatorTests", swiftSettings: settings),
     .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/CityPKITests", swiftSettings: settings),

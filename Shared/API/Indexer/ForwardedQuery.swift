@@ -14,7 +14,7 @@ package struct ForwardedQuery: Hashable, Sendable, CanonicalCodable {
 
     /// Who is reading.
     package var agency: AgencyID
-    /// The query kind (0x0201-0x0206).
+    /// The query kind (0x0201-0x0206, 0x020B).
     package var kind: MessageKind
     /// The query's canonical bytes.
     package var payload: [UInt8]

@@ -18,7 +18,7 @@ package enum IndexerAPI {
     package static let audit = MessageKind(.indexer, 0x06)
     /// The indexer's position: empty → `IndexerStatus`.
     package static let status = MessageKind(.indexer, 0x07)
-    /// A query of kinds 0x0201-0x0206 relayed by a gateway for the agency it authenticated:
+    /// A query of kinds 0x0201-0x0206 or 0x020B relayed by a gateway for the agency it authenticated:
     /// `ForwardedQuery` → that kind's answer. Gateways only; access rules apply to `agency`.
     package static let forwarded = MessageKind(.indexer, 0x08)
 

@@ -8,7 +8,7 @@ import Logging
 import ServiceLifecycle
 
 /// Holds a test chain and serves it the way a validator does, over real mutual TLS: `validator.status`,
-/// the commit stream (`validator.commits`, from a height, then live) and `validator.submit` (each
+/// the commit stream (`validator.commits`, from a height, then live), block sync (`validator.blocks`) and `validator.submit` (each
 /// submitted transaction becomes the next certified block at once). `tamper` rewrites outgoing
 /// blocks, to play a validator that sends forged ones.
 actor ChainHolder {
@@ -54,6 +54,10 @@ final class ChainServer: Sendable {
         r.unary(ValidatorAPI.submit, allowedRoles: { _ in true }) { req in
             let q = try req.decode(SubmitRequest.self)
             return SubmitResponse(id: q.transaction.id, status: await holder.submit(q.transaction)).canonicalBytes
+        }
+        r.unary(ValidatorAPI.blocks, allowedRoles: { _ in true }) { req in
+            let q = try req.decode(BlocksRequest.self)
+            return BlocksResponse(latestHeight: await holder.height, blocks: await holder.blocks(from: q.from, max: Int(q.maxCount))).canonicalBytes
         }
         r.stream(ValidatorAPI.commits, allowedRoles: { _ in true }) { req, writer in
             var next = try req.decode(CommitsRequest.self).from

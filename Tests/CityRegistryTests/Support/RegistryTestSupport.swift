@@ -29,16 +29,6 @@ func withStore<T: Sendable>(_ db: TestDatabase, _ body: (RegistryStore) async th
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `seconds` pass.
-func eventually(_ what: String, seconds: Double = 10, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw TestFailure("\(what) did not happen within \(seconds) s")
-}
-
 /// A certificate made at test time, with the identity the registry will see.
 struct TestIdentity: Sendable {
     let issued: IssuedIdentity

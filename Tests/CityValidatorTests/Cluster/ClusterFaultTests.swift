@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityChainAPI
 import CityConsensus
 import CityEncoding

@@ -157,18 +157,3 @@ func withValidators<T: Sendable>(_ validators: [TestValidator], connect: Bool = 
         }
     }
 }
-
-/// Waits until `condition` holds, checking every 20 ms, failing after `seconds`.
-func eventually(_ what: String, seconds: Double = 20, _ condition: @Sendable () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw TimeoutError(what: what)
-}
-
-struct TimeoutError: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
