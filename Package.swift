@@ -57,7 +57,7 @@ var targets: [Target] = [
     .target(name: "CityChainAPI", dependencies: ["CityEncoding", "CityLedger", "CityConsensus", "CityWire", "CityPKI"],
             path: "Shared/API", swiftSettings: settings),
     // Ops endpoints of every service: /healthz, /readyz, /metrics (Hummingbird, Prometheus), JSON logs.
-    .target(name: "CityOps", dependencies: [logging, lifecycle, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
+    .target(name: "CityOps", dependencies: ["CityEncoding", logging, lifecycle, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
                                         .product(name: "Hummingbird", package: "hummingbird")],
             path: "Shared/Ops", swiftSettings: settings),
     // What every service process shares: options, identity, key files, the node-info route, the run loop.

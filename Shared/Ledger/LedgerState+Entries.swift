@@ -2,9 +2,9 @@ import CityEncoding
 
 extension LedgerState {
     /// The registered agency `id`.
-    package func agency(_ id: AgencyID) -> AgencyEntry? { entry(.agency(id)) }
+    package func agency(_ id: AgencyID) -> AgencyEntry? { cachedEntry(.agency(id)) }
     /// The dataset `id`.
-    package func dataset(_ id: DatasetID) -> DatasetEntry? { entry(.dataset(id)) }
+    package func dataset(_ id: DatasetID) -> DatasetEntry? { cachedEntry(.dataset(id)) }
     /// The current version of a record (deleted ones included, as tombstones).
     package func record(dataset: DatasetID, subject: SubjectKey) -> RecordEntry? { entry(.record(dataset, subject)) }
     /// The grant of `grantee` on `dataset`, live or expired.

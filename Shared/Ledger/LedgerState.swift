@@ -19,6 +19,8 @@ package struct LedgerState: Sendable {
     var replayByExpiry: [UInt64: [TransactionID]] = [:]
     /// Every expiry below this has been pruned.
     var prunedBelow: UInt64 = 0
+    /// Datasets and agencies decoded once per stored value (`DecodedEntries`).
+    let decoded = DecodedEntries()
 
     /// The initial state of `genesis`; throws `.invalidGenesis` if it breaks a rule.
     package init(genesis: Genesis) throws(LedgerError) {
@@ -65,6 +67,16 @@ package struct LedgerState: Sendable {
         let k = key.treeKey
         if let s = staged[k] { return s }
         return tree.value(for: k)
+    }
+
+    /// The entry under `key` decoded as `T`, from `decoded` when these bytes were decoded before (for
+    /// the entries read on every transaction: datasets, agencies).
+    func cachedEntry<T: CanonicalDecodable & Sendable>(_ key: StateKey, as _: T.Type = T.self) -> T? {
+        let k = key.treeKey
+        guard let bytes = staged[k] ?? tree.value(for: k) else { return nil }
+        do { return try decoded.value(k, bytes: bytes, as: T.self) } catch {
+            preconditionFailure("state entry \(key) does not decode: \(error)")
+        }
     }
 
     /// The entry under `key` decoded as `T`; a stored entry that does not decode is a broken invariant.

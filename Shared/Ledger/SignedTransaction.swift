@@ -45,6 +45,12 @@ package struct SignedTransaction: Hashable, Sendable, CanonicalCodable {
         h.combine(signatures)
     }
 
+    /// The length of `canonicalBytes`, without encoding: the body's bytes, the signature count and
+    /// each signature (its signer's agency id and key id, then 64 bytes).
+    package var encodedSize: Int {
+        signatures.reduce(bodyBytes.count + 4) { $0 + 4 + $1.signer.agency.value.utf8.count + 4 + Signature.byteCount }
+    }
+
     /// The bytes every signer signs (`body.signingMessage`, from the kept encoding).
     package var signingMessage: [UInt8] { LedgerDomain.message(LedgerDomain.transactionSignature, bodyBytes) }
 

@@ -1,3 +1,4 @@
+import CityEncoding
 import CityPKI
 import CityWire
 import Foundation
@@ -35,7 +36,7 @@ struct CertificateReloader: Service {
             let leaf = tls.certificateChain[0]
             logger.notice("certificate reloaded on SIGHUP: new connections use it", metadata: [
                 "tls.subject": "\(role) '\(name)'",
-                "tls.serial": "\(leaf.serialNumber.map { String(format: "%02x", $0) }.joined())",
+                "tls.serial": "\(Hex.encode(leaf.serialNumber))",
                 "tls.not_after": "\(Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter)))",
                 "tls.cert": "\(files.certificatePath)",
             ])

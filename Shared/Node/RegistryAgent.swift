@@ -92,7 +92,7 @@ package final class RegistryAgent: Service {
     /// Registry after registry (in order, wrapping), until cancelled: one session each.
     func keepRegistered(_ request: RegisterRequest) async {
         var index = 0
-        var delay = minRetryDelay
+        var backoff = Backoff(first: minRetryDelay, cap: maxRetryDelay)
         while !Task.isCancelled {
             let registry = registries[index]
             let before = status.registrations
@@ -108,8 +108,8 @@ package final class RegistryAgent: Service {
                                metadata: ["registry.address": "\(registry)", "error": "\(message)"])
                 index = (index + 1) % registries.count
             }
-            delay = status.registrations > before ? minRetryDelay : min(delay * 2, maxRetryDelay)
-            try? await Task.sleep(for: delay)
+            if status.registrations > before { backoff.reset() }
+            _ = try? await backoff.wait()
         }
     }
 

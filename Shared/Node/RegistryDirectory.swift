@@ -98,7 +98,7 @@ package actor RegistryDirectory {
 
     private static func watchLoop(_ d: RegistryDirectory) async {
         var index = 0
-        var delay = d.minRetryDelay
+        var backoff = Backoff(first: d.minRetryDelay, cap: d.maxRetryDelay)
         while !Task.isCancelled {
             let registry = d.registries[index]
             var gotSnapshot = false
@@ -117,8 +117,8 @@ package actor RegistryDirectory {
                 index = (index + 1) % d.registries.count
             }
             await d.disconnected()
-            delay = gotSnapshot ? d.minRetryDelay : min(delay * 2, d.maxRetryDelay)
-            try? await Task.sleep(for: delay)
+            if gotSnapshot { backoff.reset() }
+            _ = try? await backoff.wait()
         }
     }
 }

@@ -1,3 +1,4 @@
+import CityEncoding
 import Foundation
 import Logging
 import Synchronization
@@ -84,24 +85,7 @@ package struct JSONLogHandler: LogHandler {
     }
 
     /// A JSON string literal (RFC 8259 escaping).
-    package static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    package static func quote(_ s: String) -> String { JSONString.quote(s) }
 
     private static let stderrLock = Mutex(())
 

@@ -44,6 +44,7 @@ import Testing
             row(#"`TransactionQuery(id: H, purpose: "dispute 17")`"#, TransactionQuery(id: TransactionID(hash), purpose: "dispute 17"),
                 "H `0000000a64697370757465203137`"),
             row("`BlockQuery(height: 7)`", BlockQuery(height: 7), "`0000000000000007`"),
+            row("`ValidatorChangesQuery(after: 7, anchor: true)`", ValidatorChangesQuery(after: 7, anchor: true), "`0000000000000007` `01`"),
             row(#"`AuditQuery(dataset: "property.registry", subject: "parcel-42", afterSequence: 10, limit: 20)`"#,
                 AuditQuery(dataset: property, subject: parcel, afterSequence: 10, limit: 20),
                 "`0000001170726f70657274792e7265676973747279` `0000000970617263656c2d3432` `000000000000000a` `00000014`"),

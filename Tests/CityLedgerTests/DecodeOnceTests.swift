@@ -24,4 +24,24 @@ import Testing
         #expect(tx.id != before && tx.id == tx.body.id && tx.bodyBytes == tx.body.canonicalBytes)
         #expect(!tx.decoded, "a value changed in memory is checked by checkStateless's re-decode again")
     }
+
+    @Test func theEncodedSizeIsTheEncodingsLengthWithoutEncoding() throws {
+        let single = F.tx("tax-office", F.put("parking.sessions", "bay-1", Array("{\"zone\":\"B\"}".utf8)))
+        let cosigned = F.tx("admin-a", .changeValidatorSet(changes: [ValidatorChange(publicKey: F.signingKey(0x20).ledgerPublicKey, power: 5, name: "v")]),
+                            cosigners: ["admin-c"])
+        for tx in [single, cosigned] {
+            #expect(tx.encodedSize == tx.canonicalBytes.count, "\(tx.signatures.count) signature(s)")
+        }
+    }
+
+    @Test func decodedStateEntriesFollowTheirBytes() throws {
+        var s = F.state()
+        let ds = try DatasetID("parking.sessions")
+        let before = try #require(s.dataset(ds))
+        #expect(s.dataset(ds) == before, "the second read is the cached value")
+        let copy = s
+        _ = s.applyBlock([F.tx("land-bureau", .defineDataset(id: try DatasetID("parking.permits"), sensitivity: .public, schema: "permit/v1", writers: []))], height: 1)
+        #expect(try s.dataset(DatasetID("parking.permits")) != nil && copy.dataset(DatasetID("parking.permits")) == nil,
+                "a copy that did not write the entry does not see it through the shared cache")
+    }
 }

@@ -101,8 +101,8 @@ struct SubmitCommand: AsyncParsableCommand {
         case .rejected(let why): ("rejected", "\(why)")
         }
         if json {
-            var fields = [#""id": "\#(o.id)""#, #""status": "\#(status)""#, #""detail": "\#(escape(detail))""#]
-            if let verified { fields.append(#""verified": "\#(escape(verified))""#) }
+            var fields = [#""id": "\#(o.id)""#, #""status": "\#(status)""#, #""detail": \#(JSONString.quote(detail))"#]
+            if let verified { fields.append(#""verified": \#(JSONString.quote(verified))"#) }
             return "{" + fields.joined(separator: ", ") + "}"
         }
         var lines = ["transaction \(o.id)", "status      \(status)"]
@@ -119,13 +119,9 @@ struct SubmitCommand: AsyncParsableCommand {
         case .rejected(let why): ("rejected", "\(why)")
         }
         if json {
-            return #"{"id": "\#(r.id)", "status": "\#(status)", "detail": "\#(escape(detail))"}"#
+            return #"{"id": "\#(r.id)", "status": "\#(status)", "detail": \#(JSONString.quote(detail))}"#
         }
         return "transaction \(r.id)\nstatus      \(status)\(detail.isEmpty ? "" : "\n            " + detail)"
-    }
-
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 
     static func split(_ address: String) -> (String, Int)? {

@@ -47,7 +47,7 @@ struct WatchCommand: AsyncParsableCommand {
         var tracker = FeedTracker(initial: try startPoint())
         var printer = WatchPrinter(json: output == "json", sets: try trust.offline(), cursorFile: cursorFile)
         var attempt = 0
-        var delay = Duration.milliseconds(100)
+        var backoff = Backoff(first: .milliseconds(100), cap: .seconds(5))
         var lastGood = ContinuousClock.now
         while true {
             let address = addresses[attempt % addresses.count]
@@ -63,7 +63,7 @@ struct WatchCommand: AsyncParsableCommand {
                 case .ended(let end):
                     guard end.reason.resumable else { throw WatchFailure("the feed ended: \(end)") }
                     printer.notice("feed ended (\(end.reason)) at \(end.resumeAfter); resuming")
-                    delay = .milliseconds(100)
+                    backoff.reset()
                     continue
                 case .closed:
                     printer.notice("the stream from \(address) closed; resuming after \(tracker.cursor.map { "\($0)" } ?? "the start")")
@@ -79,8 +79,7 @@ struct WatchCommand: AsyncParsableCommand {
                 throw WatchFailure("no working connection to \(addresses.map(\.description).joined(separator: ", ")) for \(giveUpSeconds) s; giving up")
             }
             if attempt % addresses.count == 0 {
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+                _ = try await backoff.wait()
             }
         }
     }

@@ -146,7 +146,7 @@ package final class UpstreamPool: Sendable {
 
     /// Keeps connection `slot` of `link` open, probing it, until the link is cancelled.
     private func keep(_ link: Link, slot: Int) async {
-        var delay = Duration.milliseconds(100)
+        var backoff = Backoff(first: .milliseconds(100), cap: .seconds(2))
         while !Task.isCancelled {
             do {
                 try await client.withConnection(host: link.address.host, port: link.address.port, expecting: role) { conn in
@@ -162,7 +162,7 @@ package final class UpstreamPool: Sendable {
                         if link.up(slot, conn, height: height) {
                             logger.info("\(role) is healthy", metadata: ["upstream": "\(link.address)", "height": "\(height)"])
                         }
-                        delay = .milliseconds(100)
+                        backoff.reset()
                         try await Task.sleep(for: probeInterval)
                     }
                 }
@@ -173,8 +173,7 @@ package final class UpstreamPool: Sendable {
                 }
             }
             link.drop(slot, nil, reason: "connection closed")
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(2))
+            _ = try? await backoff.wait()
         }
         link.drop(slot, nil, reason: "stopped")
     }

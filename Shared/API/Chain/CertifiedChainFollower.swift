@@ -77,7 +77,7 @@ package struct CertifiedChainFollower: Sendable {
                         accept: (CertifiedBlock, ChainTracker) async throws -> Void) async throws {
         var tracker = start
         var attempt = 0
-        var delay = firstDelay
+        var backoff = Backoff(first: firstDelay, cap: maxDelay)
         while true {
             try Task.checkCancellation()
             let thisAttempt = attempt
@@ -93,7 +93,7 @@ package struct CertifiedChainFollower: Sendable {
                     await events(.following(name, from: tracker.height + 1))
                     for try await payload in conn.stream(ValidatorAPI.commits, CommitsRequest(from: tracker.height + 1).canonicalBytes) {
                         tracker = try await step(tracker, payload, from: name, accept: accept)
-                        delay = firstDelay
+                        backoff.reset()
                     }
                     throw StreamEnded()
                 }
@@ -111,8 +111,7 @@ package struct CertifiedChainFollower: Sendable {
             if !tried {
                 try await Task.sleep(for: firstDelay)   // no upstream to try yet: look again soon
             } else if attempt % max(1, source.upstreamsPerRound) == 0 {
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, maxDelay)
+                _ = try await backoff.wait()
             }
         }
     }

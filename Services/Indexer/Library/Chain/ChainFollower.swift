@@ -62,7 +62,7 @@ package struct ChainFollower: Service {
 
     package func run() async throws {
         try await cancelWhenGracefulShutdown {
-            var delay = Duration.milliseconds(200)
+            var backoff = Backoff(first: .milliseconds(200), cap: .seconds(5))
             while !Task.isCancelled {
                 do {
                     try await follow()
@@ -72,8 +72,7 @@ package struct ChainFollower: Service {
                     if Task.isCancelled { return }
                     logger.error("indexing stopped; restarting from the indexed head", metadata: ["error": "\(error)"])
                     await status.failed("\(error)")
-                    try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(5))
+                    _ = try? await backoff.wait()
                 }
             }
         }

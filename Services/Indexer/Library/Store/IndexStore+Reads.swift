@@ -185,21 +185,7 @@ extension IndexStore {
         return out
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ s: String) -> String { JSONString.quote(s) }
 
     /// The `changeValidatorSet` transactions in blocks `afterHeight+1...maxHeight`, in chain order (at most `limit`).
     package func validatorChanges(afterHeight: UInt64, maxHeight: UInt64, limit: Int) async throws -> [StoredTransaction] {

@@ -48,7 +48,7 @@ extension BlockPolicy {
         var keptBytes = 0
         for tx in transactions {
             guard kept.count < maxTransactionsPerBlock else { break }
-            let size = tx.canonicalBytes.count
+            let size = tx.encodedSize
             guard keptBytes + size <= maxBlockBytes else { continue }
             kept.append(tx)
             keptBytes += size

@@ -61,7 +61,7 @@ extension BlockPolicy {
         guard count <= maxTransactionsPerBlock else {
             throw ProposalRejection(.tooManyTransactions, "\(count) transactions, more than maxTransactionsPerBlock \(maxTransactionsPerBlock)")
         }
-        let bytes = block.transactions.reduce(0) { $0 + $1.canonicalBytes.count }
+        let bytes = block.transactions.reduce(0) { $0 + $1.encodedSize }
         guard bytes <= maxBlockBytes else {
             throw ProposalRejection(.tooManyBytes, "\(bytes) bytes of transactions, more than maxBlockBytes \(maxBlockBytes)")
         }

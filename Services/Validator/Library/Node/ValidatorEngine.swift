@@ -90,7 +90,7 @@ package final class ValidatorEngine: Service, Sendable {
             logger.error("peer address is not HOST:PORT; not gossiping with it", metadata: ["peer.address": "\(address)"])
             return
         }
-        var delay = Duration.milliseconds(100)
+        var backoff = Backoff(first: .milliseconds(100), cap: .seconds(2))
         var reported = false
         while !Task.isCancelled {
             do {
@@ -98,7 +98,8 @@ package final class ValidatorEngine: Service, Sendable {
                     let subscribe = GossipSubscribe(name: settings.name, advertise: settings.advertise, height: await node.height)
                     await node.peerConnection(address, connected: true)
                     logger.info("gossip connected", metadata: ["peer.address": "\(address)", "peer.id": "\(conn.server)"])
-                    (delay, reported) = (.milliseconds(100), false)
+                    backoff.reset()
+                    reported = false
                     let batches = conn.stream(ValidatorAPI.gossip, subscribe.canonicalBytes).map { try GossipBatch(canonicalBytes: $0) }
                     let node = self.node
                     let dropped = try await GossipIntake().run(batches, consensus: { items in
@@ -116,8 +117,7 @@ package final class ValidatorEngine: Service, Sendable {
                 }
             }
             await node.peerConnection(address, connected: false)
-            guard (try? await Task.sleep(for: delay)) != nil else { return }
-            delay = min(delay * 2, .seconds(2))
+            guard (try? await backoff.wait()) != nil else { return }
         }
     }
 

@@ -143,7 +143,7 @@ extension ValidatorNode {
             switch item {
             case .proposal(let p): if verified { consensusMessage(height: p.height, .proposal(p)) }
             case .vote(let v): if verified { consensusMessage(height: v.height, .vote(v)) }
-            case .transaction(let tx): _ = admit(tx, encodedBytes: tx.canonicalBytes.count, signaturesVerified: verified, gossip: false)
+            case .transaction(let tx): _ = admit(tx, encodedBytes: tx.encodedSize, signaturesVerified: verified, gossip: false)
             case .height(let h): peerAnnounced(h, peer: peer)
             case .evidence(let e): admitEvidence(e, gossip: false)
             }

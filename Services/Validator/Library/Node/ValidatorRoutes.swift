@@ -63,7 +63,7 @@ package enum ValidatorRoutes {
             if verified { node.verifiedSignatures.insert(tx) }
         }
         let id = tx.id
-        var status = try await node.submit(tx, encodedBytes: tx.canonicalBytes.count, signaturesVerified: verified)
+        var status = try await node.submit(tx, encodedBytes: tx.encodedSize, signaturesVerified: verified)
         if case .pending = status, q.waitMillis > 0 {
             status = await waitForCommit(id, millis: q.waitMillis, node: node)
         }

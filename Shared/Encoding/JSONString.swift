@@ -1,0 +1,23 @@
+/// JSON string literals (RFC 8259 escaping): the one escaper of the JSON log lines, the indexer's
+/// jsonb containment queries and the CLI's JSON output.
+package enum JSONString {
+    /// `s` as a JSON string literal, quotes included: `"`, `\` and control characters escaped.
+    package static func quote(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
