@@ -84,9 +84,12 @@ package struct CanonicalReader: Sendable {
     /// Reads a UTF-8 string of at most `max` bytes; invalid UTF-8 is refused.
     package mutating func string(max: Int, _ field: String) throws(CodecError) -> String {
         let raw = try bytes(max: max, field)
-        guard let s = String(validating: raw, as: UTF8.self) else {
-            throw CodecError(.nonCanonical, field: field, "not valid UTF-8")
+        // ASCII (identifiers, most text) is valid UTF-8 as it is: one scan, and the fast decoding
+        // of contiguous bytes; anything else is validated.
+        let s: String? = raw.withUnsafeBufferPointer { buffer in
+            buffer.allSatisfy { $0 < 0x80 } ? String(decoding: buffer, as: UTF8.self) : String(validating: buffer, as: UTF8.self)
         }
+        guard let s else { throw CodecError(.nonCanonical, field: field, "not valid UTF-8") }
         return s
     }
 

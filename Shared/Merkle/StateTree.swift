@@ -34,13 +34,9 @@ package struct StateTree: Sendable {
         var node = top
         var depth = 0
         while let current = node {
-            switch current.kind {
-            case .leaf(let leafKey, let value, _):
-                return leafKey == key ? value : nil
-            case .branch(let left, let right):
-                node = key.bit(depth) ? right : left
-                depth += 1
-            }
+            if let leafKey = current.leafKey { return leafKey == key ? current.leafValue : nil }
+            node = key.bit(depth) ? current.right : current.left
+            depth += 1
         }
         return nil
     }

@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import Foundation
+import Synchronization
 import Testing
 @testable import CityValidator
 
@@ -49,6 +50,25 @@ import Testing
         #expect(forged.id == a.id && !cache.contains(forged), "the same body with other signatures is not verified")
         cache.insert(contentsOf: [b, c])
         #expect(!cache.contains(a) && cache.contains(b) && cache.contains(c), "bounded: the oldest is forgotten")
+    }
+
+    @Test func aProposalsSignaturesAreCheckedInParallelSlicesBeforeValidation() async throws {
+        let cache = VerifiedSignatures()
+        let txs = (1...100).map { F.parking(UInt64($0), expires: 500) }
+        var forged = txs[7]
+        var raw = forged.signatures[0].signature.bytes
+        raw[0] ^= 1
+        forged.signatures[0].signature = try Signature(bytes: raw)
+        let block = Array(txs.prefix(7)) + [forged] + Array(txs.dropFirst(8))
+        cache.insert(txs[0])
+        let asked = Mutex<[Set<Signer>]>([])
+        await ProposalSignatures.preverify(block, into: cache, ways: 4) { signers in
+            asked.withLock { $0.append(signers) }
+            return Dictionary(uniqueKeysWithValues: signers.map { ($0, F.key($0.agency.value).ledgerPublicKey) })
+        }
+        #expect(asked.withLock { $0.count } == 1, "one key lookup for the whole block")
+        #expect(block.filter { cache.contains($0) }.count == 99, "every good one is verified, the forged one is not")
+        #expect(!cache.contains(forged))
     }
 
     @Test func theHubFansOutToEverySubscriberUntilUnsubscribed() {

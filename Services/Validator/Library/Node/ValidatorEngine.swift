@@ -104,7 +104,17 @@ package final class ValidatorEngine: Service, Sendable {
                     let node = self.node
                     let dropped = try await GossipIntake().run(batches, consensus: { items in
                         let flags = SignatureCheck.verify(items, chainID: node.chainID, keys: [:])
-                        await node.receive(items, from: address, preverified: flags)
+                        var now: [GossipItem] = [], nowFlags: [Bool] = []
+                        for (item, ok) in zip(items, flags) {
+                            guard ok, case .proposal(let p) = item else { now.append(item); nowFlags.append(ok); continue }
+                            // Its transactions' signatures are checked on every core before the node
+                            // validates it; votes behind it in this lane do not wait for that.
+                            Task {
+                                await ProposalSignatures.preverify(p.value, node: node)
+                                await node.receive([item], from: address, preverified: [true])
+                            }
+                        }
+                        if !now.isEmpty { await node.receive(now, from: address, preverified: nowFlags) }
                     }, transactions: { txs in
                         await node.receive(txs.map(GossipItem.transaction), from: address, preverified: Self.verify(txs, node: node))
                     })
