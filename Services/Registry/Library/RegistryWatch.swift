@@ -8,7 +8,7 @@ import Synchronization
 /// replica's shared `DirectoryFeed` (one read of the revision per poll for all watches; a reload
 /// when it changed or a lease passed its expiry), plus a keepalive after `keepaliveInterval` of
 /// silence. Bounded: at most
-/// `WatchAdmission.maxWatches` at once per process and `maxWatchesPerPeer` per certificate, each
+/// `WatchAdmission.maxTotal` at once per process and `maxPerKey` per certificate, each
 /// for at most `maxDuration` (the client then reopens it).
 package final class RegistryWatch: Sendable {
     let store: RegistryStore
@@ -74,39 +74,15 @@ package final class RegistryWatch: Sendable {
     }
 }
 
-/// Who may open another watch (pure): at most `maxWatches` in all and `maxWatchesPerPeer` per
-/// certificate (a connection's in-flight limit bounds each connection too).
-package struct WatchAdmission: Sendable {
-    package let maxWatches: Int
-    package let maxWatchesPerPeer: Int
-    package private(set) var total = 0
-    private var perPeer: [String: Int] = [:]
+/// Who may open another watch: at most `maxTotal` in all and `maxPerKey` per certificate (a
+/// connection's in-flight limit bounds each connection too).
+package typealias WatchAdmission = KeyedAdmission<String>
 
+extension KeyedAdmission where Key == String {
+    /// The registry's watch limits.
     package init(maxWatches: Int = 256, maxWatchesPerPeer: Int = 16) {
-        precondition(maxWatches > 0 && maxWatchesPerPeer > 0)
-        self.maxWatches = maxWatches
-        self.maxWatchesPerPeer = maxWatchesPerPeer
+        self.init(maxTotal: maxWatches, maxPerKey: maxWatchesPerPeer,
+                  full: { "this registry serves its maximum of \($0) watches; retry later or watch through another registry" },
+                  keyFull: { _, n in "this certificate already has \(n) watches open on this registry; close one (one watch of all kinds serves every lookup)" })
     }
-
-    /// Counts a new watch of `peer`, or refuses it with `unavailable`.
-    package mutating func admit(_ peer: String) throws(WireError) {
-        guard total < maxWatches else {
-            throw WireError(.unavailable, "this registry serves its maximum of \(maxWatches) watches; retry later or watch through another registry")
-        }
-        guard perPeer[peer, default: 0] < maxWatchesPerPeer else {
-            throw WireError(.unavailable, "this certificate already has \(maxWatchesPerPeer) watches open on this registry; close one (one watch of all kinds serves every lookup)")
-        }
-        total += 1
-        perPeer[peer, default: 0] += 1
-    }
-
-    /// Forgets a watch of `peer` that ended.
-    package mutating func release(_ peer: String) {
-        guard let n = perPeer[peer], n > 0 else { preconditionFailure("release of a watch never admitted") }
-        total -= 1
-        perPeer[peer] = n == 1 ? nil : n - 1
-    }
-
-    /// Watches open for `peer`.
-    package func open(for peer: String) -> Int { perPeer[peer, default: 0] }
 }
