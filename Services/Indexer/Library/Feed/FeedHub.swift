@@ -1,67 +1,55 @@
-import Synchronization
+import CityNode
 import ServiceLifecycle
 
-/// Wakes feeds when the height answers reflect (the proven height) moves, and on a tick so idle
-/// feeds send heartbeats and notice shutdown. One slot per feed (the newest height): a feed that
-/// is busy or slow never makes the hub, the indexer or other feeds wait.
+/// Wakes feeds when the height answers reflect (the proven height) moves — announced by
+/// `ProvenState.advanced`, no polling — and on a tick so idle feeds send heartbeats and notice
+/// shutdown. One slot per feed (the newest height): a feed that is busy or slow never makes the
+/// hub, the indexer or other feeds wait.
 package final class FeedHub: Service, Sendable {
-    private struct Watchers {
-        var next: UInt64 = 0
-        var all: [UInt64: AsyncStream<UInt64>.Continuation] = [:]
-    }
-    private let watchers = Mutex(Watchers())
+    private let watchers = HeightWatchers()
+    private let source: HeightWatchers
     private let height: @Sendable () async -> UInt64
-    private let pollInterval: Duration
     private let tickInterval: Duration
 
-    /// A hub reading the visible height with `height` every `pollInterval`, ticking every `tickInterval`.
-    package init(pollInterval: Duration = .milliseconds(2), tickInterval: Duration = .milliseconds(500),
-                 height: @escaping @Sendable () async -> UInt64) {
-        precondition(pollInterval > .zero && tickInterval > .zero)
+    /// A hub waking its feeds on each height `source` announces, and every `tickInterval` with `height()`.
+    package init(source: HeightWatchers, tickInterval: Duration = .milliseconds(500), height: @escaping @Sendable () async -> UInt64) {
+        precondition(tickInterval > .zero)
+        self.source = source
         self.height = height
-        self.pollInterval = pollInterval
         self.tickInterval = tickInterval
     }
 
     /// A new watcher: its id (for `unwatch`) and wake-ups carrying the visible height.
     package func watch() -> (id: UInt64, wakeups: AsyncStream<UInt64>) {
-        let (stream, continuation) = AsyncStream.makeStream(of: UInt64.self, bufferingPolicy: .bufferingNewest(1))
-        let id = watchers.withLock { w in
-            w.next += 1
-            w.all[w.next] = continuation
-            return w.next
-        }
-        return (id, stream)
+        let (id, heights) = watchers.watch()
+        return (id, heights)
     }
 
     /// Ends watcher `id`.
-    package func unwatch(_ id: UInt64) {
-        watchers.withLock { $0.all.removeValue(forKey: id) }?.finish()
-    }
+    package func unwatch(_ id: UInt64) { watchers.unwatch(id) }
 
     /// Wakes every watcher with `height`.
-    package func wake(_ height: UInt64) {
-        for c in watchers.withLock({ Array($0.all.values) }) { c.yield(height) }
-    }
+    package func wake(_ height: UInt64) { watchers.announce(height) }
 
     /// Feeds watching now.
-    package var count: Int { watchers.withLock { $0.all.count } }
+    package var count: Int { watchers.count }
 
-    /// Polls the height until shutdown; wakes on every change and every tick; then ends every watcher.
+    /// Relays the source's heights and ticks until shutdown; then ends every watcher.
     package func run() async throws {
-        let clock = ContinuousClock()
-        var last: UInt64 = 0
-        var lastTick = clock.now
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let h = await height()
-            if h != last || clock.now - lastTick >= tickInterval {
-                last = h
-                lastTick = clock.now
-                wake(h)
+        let (id, heights) = source.watch()
+        defer { source.unwatch(id) }
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { for await h in heights { self.wake(h) } }
+                group.addTask {
+                    // Not polling for heights (those are announced): heartbeats for idle feeds.
+                    while (try? await Task.sleep(for: self.tickInterval)) != nil { self.wake(await self.height()) }
+                }
+                await group.next()
+                group.cancelAll()
             }
-            try? await Task.sleep(for: pollInterval)
         }
         // Feeds see their wake-ups end and close with `indexerStopping`.
-        for c in watchers.withLock({ w in defer { w.all.removeAll() }; return Array(w.all.values) }) { c.finish() }
+        watchers.finishAll()
     }
 }

@@ -49,7 +49,7 @@ package final class FeedService: Sendable {
         self.proven = proven
         self.queries = queries
         self.limits = limits
-        hub = FeedHub { await proven.height }
+        hub = FeedHub(source: proven.advanced) { await proven.height }
         admission = Mutex(FeedAdmission(maxFeeds: limits.maxFeeds, maxFeedsPerAgency: limits.maxFeedsPerAgency))
         self.logger = logger
     }

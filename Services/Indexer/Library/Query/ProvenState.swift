@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityMerkle
+import CityNode
 import Logging
 
 /// The ledger state at the height answers reflect: the indexer replays the blocks it indexed (from
@@ -12,6 +13,8 @@ package actor ProvenState {
     private var state: LedgerState
     /// The certified header of `state.height` (nil at genesis).
     package private(set) var header: CertifiedHeader?
+    /// Announces each height answers reflect as it is reached (the feeds wake on it).
+    package nonisolated let advanced = HeightWatchers()
     /// Set when a block's state root did not match: the state stops there.
     package private(set) var halted: String?
     private let logger: Logger
@@ -44,6 +47,7 @@ package actor ProvenState {
             }
             header = CertifiedHeader(header: cb.block.header, certificate: cb.certificate)
         }
+        if let h = header?.height { advanced.announce(h) }
     }
 
     /// Brings the state up to `target` from the index, a page of blocks at a time.

@@ -25,7 +25,7 @@ extension ValidatorNode {
         cache(CertifiedBlock(block: block, certificate: certificate))
         executed.removeAll()
         running = false
-        heights.committed(tip.height)
+        heights.announce(tip.height)
         ValidatorMetrics.committed(height: tip.height, round: certificate.round, since: heightStartedAt)
         heightStartedAt = nil
         if settings.snapshotEveryBlocks > 0 && tip.height % settings.snapshotEveryBlocks == 0 {

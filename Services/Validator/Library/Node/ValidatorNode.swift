@@ -1,4 +1,5 @@
 import CityChainAPI
+import CityNode
 import CityConsensus
 import CityEncoding
 import CityLedger
@@ -45,7 +46,7 @@ package actor ValidatorNode {
     var txIndex: TxIndex
     var recentBlocks: [UInt64: [UInt8]] = [:]
     /// Commit notifications for streams and waiters (usable without the actor).
-    package nonisolated let heights = HeightFeed()
+    package nonisolated let heights = HeightWatchers()
     /// Transactions whose signatures this node verified, so each is verified once however it arrives.
     package nonisolated let verifiedSignatures = VerifiedSignatures()
     /// Whether client submissions are refused now (backpressure), read by the routes without a hop.

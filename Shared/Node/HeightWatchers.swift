@@ -1,18 +1,20 @@
 import Synchronization
 
-/// Tells watchers (commit streams, submit-and-wait) that a new height committed. A slow watcher
-/// only ever holds the newest height, so it costs one slot, never a queue.
-package final class HeightFeed: Sendable {
+/// Tells watchers that a height was reached (a validator's commits: commit streams and
+/// submit-and-wait; an indexer's proven height: its feeds), with no polling. A slow watcher only
+/// ever holds the newest height, so it costs one slot, never a queue. The one wake-on-height of the
+/// services (issue 15).
+package final class HeightWatchers: Sendable {
     private struct Watchers {
         var next: UInt64 = 0
         var all: [UInt64: AsyncStream<UInt64>.Continuation] = [:]
     }
     private let watchers = Mutex(Watchers())
 
-    /// An empty feed.
+    /// No watchers yet.
     package init() {}
 
-    /// A new watcher: its id (for `unwatch`) and the heights committed from now on.
+    /// A new watcher: its id (for `unwatch`) and the heights announced from now on.
     package func watch() -> (id: UInt64, heights: AsyncStream<UInt64>) {
         let (stream, continuation) = AsyncStream.makeStream(of: UInt64.self, bufferingPolicy: .bufferingNewest(1))
         let id = watchers.withLock { w in
@@ -29,7 +31,7 @@ package final class HeightFeed: Sendable {
     }
 
     /// Announces `height` to every watcher.
-    package func committed(_ height: UInt64) {
+    package func announce(_ height: UInt64) {
         for c in watchers.withLock({ Array($0.all.values) }) { c.yield(height) }
     }
 
