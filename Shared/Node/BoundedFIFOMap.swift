@@ -36,3 +36,5 @@ package struct BoundedFIFOMap<Key: Hashable, Value> {
         assert(values.count <= capacity && order.count - head == values.count, "every held key is in the order once")
     }
 }
+
+extension BoundedFIFOMap: Sendable where Key: Sendable, Value: Sendable {}

@@ -1,6 +1,7 @@
 import CityChainAPI
 import CityEncoding
 import CityLedger
+import CityNode
 import CityWire
 import Logging
 import ServiceLifecycle
@@ -17,7 +18,7 @@ package actor ChainWatch: Service {
     private let logger: Logger
     private let start: ChainTracker
     package private(set) var keys: KeyDirectory
-    private var recent: [UInt64: CertifiedBlock] = [:]
+    private var recent: BoundedFIFOMap<UInt64, CertifiedBlock>
     /// Whether the watch has reached a validator's head once.
     package private(set) var caughtUp = false
     /// Blocks refused because they did not verify, by upstream.
@@ -27,6 +28,7 @@ package actor ChainWatch: Service {
     package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, logger: Logger) throws {
         self.pool = pool
         self.keep = keep
+        recent = BoundedFIFOMap(capacity: max(1, keep))
         self.logger = logger
         start = try ChainTracker(genesis: genesis)
         keys = KeyDirectory(genesis: genesis)
@@ -41,8 +43,7 @@ package actor ChainWatch: Service {
     private func apply(_ cb: CertifiedBlock) {
         precondition(cb.height == keys.height + 1, "the follower hands on blocks in order")
         keys.apply(cb.block)
-        recent[cb.height] = cb
-        if cb.height > UInt64(keep) { recent[cb.height - UInt64(keep)] = nil }
+        recent.insert(cb, for: cb.height)
         if !caughtUp, let top = pool.highestHeight(), cb.height >= top {
             caughtUp = true
             logger.info("caught up with the chain", metadata: ["height": "\(cb.height)"])

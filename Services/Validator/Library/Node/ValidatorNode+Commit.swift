@@ -52,9 +52,7 @@ extension ValidatorNode {
     }
 
     private func cache(_ certified: CertifiedBlock) {
-        recentBlocks[certified.height] = certified.canonicalBytes
-        let limit = UInt64(settings.maxCachedBlocks)
-        if certified.height > limit { recentBlocks[certified.height - limit] = nil }
+        recentBlocks.insert(certified.canonicalBytes, for: certified.height)
     }
 
     /// Verifies and commits certified blocks fetched from `peer` (block sync), in order from `tip + 1`;

@@ -44,7 +44,8 @@ package actor ValidatorNode {
     var queue: [ConsensusEvent<Block>] = []
     var draining = false
     var txIndex: TxIndex
-    var recentBlocks: [UInt64: [UInt8]] = [:]
+    /// The last `maxCachedBlocks` certified blocks, encoded once for every stream and sync request.
+    var recentBlocks: BoundedFIFOMap<UInt64, [UInt8]>
     /// Commit notifications for streams and waiters (usable without the actor).
     package nonisolated let heights = HeightWatchers()
     /// Transactions whose signatures this node verified, so each is verified once however it arrives.
@@ -95,6 +96,7 @@ package actor ValidatorNode {
         self.core = ConsensusCore(config: settings.consensus, signer: key, restoring: signStore.record)
         self.mempool = Mempool(limits: settings.mempool)
         self.txIndex = TxIndex(capacity: settings.maxRememberedCommits)
+        self.recentBlocks = BoundedFIFOMap(capacity: settings.maxCachedBlocks)
         if height > 0 {
             let last = try log.record(at: height)
             tip = ChainTip(header: last.block.header)
