@@ -47,3 +47,40 @@ enum DocumentVectors {
         return out
     }
 }
+
+/// One document's vector table checked against the encoder: every vector is written in the table
+/// as the encoder writes it and decodes back, and every row of the table is a checked vector. The
+/// `*VectorTests` suites call these from their own `@Test`s.
+struct DocumentVectorTable {
+    /// The document, relative to the repository root.
+    let path: String
+    /// The vectors the suite builds.
+    let vectors: [DocumentVector]
+    /// What `H` stands for in the cells.
+    let hash: Hash32
+
+    var document: String? { DocumentVectors.document(path) }
+
+    /// Checks `v` against its cell and the document.
+    func check(_ v: DocumentVector, rows: [String]) {
+        #expect(DocumentVectors.expand(v.cell, hash: hash) == Hex.encode(v.bytes), "\(v.label)")
+        #expect(v.decodesBack, "\(v.label) does not decode back to its value")
+        let documented = rows.contains("| \(v.label) | \(v.cell) |")
+        #expect(documented, "\(path) has no row \(v.label) | \(v.cell)")
+    }
+
+    /// Checks that every row of the document's table is one of `vectors`, and the value of H.
+    func checkEveryRow() throws {
+        let doc = try #require(document, "\(path) not found beside the tests")
+        let rows = DocumentVectors.rows(doc)
+        let checked = Set(vectors.map { "| \($0.label) | \($0.cell) |" })
+        #expect(rows.count == vectors.count)
+        for row in rows {
+            let isChecked = checked.contains(row)
+            #expect(isChecked, "\(path) has a vector row no test checks: \(row)")
+        }
+        #expect(Hex.encode(hash.bytes) == "40572d2357d261b7add0bd7c252cddad8b17d340751cc4c1a971100c1fa6c196")
+        #expect(doc.contains("`40572d2357d261b7add0bd7c252cddad8b17d340751cc4c1a971100c1fa6c196`"))
+    }
+}
+

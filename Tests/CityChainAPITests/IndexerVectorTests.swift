@@ -65,32 +65,13 @@ import Testing
         ]
     }()
 
-    /// docs/protocol/indexer.md.
-    static let document = DocumentVectors.document("docs/protocol/indexer.md")
-
-    /// The rows of the document's test-vector table.
-    static var documentRows: [String] { DocumentVectors.rows(document) }
-
-    /// The hex a cell stands for: backticked groups concatenated, H expanded.
-    static func expand(_ cell: String) -> String? { DocumentVectors.expand(cell, hash: hash) }
+    /// docs/protocol/indexer.md's table.
+    static let table = DocumentVectorTable(path: "docs/protocol/indexer.md", vectors: vectors, hash: hash)
+    static let document = table.document
+    static let documentRows = DocumentVectors.rows(document)
 
     @Test(arguments: vectors)
-    func vector(_ v: Vector) {
-        #expect(Self.expand(v.cell) == Hex.encode(v.bytes), "\(v.label)")
-        #expect(v.decodesBack, "\(v.label) does not decode back to its value")
-        let documented = Self.documentRows.contains("| \(v.label) | \(v.cell) |")
-        #expect(documented, "docs/protocol/indexer.md has no row \(v.label) | \(v.cell)")
-    }
+    func vector(_ v: Vector) { Self.table.check(v, rows: Self.documentRows) }
 
-    @Test func everyDocumentedVectorIsChecked() throws {
-        try #require(Self.document != nil, "docs/protocol/indexer.md not found beside the tests")
-        let checked = Set(Self.vectors.map { "| \($0.label) | \($0.cell) |" })
-        #expect(Self.documentRows.count == Self.vectors.count)
-        for row in Self.documentRows {
-            let isChecked = checked.contains(row)
-            #expect(isChecked, "docs/protocol/indexer.md has a vector row no test checks: \(row)")
-        }
-        #expect(Hex.encode(Self.hash.bytes) == "40572d2357d261b7add0bd7c252cddad8b17d340751cc4c1a971100c1fa6c196")
-        #expect(Self.document!.contains("`40572d2357d261b7add0bd7c252cddad8b17d340751cc4c1a971100c1fa6c196`"))
-    }
+    @Test func everyDocumentedVectorIsChecked() throws { try Self.table.checkEveryRow() }
 }

@@ -91,25 +91,12 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
 }
 
 /// Why a follower refused a block (or a genesis): the block is not used, the follower fails over.
-package struct ChainVerificationError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// What kind of refusal.
-    package enum Code: String, Sendable {
-        /// The genesis file does not validate.
-        case badGenesis
-        /// A block does not verify as the next block (height, chain, parent, validator set, certificate, roots).
-        case refusedBlock
-    }
+package typealias ChainVerificationError = CodedError<ChainVerificationCode>
 
-    /// The kind.
-    package var code: Code
-    /// What was wrong, naming the height.
-    package var message: String
-
-    /// An error.
-    package init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    package var description: String { "\(code.rawValue): \(message)" }
+/// The kinds of `ChainVerificationError`.
+package enum ChainVerificationCode: String, Sendable {
+    /// The genesis file does not validate.
+    case badGenesis
+    /// A block does not verify as the next block (height, chain, parent, validator set, certificate, roots).
+    case refusedBlock
 }
