@@ -116,7 +116,7 @@ import Testing
                                args: ["parking.sessions", "--indexer", "127.0.0.1:\(port)", "--from", "beginning", "--output", "json",
                                       "--limit", "\(total)"])
         defer { if slow.process.isRunning { kill(slow.process.processIdentifier, SIGCONT); slow.process.terminate() } }
-        for _ in 0..<600 where slow.lines("change").isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("the slow subscriber prints a change", seconds: 30) { !slow.lines("change").isEmpty }
         #expect(!slow.lines("change").isEmpty, "the watcher printed nothing: \(slow.stderr)")
         kill(slow.process.processIdentifier, SIGSTOP)
         try await feeder.feed(blocks: 40, perBlock: 20, pause: .milliseconds(50), padding: 16_000)

@@ -29,7 +29,7 @@ import Testing
         try await first.waitFor(height: 6)
         try await second.waitFor(height: 6)
         let port = try await gateway.node.server.listeningAddress.port!
-        for _ in 0..<200 where !gateway.indexers.anyHealthy { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("a healthy indexer behind the gateway", seconds: 10) { gateway.indexers.anyHealthy }
         let parks = try FeedClient(ca: ca, agency: "parks-department")
 
         // Refused through the gateway as directly: no grant on an internal dataset.
@@ -55,7 +55,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         gateway.indexers.setAddresses([HostPort(host: "127.0.0.1", port: first.port), HostPort(host: "127.0.0.1", port: second.port)])
-        for _ in 0..<200 where gateway.indexers.health().filter(\.healthy).count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("both indexers healthy", seconds: 10) { gateway.indexers.health().filter(\.healthy).count >= 2 }
         await first.stop()
         try await fed
         let (log, tracker) = await followed
@@ -66,7 +66,7 @@ import Testing
         var verified = VerifiedHeaders()
         for p in log.changes { try verified.verify(p, validatorSet: genesisSet) }
         #expect(log.reconnects == 0, "the client had to reconnect itself: \(log.errors)")
-        for _ in 0..<200 where gateway.service.feeds.openFeeds > 0 { try await Task.sleep(for: .milliseconds(25)) }
+        try await eventually("the relayed feeds closed", seconds: 5) { gateway.service.feeds.openFeeds == 0 }
         #expect(gateway.service.feeds.openFeeds == 0, "the relay did not end with its client")
     }
 }

@@ -33,7 +33,7 @@ import Testing
             let c = try WireClient(tls: TLSSetup.client(TLSIdentity(issued: ca.issue(role: .agency(agency), name: agency))), logger: testLogger)
             return try await c.withConnection(host: "127.0.0.1", port: port, expecting: .gateway, body)
         }
-        for _ in 0..<200 where !gateway.indexers.anyHealthy { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("a healthy indexer behind the gateway", seconds: 10) { gateway.indexers.anyHealthy }
 
         // A granted internal read through the gateway: the indexer's answer, proofs verify, and the
         // disclosure names the tax office (not the gateway).
@@ -84,7 +84,7 @@ import Testing
         let second = try await TestIndexer(db: try await TestPostgres.database().settings, validators: [validator.address], ca: ca)
         try await second.waitFor(height: 3)
         gateway.indexers.setAddresses([HostPort(host: "127.0.0.1", port: indexer.port), HostPort(host: "127.0.0.1", port: second.port)])
-        for _ in 0..<200 where gateway.indexers.health().filter(\.healthy).count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("both indexers healthy", seconds: 10) { gateway.indexers.health().filter(\.healthy).count >= 2 }
         await indexer.stop()
         for i in 0..<10 {
             let again = try await viaGateway("parks-department") { c in
@@ -94,7 +94,7 @@ import Testing
         }
         // The stopped indexer closed the gateway's connections: it is marked unhealthy on the close
         // (the queries above may all have gone to the second one), well before the next probe.
-        for _ in 0..<100 where gateway.indexers.health().filter(\.healthy).count > 1 { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("the stopped indexer unhealthy", seconds: 5) { gateway.indexers.health().filter(\.healthy).count <= 1 }
         #expect(gateway.indexers.health().filter(\.healthy).map(\.address) == ["127.0.0.1:\(second.port)"], "the stopped indexer is marked unhealthy")
         await second.stop()
     }
@@ -111,11 +111,11 @@ import Testing
         }
         defer { pool.shutdown() }
         pool.setAddresses([validator.address])
-        for _ in 0..<100 where !pool.anyHealthy { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("the upstream healthy", seconds: 5) { pool.anyHealthy }
         #expect(pool.anyHealthy)
         await validator.stop()
         let stopped = ContinuousClock.now
-        for _ in 0..<100 where pool.anyHealthy { try await Task.sleep(for: .milliseconds(20)) }
+        try await eventually("the closed upstream unhealthy", seconds: 2) { !pool.anyHealthy }
         #expect(!pool.anyHealthy, "still healthy \(ContinuousClock.now - stopped) after the upstream closed its connections")
         #expect(pool.health().first?.detail == "the connection closed")
     }

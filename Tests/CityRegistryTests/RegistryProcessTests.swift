@@ -50,6 +50,9 @@ import Testing
         let directoryRun = Task { await directory.run() }
         defer { directoryRun.cancel() }
         try await eventually("the directory to sync from A") { await directory.source == a.address }
+        // The watcher's snapshot first: an indexer registered before it would be in the snapshot,
+        // not an addition (under load the watch can open after the registration below).
+        try await eventually("B's watcher to get its snapshot") { recorder.recorded.contains { if case .snapshot = $0 { true } else { false } } }
         let indexer = try TestIdentity(ca, .indexer, "indexer-1")
         _ = try await indexer.client().withConnection(host: "127.0.0.1", port: portA, expecting: .registry) {
             try await $0.ask(RegistryAPI.register, indexer.registration(.indexer, address: "127.0.0.1:7201", leaseMillis: 2_000), as: ServiceEntry.self)
@@ -191,7 +194,7 @@ import Testing
         #expect(status.output.contains("3 service(s) registered, 1 down"), "\(status.output)")
         // SIGTERM: the validator deregisters before it stops.
         kill(validator.processIdentifier, SIGTERM)
-        for _ in 0..<200 where validator.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("the validator exits", seconds: 10) { !validator.isRunning }
         #expect(!validator.isRunning && validator.terminationStatus == 0)
         #expect(try await withStore(db) { try await $0.live(kind: .validator).entries }.isEmpty)
 
