@@ -5,8 +5,16 @@
 /// had shut down (a server that never finished draining), or crashed PostgresNIO mid-query.
 package func withBackground<T: Sendable>(_ background: @escaping @Sendable () async -> Void,
                                          _ body: () async throws -> T) async throws -> T {
-    // Unstructured on purpose: it must not inherit the caller's cancellation.
-    let task = Task { await background() }
+    // Unstructured on purpose: it must not inherit the caller's cancellation. The body starts once
+    // the background task is running (it goes straight from the signal into `background()`): a
+    // PostgresClient leased before its run() began logged a warning at every start.
+    let (started, signal) = AsyncStream.makeStream(of: Void.self)
+    let task = Task {
+        signal.yield()
+        signal.finish()
+        await background()
+    }
+    for await _ in started { break }
     let result: Result<T, any Error>
     do { result = .success(try await body()) } catch { result = .failure(error) }
     task.cancel()

@@ -15,6 +15,9 @@ package enum Role: Hashable, Sendable, CustomStringConvertible {
     /// An agency, with its on-chain agency id.
     case agency(String)
 
+    /// One of each kind of role (an agency stands for every agency), to say which roles a rule admits.
+    package static let representatives: [Role] = [.validator, .indexer, .gateway, .registry, .admin, .agency("any-agency")]
+
     /// The URI scheme prefix used in the certificate's subject alternative name.
     package static let uriPrefix = "citychain:role:"
 

@@ -76,7 +76,9 @@ package struct ServerConnectionState: Sendable {
             return reject(.unknownKind, "message kind \(frame.kind) is not served here; check the kind and which service you called")
         }
         guard route.allows(peer.role) else {
-            return reject(.forbidden, "role \(peer.role) may not call message kind \(frame.kind); use a certificate with a permitted role")
+            let permitted = Role.representatives.filter(route.allows).map { if case .agency = $0 { "agency:<id>" } else { "\($0)" } }
+            let which = permitted.isEmpty ? "no certificate role" : permitted.joined(separator: " or ")
+            return reject(.forbidden, "role \(peer.role) may not call message kind \(frame.kind); it is served to \(which): use a certificate with that role")
         }
         guard !inFlight.contains(id) else {
             return reject(.conflict, "request id \(id) is already in flight; use a new id per request")

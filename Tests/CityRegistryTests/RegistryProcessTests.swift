@@ -40,6 +40,7 @@ import Testing
         }
         try await eventually("registry A to serve", seconds: 30) { try await answers(a) }
         try await eventually("registry B to serve", seconds: 30) { try await answers(b) }
+        #expect(!b.log.contains("hasn't been called yet"), "a normal start logs no PostgresClient warning: \(b.log)")
 
         // A watcher on B; a directory (the gateway's view) watching A first, then B; an indexer
         // registered through A with a short lease and no heartbeat.

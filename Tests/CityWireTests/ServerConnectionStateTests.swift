@@ -29,7 +29,12 @@ import Testing
         guard case .run(_, let req) = state.receive(request(Self.echo, 1)) else { Issue.record("not run"); return }
         #expect(req.requestID == 1 && req.peer.role == .gateway && req.payload == [9])
         #expect(errorCode(state.receive(request(MessageKind(.indexer, 7), 2))) == .unknownKind)
-        #expect(errorCode(state.receive(request(Self.adminOnly, 3))) == .forbidden)
+        let refusal = state.receive(request(Self.adminOnly, 3))
+        #expect(errorCode(refusal) == .forbidden)
+        if case .send(let frame) = refusal, let e = try? WireError(canonicalBytes: frame.payload) {
+            #expect(e.message.contains("role gateway may not call") && e.message.contains("it is served to admin"),
+                    "the refusal names the roles that may call the kind: \(e.message)")
+        }
         #expect(state.inFlightCount == 1)
     }
 

@@ -21,7 +21,7 @@ struct AdminCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build an admin transaction from a JSON operation, sign it as the first admin and write the proposal file.")
 
-        @Option(help: "A JSON file with the operation (registerAgency, addAgencyKey, revokeAgencyKey, changeValidatorSet; docs/GATEWAY.md).")
+        @Option(help: "A JSON file with the operation (registerAgency, addAgencyKey, revokeAgencyKey, changeValidatorSet; docs/OPERATIONS.md, 'Operations as JSON').")
         var txFile: String
         @Option(help: "The proposing admin agency (its id).") var agency: String
         @Option(help: "Its signing key file.") var signingKey: String
