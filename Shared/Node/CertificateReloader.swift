@@ -17,6 +17,8 @@ struct CertificateReloader: Service {
     let name: String
     let server: WireServer
     let clients: @Sendable () -> [WireClient]
+    /// Told of each successful reload, after the server and clients switched.
+    var reloaded: @Sendable (TLSIdentity) -> Void = { _ in }
     let logger: Logger
 
     func run() async throws {
@@ -33,6 +35,7 @@ struct CertificateReloader: Service {
             let tls = try Self.load(files: files, role: role, name: name)
             try server.replaceTLS(TLSSetup.server(tls))
             for client in clients() { try client.replaceTLS(TLSSetup.client(tls)) }
+            reloaded(tls)
             let leaf = tls.certificateChain[0]
             logger.notice("certificate reloaded on SIGHUP: new connections use it", metadata: [
                 "tls.subject": "\(role) '\(name)'",

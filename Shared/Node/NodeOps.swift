@@ -13,6 +13,7 @@ package final class NodeOps: Sendable {
         var listen: HostPort?
         var identityFiles: TLSIdentityFiles?
         var clients: [WireClient] = []
+        var reloaded: [@Sendable (TLSIdentity) -> Void] = []
     }
 
     /// Readiness, draining and refreshers, read by the ops server.
@@ -33,6 +34,10 @@ package final class NodeOps: Sendable {
     /// New connections `client` opens after a SIGHUP reload present the new certificate.
     package func reloads(_ client: WireClient) { settings.withLock { $0.clients.append(client) } }
 
+    /// `handler` runs after each successful SIGHUP reload with the new identity (the registry agent
+    /// registers the new fingerprint).
+    package func onReload(_ handler: @escaping @Sendable (TLSIdentity) -> Void) { settings.withLock { $0.reloaded.append(handler) } }
+
     /// Adds a readiness condition (nil: ready; otherwise the reason).
     package func addCheck(_ name: String, _ probe: @escaping @Sendable () async -> String?) {
         state.addCheck(ReadinessCheck(name, probe: probe))
@@ -44,4 +49,5 @@ package final class NodeOps: Sendable {
     var listen: HostPort? { settings.withLock { $0.listen } }
     var identityFiles: TLSIdentityFiles? { settings.withLock { $0.identityFiles } }
     var clients: [WireClient] { settings.withLock { $0.clients } }
+    var reloadHandlers: [@Sendable (TLSIdentity) -> Void] { settings.withLock { $0.reloaded } }
 }

@@ -58,6 +58,8 @@ package final class RegistryAgent: Service {
     /// Timeout of each register, heartbeat or deregister request.
     let requestTimeout: Duration
     private let state = Mutex(Status())
+    /// The certificate fingerprint registered; changed by `certificateChanged` after a reload.
+    private let fingerprint: Mutex<Hash32>
 
     /// An agent for `registration`, advertising the address `advertise` returns (called once, after the server bound).
     package init(registries: [HostPort], client: WireClient, registration: Registration,
@@ -74,7 +76,19 @@ package final class RegistryAgent: Service {
         self.minRetryDelay = minRetryDelay
         self.maxRetryDelay = maxRetryDelay
         self.requestTimeout = requestTimeout
+        fingerprint = Mutex(registration.certificateFingerprint)
     }
+
+    /// The process's certificate was reloaded (SIGHUP): the entry gets the new fingerprint. The
+    /// session in progress ends before its next heartbeat (within a third of the lease) and the
+    /// agent registers again on a new connection, which presents the new certificate.
+    package func certificateChanged(fingerprint new: Hash32) {
+        fingerprint.withLock { $0 = new }
+        logger.notice("certificate changed; registering its new fingerprint", metadata: ["tls.fingerprint": "\(new)"])
+    }
+
+    /// The fingerprint registered now.
+    package var registeredFingerprint: Hash32 { fingerprint.withLock { $0 } }
 
     /// Where the agent stands now.
     package var status: Status { state.withLock { $0 } }
@@ -82,21 +96,26 @@ package final class RegistryAgent: Service {
     /// Registers and keeps the lease until graceful shutdown (or cancellation), then deregisters.
     package func run() async throws {
         let address = try await advertise()
-        let request = try RegisterRequest(kind: registration.kind, id: registration.id, address: address.description,
-                                          certificateFingerprint: registration.certificateFingerprint, nodeKey: registration.nodeKey,
-                                          leaseMillis: registration.leaseMillis, detail: registration.detail).validated()
-        await cancelWhenGracefulShutdown { await self.keepRegistered(request) }
+        let registration = self.registration
+        let makeRequest: @Sendable (Hash32) throws -> RegisterRequest = { fp in
+            try RegisterRequest(kind: registration.kind, id: registration.id, address: address.description,
+                                certificateFingerprint: fp, nodeKey: registration.nodeKey,
+                                leaseMillis: registration.leaseMillis, detail: registration.detail).validated()
+        }
+        let request = try makeRequest(registeredFingerprint)
+        await cancelWhenGracefulShutdown { await self.keepRegistered { try makeRequest(self.registeredFingerprint) } }
         await deregister(request.key)
     }
 
     /// Registry after registry (in order, wrapping), until cancelled: one session each.
-    func keepRegistered(_ request: RegisterRequest) async {
+    func keepRegistered(_ makeRequest: @Sendable () throws -> RegisterRequest) async {
         var index = 0
         var backoff = Backoff(first: minRetryDelay, cap: maxRetryDelay)
         while !Task.isCancelled {
             let registry = registries[index]
             let before = status.registrations
             do {
+                let request = try makeRequest()
                 try await client.withConnection(host: registry.host, port: registry.port, expecting: .registry) { wire in
                     try await self.session(wire, registry: registry, request: request)
                 }
@@ -123,6 +142,9 @@ package final class RegistryAgent: Service {
         let interval = Duration.milliseconds(Int64(request.leaseMillis / 3))
         for _ in 0..<Self.maxHeartbeatsPerSession {
             try await Task.sleep(for: interval)
+            // A reloaded certificate: end this session (its connection has the old one); the
+            // loop registers the new fingerprint on a new connection.
+            guard registeredFingerprint == request.certificateFingerprint else { return }
             do {
                 _ = try ServiceEntry(canonicalBytes: try await wire.request(RegistryAPI.heartbeat, HeartbeatRequest(kind: request.kind, id: request.id).canonicalBytes,
                                                                             timeout: requestTimeout))

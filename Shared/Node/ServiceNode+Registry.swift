@@ -1,4 +1,5 @@
 import CityChainAPI
+import CityEncoding
 import CityPKI
 import CityWire
 import Logging
@@ -22,9 +23,18 @@ extension ServiceNode {
         let registration = try RegistryAgent.Registration(identity: identity, nodeKey: nodeKey, detail: detail, leaseMillis: leaseMillis)
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
         let server = self.server
-        return RegistryAgent(registries: registries, client: client, registration: registration, advertise: {
+        let agent = RegistryAgent(registries: registries, client: client, registration: registration, advertise: {
             let bound = try await server.listeningAddress
             return try address(bound.port ?? 0)
         }, logger: logger)
+        // After a SIGHUP reload the agent's new connections present the new certificate, and its
+        // entry gets the new fingerprint (no restart needed).
+        ops.reloads(client)
+        ops.onReload { [agent] tls in
+            if let leaf = tls.certificateChain.first, let id = try? PeerIdentity(certificate: leaf), let fp = Hash32(hex: id.fingerprint) {
+                agent.certificateChanged(fingerprint: fp)
+            }
+        }
+        return agent
     }
 }

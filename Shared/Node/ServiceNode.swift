@@ -68,7 +68,8 @@ package struct ServiceNode: Sendable {
         if let files = ops.identityFiles {
             let ops = self.ops
             first.append(.init(service: CertificateReloader(files: files, role: role, name: identity.name, server: server,
-                                                            clients: { ops.clients }, logger: logger),
+                                                            clients: { ops.clients },
+                                                            reloaded: { tls in for h in ops.reloadHandlers { h(tls) } }, logger: logger),
                                successTerminationBehavior: .gracefullyShutdownGroup))
         }
         let all: [ServiceGroupConfiguration.ServiceConfiguration] = first + [.init(service: server)]

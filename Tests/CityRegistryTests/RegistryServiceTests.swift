@@ -101,7 +101,8 @@ import Testing
         let registry = try await TestRegistry(db: db, ca: ca)
         defer { Task { await registry.stop() } }
         let indexer = try TestIdentity(ca, .indexer, "indexer-7")
-        let agent = RegistryAgent(registries: [registry.address], client: try indexer.client(),
+        let agentClient = try indexer.client()
+        let agent = RegistryAgent(registries: [registry.address], client: agentClient,
                                   registration: try .init(identity: indexer.peer, detail: "test", leaseMillis: 3_000),
                                   advertise: { HostPort(host: "127.0.0.1", port: 7207) }, logger: testLogger)
         let group = ServiceGroup(services: [agent], logger: testLogger)
@@ -119,6 +120,16 @@ import Testing
         #expect(try TestPostgres.shared.get().psql(db, "DELETE FROM registry.services RETURNING id") == "indexer-7")
         try await eventually("the agent to register again", seconds: 10) { agent.status.registrations == 2 }
         #expect(try await lookup().map(\.id) == ["indexer-7"])
+        // A certificate rotated by SIGHUP (what CertificateReloader does for the agent's client):
+        // the entry gets the new fingerprint without a restart.
+        let rotated = try TestIdentity(ca, .indexer, "indexer-7")
+        try agentClient.replaceTLS(TLSSetup.client(rotated.tls))
+        let newFingerprint = try #require(Hash32(hex: rotated.peer.fingerprint))
+        #expect(try await lookup().first?.certificateFingerprint != newFingerprint)
+        agent.certificateChanged(fingerprint: newFingerprint)
+        try await eventually("the entry to carry the new fingerprint", seconds: 10) {
+            try await lookup().first?.certificateFingerprint == newFingerprint
+        }
         await group.triggerGracefulShutdown()
         try await run.value
         #expect(try await lookup().isEmpty, "the agent deregistered on shutdown")
