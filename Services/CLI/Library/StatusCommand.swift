@@ -19,6 +19,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Your PEM certificate.") var cert: String
     @Option(help: "Your PEM private key.") var key: String
     @Option(help: "The city CA certificate.") var ca: String
+    @Option(help: "Output of the --validator rows: table, or json (one object per validator, with the last block's hash and the validator-set hash).")
+    var output: String = "table"
 
     func run() async throws {
         let identity = try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca))
@@ -37,20 +39,33 @@ struct StatusCommand: AsyncParsableCommand {
             print("")
         }
         let client = try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.status"))
-        print("validator            address                height  round  step       role      mempool  peers")
+        guard ["table", "json"].contains(output) else { throw ValidationError("--output must be table or json") }
+        var rows: [[String: Any]] = []
+        if output == "table" { print("validator            address                height  round  step       role      mempool  peers  last block        validator set") }
         for address in validators {
             guard let (host, port) = SubmitCommand.split(address) else { throw ValidationError("'\(address)' must be HOST:PORT") }
             do {
                 let s = try await client.withConnection(host: host, port: port, expecting: .validator) { conn in
                     try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [], timeout: .seconds(5)))
                 }
-                let step = ["propose", "prevote", "precommit"][Int(s.step)]
+                let step = ["propose", "prevote", "precommit"][Int(min(s.step, 2))]
+                rows.append(["address": address, "name": s.name, "chainID": s.chainID, "height": s.height, "lastBlockHash": s.lastBlockHash.hex,
+                             "round": s.round, "step": step, "voting": s.voting, "validatorSetHash": s.validatorSetHash.hex,
+                             "mempool": s.mempoolCount, "peers": s.peers])
+                guard output == "table" else { continue }
                 print(Self.pad(s.name, 20) + " " + Self.pad(address, 22) + " " + Self.pad("\(s.height)", 6, right: true) + "  "
                       + Self.pad("\(s.round)", 5, right: true) + "  " + Self.pad(step, 9) + "  " + Self.pad(s.voting ? "voting" : "observer", 8)
-                      + "  " + Self.pad("\(s.mempoolCount)", 7, right: true) + "  " + Self.pad("\(s.peers)", 5, right: true))
+                      + "  " + Self.pad("\(s.mempoolCount)", 7, right: true) + "  " + Self.pad("\(s.peers)", 5, right: true)
+                      + "  " + String(s.lastBlockHash.hex.prefix(16)) + "  " + String(s.validatorSetHash.hex.prefix(16)))
             } catch {
-                print(Self.pad("?", 20) + " " + Self.pad(address, 22) + " down: \(error)")
+                rows.append(["address": address, "error": "\(error)"])
+                if output == "table" { print(Self.pad("?", 20) + " " + Self.pad(address, 22) + " down: \(error)") }
             }
+        }
+        if output == "json", let data = try? JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .prettyPrinted]) {
+            print(String(decoding: data, as: UTF8.self))
+        } else if output == "table" {
+            print("(hashes shortened; --output json prints them whole: the last block's hash is what --trust-hash takes with --trust-height HEIGHT)")
         }
     }
 

@@ -173,5 +173,13 @@ import Testing
         let later = try await client.blocks(procs[0].address, from: place.height + LedgerLimits.validatorChangeDelayHeights + 1)
         #expect(later.contains { $0.certificate.signatures.contains { $0.validator == observerKey.ledgerPublicKey } },
                 "the promoted validator's precommits are in later certificates")
+        // The operator checks the promotion with `citychain status --output json`: the set hash
+        // moved off the genesis set's, and the last block's hash is there for --trust-hash.
+        let status = try await runCLI(["status", "--validator", procs[0].address, "--validator", observer.address, "--output", "json"] + tls)
+        let rows = (try? JSONSerialization.jsonObject(with: Data(status.output.utf8))) as? [[String: Any]] ?? []
+        #expect(status.status == 0 && rows.count == 2, "\(status.output)")
+        let genesisSetHash = try ValidatorSet(F.genesis.validators).hash.hex
+        #expect(rows.allSatisfy { ($0["validatorSetHash"] as? String).map { $0 != genesisSetHash && $0.count == 64 } ?? false }, "\(status.output)")
+        #expect(rows.allSatisfy { ($0["lastBlockHash"] as? String)?.count == 64 && ($0["voting"] as? Bool) == true }, "\(status.output)")
     }
 }
