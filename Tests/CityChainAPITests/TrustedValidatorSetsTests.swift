@@ -88,6 +88,14 @@ struct TrustedValidatorSetsTests {
         var withoutPending = anchor
         withoutPending.items = []
         #expect(throws: ProofFailure.self) { try TrustedValidatorSets(trusting: 10, hash: c.header(10).header.hash, answer: withoutPending) }
+        // A record written before the trusted block: its state proof under block 12 names the
+        // transaction, so it verifies without block 1's certificate.
+        let (entry, proof) = c.states[11].proveRecord(dataset: IX.parking, subject: IX.subject("bay-1"))
+        let record = RecordAnswer(at: c.header(12), entry: entry, proof: proof, current: c.proven(1, 0))
+        try record.verify(dataset: IX.parking, subject: IX.subject("bay-1"), validatorSet: sets)
+        var otherTx = record
+        otherTx.current = c.proven(2, 0)
+        #expect(throws: ProofFailure.self) { try otherTx.verify(dataset: IX.parking, subject: IX.subject("bay-1"), validatorSet: sets) }
         var wrongSet = anchor
         wrongSet.anchorSet = IX.otherValidatorSet
         #expect(throws: ProofFailure.self) { try TrustedValidatorSets(trusting: 10, hash: c.header(10).header.hash, answer: wrongSet) }

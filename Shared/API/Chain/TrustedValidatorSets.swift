@@ -89,7 +89,8 @@ package struct TrustedValidatorSets: Hashable, Sendable, CanonicalCodable, Valid
     /// `needsSetsThrough`) for one after `knownThrough` until the changes are fetched (`extend`).
     package func validatorSet(forHeight height: UInt64) throws(ProofFailure) -> ValidatorSet {
         if anchorHeight > 0 && height < anchorHeight {
-            throw ProofFailure("block \(height) is before height \(anchorHeight), the block you trust by its hash: check it against the genesis (--genesis) instead")
+            throw ProofFailure("block \(height) is before height \(anchorHeight), the block you trust by its hash: check it against the genesis (--genesis) instead",
+                               beforeTrustedHeight: anchorHeight)
         }
         guard height <= knownThrough else {
             throw ProofFailure("the validator sets after block \(knownThrough) are not known here yet: fetch the validator-set changes since then (any online citychain command with --genesis does) and check again",

@@ -50,11 +50,15 @@ package struct ProofFailure: Error, Hashable, Sendable, CustomStringConvertible 
     /// Set when the proof could not be checked (not refused) because the verifier does not know the
     /// validator sets up to this height yet: fetch the validator-set changes and check again.
     package var needsSetsThrough: UInt64?
+    /// Set when the header is older than the block the verifier trusts by hash (its set is not
+    /// known there): the proof may still hold by other means (a state proof naming the transaction).
+    package var beforeTrustedHeight: UInt64?
 
     /// A failure with its message.
-    package init(_ message: String, needsSetsThrough: UInt64? = nil) {
+    package init(_ message: String, needsSetsThrough: UInt64? = nil, beforeTrustedHeight: UInt64? = nil) {
         self.message = message
         self.needsSetsThrough = needsSetsThrough
+        self.beforeTrustedHeight = beforeTrustedHeight
     }
 
     package var description: String { message }
