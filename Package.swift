@@ -79,11 +79,11 @@ var targets: [Target] = [
                                                            "CityNode", "CityPKI", "CityWire", crypto, logging, lifecycle] + nio,
                 path: "Tests/CityValidatorTests", swiftSettings: settings),
     .testTarget(name: "CityPKITests", dependencies: ["CityPKI", x509, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/CityPKITests", swiftSettings: settings),
-    .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityPKI", "CityEncoding", x509, logging, lifecycle,
+    .testTarget(name: "CityWireTests", dependencies: ["CityWire", "CityTestSupport", "CityPKI", "CityEncoding", x509, logging, lifecycle,
                                                  .product(name: "NIOEmbedded", package: "swift-nio")] + nio,
                 path: "Tests/CityWireTests", swiftSettings: settings),
     // CityNodeTests also checks each service's config schema against deploy/config/ and docs/CONFIG.md.
-    .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityWire", "CityPKI", "CityLedger", crypto, logging, lifecycle, configuration,
+    .testTarget(name: "CityNodeTests", dependencies: ["CityNode", "CityTestSupport", "CityWire", "CityPKI", "CityLedger", crypto, logging, lifecycle, configuration,
                                                       "CityValidator", "CityIndexer", "CityGateway", "CityRegistry"] + nio,
                 path: "Tests/CityNodeTests", swiftSettings: settings),
     .testTarget(name: "CityOpsTests", dependencies: ["CityOps", "CityTestSupport", logging, lifecycle, metrics,

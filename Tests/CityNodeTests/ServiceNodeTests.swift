@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityEncoding
 import CityPKI
 import CityWire
@@ -5,19 +6,6 @@ import Foundation
 import Logging
 import Testing
 @testable import CityNode
-
-/// Runs `body`, failing after `seconds` instead of hanging the suite.
-func withTimeout<T: Sendable>(_ seconds: Double = 20, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            throw CancellationError()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
 
 let quietLogger: Logger = {
     var l = Logger(label: "citynode.test")

@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityLedger
 import CityPKI
 @preconcurrency import Crypto

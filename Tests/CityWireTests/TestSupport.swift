@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityPKI
 import Foundation
 import Logging
@@ -8,25 +9,6 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import CityWire
-
-/// A hang in a test fails it instead of blocking the run.
-struct TestTimeout: Error, CustomStringConvertible {
-    let seconds: Double
-    var description: String { "test step did not finish within \(seconds) s" }
-}
-
-/// Runs `body`, failing with `TestTimeout` after `seconds`.
-func withTimeout<T: Sendable>(_ seconds: Double = 15, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            throw TestTimeout(seconds: seconds)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
 
 /// A city CA and identities made at test time.
 struct TestPKI: Sendable {

@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityPKI
 import Foundation
 import NIOSSL

@@ -85,21 +85,7 @@ final class RegistryProcess {
         }
     }
 
-    /// A loopback port free now (bound and released; the registry binds it with SO_REUSEADDR).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket failed: errno \(errno)") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw TestFailure("bind failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    /// A loopback port free now (the test kit's `freePort`; the registry binds it with SO_REUSEADDR).
+    static func freePort() throws -> Int { CityTestSupport.freePort() }
 }
 

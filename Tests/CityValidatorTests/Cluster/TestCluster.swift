@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityChainAPI
 import CityConsensus
 import CityEncoding
@@ -67,28 +68,8 @@ final class TestCluster: Sendable {
         return TestValidator(runtime: runtime, logger: logger)
     }
 
-    /// `count` free loopback ports (bound and released: another process could take one, which
-    /// loopback tests on this machine do not).
-    static func freePorts(_ count: Int) -> [Int] {
-        var fds: [Int32] = []
-        defer { for fd in fds { close(fd) } }
-        return (0..<count).map { _ in
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            fds.append(fd)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = 0
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutablePointer(to: &addr) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
-                    _ = bind(fd, sp, len)
-                    _ = getsockname(fd, sp, &len)
-                }
-            }
-            return Int(UInt16(bigEndian: addr.sin_port))
-        }
-    }
+    /// `count` free loopback ports (the test kit's `freePorts`).
+    static func freePorts(_ count: Int) -> [Int] { CityTestSupport.freePorts(count) }
 
     /// Validators 0..<count of the fixture set on fixed ports, each configured with the others as peers.
     func makeValidators(_ count: Int = 4, ports: [Int], snapshotEveryBlocks: UInt64 = 1000) throws -> [TestValidator] {

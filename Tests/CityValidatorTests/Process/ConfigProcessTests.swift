@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityLedger
 import CityNode
 import CityPKI
