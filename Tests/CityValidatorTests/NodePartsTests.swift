@@ -71,6 +71,27 @@ import Testing
         #expect(!cache.contains(forged))
     }
 
+    @Test func readinessNeedsAQuorumOfPeersAndTheirHeight() {
+        var r = ValidatorReadiness(halted: nil, started: true, configuredPeers: 3, connectedPeers: 1, validators: 4,
+                                   height: 50, bestPeerHeight: 100, maxLagBlocks: 2)
+        #expect(r.peersNeeded == 2)
+        #expect(r.problem?.contains("1 of the 2 peers a quorum needs") == true, "\(r.problem ?? "ready")")
+        r.connectedPeers = 2
+        #expect(r.problem?.contains("catching up: at height 50, peers at 100") == true, "a restarted validator is not ready while it syncs")
+        r.height = 98
+        #expect(r.problem == nil, "within two blocks of its peers it is ready")
+        r.bestPeerHeight = nil
+        #expect(r.problem?.contains("no peer has reported") == true)
+        r.halted = "disk full"
+        #expect(r.problem == "halted: disk full")
+        let alone = ValidatorReadiness(halted: nil, started: true, configuredPeers: 0, connectedPeers: 0, validators: 1,
+                                       height: 0, bestPeerHeight: nil, maxLagBlocks: 2)
+        #expect(alone.problem == nil, "a one-validator chain is ready once started")
+        let seven = ValidatorReadiness(halted: nil, started: true, configuredPeers: 6, connectedPeers: 4, validators: 7,
+                                       height: 10, bestPeerHeight: 10, maxLagBlocks: 2)
+        #expect(seven.peersNeeded == 4 && seven.problem == nil, "with itself, 5 of 7 is more than two thirds")
+    }
+
     @Test func theHubFansOutToEverySubscriberUntilUnsubscribed() {
         let hub = GossipHub(maxQueuedItems: 10)
         let a = hub.subscribe(), b = hub.subscribe()

@@ -95,6 +95,9 @@ extension ValidatorCommand {
             ms("consensus.precommitBaseMillis", "--consensus-precommit-base-ms", "1000", "Precommit timeout of round 0."),
             ms("consensus.precommitDeltaMillis", "--consensus-precommit-delta-ms", "500", "Added to the precommit timeout per round."),
             ms("consensus.rebroadcastMillis", "--consensus-rebroadcast-ms", "2000", "Milliseconds between rebroadcasts of this validator's latest messages."),
+            ConfigSetting("ready.maxLagBlocks", .int(0...1_000_000), flag: "--ready-max-lag-blocks", default: "2",
+                          help: "Blocks behind the best height its peers report a validator may be and still be ready (/readyz).",
+                          fix: "write a whole number of blocks, e.g. ready.maxLagBlocks: 2"),
         ])
     }()
 }

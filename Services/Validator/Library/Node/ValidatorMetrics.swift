@@ -50,11 +50,9 @@ enum ValidatorMetrics {
 extension ValidatorNode {
     /// nil when ready: started, not halted, and (with peers configured) at least one peer connected.
     package func readinessProblem() -> String? {
-        if let halted { return "halted: \(halted)" }
-        guard started else { return "the consensus engine has not started" }
-        if !settings.peers.isEmpty && connectedPeers.isEmpty {
-            return "no peer connected (of \(settings.peers.count) configured)"
-        }
-        return nil
+        let connected = Set(peerHeights.keys).intersection(connectedPeers)
+        return ValidatorReadiness(halted: halted, started: started, configuredPeers: settings.peers.count, connectedPeers: connectedPeers.count,
+                                  validators: state.validatorSet(forHeight: tip.height + 1)?.validators.count ?? 1, height: tip.height,
+                                  bestPeerHeight: connected.compactMap { peerHeights[$0] }.max(), maxLagBlocks: settings.readyMaxLagBlocks).problem
     }
 }

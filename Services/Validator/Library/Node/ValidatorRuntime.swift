@@ -33,6 +33,7 @@ package struct ValidatorRuntime: Sendable {
                                          mempool: try o.tuning.mempoolLimits(), consensus: try o.tuning.consensusConfig(chainID: genesis.chainID))
         settings.maxGossipQueueItems = 16_384
         settings.signRecordLost = o.signRecordLost
+        settings.readyMaxLagBlocks = o.tuning.readyMaxLagBlocks
         if let problem = settings.problem() { throw ValidationError(problem) }
         return try assemble(settings: settings, genesis: genesis, dataDirectory: o.dataDir, signer: signer, tls: tls, host: host, port: port,
                             logger: logger)

@@ -31,6 +31,8 @@ package struct ValidatorSettings: Sendable {
     /// The operator says the sign record is lost (`--sign-record-lost`): start without it even though
     /// the block log shows this validator has signed (`SignRecordGuard`).
     package var signRecordLost = false
+    /// Blocks behind the best peer a validator may be and still answer /readyz with 200.
+    package var readyMaxLagBlocks: UInt64 = 2
     /// Gossip items queued per subscriber before the oldest are dropped.
     package var maxGossipQueueItems: Int = 16_384
 

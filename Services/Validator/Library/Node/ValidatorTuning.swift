@@ -38,6 +38,9 @@ package struct ValidatorTuning: ParsableArguments, Sendable {
     @Option(help: "Milliseconds between rebroadcasts of this validator's latest messages (config key: consensus.rebroadcastMillis).")
     package var consensusRebroadcastMs: UInt64 = 2000
 
+    @Option(help: "Blocks behind the best height its peers report a validator may be and still be ready (/readyz 200) (config key: ready.maxLagBlocks).")
+    package var readyMaxLagBlocks: UInt64 = 2
+
     package init() {}
 
     /// The block policy; a bad combination names the keys.
