@@ -212,7 +212,12 @@ package final class UpstreamPool: Sendable {
         }
 
         func started() { state.withLock { $0.inFlight += 1 } }
-        func finished() { state.withLock { $0.inFlight -= 1 } }
+        func finished() {
+            state.withLock { s in
+                s.inFlight -= 1
+                assert(s.inFlight >= 0, "a request finished that was never started")
+            }
+        }
 
         /// Records a live connection and its height; true if the upstream just became healthy.
         func up(_ slot: Int, _ conn: WireConnection, height: UInt64) -> Bool {

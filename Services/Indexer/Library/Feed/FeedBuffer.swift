@@ -11,6 +11,7 @@ package final class FeedBuffer: Sendable {
     private let capacity: Int
 
     package init(capacity: Int) {
+        precondition(capacity > 0, "a feed buffer holds at least one event")
         self.capacity = capacity
         (batches, continuation) = AsyncStream.makeStream(of: [[UInt8]].self, bufferingPolicy: .unbounded)
     }
@@ -20,6 +21,7 @@ package final class FeedBuffer: Sendable {
         let n = waiting.withLock { w in
             let n = min(events.count, capacity - w)
             w += max(0, n)
+            assert(w <= capacity, "a feed buffer never holds more than its capacity")
             return max(0, n)
         }
         if n > 0 { continuation.yield(Array(events.prefix(n))) }
@@ -27,7 +29,12 @@ package final class FeedBuffer: Sendable {
     }
 
     /// The sender wrote `count` events.
-    package func sent(_ count: Int) { waiting.withLock { $0 -= count } }
+    package func sent(_ count: Int) {
+        waiting.withLock { w in
+            w -= count
+            assert(w >= 0, "the sender wrote more events than were buffered")
+        }
+    }
 
     /// No more events: the sender ends after the buffered ones.
     package func finish() { continuation.finish() }

@@ -63,6 +63,7 @@ package struct Mempool: Sendable {
         order.append(entry.sequence)
         countBySigner[entry.signerAgency, default: 0] += 1
         bytes += entry.encodedBytes
+        assert(entries.count == sequenceByID.count && order.count >= entries.count, "every pending entry is indexed by id and in the order")
     }
 
     /// Removes the pending transaction `id`; returns its entry, or nil when it was not pending.
@@ -75,6 +76,8 @@ package struct Mempool: Sendable {
         countBySigner[agency] = left == 0 ? nil : left
         bytes -= entry.encodedBytes
         precondition(bytes >= 0, "mempool byte count went negative")
+        assert(entries.count == sequenceByID.count, "every pending entry is indexed by id")
+        assert(!entries.isEmpty || (bytes == 0 && countBySigner.isEmpty), "an empty pool holds no bytes and no per-signer counts")
         compactOrder()
         return entry
     }
