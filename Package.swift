@@ -68,7 +68,7 @@ var targets: [Target] = [
             path: "Shared/Node", swiftSettings: settings),
 
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
-    .testTarget(name: "CityMerkleTests", dependencies: ["CityMerkle", "CityEncoding"], path: "Tests/CityMerkleTests", swiftSettings: settings),
+    .testTarget(name: "CityMerkleTests", dependencies: ["CityMerkle", "CityEncoding", "CityTestSupport"], path: "Tests/CityMerkleTests", swiftSettings: settings),
     .testTarget(name: "CityLedgerTests", dependencies: ["CityLedger", "CityMerkle", "CityEncoding", crypto],
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
     .testTarget(name: "CityConsensusTests", dependencies: ["CityConsensus", "CityLedger", "CityEncoding", crypto],

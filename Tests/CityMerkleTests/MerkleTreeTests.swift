@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityEncoding
 import CityMerkle
 import Testing

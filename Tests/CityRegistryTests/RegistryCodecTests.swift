@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityChainAPI
 import CityEncoding
 import CityPKI
@@ -135,7 +136,7 @@ import Testing
     /// Seeded mutations of valid encodings: every decoder either refuses with a CodecError or
     /// returns a value whose encoding is exactly the input (one encoding per value).
     @Test func mutatedInputDecodesCanonicallyOrNotAtAll() {
-        var rng = SplitMix(seed: 0x5EED_0405)
+        var rng = SplitMix64(seed: 0x5EED_0405)
         let seeds: [(String, [UInt8], ([UInt8]) throws -> [UInt8])] = [
             ("RegisterRequest", Self.request(nodeKey: Array(repeating: 3, count: 32)).canonicalBytes, { try RegisterRequest(canonicalBytes: $0).canonicalBytes }),
             ("ServiceEntry", Self.entry().canonicalBytes, { try ServiceEntry(canonicalBytes: $0).canonicalBytes }),
@@ -190,15 +191,3 @@ import Testing
     }
 }
 
-/// A small seeded generator (SplitMix64), so a failing mutation replays exactly.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,23 +1,12 @@
+import CityTestSupport
 import Testing
 @testable import CityWire
 
 /// The one retry policy: doubling steps up to the cap, each wait jittered within [step/2, step],
 /// an optional cap on attempts, and a reset after a success.
 struct BackoffTests {
-    /// A fixed-seed generator (SplitMix64), so the draws are the same on every run.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func stepsDoubleToTheCapWithJitterInsideEachStep() {
-        var rng = Seeded(state: 7)
+        var rng = SplitMix64(seed: 7)
         var b = Backoff(first: .milliseconds(100), cap: .seconds(1))
         let steps: [Duration] = [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)]
         var waits: [Duration] = []
