@@ -73,7 +73,7 @@ var targets: [Target] = [
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
     .testTarget(name: "CityConsensusTests", dependencies: ["CityConsensus", "CityLedger", "CityEncoding", crypto],
                 path: "Tests/CityConsensusTests", swiftSettings: settings),
-    .testTarget(name: "CityChainAPITests", dependencies: ["CityChainAPI", "CityLedger", "CityConsensus", "CityEncoding", "CityMerkle", crypto],
+    .testTarget(name: "CityChainAPITests", dependencies: ["CityChainAPI", "CityTestSupport", "CityLedger", "CityConsensus", "CityEncoding", "CityMerkle", crypto],
                 path: "Tests/CityChainAPITests", swiftSettings: settings),
     .testTarget(name: "CityValidatorTests", dependencies: ["CityValidator", "CityTestSupport", "CityChainAPI", "CityLedger", "CityEncoding", "CityConsensus", "CityMerkle",
                                                            "CityNode", "CityPKI", "CityWire", crypto, logging, lifecycle] + nio,
@@ -95,7 +95,7 @@ targets += service("Validator", executable: "citychain-validator", dependencies:
 targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", postgres])
 // Test-only support shared by the PostgreSQL-backed services' tests: a private PostgreSQL cluster
 // (initdb as the postgres user into a temporary directory). A plain library so test targets share it.
-targets.append(.target(name: "CityTestSupport", path: "Tests/Support", swiftSettings: settings))
+targets.append(.target(name: "CityTestSupport", dependencies: ["CityLedger", "CityEncoding", crypto], path: "Tests/Support", swiftSettings: settings))
 // Indexer tests start their own PostgreSQL (see CityTestSupport).
 targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityGateway", "CityTestSupport", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
                                                                     "CityEncoding", "CityConsensus", "CityNode", "CityPKI", "CityWire",

@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityChainAPI
 import CityEncoding
 import CityLedger
@@ -82,17 +83,14 @@ struct APIChain: Sendable {
         tx("land-bureau", Self.put(IX.property, parcel, #"{"parcel":"\#(parcel)","owner":"\#(owner)"}"#))
     }
 
-    /// Applies and certifies the next block holding `txs`.
+    /// Applies and certifies the next block holding `txs` (three of the four genesis validators
+    /// precommit; after a set change, every member of the set in force).
     @discardableResult
     mutating func block(_ txs: [SignedTransaction]) -> CertifiedBlock {
-        let h = state.height + 1
-        let set = state.validatorSet(forHeight: h)!
-        let outcomes = state.applyBlock(txs, height: h)
-        for o in outcomes { if case .failure(let r) = o.result { fatalError("fixture transaction \(o.index) refused: \(r)") } }
-        let header = BlockHeader(chainID: IX.chainID, height: h, timeMillis: 1_700_000_000_000 + h * 1000, previousHash: lastHash,
-                                 transactionsRoot: Block.transactionsRoot(txs), transactionCount: UInt32(txs.count),
-                                 stateRoot: state.stateRoot, validatorSetHash: set.hash, proposer: IX.validatorKeys[0].ledgerPublicKey)
-        let certificate = set == IX.validatorSet ? Self.certify(header) : Self.certify(header, by: set)
+        let (header, set) = ChainFixtureKit.apply(txs, to: &state, chainID: IX.chainID, previousHash: lastHash,
+                                                  proposer: IX.validatorKeys[0].ledgerPublicKey)
+        let certificate = set == IX.validatorSet ? Self.certify(header)
+            : ChainFixtureKit.certificate(header, chainID: IX.chainID, by: set, candidates: (0x10...0x1F).map { IX.signingKey(UInt8($0)) })
         let cb = CertifiedBlock(block: Block(header: header, transactions: txs), certificate: certificate)
         lastHash = header.hash
         blocks.append(cb)
@@ -101,27 +99,14 @@ struct APIChain: Sendable {
     }
 
     static func certify(_ header: BlockHeader, signers: Int = 3) -> CommitCertificate {
-        let votes = IX.validatorKeys.prefix(signers).map {
-            try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: IX.chainID, key: $0)
-        }
-        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
-    }
-
-    /// Every member of `set` precommits (after a validator-set change; members' keys from seeds 0x10-0x1F).
-    static func certify(_ header: BlockHeader, by set: ValidatorSet) -> CommitCertificate {
-        let votes = set.validators.map { v in
-            let key = (0x10...0x1F).lazy.map { IX.signingKey(UInt8($0)) }.first { $0.ledgerPublicKey == v.publicKey }!
-            return try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: IX.chainID, key: key)
-        }
-        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+        ChainFixtureKit.certificate(header, chainID: IX.chainID, keys: IX.validatorKeys.prefix(signers))
     }
 
     /// A validator-set change signed by admin-a and co-signed by admin-b (the threshold is 2).
     mutating func validatorChange(_ changes: [ValidatorChange]) -> SignedTransaction {
         nonce += 1
-        let body = TransactionBody(chainID: IX.chainID, signer: Signer(agency: IX.id("admin-a"), keyID: 1), nonce: nonce,
-                                   expiresAtHeight: state.height + 1000, operation: .changeValidatorSet(changes: changes))
-        return try! SignedTransaction.sign(body, key: IX.key("admin-a"), cosigners: [(Signer(agency: IX.id("admin-b"), keyID: 1), IX.key("admin-b"))])
+        return ChainFixtureKit.validatorChange(changes, chainID: IX.chainID, nonce: nonce, expiresAtHeight: state.height + 1000,
+                                               proposer: (IX.id("admin-a"), IX.key("admin-a")), cosigner: (IX.id("admin-b"), IX.key("admin-b")))
     }
 
     /// The certified header of block `height`.

@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityChainAPI
 import CityEncoding
 import CityLedger
@@ -104,47 +105,33 @@ struct IndexerChain: Sendable {
         tx(owner, .grantAccess(dataset: dataset, grantee: F.id(grantee), expiresAtHeight: expires, purpose: purpose))
     }
 
-    /// Applies, checks and certifies the next block holding `txs`.
+    /// Applies, checks and certifies the next block holding `txs` (three of the four genesis
+    /// validators precommit; after a set change, every member of the set in force). The fixture
+    /// signed every transaction itself: the ledger applies them without re-verifying each Ed25519
+    /// signature (a third of a feed test's CPU); its other rules all apply.
     @discardableResult
     mutating func block(_ txs: [SignedTransaction]) -> CertifiedBlock {
-        let h = state.height + 1
-        let set = state.validatorSet(forHeight: h)!
-        // The fixture signed every transaction itself: the ledger applies them without re-verifying
-        // each Ed25519 signature (a third of a feed test's CPU); its other rules all apply.
-        let outcomes = state.applyBlock(txs, height: h, signaturesVerified: { _ in true })
-        for o in outcomes { if case .failure(let r) = o.result { fatalError("fixture transaction \(o.index) refused: \(r)") } }
-        let header = BlockHeader(chainID: F.chainID, height: h, timeMillis: 1_700_000_000_000 + h * 1000, previousHash: lastHash,
-                                 transactionsRoot: Block.transactionsRoot(txs), transactionCount: UInt32(txs.count),
-                                 stateRoot: state.stateRoot, validatorSetHash: set.hash, proposer: F.validatorKeys[0].ledgerPublicKey)
-        let certificate = set == (try! ValidatorSet(F.genesis.validators)) ? Self.certify(header) : Self.certify(header, by: set)
+        let (header, set) = ChainFixtureKit.apply(txs, to: &state, chainID: F.chainID, previousHash: lastHash,
+                                                  proposer: F.validatorKeys[0].ledgerPublicKey, signaturesChecked: false)
+        let certificate = set == Self.genesisSet ? Self.certify(header)
+            : ChainFixtureKit.certificate(header, chainID: F.chainID, by: set, candidates: (0x10...0x1F).map { F.signingKey(UInt8($0)) })
         let cb = CertifiedBlock(block: Block(header: header, transactions: txs), certificate: certificate)
         lastHash = header.hash
         blocks.append(cb)
         return cb
     }
 
-    static func certify(_ header: BlockHeader, signers: Int = 3) -> CommitCertificate {
-        let votes = F.validatorKeys.prefix(signers).map {
-            try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: F.chainID, key: $0)
-        }
-        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
-    }
+    static let genesisSet = try! ValidatorSet(F.genesis.validators)
 
-    /// Every member of `set` precommits (after a validator-set change; members' keys from seeds 0x10-0x1F).
-    static func certify(_ header: BlockHeader, by set: ValidatorSet) -> CommitCertificate {
-        let votes = set.validators.map { v in
-            let key = (0x10...0x1F).lazy.map { F.signingKey(UInt8($0)) }.first { $0.ledgerPublicKey == v.publicKey }!
-            return try! Vote.sign(kind: .precommit, height: header.height, round: 0, blockHash: header.hash, chainID: F.chainID, key: key)
-        }
-        return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
+    static func certify(_ header: BlockHeader, signers: Int = 3) -> CommitCertificate {
+        ChainFixtureKit.certificate(header, chainID: F.chainID, keys: F.validatorKeys.prefix(signers))
     }
 
     /// A validator-set change signed by admin-a and co-signed by admin-b (the threshold is 2).
     mutating func validatorChange(_ changes: [ValidatorChange]) -> SignedTransaction {
         nonce += 1
-        let body = TransactionBody(chainID: F.chainID, signer: Signer(agency: F.id("admin-a"), keyID: 1), nonce: nonce,
-                                   expiresAtHeight: state.height + 1000, operation: .changeValidatorSet(changes: changes))
-        return try! SignedTransaction.sign(body, key: F.key("admin-a"), cosigners: [(Signer(agency: F.id("admin-b"), keyID: 1), F.key("admin-b"))])
+        return ChainFixtureKit.validatorChange(changes, chainID: F.chainID, nonce: nonce, expiresAtHeight: state.height + 1000,
+                                               proposer: (F.id("admin-a"), F.key("admin-a")), cosigner: (F.id("admin-b"), F.key("admin-b")))
     }
 
     /// `count` parking sessions in blocks of `perBlock`.
