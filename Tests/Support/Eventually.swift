@@ -4,7 +4,7 @@ public func eventually(_ what: String, seconds: Double = 20, _ condition: () asy
     let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: .milliseconds(20))   // the poll interval between checks of the condition, not synchronisation
     }
     throw TestFailure("timed out waiting for \(what) (\(seconds) s)")
 }
