@@ -35,11 +35,7 @@ import Testing
         var end: FeedEnd? { events.withLock { $0.compactMap { if case .end(let e) = $0 { e } else { nil } }.first } }
 
         func wait(seconds: Int = 60, until: () -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while ContinuousClock.now < deadline {
-                if until() { return }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            if (try? await eventually("a feed condition", seconds: Double(seconds), until)) != nil { return }
             throw TestFailure("feed condition not met in \(seconds) s; events: \(events.withLock { $0.count })")
         }
     }

@@ -60,10 +60,8 @@ import Testing
 
         /// Waits for the process to exit (bounded); its status.
         func exit(seconds: Int = 120) async throws -> Int32 {
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            guard !process.isRunning else {
-                process.terminate()
+            guard await waitForExit(process, seconds: Double(seconds)) else {
+                await stopProcess(process)
                 throw TestFailure("citychain watch did not exit in \(seconds) s; stderr: \(stderr.suffix(500))")
             }
             return process.terminationStatus

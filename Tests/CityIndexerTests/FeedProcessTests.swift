@@ -76,11 +76,11 @@ import Testing
             // SIGKILL one indexer, then the other, restarting each (same port, same database).
             var kills = 0
             for round in 0..<6 {
-                try await Task.sleep(for: .milliseconds(Int64.random(in: 700...1400)))
+                try await Task.sleep(for: .milliseconds(Int64.random(in: 700...1400)))   // the kill point under test, not synchronisation
                 let victim = round % 2 == 0 ? a : b
                 victim.kill9()
                 kills += 1
-                try await Task.sleep(for: .milliseconds(Int64.random(in: 300...900)))
+                try await Task.sleep(for: .milliseconds(Int64.random(in: 300...900)))   // the time it stays down, not synchronisation
                 try victim.start()
             }
             return kills

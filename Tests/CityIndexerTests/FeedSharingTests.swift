@@ -53,12 +53,9 @@ import Testing
             }
         }
         func waitAll(_ n: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(90)
             func counts() -> [Int] { state.got.withLock { $0.map(\.count) } }
-            while counts().contains(where: { $0 < n }), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            guard !counts().contains(where: { $0 < n }) else { throw TestFailure("feeds got \(counts()), not \(n) each") }
+            do { try await eventually("every feed at \(n) changes", seconds: 90) { !counts().contains(where: { $0 < n }) } }
+            catch is TestFailure { throw TestFailure("feeds got \(counts()), not \(n) each") }
         }
 
         // Catch-up: 300 changes = 2 pages of 200 below the proven height, the same for all 12 feeds.
@@ -103,11 +100,10 @@ import Testing
                 }
             }
             // Stop while the feeds read their first pages.
-            try await Task.sleep(for: .milliseconds(30 + 40 * round))
+            try await Task.sleep(for: .milliseconds(30 + 40 * round))   // the stop point under test (varied per round), not synchronisation
             let done = Flag()
             Task { await indexer.stop(); done.set() }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !done.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            _ = try? await eventually("the indexer stopped", seconds: 60) { done.isSet }
             #expect(done.isSet, "round \(round): the indexer did not stop within 60 s under live feeds")
             readers.cancel()
             guard done.isSet else { return }

@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityPKI
+import CityTestSupport
 import CityWire
 import Foundation
 import Testing
@@ -23,16 +24,6 @@ import Testing
         return b
     }
 
-    /// Polls `condition` every 10 ms for at most `seconds` (the watch offers no event to wait on).
-    static func until(_ what: String, seconds: Double = 20, _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while !(await condition()) {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        _ = what
-    }
-
     func watch(_ servers: [ChainServer], ca: CertificateAuthority) throws -> (ChainWatch, UpstreamPool) {
         let tls = try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test"))
         let client = try WireClient(tls: TLSSetup.client(tls), logger: testLogger)
@@ -51,7 +42,7 @@ import Testing
         let byzantine = try await ChainServer(holder: holder, ca: ca, name: "byzantine", tamper: Self.forge, logger: testLogger)
         let (watch, pool) = try watch([byzantine], ca: ca)
         let running = Task { try await watch.run() }
-        try await Self.until("a refusal") { await watch.refusedBlocks["\(byzantine.address)", default: 0] >= 2 }
+        try await eventually("a refusal") { await watch.refusedBlocks["\(byzantine.address)", default: 0] >= 2 }
         #expect(await watch.height == 2, "the forged block 3 was not applied, nor anything after it")
         #expect(await watch.block(at: 3) == nil)
         #expect(await !watch.caughtUp)
@@ -59,7 +50,7 @@ import Testing
         // An honest validator joins: the watch follows it past the forged height to the head.
         let honest = try await ChainServer(holder: holder, ca: ca, name: "honest", logger: testLogger)
         pool.setAddresses([byzantine.address, honest.address])
-        try await Self.until("the head") { await watch.height == chain.height }
+        try await eventually("the head") { await watch.height == chain.height }
         #expect(await watch.block(at: 3)?.certificate == chain.blocks[2].certificate, "block 3 is the honestly certified one")
         running.cancel()
         pool.shutdown()

@@ -50,10 +50,7 @@ import Testing
         async let fed: Void = feeder.feed(blocks: 60, perBlock: 20, pause: .milliseconds(30))
         async let followed = followResuming(parks, ports: [port], role: .gateway, request: FeedRequest(datasets: [F.parking], start: .beginning),
                                             done: { ($0.cursor ?? .start) >= .endOf(height: final) })
-        for _ in 0..<600 {
-            if await holder.height >= chain.height + 15 { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await eventually("15 blocks fed", seconds: 12) { await holder.height >= chain.height + 15 }
         gateway.indexers.setAddresses([HostPort(host: "127.0.0.1", port: first.port), HostPort(host: "127.0.0.1", port: second.port)])
         try await eventually("both indexers healthy", seconds: 10) { gateway.indexers.health().filter(\.healthy).count >= 2 }
         await first.stop()

@@ -72,9 +72,8 @@ import Testing
             if round >= 25 || done {
                 // Let the last run finish the catch-up, and give it time to start (a SIGTERM before
                 // its handler is installed kills it with status 15 instead of a drain).
-                for _ in 0..<1200 {
-                    if try head() >= chain.blocks.count, Date().timeIntervalSince(started) > 3 { break }
-                    try await Task.sleep(for: .milliseconds(50))
+                try await eventually("the last run caught up and ran 3 s", seconds: 60) {
+                    try head() >= chain.blocks.count && Date().timeIntervalSince(started) > 3
                 }
                 // A clean stop: SIGTERM drains and exits 0 within 10 s.
                 let stopAt = Date()

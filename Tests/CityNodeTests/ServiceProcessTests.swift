@@ -65,7 +65,7 @@ import Testing
 
         let start = Date()
         kill(process.processIdentifier, SIGTERM)
-        try await withTimeout(15) { while process.isRunning { try await Task.sleep(for: .milliseconds(20)) } }
+        #expect(await waitForExit(process, seconds: 15), "stops on SIGTERM")
         #expect(process.terminationStatus == 0)
         #expect(Date().timeIntervalSince(start) < 10)
     }

@@ -74,7 +74,7 @@ import Testing
     @Test func aCheckThatHangsIsReportedNotAwaitedForever() async throws {
         let state = OpsState()
         state.addCheck(ReadinessCheck("stuck") {
-            try? await Task.sleep(for: .seconds(600))
+            try? await Task.sleep(for: .seconds(600))   // the hang under test (cancelled by the timeout)
             return nil
         })
         let report = await state.readiness(timeout: .milliseconds(200))

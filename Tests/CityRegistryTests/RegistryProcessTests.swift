@@ -83,7 +83,7 @@ import Testing
         #expect(agent.status.registrations >= 2)
         for _ in 0..<8 {
             #expect(try await lookup(b.address, .validator).map(\.id) == ["validator-1"], "lookups through B after A died")
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))   // spreads the lookups over 4 s, past the lease: what is under test
         }
         #expect(!recorder.saw { $0.removes("validator-1", .expired) }, "the failover kept the lease")
         // The killed A could not deregister: its lease ran out, and B's watcher saw it drop out.

@@ -1,6 +1,7 @@
 import CityChainAPI
 import CityEncoding
 import CityTestSupport
+import CityWire
 import Foundation
 import Testing
 @testable import CityRegistry
@@ -22,7 +23,7 @@ import Testing
             let e = try await store.register(Self.request("validator-1"))
             #expect(e.expiresAtMillis == e.registeredAtMillis + 60_000)
             #expect(e.nodeKey == Array(repeating: 1, count: 32))
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(20))   // the database's clock (now()) must move a millisecond: not synchronisation
             guard case .done(let renewed?) = try await store.heartbeat(e.key, fingerprint: Self.fp) else { throw TestFailure("no renewal") }
             #expect(renewed.expiresAtMillis > e.expiresAtMillis)
             #expect(renewed.registeredAtMillis == e.registeredAtMillis)
@@ -112,26 +113,28 @@ import Testing
     @Test func theSharedFeedReloadsOnlyForChangesAndExpiries() async throws {
         let db = try await TestPostgres.database()
         try await withStore(db) { store in
-            let feed = DirectoryFeed(store: store, maxAge: .milliseconds(20))
+            let (clock, time) = MonotonicClock.manual()
+            let feed = DirectoryFeed(store: store, maxAge: .milliseconds(20), clock: clock)
             let g0 = try await feed.view().generation
             #expect(try await feed.view().generation == g0, "within maxAge: the cached view")
             _ = try await store.register(Self.request("v-1", lease: 60_000))
-            try await Task.sleep(for: .milliseconds(30))
+            time.advance(by: .milliseconds(30))
             let v1 = try await feed.view()
             #expect(v1.generation == g0 + 1 && v1.answer.entries.map(\.id) == ["v-1"])
             // A heartbeat is not a change: no reload.
             guard case .done = try await store.heartbeat(ServiceKey(kind: .validator, id: "v-1"), fingerprint: Self.fp) else {
                 throw TestFailure("heartbeat failed")
             }
-            try await Task.sleep(for: .milliseconds(30))
+            time.advance(by: .milliseconds(30))
             let v2 = try await feed.view()
             #expect(v2.generation == v1.generation && v2.answer.registryTimeMillis >= v1.answer.registryTimeMillis)
             // A lease passing its expiry is: the feed reloads and the entry is gone.
             _ = try await store.register(Self.request("v-2", lease: 1_000))
-            try await Task.sleep(for: .milliseconds(30))
+            time.advance(by: .milliseconds(30))
             #expect(try await feed.view().answer.entries.map(\.id) == ["v-1", "v-2"])
             try await eventually("the feed to drop the expired lease", seconds: 5) {
-                try await feed.view().answer.entries.map(\.id) == ["v-1"]
+                time.advance(by: .milliseconds(30))   // past maxAge: each check reads the store
+                return try await feed.view().answer.entries.map(\.id) == ["v-1"]
             }
         }
     }

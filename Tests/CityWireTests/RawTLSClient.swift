@@ -1,3 +1,4 @@
+import CityTestSupport
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -35,30 +36,22 @@ struct RawTLSClient {
                 }
             }
         if let context, tlsAfterMillis > 0 {
-            try await Task.sleep(for: .milliseconds(tlsAfterMillis))
+            try await Task.sleep(for: .milliseconds(tlsAfterMillis))   // the fault under test (a late handshake), not synchronisation
             let tlsHandler = try NIOSSLClientHandler(context: context, serverHostname: nil)
             try await channel.channel.pipeline.addHandler(tlsHandler, position: .first)
         }
         return try await channel.executeThenClose { inbound, outbound in
             for chunk in chunks {
                 try await outbound.write(ByteBuffer(bytes: chunk))
-                if pauseMillis > 0 { try await Task.sleep(for: .milliseconds(pauseMillis)) }
+                if pauseMillis > 0 { try await Task.sleep(for: .milliseconds(pauseMillis)) }   // the fault under test (a slow sender)
             }
             let sink = ByteSink()
-            let closed = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    do {
-                        for try await buffer in inbound { sink.append(Array(buffer.readableBytesView)) }
-                    } catch {}
-                    return true
-                }
-                group.addTask {
-                    try await Task.sleep(for: .milliseconds(Int(readSeconds * 1000)))
-                    return false
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
+            let closed = (try? await withTimeout(readSeconds) {
+                do {
+                    for try await buffer in inbound { sink.append(Array(buffer.readableBytesView)) }
+                } catch {}
+                return true
+            }) ?? false
             return Exchange(frames: Self.parseFrames(sink.bytes), closedByServer: closed)
         }
     }

@@ -59,8 +59,9 @@ func testRouter(cancelled: CancelLog = CancelLog()) -> WireRouter {
         for i in 0..<Int(request.payload.first ?? 0) { try await writer.send([UInt8(i)]) }
     }
     router.unary(TestKinds.slow, allowedRoles: { _ in true }) { request in
+        cancelled.started(request.requestID)
         do {
-            try await Task.sleep(for: .milliseconds(Int(request.payload.first ?? 0) * 10))
+            try await Task.sleep(for: .milliseconds(Int(request.payload.first ?? 0) * 10))   // the handler's work (what is cancelled or awaited)
         } catch {
             cancelled.record(request.requestID)
             throw error
@@ -74,7 +75,7 @@ func testRouter(cancelled: CancelLog = CancelLog()) -> WireRouter {
             while true {
                 try await writer.send([i])
                 i &+= 1
-                try await Task.sleep(for: .milliseconds(5))
+                try await Task.sleep(for: .milliseconds(5))   // paces the endless stream (its rate), not synchronisation
             }
         } catch {
             cancelled.record(request.requestID)
@@ -91,16 +92,20 @@ func testRouter(cancelled: CancelLog = CancelLog()) -> WireRouter {
 /// Request ids whose handlers were cancelled, observable from tests.
 final class CancelLog: Sendable {
     private let ids = Mutex<[UInt32]>([])
+    private let begun = Mutex<[UInt32]>([])
     func record(_ id: UInt32) { ids.withLock { $0.append(id) } }
     var all: [UInt32] { ids.withLock { $0 } }
+    /// A slow handler began serving `id`.
+    func started(_ id: UInt32) { begun.withLock { $0.append(id) } }
 
-    /// Waits (polling, bounded) until some handler was cancelled.
+    /// Waits (bounded) until some handler was cancelled.
     func waitForAny(seconds: Double = 5) async -> Bool {
-        for _ in 0..<Int(seconds * 50) {
-            if !all.isEmpty { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+        (try? await eventually("a handler cancelled", seconds: seconds) { !all.isEmpty }) != nil
+    }
+
+    /// Waits (bounded) until a slow handler has begun.
+    func waitForStart(seconds: Double = 5) async throws {
+        try await eventually("a slow handler started", seconds: seconds) { !begun.withLock { $0.isEmpty } }
     }
 }
 

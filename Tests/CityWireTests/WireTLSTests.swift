@@ -79,7 +79,7 @@ import Testing
                     group.addTask {
                         do { _ = try await connection.request(TestKinds.slow, [250]); return nil } catch { return error }
                     }
-                    try? await Task.sleep(for: .milliseconds(200))
+                    try? await cancelled.waitForStart()
                     group.cancelAll()
                     return await group.next()!
                 }
@@ -160,7 +160,8 @@ import Testing
     @Test func gracefulShutdownLetsInFlightRequestsFinish() async throws {
         let pki = try TestPKI()
         let tls = TLSSetup.server(try pki.identity(.validator, "validator-1"))
-        let server = WireServer(host: "127.0.0.1", port: 0, tls: tls, router: testRouter(), logger: testLogger)
+        let begun = CancelLog()
+        let server = WireServer(host: "127.0.0.1", port: 0, tls: tls, router: testRouter(cancelled: begun), logger: testLogger)
         let group = ServiceGroupBox(server)
         try await withTimeout(30) {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -168,7 +169,7 @@ import Testing
                 let port = try await server.listeningAddress.port!
                 try await withClient(TestServer(port: port, pki: pki)) { connection async throws in
                     async let answer = connection.request(TestKinds.slow, [50])   // 500 ms
-                    try await Task.sleep(for: .milliseconds(150))
+                    try await begun.waitForStart()
                     await group.shutdown()
                     #expect(try await answer == [50])
                 }

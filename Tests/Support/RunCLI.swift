@@ -14,9 +14,8 @@ public func runCLI(_ args: [String], seconds: Double = 30) async throws -> (stat
     p.standardOutput = out
     p.standardError = out
     try p.run()
-    for _ in 0..<Int(seconds * 20) where p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-    if p.isRunning {
-        p.terminate()
+    if !(await waitForExit(p, seconds: seconds)) {
+        await stopProcess(p)
         throw TestFailure("citychain \(args.joined(separator: " ")) did not finish within \(seconds) s")
     }
     return (p.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")

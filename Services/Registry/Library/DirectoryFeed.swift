@@ -1,4 +1,5 @@
 import CityChainAPI
+import CityWire
 
 /// The live directory (all kinds) as every watch of this replica sees it: read from the store at
 /// most once per `maxAge` however many watches ask, and reloaded in full only when the revision
@@ -12,12 +13,13 @@ actor DirectoryFeed {
 
     let store: RegistryStore
     let maxAge: Duration
-    private let clock = ContinuousClock()
-    private var cached: (at: ContinuousClock.Instant, view: View)?
+    private let clock: MonotonicClock
+    private var cached: (at: Duration, view: View)?
 
-    init(store: RegistryStore, maxAge: Duration) {
+    init(store: RegistryStore, maxAge: Duration, clock: MonotonicClock = .system) {
         self.store = store
         self.maxAge = maxAge
+        self.clock = clock
     }
 
     /// The directory, at most `maxAge` old.

@@ -1,6 +1,7 @@
 import CityChainAPI
 import CityEncoding
 import CityLedger
+import CityNode
 import CityPKI
 import CityWire
 import Foundation
@@ -12,7 +13,9 @@ import ServiceLifecycle
 /// submitted transaction becomes the next certified block at once). `tamper` rewrites outgoing
 /// blocks, to play a validator that sends forged ones.
 actor ChainHolder {
-    var chain: IndexerChain
+    var chain: IndexerChain { didSet { heights.announce(chain.height) } }
+    /// Wakes the commit streams when a block is added.
+    nonisolated let heights = HeightWatchers()
     init(_ chain: IndexerChain) { self.chain = chain }
 
     var height: UInt64 { chain.height }
@@ -61,9 +64,12 @@ final class ChainServer: Sendable {
         }
         r.stream(ValidatorAPI.commits, allowedRoles: { _ in true }) { req, writer in
             var next = try req.decode(CommitsRequest.self).from
+            let (watcher, added) = holder.heights.watch()
+            defer { holder.heights.unwatch(watcher) }
+            var wake = added.makeAsyncIterator()
             while !Task.isCancelled {
                 let batch = await holder.blocks(from: next, max: 64)
-                if batch.isEmpty { try await Task.sleep(for: .milliseconds(3)); continue }
+                if batch.isEmpty { if await wake.next() == nil { return }; continue }
                 for cb in batch {
                     try await writer.send((tamper?(cb) ?? cb).canonicalBytes)
                     next = cb.height + 1

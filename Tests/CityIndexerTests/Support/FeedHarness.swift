@@ -97,19 +97,20 @@ struct FeedClient: Sendable {
 
     /// Waits until the indexer at `port` answers status with a proven height of at least `height`.
     func waitFor(port: Int, height: UInt64, seconds: Int = 60) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
         var last = "not reached"
-        while ContinuousClock.now < deadline {
-            do {
-                let s = try await client.withConnection(host: "127.0.0.1", port: port, expecting: .indexer) { c in
-                    try IndexerStatus(canonicalBytes: try await c.request(IndexerAPI.status, [], timeout: .seconds(5)))
-                }
-                if s.provenHeight >= height { return }
-                last = "proven \(s.provenHeight)"
-            } catch { last = "\(error)" }
-            try await Task.sleep(for: .milliseconds(50))
+        do {
+            try await eventually("the indexer on port \(port) at height \(height)", seconds: Double(seconds)) {
+                do {
+                    let s = try await client.withConnection(host: "127.0.0.1", port: port, expecting: .indexer) { c in
+                        try IndexerStatus(canonicalBytes: try await c.request(IndexerAPI.status, [], timeout: .seconds(5)))
+                    }
+                    last = "proven \(s.provenHeight)"
+                    return s.provenHeight >= height
+                } catch { last = "\(error)"; return false }
+            }
+        } catch is TestFailure {
+            throw TestFailure("the indexer on port \(port) did not reach height \(height) in \(seconds) s: \(last)")
         }
-        throw TestFailure("the indexer on port \(port) did not reach height \(height) in \(seconds) s: \(last)")
     }
 
     /// Opens one feed and hands each event to `body` until it returns false or the stream ends.
@@ -140,6 +141,7 @@ func followResuming(_ client: FeedClient, ports: [Int], role: Role = .indexer, r
     var tracker = FeedTracker(initial: request.start)
     let deadline = ContinuousClock.now + .seconds(seconds)
     var attempt = 0
+    var reconnect = Backoff(first: .milliseconds(50), cap: .milliseconds(50))
     while ContinuousClock.now < deadline, !done(tracker), attempt < 5000 {
         let port = ports[attempt % ports.count]
         attempt += 1
@@ -163,7 +165,7 @@ func followResuming(_ client: FeedClient, ports: [Int], role: Role = .indexer, r
             }
         } catch {
             log.errors.append("\(error)")
-            try? await Task.sleep(for: .milliseconds(50))
+            _ = try? await reconnect.wait()   // a client's pause before reconnecting
         }
         if !done(tracker) { log.reconnects += 1 }
     }
@@ -204,7 +206,7 @@ actor ChainFeeder {
             next += perBlock
             let h = await holder.appendParking(start..<(start + perBlock), padding: padding)
             committedAt[h] = .now
-            try await Task.sleep(for: pause)
+            try await Task.sleep(for: pause)   // the chain's block rate under test, not synchronisation
         }
     }
 

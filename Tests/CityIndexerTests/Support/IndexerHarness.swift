@@ -37,11 +37,12 @@ final class TestIndexer: Sendable {
 
     /// Waits until both the index and the proven state reach `height`.
     func waitFor(height: UInt64, seconds: Double = 60) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if await runtime.status.indexedHeight >= height, await runtime.proven.height >= height { return }
-            try await Task.sleep(for: .milliseconds(10))
+        let reached = try? await eventually("the indexer at height \(height)", seconds: seconds) {
+            let indexed = await runtime.status.indexedHeight
+            let proven = await runtime.proven.height
+            return indexed >= height && proven >= height
         }
+        if reached != nil { return }
         throw TestFailure("indexer reached \(await runtime.status.indexedHeight) (proven \(await runtime.proven.height)), not \(height), in \(seconds) s; last error: \(await runtime.status.lastError)")
     }
 

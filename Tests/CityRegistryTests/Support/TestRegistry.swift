@@ -67,9 +67,8 @@ final class RegistryProcess {
     func stop(_ signal: Int32, seconds: Double = 20) async throws -> (status: Int32, seconds: Double) {
         let started = Date()
         kill(process.processIdentifier, signal)
-        for _ in 0..<Int(seconds * 20) where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        guard !process.isRunning else {
-            kill(process.processIdentifier, SIGKILL)
+        guard await waitForExit(process, seconds: seconds) else {
+            await stopProcess(process, signal: SIGKILL)
             throw TestFailure("citychain-registry did not exit within \(seconds) s of signal \(signal); log:\n\(log)")
         }
         return (process.terminationStatus, Date().timeIntervalSince(started))

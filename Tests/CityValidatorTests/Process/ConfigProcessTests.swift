@@ -68,11 +68,8 @@ import Testing
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         p.standardOutput = FileHandle.nullDevice
         try p.run()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+        if !(await waitForExit(p, seconds: 60)) {
+            await stopProcess(p, signal: SIGKILL)
             Issue.record("\(binary) kept running with a bad config")
         }
         return (p.terminationStatus, String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
@@ -158,21 +155,18 @@ import Testing
         logger.logLevel = .critical
         let client = try WireClient(tls: TLSSetup.client(TLSIdentity(issued: files.ca.issue(role: .admin, name: "ops"))), logger: logger)
         var info: NodeInfo?
-        let deadline = ContinuousClock.now + .seconds(60)
-        while info == nil, p.isRunning, ContinuousClock.now < deadline {
+        try? await eventually("\(binary) answering node.info", seconds: 60) {
             info = try? await client.withConnection(host: "127.0.0.1", port: port, expecting: role) { conn in
                 try NodeInfo(canonicalBytes: try await conn.request(NodeInfo.kind, []))
             }
-            if info == nil { try await Task.sleep(for: .milliseconds(100)) }
+            return info != nil || !p.isRunning
         }
         let answered = try #require(info, "\(binary) answers node.info on \(port); its log:\n\(logText())")
         #expect(answered.service == "\(role)")
         #expect(answered.name == "\(role)-1")
 
         kill(p.processIdentifier, SIGTERM)
-        let stopBy = ContinuousClock.now + .seconds(60)
-        while p.isRunning, ContinuousClock.now < stopBy { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!p.isRunning, "\(binary) stops on SIGTERM")
+        #expect(await waitForExit(p, seconds: 60), "\(binary) stops on SIGTERM")
         if !p.isRunning { #expect(p.terminationStatus == 0, "\(binary) exits cleanly; its log:\n\(logText())") }
     }
 }

@@ -100,15 +100,14 @@ import Testing
         let set = try ValidatorSet(F.genesis.validators)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for _ in 0..<6000 {   // ≤ 60 s
-                    if receipts.withLock({ $0.count }) >= 300 { await validators[3].kill9(); return }
-                    try await Task.sleep(for: .milliseconds(10))
-                }
+                try await eventually("300 receipts before the kill", seconds: 60) { receipts.withLock { $0.count } >= 300 }
+                await validators[3].kill9()
             }
             for worker in 0..<20 {
                 group.addTask {
                     for j in 0..<50 {
                         let tx = F.parking(UInt64(10_000 + worker * 50 + j), expires: 5000)
+                        var backoff = Backoff(first: .milliseconds(100), cap: .milliseconds(100))   // a client's pause before retrying
                         for attempt in 0..<20 {
                             do {
                                 let o: GatewayOutcome = try await tax.gateway(g, GatewayAPI.submit, GatewaySubmit(transaction: tx, waitMillis: 20_000))
@@ -122,7 +121,7 @@ import Testing
                                 if attempt == 19 { Issue.record("gave up on \(tx.id): \(error)") }
                             }
                             retries.withLock { $0 += 1 }
-                            try await Task.sleep(for: .milliseconds(100))
+                            _ = try await backoff.wait()
                         }
                     }
                 }

@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityEncoding
 import CityLedger
 import CityPKI
@@ -92,20 +93,21 @@ final class ValidatorProcess: @unchecked Sendable {
         p.standardError = log
         try p.run()
         process = p
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            guard p.isRunning else { throw ProcessFailure(name: name, log: tail()) }
-            if Self.canConnect(port: port) || self.log(from: logStart).contains("wire server listening") { return }
-            try await Task.sleep(for: .milliseconds(50))
+        do {
+            try await eventually("\(name) listening", seconds: 60) {
+                guard p.isRunning else { throw ProcessFailure(name: name, log: tail()) }
+                return Self.canConnect(port: port) || self.log(from: logStart).contains("wire server listening")
+            }
+        } catch is TestFailure {
+            throw ProcessFailure(name: name, log: tail())
         }
-        throw ProcessFailure(name: name, log: tail())
     }
 
     /// kill -9: no shutdown code runs.
     func kill9() async {
         guard let p = process, p.isRunning else { return }
         kill(p.processIdentifier, SIGKILL)
-        while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        _ = await waitForExit(p, seconds: 30)
     }
 
     /// Sends `signal` (e.g. SIGHUP) to the running process.
@@ -117,11 +119,7 @@ final class ValidatorProcess: @unchecked Sendable {
     /// SIGTERM, then waits (up to `seconds`, then SIGKILL) for the exit status.
     func terminate(seconds: Int = 15) async -> Int32 {
         guard let p = process, p.isRunning else { return process?.terminationStatus ?? 0 }
-        kill(p.processIdentifier, SIGTERM)
-        for _ in 0..<(seconds * 100) where p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        return p.terminationStatus
+        return await stopProcess(p, seconds: Double(seconds))
     }
 
     /// The log from byte `offset` (small: info level, one test).
