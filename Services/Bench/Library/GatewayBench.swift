@@ -39,6 +39,18 @@ struct GatewayBenchCommand: AsyncParsableCommand {
         guard !ids.isEmpty, samples >= 10, seconds >= 1, (1...64).contains(inFlight) else {
             throw ValidationError("need ≥ 1 agency, --samples ≥ 10, --seconds ≥ 1, --in-flight 1…64")
         }
+        let load = try await prepareLoad(ids: ids, gateway: g)
+        try await measureLatency(load, gateway: g, validator: v)
+        try await measureThroughput(load, gateway: g)
+    }
+
+    /// The agencies' connections and keys, and a maker of fresh signed writes for each.
+    struct Load: Sendable {
+        let clients: [WireClient]
+        let tx: @Sendable (Int) -> SignedTransaction
+    }
+
+    private func prepareLoad(ids: [AgencyID], gateway g: HostPort) async throws -> Load {
         let ds = try DatasetID(dataset)
         let logger = Logger(label: "citychain.bench.gateway")
         var clients: [WireClient] = []
@@ -55,20 +67,23 @@ struct GatewayBenchCommand: AsyncParsableCommand {
         let nonceBase = UInt64(Date().timeIntervalSince1970 * 1000) << 16
         let counter = Mutex<UInt64>(0)
         let expires = status.headHeight + 5000
-        @Sendable func tx(_ i: Int) -> SignedTransaction {
+        return Load(clients: clients) { i in
             let n = counter.withLock { $0 += 1; return $0 }
             let payload = Array(#"{"bench":\#(n)}"#.utf8)
             let body = TransactionBody(chainID: status.chainID, signer: Signer(agency: ids[i], keyID: 1), nonce: nonceBase + n, expiresAtHeight: expires,
                                        operation: .putRecord(dataset: ds, subject: try! SubjectKey("gw-\(n)"), payload: payload, payloadHash: Hash32.sha256(payload)))
             return try! SignedTransaction.sign(body, key: keys[i])
         }
+    }
 
-        // 1. Latency, alternating paths.
+    /// 1. Latency, alternating paths: straight to the validator, and through the gateway with its receipt.
+    private func measureLatency(_ load: Load, gateway g: HostPort, validator v: HostPort) async throws {
         var direct: [Double] = [], viaGateway: [Double] = []
-        try await clients[0].withConnection(host: v.host, port: v.port, expecting: .validator) { vc in
-            try await clients[0].withConnection(host: g.host, port: g.port, expecting: .gateway) { gc in
+        let client = load.clients[0]
+        try await client.withConnection(host: v.host, port: v.port, expecting: .validator) { vc in
+            try await client.withConnection(host: g.host, port: g.port, expecting: .gateway) { gc in
                 for s in 0..<(2 * samples) {
-                    let t = tx(0)
+                    let t = load.tx(0)
                     let start = ContinuousClock.now
                     if s % 2 == 0 {
                         let r = try SubmitResponse(canonicalBytes: try await vc.request(ValidatorAPI.submit, SubmitRequest(transaction: t, waitMillis: 20_000).canonicalBytes, timeout: .seconds(30)))
@@ -86,42 +101,26 @@ struct GatewayBenchCommand: AsyncParsableCommand {
         print(String(format: "gateway-latency: direct p50=%.1f ms p99=%.1f ms; via gateway (with receipt) p50=%.1f ms p99=%.1f ms; overhead p50=%+.1f ms p99=%+.1f ms (%d samples each)",
                      p(direct, 0.5), p(direct, 0.99), p(viaGateway, 0.5), p(viaGateway, 0.99),
                      p(viaGateway, 0.5) - p(direct, 0.5), p(viaGateway, 0.99) - p(direct, 0.99), samples))
+    }
 
-        // 2. Throughput, closed loop through the gateway; transactions signed before the window.
+    /// 2. Throughput, closed loop through the gateway; transactions signed before the window.
+    private func measureThroughput(_ load: Load, gateway g: HostPort) async throws {
+        let agencies = load.clients.count
         let perAgency = Int(Double(inFlight) * seconds * 150) + 1000   // ≥ 2,400 tx/s per agency connection
-        print("signing \(perAgency * ids.count) transactions for the throughput run…")
-        let prepared: [[[UInt8]]] = (0..<ids.count).map { i in
-            (0..<perAgency).map { _ in GatewaySubmit(transaction: tx(i), waitMillis: 0).canonicalBytes }
+        print("signing \(perAgency * agencies) transactions for the throughput run…")
+        let prepared: [[[UInt8]]] = (0..<agencies).map { i in
+            (0..<perAgency).map { _ in GatewaySubmit(transaction: load.tx(i), waitMillis: 0).canonicalBytes }
         }
         let tally = Tally()
         let ticks0 = gatewayPid.map(Self.cpuTicks) ?? 0
         let start = ContinuousClock.now
         let deadline = start + .milliseconds(Int64(seconds * 1000))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<ids.count {
-                let client = clients[i], requests = prepared[i]
-                let next = Tally()
+            for i in 0..<agencies {
+                let client = load.clients[i], requests = prepared[i], inFlight = inFlight
                 group.addTask {
                     try await client.withConnection(host: g.host, port: g.port, expecting: .gateway) { c in
-                        await withDiscardingTaskGroup { workers in
-                            for _ in 0..<inFlight {
-                                workers.addTask {
-                                    while ContinuousClock.now < deadline {
-                                        let k = next.take()
-                                        guard k < requests.count else { return }
-                                        do {
-                                            let o = try GatewayOutcome(canonicalBytes: try await c.request(GatewayAPI.submit, requests[k], timeout: .seconds(20)))
-                                            if case .rejected = o.state { tally.add(.failed) } else { tally.add(.admitted) }
-                                        } catch let e as WireError where { if case .rateLimited = e.code { true } else { false } }() {
-                                            tally.add(.limited)
-                                            try? await Task.sleep(for: .milliseconds(20))
-                                        } catch {
-                                            tally.add(.failed)
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                        await Self.closedLoop(c, requests: requests, inFlight: inFlight, until: deadline, tally: tally)
                     }
                 }
             }
@@ -130,12 +129,36 @@ struct GatewayBenchCommand: AsyncParsableCommand {
         let elapsed = (ContinuousClock.now - start) / .seconds(1)
         let rate = Double(tally.value(.admitted)) / elapsed
         var line = String(format: "gateway-throughput: %.0f tx/s admitted through the gateway (%d agencies × %d in flight, %.1f s; %d told to slow down, %d failed)",
-                          rate, ids.count, inFlight, elapsed, tally.value(.limited), tally.value(.failed))
+                          rate, agencies, inFlight, elapsed, tally.value(.limited), tally.value(.failed))
         if let pid = gatewayPid {
             let cpu = Double(Self.cpuTicks(pid) - ticks0) / Double(sysconf(Int32(_SC_CLK_TCK))) / elapsed
             line += String(format: "; gateway CPU %.0f%% of one core → %.0f tx/s per core", cpu * 100, cpu > 0 ? rate / cpu : 0)
         }
         print(line)
+    }
+
+    /// `inFlight` workers on one connection sending `requests` in turn until `deadline`.
+    private static func closedLoop(_ c: WireConnection, requests: [[UInt8]], inFlight: Int, until deadline: ContinuousClock.Instant, tally: Tally) async {
+        let next = Tally()
+        await withDiscardingTaskGroup { workers in
+            for _ in 0..<inFlight {
+                workers.addTask {
+                    while ContinuousClock.now < deadline {
+                        let k = next.take()
+                        guard k < requests.count else { return }
+                        do {
+                            let o = try GatewayOutcome(canonicalBytes: try await c.request(GatewayAPI.submit, requests[k], timeout: .seconds(20)))
+                            if case .rejected = o.state { tally.add(.failed) } else { tally.add(.admitted) }
+                        } catch let e as WireError where { if case .rateLimited = e.code { true } else { false } }() {
+                            tally.add(.limited)
+                            try? await Task.sleep(for: .milliseconds(20))
+                        } catch {
+                            tally.add(.failed)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     static func cpuTicks(_ pid: Int32) -> Int {

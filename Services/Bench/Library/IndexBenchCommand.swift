@@ -127,6 +127,26 @@ struct IndexBenchCommand: AsyncParsableCommand {
         s.liveInterval = liveIntervalMs
         s.livePerBlock = livePerBlock
 
+        try await measureCatchUp(&s, chain: chain, runtime: runtime, indexer: indexer, server: server, started: started, cpuStart: cpuStart, cores: cores)
+        let catchUp = Array(chain.blocks.prefix(chain.catchUpBlocks))
+        // Stage by stage, the indexer idle.
+        if splits { s.splits = try await stageSplits(chain: chain, blocks: catchUp, runtime: runtime) }
+
+        try await measureCopy(&s, catchUp, copier: copier)
+        // d. Lag at the commit rate.
+        if liveBlocks > 0 {
+            let live = IndexBenchLive(runtime: runtime, blocks: blocks, chain: chain)
+            s.live = try await live.run(count: liveBlocks, intervalMillis: liveIntervalMs, timeoutSeconds: min(timeout, 60))
+            say("live: \(liveBlocks) blocks of \(livePerBlock) published every \(f(liveIntervalMs, 0)) ms; \(s.live.notIndexed) not indexed in time")
+        }
+
+        try await measureQueries(&s, chain: chain, runtime: runtime, blocks: blocks, ca: ca, server: server, cores: cores)
+        return s
+    }
+
+    /// a, b. Catch-up: the index, then the proven state, reach the catch-up height.
+    private func measureCatchUp(_ s: inout Summary, chain: IndexBenchChain, runtime: IndexerRuntime, indexer: Task<Void, any Error>,
+                                server: ServerFacts, started: UInt64, cpuStart: IndexBenchCPU, cores: Int) async throws {
         // Catch-up: poll the follower's status every millisecond; each change of the indexed height is one committed batch.
         let target = chain.catchUpHeight
         let limit = started + UInt64(timeout * 1e9)
@@ -164,11 +184,10 @@ struct IndexBenchCommand: AsyncParsableCommand {
         s.provenCPU = cpuStart.usage(until: IndexBenchCPU.now(postmaster: server.postmaster), cores: cores)
         say("proven state: height \(target) after \(f(s.provenSeconds)) s from the start (\(f(s.provenSeconds - s.catchUpSeconds)) s after the index)")
 
-        let catchUp = Array(chain.blocks.prefix(chain.catchUpBlocks))
-        // Stage by stage, the indexer idle.
-        if splits { s.splits = try await stageSplits(chain: chain, blocks: catchUp, runtime: runtime) }
+    }
 
-        // c. PostgreSQL's COPY of the same rows.
+    /// c. PostgreSQL's COPY of the same rows, for comparison.
+    private func measureCopy(_ s: inout Summary, _ catchUp: [CertifiedBlock], copier: IndexBenchCopy) async throws {
         let rows = IndexBenchRows(catchUp)
         s.planSeconds = rows.planSeconds
         s.textSeconds = rows.textSeconds
@@ -183,14 +202,11 @@ struct IndexBenchCommand: AsyncParsableCommand {
                     + "\(g(Double(rows.rowCount) / copies.indexed.seconds)) rows/s with the indexer's indexes (\(f(copies.indexed.seconds)) s), "
                     + "\(g(Double(rows.rowCount) / copies.noGIN.seconds)) rows/s with them but the jsonb GIN (\(f(copies.noGIN.seconds)) s)")
 
-        // d. Lag at the commit rate.
-        if liveBlocks > 0 {
-            let live = IndexBenchLive(runtime: runtime, blocks: blocks, chain: chain)
-            s.live = try await live.run(count: liveBlocks, intervalMillis: liveIntervalMs, timeoutSeconds: min(timeout, 60))
-            say("live: \(liveBlocks) blocks of \(livePerBlock) published every \(f(liveIntervalMs, 0)) ms; \(s.live.notIndexed) not indexed in time")
-        }
+    }
 
-        // e. Point queries with proof.
+    /// e. Point queries with proof, then the answers verified.
+    private func measureQueries(_ s: inout Summary, chain: IndexBenchChain, runtime: IndexerRuntime, blocks: IndexBenchBlocks,
+                                ca: CertificateAuthority, server: ServerFacts, cores: Int) async throws {
         let reader = try TLSIdentity(issued: ca.issue(role: .agency(IndexBenchChain.reader.value), name: IndexBenchChain.reader.value))
         let client = try WireClient(tls: TLSSetup.client(reader), logger: Logger(label: "citychain.bench.index.reader"))
         let port = try await runtime.node.server.listeningAddress.port!
@@ -217,7 +233,6 @@ struct IndexBenchCommand: AsyncParsableCommand {
             say("verified: \(figures.verified) of \(figures.answered) answers")
         }
         s.queries = figures
-        return s
     }
 
     /// The indexer's work for the catch-up blocks, one stage at a time in this process (the
