@@ -112,32 +112,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
                             try await withThrowingTaskGroup(of: Void.self) { feeds in
                                 for _ in 0..<here {
                                     feeds.addTask {
-                                        var got = 0
-                                        var opened: UInt64?
-                                        for try await payload in conn.stream(IndexerAPI.feed, request) {
-                                            let now = LoadClock.now()
-                                            if frameOnly, payload.first == 1, let h0 = opened {
-                                                // A change: the got-th of the feed, in block h0 + 1 + got / perBlock.
-                                                if let at = rec.committedAt.withLock({ $0[h0 + 1 + UInt64(got / perBlock)] }) {
-                                                    rec.latencies.withLock { $0.append(Double(now - at) / 1e6) }
-                                                }
-                                                got += 1
-                                                if got >= expected { return }
-                                                continue
-                                            }
-                                            switch try FeedEvent(canonicalBytes: payload) {
-                                            case .heartbeat(let c):
-                                                // A `now` feed opens with a heartbeat: it is subscribed.
-                                                if opened == nil { opened = c.height; rec.ready.withLock { $0 += 1 } }
-                                            case .change(let p):
-                                                if let at = rec.committedAt.withLock({ $0[p.height] }) {
-                                                    rec.latencies.withLock { $0.append(Double(now - at) / 1e6) }
-                                                }
-                                                got += 1
-                                                if got >= expected { return }
-                                            case .end(let e): throw BenchFailure("a feed ended: \(e)")
-                                            }
-                                        }
+                                        try await Self.follow(conn, request: request, expected: expected, perBlock: perBlock, frameOnly: frameOnly, into: rec)
                                     }
                                 }
                                 try await feeds.waitForAll()
@@ -175,6 +150,37 @@ struct FeedBenchCommand: AsyncParsableCommand {
         r.p99 = Percentile.nearestRank(values, 0.99)
         r.max = values.max() ?? 0
         return r
+    }
+
+    /// One feed: records each change's delivery latency (from its block's publication) until `expected` changes.
+    private static func follow(_ conn: WireConnection, request: [UInt8], expected: Int, perBlock: Int, frameOnly: Bool,
+                               into rec: FeedBenchRecorder) async throws {
+        var got = 0
+        var opened: UInt64?
+        for try await payload in conn.stream(IndexerAPI.feed, request) {
+            let now = LoadClock.now()
+            if frameOnly, payload.first == 1, let h0 = opened {
+                // A change: the got-th of the feed, in block h0 + 1 + got / perBlock.
+                if let at = rec.committedAt.withLock({ $0[h0 + 1 + UInt64(got / perBlock)] }) {
+                    rec.latencies.withLock { $0.append(Double(now - at) / 1e6) }
+                }
+                got += 1
+                if got >= expected { return }
+                continue
+            }
+            switch try FeedEvent(canonicalBytes: payload) {
+            case .heartbeat(let c):
+                // A `now` feed opens with a heartbeat: it is subscribed.
+                if opened == nil { opened = c.height; rec.ready.withLock { $0 += 1 } }
+            case .change(let p):
+                if let at = rec.committedAt.withLock({ $0[p.height] }) {
+                    rec.latencies.withLock { $0.append(Double(now - at) / 1e6) }
+                }
+                got += 1
+                if got >= expected { return }
+            case .end(let e): throw BenchFailure("a feed ended: \(e)")
+            }
+        }
     }
 
     private func say(_ line: String) {

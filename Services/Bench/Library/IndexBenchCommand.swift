@@ -276,10 +276,15 @@ struct IndexBenchCommand: AsyncParsableCommand {
         }
         sp.replay = seconds(since: t)
 
-        // One point query's server work, step by step, `n` times (RecordQuery: QueryService.record).
+        try await queryStages(&sp, chain: chain, runtime: runtime)
+        return sp
+    }
+
+    /// One point query's server work, step by step, 200 times (RecordQuery: QueryService.record).
+    private func queryStages(_ sp: inout Splits, chain: IndexBenchChain, runtime: IndexerRuntime) async throws {
         let n = 200
         let picks = (0..<n).map { _ in IndexBenchChain.subject(Int.random(in: 0..<chain.subjects)) }
-        t = LoadClock.now()
+        var t = LoadClock.now()
         var entries: [RecordEntry] = []
         for subject in picks {
             guard let (_, entry, _) = await runtime.proven.proveRecord(dataset: IndexBenchChain.parking, subject: subject), let entry else {
@@ -306,7 +311,6 @@ struct IndexBenchCommand: AsyncParsableCommand {
         t = LoadClock.now()
         for i in 0..<n { _ = MerkleTree.proof(leafHashes: hashes, index: i % hashes.count) }
         sp.queryMerkle = seconds(since: t) / Double(n)
-        return sp
     }
 
     // MARK: - Database

@@ -64,6 +64,17 @@ struct Summary {
                    + "with the indexes but the jsonb GIN \(f(copyNoGIN.seconds)) s = \(g(Double(transactions) / copyNoGIN.seconds)) rows/s (so the GIN index costs \(f(copyIndexed.seconds - copyNoGIN.seconds)) s)")
         out.append("proven-state catch-up: \(f(provenSeconds)) s from the start, \(f(provenSeconds - catchUpSeconds)) s after the index "
                    + "(\(g(Double(transactions) / provenSeconds)) tx/s overall); CPU until then: \(provenCPU)")
+        stageLines(&out)
+        lagLines(&out)
+        queryLines(&out)
+        let kv = keyValues(ingest: ingest, plainRate: plainRate, indexedRate: indexedRate)
+        out.append("bench-index: " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        for line in out { Swift.print(line) }
+        fflush(nil)
+    }
+
+    /// The stage-by-stage lines (--splits).
+    private func stageLines(_ out: inout [String]) {
         if let s = splits {
             out.append("stages one at a time over the same \(g(Double(transactions))) tx (this process, the indexer idle):")
             out.append("  reader:  decode \(f(s.decode)) s, verify (certificates, parents, roots) \(f(s.verify)) s  → \(g(Double(transactions) / (s.decode + s.verify))) tx/s")
@@ -75,6 +86,10 @@ struct Summary {
                        + "(Hash32.list, as IndexStore.proofMaterial) \(f(1000 * s.queryDecode)) ms (\(f(1000 * s.queryDecodeCPU)) ms of CPU), Merkle proof from the leaf hashes \(f(1000 * s.queryMerkle)) ms")
             out.append("  proven:  read back from PostgreSQL \(f(s.readBack)) s, replay into the ledger state \(f(s.replay)) s  → \(g(Double(transactions) / (s.readBack + s.replay))) tx/s")
         }
+    }
+
+    /// The live lag lines.
+    private func lagLines(_ out: inout [String]) {
         if !live.behind.isEmpty {
             let behind = live.behind.map(Double.init)
             let rate = Double(livePerBlock) * 1000 / liveInterval
@@ -86,6 +101,10 @@ struct Summary {
             out.append("  target p99 ≤ \(Self.lagTargetBlocks) blocks: \(met(live.notIndexed == 0 && Int(p(behind, 0.99)) <= Self.lagTargetBlocks)); "
                        + "publishing ran at most \(f(live.publishLateMillis, 1)) ms late")
         }
+    }
+
+    /// The point-query lines.
+    private func queryLines(_ out: inout [String]) {
         if queries.sent > 0 || queries.skipped > 0 {
             let achieved = Double(queries.answered) / queries.seconds
             let p99 = p(queries.answerMillis, 0.99)
@@ -100,6 +119,10 @@ struct Summary {
                        + "sends ran at most \(f(queries.sendLateMillis, 1)) ms late; CPU during the paced window: \(queryCPU); "
                        + "this process (indexer + client) used \(f(1000 * queryProcessCPUSeconds / Double(max(1, queries.answered)))) ms of CPU per answer")
         }
+    }
+
+    /// The figures as key=value pairs (the bench's last line).
+    private func keyValues(ingest: Double, plainRate: Double, indexedRate: Double) -> [(String, String)] {
         var kv: [(String, String)] = [
             ("tx", "\(transactions)"), ("blocks", "\(blocks)"), ("batches", "\(batches.count)"), ("catchup_s", f(catchUpSeconds, 3)),
             ("ingest_tps", f(ingest, 0)), ("copy_plain_rps", f(plainRate, 0)), ("copy_indexed_rps", f(indexedRate, 0)), ("copy_nogin_rps", f(Double(transactions) / copyNoGIN.seconds, 0)),
@@ -124,8 +147,6 @@ struct Summary {
                    ("query_p50_ms", f(p(queries.answerMillis, 0.5))), ("query_p99_ms", f(p(queries.answerMillis, 0.99))),
                    ("query_max_ms", f(queries.answerMillis.max() ?? 0)), ("query_failed", "\(queries.failed)"), ("query_skipped", "\(queries.skipped)")]
         }
-        out.append("bench-index: " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
-        for line in out { Swift.print(line) }
-        fflush(nil)
+        return kv
     }
 }

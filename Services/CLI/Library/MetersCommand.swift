@@ -56,6 +56,17 @@ struct MetersCommand: AsyncParsableCommand {
             try GatewayStatus(canonicalBytes: try await conn.request(GatewayAPI.status, []))
         }
         let nonceBase = UInt64(Date().timeIntervalSince1970 * 1000) << 20
+        let meters = meters
+        /// Session n: a parking session at bay n % meters + 1, signed.
+        @Sendable func session(_ n: Int) -> SignedTransaction? {
+            let bay = n % meters + 1
+            let payload = Array(#"{"bay":\#(bay),"meter":"meter-\#(bay)","minutes":\#(15 * (n % 8 + 1)),"paid":\#(n % 5 != 0),"session":\#(n),"zone":"\#(zones[bay % zones.count])"}"#.utf8)
+            let body = TransactionBody(chainID: status.chainID, signer: signer, nonce: nonceBase + UInt64(n),
+                                       expiresAtHeight: status.headHeight + 5000,
+                                       operation: .putRecord(dataset: ds, subject: try! SubjectKey("meter-\(bay)"), payload: payload,
+                                                             payloadHash: Hash32.sha256(payload)))
+            return try? SignedTransaction.sign(body, key: signing)
+        }
         // Session n goes on connection n % connections, offered at n / rate seconds (open loop:
         // whether or not earlier ones are final), at most `inFlight` waiting on each connection.
         try await withThrowingTaskGroup(of: Void.self) { lanes in
@@ -68,30 +79,12 @@ struct MetersCommand: AsyncParsableCommand {
                                 let due = window + .milliseconds(Int64(Double(n) / rate * 1000))
                                 if due > ContinuousClock.now { try? await Task.sleep(until: due) }
                                 await slots.acquire()
-                                let bay = n % meters + 1
-                                let payload = Array(#"{"bay":\#(bay),"meter":"meter-\#(bay)","minutes":\#(15 * (n % 8 + 1)),"paid":\#(n % 5 != 0),"session":\#(n),"zone":"\#(zones[bay % zones.count])"}"#.utf8)
-                                let body = TransactionBody(chainID: status.chainID, signer: signer, nonce: nonceBase + UInt64(n),
-                                                           expiresAtHeight: status.headHeight + 5000,
-                                                           operation: .putRecord(dataset: ds, subject: try! SubjectKey("meter-\(bay)"), payload: payload,
-                                                                                 payloadHash: Hash32.sha256(payload)))
-                                guard let tx = try? SignedTransaction.sign(body, key: signing) else {
+                                guard let tx = session(n) else {
                                     results.add(.failed("signing failed")); await slots.release(); continue
                                 }
                                 let request = GatewaySubmit(transaction: tx, waitMillis: 20_000).canonicalBytes
                                 group.addTask {
-                                    let start = ContinuousClock.now
-                                    do {
-                                        let o = try GatewayOutcome(canonicalBytes: try await conn.request(GatewayAPI.submit, request, timeout: .seconds(40)))
-                                        switch o.state {
-                                        case .committed: results.add(.committed((ContinuousClock.now - start) / .milliseconds(1)))
-                                        case .pending: results.add(.pending)
-                                        case .rejected(let why): results.add(.failed("\(why)"))
-                                        }
-                                    } catch let e as WireError where { if case .rateLimited = e.code { true } else { false } }() {
-                                        results.add(.limited)
-                                    } catch {
-                                        results.add(.failed("\(error)"))
-                                    }
+                                    await Self.submit(request, on: conn, into: results)
                                     await slots.release()
                                 }
                             }
@@ -103,6 +96,29 @@ struct MetersCommand: AsyncParsableCommand {
         }
         let elapsed = (ContinuousClock.now - window) / .seconds(1)
         let r = results.snapshot()
+        report(r, offered: total, elapsed: elapsed)
+        if r.latencies.count < total { throw ExitCode(1) }
+    }
+
+    /// One session's submit-and-wait, its outcome recorded.
+    private static func submit(_ request: [UInt8], on conn: WireConnection, into results: MeterResults) async {
+        let start = ContinuousClock.now
+        do {
+            let o = try GatewayOutcome(canonicalBytes: try await conn.request(GatewayAPI.submit, request, timeout: .seconds(40)))
+            switch o.state {
+            case .committed: results.add(.committed((ContinuousClock.now - start) / .milliseconds(1)))
+            case .pending: results.add(.pending)
+            case .rejected(let why): results.add(.failed("\(why)"))
+            }
+        } catch let e as WireError where { if case .rateLimited = e.code { true } else { false } }() {
+            results.add(.limited)
+        } catch {
+            results.add(.failed("\(error)"))
+        }
+    }
+
+    /// The run's figures, as a table line or one JSON line.
+    private func report(_ r: MeterResults.Snapshot, offered total: Int, elapsed: Double) {
         let p50 = Percentile.nearestRank(r.latencies, 0.5), p99 = Percentile.nearestRank(r.latencies, 0.99)
         let perSecond = Double(r.latencies.count) / elapsed
         if output == "json" {
@@ -112,7 +128,6 @@ struct MetersCommand: AsyncParsableCommand {
                          meters, total, rate, r.latencies.count, elapsed, perSecond, p50, p99, r.pending, r.limited, r.failures.count))
             for f in r.failures.prefix(3) { print("  failed: \(f)") }
         }
-        if r.latencies.count < total { throw ExitCode(1) }
     }
 }
 
