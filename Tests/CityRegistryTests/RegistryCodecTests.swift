@@ -179,15 +179,5 @@ import Testing
         try a.admit("r")
         #expect(a.total == 3 && a.open(for: "r") == 1)
     }
-
-    @Test func databaseURLs() throws {
-        let d = try RegistryDatabase(url: "postgres://reg:s3cret@db.city:6543/dir")
-        #expect(d.host == "db.city" && d.port == 6543 && d.user == "reg" && d.password == "s3cret" && d.database == "dir")
-        let e = try RegistryDatabase(url: "postgresql://citychain@127.0.0.1/citychain")
-        #expect(e.port == 5432 && e.password == nil)
-        for bad in ["mysql://x@h/d", "postgres://x@h:notaport/d", "postgres://x@:5432/d", "postgres://x@h/"] {
-            #expect(throws: RegistryError.self, "\(bad)") { try RegistryDatabase(url: bad) }
-        }
-    }
 }
 

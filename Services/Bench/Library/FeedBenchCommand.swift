@@ -55,7 +55,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
         var logger = Logger(label: "citychain.bench.feed")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
         let pg: PostgresSettings
-        do { pg = try PostgresSettings(url: postgres) } catch { throw ValidationError("--postgres: \(error.message)") }
+        do { pg = try PostgresSettings(postgres) } catch { throw ValidationError("--postgres URL \(error.message)") }
         let steps = [subscribers] + (rampSteps ?? [])
         let chain = try IndexBenchChain.build(catchUp: catchUp, perBlock: perBlock, liveBlocks: blocks * steps.count, livePerBlock: perBlock,
                                               subjects: 5000)

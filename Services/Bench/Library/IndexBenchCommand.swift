@@ -73,7 +73,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
         var logger = Logger(label: "citychain.bench.index")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
         let pg: PostgresSettings
-        do { pg = try PostgresSettings(url: postgres) } catch { throw ValidationError("--postgres: \(error.message)") }
+        do { pg = try PostgresSettings(postgres) } catch { throw ValidationError("--postgres URL \(error.message)") }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let copier = IndexBenchCopy(settings: pg, logger: logger)
         let server = try await prepareDatabase(copier)

@@ -66,7 +66,7 @@ package struct IndexerCommand: ConfiguredCommand {
         guard anchorEverySeconds >= 0.1 else { throw ValidationError("--anchor-every-seconds must be at least 0.1") }
         guard (1...5000).contains(maxBlocksPerWrite) else { throw ValidationError("--max-blocks-per-write must be 1…5000") }
         let pg: PostgresSettings
-        do { pg = try PostgresSettings(url: postgres) } catch { throw ValidationError("--postgres: \(error.message)") }
+        do { pg = try PostgresURL(postgres) } catch { throw ValidationError("--postgres URL \(error.message)") }
         guard (1...100_000).contains(maxFeeds) else { throw ValidationError("--max-feeds \(maxFeeds) must be 1…100,000") }
         guard (1...maxFeeds).contains(maxFeedsPerAgency) else { throw ValidationError("--max-feeds-per-agency \(maxFeedsPerAgency) must be 1…--max-feeds (\(maxFeeds))") }
         guard (16...1_000_000).contains(feedMaxBufferedEvents) else { throw ValidationError("--feed-max-buffered-events \(feedMaxBufferedEvents) must be 16…1,000,000") }

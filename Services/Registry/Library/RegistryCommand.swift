@@ -26,7 +26,7 @@ package struct RegistryCommand: ConfiguredCommand {
         var logger = Logger(label: "citychain.registry")
         logger.logLevel = try node.level()
         let database: RegistryDatabase
-        do { database = try RegistryDatabase(url: postgres) } catch { throw ValidationError(error.message) }
+        do { database = try PostgresURL(postgres) } catch { throw ValidationError("--postgres URL \(error.message)") }
         guard (50...5000).contains(watchPollMillis) else { throw ValidationError("--watch-poll-millis must be 50 to 5000") }
         let (host, port) = try node.listenAddress()
         let tls = try TLSIdentity(files: node.identityFiles)

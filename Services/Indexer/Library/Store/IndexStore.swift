@@ -14,7 +14,7 @@ package final class IndexStore: Sendable {
     let target: String
 
     package init(settings: PostgresSettings, logger: Logger) {
-        client = PostgresClient(configuration: settings.client, backgroundLogger: logger)
+        client = PostgresClient(configuration: settings.indexerClient, backgroundLogger: logger)
         self.logger = logger
         target = "\(settings.user)@\(settings.host):\(settings.port)/\(settings.database)"
     }

@@ -1,36 +1,15 @@
 import CityNode
 import PostgresNIO
 
-/// Where the registry's database is (`--postgres`). TLS to PostgreSQL is not configured yet: keep
-/// the database on the registry's host or a private link. The URL is parsed by the shared `PostgresURL`.
-package struct RegistryDatabase: Sendable, Hashable {
-    package var host: String
-    package var port: Int
-    package var user: String
-    package var password: String?
-    package var database: String
-    /// Pool size per registry process.
-    package var maxConnections = 4
+/// Where the registry's database is (`--postgres`): the shared `PostgresURL`. TLS to PostgreSQL is
+/// not configured yet: keep the database on the registry's host or a private link.
+package typealias RegistryDatabase = PostgresURL
 
-    package init(host: String = "127.0.0.1", port: Int = 5432, user: String = "citychain", password: String? = nil,
-                 database: String = "citychain") {
-        self.host = host
-        self.port = port
-        self.user = user
-        self.password = password
-        self.database = database
-    }
-
-    /// Reads `postgres://user[:password]@host[:port]/database` (`PostgresURL`, the shared parser).
-    package init(url: String) throws(RegistryError) {
-        let u: PostgresURL
-        do { u = try PostgresURL(url) } catch { throw RegistryError(.config, "--postgres URL \(error.message)") }
-        self.init(host: u.host, port: u.port, user: u.user, password: u.password, database: u.database)
-    }
-
-    var client: PostgresClient.Configuration {
+extension PostgresURL {
+    /// The registry's connection pool (4 connections per registry process).
+    var registryClient: PostgresClient.Configuration {
         var c = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
-        c.options.maximumConnections = maxConnections
+        c.options.maximumConnections = 4
         return c
     }
 }

@@ -13,7 +13,7 @@ package final class RegistryStore: Sendable {
     let logger: Logger
 
     package init(settings: RegistryDatabase, logger: Logger) {
-        client = PostgresClient(configuration: settings.client, backgroundLogger: logger)
+        client = PostgresClient(configuration: settings.registryClient, backgroundLogger: logger)
         self.logger = logger
     }
 
