@@ -47,21 +47,33 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
     /// certificate, transactions and evidence roots) and, when it holds, advances to it. A refused
     /// block leaves the tracker unchanged.
     package mutating func accept(_ cb: CertifiedBlock) throws(ChainVerificationError) {
+        guard cb.block.header.height == height + 1 else {
+            throw ChainVerificationError(.refusedBlock, "block \(cb.block.header.height) arrived but \(height + 1) is next")
+        }
+        let set = try validatorSet(forHeight: cb.block.header.height)
+        try Self.checkNext(cb, chainID: chainID, parentHeight: height, parentHash: lastHash, validatorSet: set)
+        advance(past: cb.block, signedBy: set)
+    }
+
+    /// The one check of "is `cb` the certified block after this parent": height, chain, parent
+    /// hash, the validator set it names, its commit certificate by `set`, its transactions and
+    /// evidence roots. Followers call it through `accept`; a validator's block sync calls it with
+    /// the set from its own ledger state (which then executes the block to its state root).
+    package static func checkNext(_ cb: CertifiedBlock, chainID: String, parentHeight: UInt64, parentHash: Hash32,
+                                  validatorSet set: ValidatorSet) throws(ChainVerificationError) {
         let header = cb.block.header
-        guard header.height == height + 1 else {
-            throw ChainVerificationError(.refusedBlock, "block \(header.height) arrived but \(height + 1) is next")
+        guard header.height == parentHeight + 1 else {
+            throw ChainVerificationError(.refusedBlock, "block \(header.height) arrived but \(parentHeight + 1) is next")
         }
         guard header.chainID == chainID else {
             throw ChainVerificationError(.refusedBlock, "block \(header.height) is for chain '\(header.chainID)', not '\(chainID)'")
         }
-        guard header.previousHash == lastHash else {
-            throw ChainVerificationError(.refusedBlock, "block \(header.height) names parent \(header.previousHash) but block \(height) is \(lastHash)")
+        guard header.previousHash == parentHash else {
+            throw ChainVerificationError(.refusedBlock, "block \(header.height) names parent \(header.previousHash) but block \(parentHeight) is \(parentHash)")
         }
-        let set = try validatorSet(forHeight: header.height)
         do { try cb.verify(validatorSet: set) } catch {
             throw ChainVerificationError(.refusedBlock, "block \(header.height): \(error.detail)")
         }
-        advance(past: cb.block, signedBy: set)
     }
 
     private mutating func advance(past block: Block, signedBy set: ValidatorSet) {

@@ -62,14 +62,11 @@ extension ValidatorNode {
         for cb in blocks where halted == nil {
             if cb.height <= tip.height { continue }
             guard cb.height == tip.height + 1 else { break }
-            guard cb.block.header.previousHash == tip.hash else {
-                logger.error("block sync: peer sent a block that does not link to this chain", metadata: [
-                    "peer.address": "\(peer)", "chain.height": "\(cb.height)"])
-                break
-            }
             guard let set = state.validatorSet(forHeight: cb.height) else { break }
-            do { try cb.verify(validatorSet: set) } catch {
-                logger.error("block sync: peer sent a block that does not verify; not applied", metadata: [
+            do {
+                try ChainTracker.checkNext(cb, chainID: chainID, parentHeight: tip.height, parentHash: tip.hash, validatorSet: set)
+            } catch {
+                logger.error("block sync: peer sent a block that does not verify as the next block; not applied", metadata: [
                     "peer.address": "\(peer)", "chain.height": "\(cb.height)", "error": "\(error)"])
                 break
             }
