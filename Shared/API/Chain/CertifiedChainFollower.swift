@@ -13,7 +13,7 @@ package protocol CommitStreamSource: Sendable {
     func withConnection(attempt: Int, _ body: (_ name: String, _ connection: WireConnection) async throws -> Void) async throws -> Bool
 }
 
-/// Validators dialled by address in turn (the indexer, the CLI's watch).
+/// Validators dialled by address in turn (the indexer).
 package struct DialedValidators: CommitStreamSource {
     /// The client that dials them (mutual TLS; the far end must have the validator role).
     package let client: WireClient
