@@ -57,6 +57,8 @@ package final class RegistryAgent: Service {
     let maxRetryDelay: Duration
     /// Timeout of each register, heartbeat or deregister request.
     let requestTimeout: Duration
+    /// The clock the heartbeat interval runs on (manual in tests).
+    let clock: MonotonicClock
     private let state = Mutex(Status())
     /// The certificate fingerprint registered; changed by `certificateChanged` after a reload.
     private let fingerprint: Mutex<Hash32>
@@ -64,7 +66,8 @@ package final class RegistryAgent: Service {
     /// An agent for `registration`, advertising the address `advertise` returns (called once, after the server bound).
     package init(registries: [HostPort], client: WireClient, registration: Registration,
                  advertise: @escaping @Sendable () async throws -> HostPort, logger: Logger,
-                 minRetryDelay: Duration = .milliseconds(200), maxRetryDelay: Duration = .seconds(5), requestTimeout: Duration = .seconds(5)) {
+                 minRetryDelay: Duration = .milliseconds(200), maxRetryDelay: Duration = .seconds(5), requestTimeout: Duration = .seconds(5),
+                 clock: MonotonicClock = .system) {
         precondition(!registries.isEmpty, "a registry agent needs at least one registry")
         self.registries = registries
         self.client = client
@@ -76,6 +79,7 @@ package final class RegistryAgent: Service {
         self.minRetryDelay = minRetryDelay
         self.maxRetryDelay = maxRetryDelay
         self.requestTimeout = requestTimeout
+        self.clock = clock
         fingerprint = Mutex(registration.certificateFingerprint)
     }
 
@@ -141,7 +145,7 @@ package final class RegistryAgent: Service {
         try await register(wire, registry: registry, request: request)
         let interval = Duration.milliseconds(Int64(request.leaseMillis / 3))
         for _ in 0..<Self.maxHeartbeatsPerSession {
-            try await Task.sleep(for: interval)
+            try await clock.sleep(for: interval)
             // A reloaded certificate: end this session (its connection has the old one); the
             // loop registers the new fingerprint on a new connection.
             guard registeredFingerprint == request.certificateFingerprint else { return }

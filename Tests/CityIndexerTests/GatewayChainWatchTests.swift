@@ -24,14 +24,14 @@ import Testing
         return b
     }
 
-    func watch(_ servers: [ChainServer], ca: CertificateAuthority) throws -> (ChainWatch, UpstreamPool) {
+    func watch(_ servers: [ChainServer], ca: CertificateAuthority, keep: Int = 512) throws -> (ChainWatch, UpstreamPool) {
         let tls = try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test"))
         let client = try WireClient(tls: TLSSetup.client(tls), logger: testLogger)
         let pool = UpstreamPool(role: .validator, client: client, connectionsPerUpstream: 1, logger: testLogger) { conn in
             try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [])).height
         }
         pool.setAddresses(Set(servers.map(\.address)))
-        return (try ChainWatch(genesis: F.genesis, pool: pool, logger: testLogger), pool)
+        return (try ChainWatch(genesis: F.genesis, pool: pool, keep: keep, logger: testLogger), pool)
     }
 
     @Test(.timeLimit(.minutes(2))) func aForgedBlockIsRefusedAndAnHonestValidatorFollowed() async throws {
@@ -56,5 +56,35 @@ import Testing
         pool.shutdown()
         await byzantine.stop()
         await honest.stop()
+    }
+
+    /// Receipts use only verified blocks: a block not yet followed is waited for (the wait ends when
+    /// it arrives), and an older block than the watch keeps is accepted only if the set the watch
+    /// saw sign its height certified it.
+    @Test(.timeLimit(.minutes(2))) func receiptBlocksAreWaitedForAndOldOnesVerified() async throws {
+        var chain = IndexerChain()
+        for i in 0..<5 { chain.block([chain.parking(i)]) }
+        let holder = ChainHolder(chain)
+        let ca = try CertificateAuthority.create()
+        let server = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
+        let (watch, pool) = try watch([server], ca: ca, keep: 2)
+        let running = Task { try await watch.run() }
+        try await eventually("the head") { await watch.height == 5 }
+
+        async let waited = watch.block(at: 7, waitingUntil: .now + .seconds(60))
+        for i in 10..<12 { await holder.edit { c in let tx = c.parking(i); c.block([tx]) } }
+        #expect(await waited?.height == 7, "the block arrived while the receipt waited")
+        #expect(await watch.block(at: 9, waitingUntil: .now + .milliseconds(50)) == nil, "a block that does not come in time")
+
+        let blocks = await holder.chain.blocks
+        #expect(await watch.block(at: 1) == nil, "block 1 is older than the 2 the watch keeps")
+        #expect(await watch.verifies(blocks[0]), "an old block certified by the set in force")
+        #expect(await !watch.verifies(Self.forge(blocks[2])), "an old block certified by a key outside the set")
+        var altered = blocks[1]
+        altered.block.header.timeMillis += 1
+        #expect(await !watch.verifies(altered), "an old block its certificate does not certify")
+        running.cancel()
+        pool.shutdown()
+        await server.stop()
     }
 }

@@ -102,22 +102,35 @@ import Testing
         defer { Task { await registry.stop() } }
         let indexer = try TestIdentity(ca, .indexer, "indexer-7")
         let agentClient = try indexer.client()
+        // The heartbeat interval (a third of the 60 s lease) runs on a manual clock: the test
+        // advances it instead of waiting 20 s per heartbeat.
+        let (clock, time) = MonotonicClock.manual()
         let agent = RegistryAgent(registries: [registry.address], client: agentClient,
-                                  registration: try .init(identity: indexer.peer, detail: "test", leaseMillis: 3_000),
-                                  advertise: { HostPort(host: "127.0.0.1", port: 7207) }, logger: testLogger)
+                                  registration: try .init(identity: indexer.peer, detail: "test", leaseMillis: 60_000),
+                                  advertise: { HostPort(host: "127.0.0.1", port: 7207) }, logger: testLogger, clock: clock)
+        /// The agent asleep until its next heartbeat: move its clock to it.
+        func nextHeartbeat() async throws {
+            try await eventually("the agent waiting for its next heartbeat") { time.sleepers == 1 }
+            time.advance(by: .seconds(20))
+        }
         let group = ServiceGroup(services: [agent], logger: testLogger)
         let run = Task { try await group.run() }
         func lookup() async throws -> [ServiceEntry] {
             try await registry.connect(as: indexer) { try await $0.ask(RegistryAPI.lookup, LookupRequest(kind: .indexer), as: LookupAnswer.self) }.entries
         }
         try await eventually("the agent to register") { try await lookup().map(\.address) == ["127.0.0.1:7207"] }
-        // Heartbeats keep it past several lease lengths.
-        try await eventually("three heartbeats", seconds: 15) { agent.status.heartbeats >= 3 }
+        // Heartbeats, one per interval of the agent's clock (none before it moves).
+        #expect(agent.status.heartbeats == 0)
+        for n in 1...3 {
+            try await nextHeartbeat()
+            try await eventually("heartbeat \(n)") { agent.status.heartbeats == n }
+        }
         #expect(try await lookup().count == 1)
         #expect(agent.status.registrations == 1)
         // The lease lost behind its back (an operator deleted the row): the next heartbeat gets
         // notFound and the agent registers again.
         #expect(try TestPostgres.shared.get().psql(db, "DELETE FROM registry.services RETURNING id") == "indexer-7")
+        try await nextHeartbeat()
         try await eventually("the agent to register again", seconds: 10) { agent.status.registrations == 2 }
         #expect(try await lookup().map(\.id) == ["indexer-7"])
         // A certificate rotated by SIGHUP (what CertificateReloader does for the agent's client):
@@ -127,6 +140,7 @@ import Testing
         let newFingerprint = try #require(Hash32(hex: rotated.peer.fingerprint))
         #expect(try await lookup().first?.certificateFingerprint != newFingerprint)
         agent.certificateChanged(fingerprint: newFingerprint)
+        try await nextHeartbeat()
         try await eventually("the entry to carry the new fingerprint", seconds: 10) {
             try await lookup().first?.certificateFingerprint == newFingerprint
         }

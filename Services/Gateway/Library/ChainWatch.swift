@@ -11,7 +11,9 @@ import ServiceLifecycle
 /// it is used: the head height for expiry checks, the agencies' signing keys for the signature
 /// checks (`KeyDirectory`), and the last `keep` certified blocks, from which receipts are built
 /// without asking a validator again. A validator that sends a block that does not verify is
-/// logged, counted (`refusedBlocks`) and left for another.
+/// logged, counted (`refusedBlocks`) and left for another. Receipts come only from verified blocks:
+/// the recent ones (waited for, woken by the watch's height, no polling), or an older block a
+/// validator returns, checked with the validator set the watch saw sign its height (`verifies`).
 package actor ChainWatch: Service {
     private let pool: UpstreamPool
     private let keep: Int
@@ -23,6 +25,10 @@ package actor ChainWatch: Service {
     package private(set) var caughtUp = false
     /// Blocks refused because they did not verify, by upstream.
     package private(set) var refusedBlocks: [String: Int] = [:]
+    /// The sets that signed the followed blocks, each from the first height it signed.
+    private var epochs: [(from: UInt64, set: ValidatorSet)]
+    /// Wakes the receipts waiting for a block.
+    private nonisolated let heights = HeightWatchers()
 
     /// A watch of the chain that starts at `genesis`; throws when the genesis does not validate.
     package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, logger: Logger) throws {
@@ -32,6 +38,7 @@ package actor ChainWatch: Service {
         self.logger = logger
         start = try ChainTracker(genesis: genesis)
         keys = KeyDirectory(genesis: genesis)
+        epochs = [(1, start.validatorSet)]
     }
 
     /// The height of the last block seen (0: none).
@@ -40,10 +47,42 @@ package actor ChainWatch: Service {
     /// The certified block at `height` if it is among the recent ones.
     package func block(at height: UInt64) -> CertifiedBlock? { recent[height] }
 
-    private func apply(_ cb: CertifiedBlock) {
+    /// The verified block at `height`, waiting until `deadline` for the watch to reach it (a block
+    /// a validator just reported committed is on the commit stream within milliseconds). Nil when
+    /// the watch did not reach it in time, or has passed it and no longer keeps it.
+    package nonisolated func block(at height: UInt64, waitingUntil deadline: ContinuousClock.Instant) async -> CertifiedBlock? {
+        let (id, reached) = heights.watch()   // before the check: a block applied in between still wakes us
+        defer { heights.unwatch(id) }
+        if let b = await block(at: height) { return b }
+        guard await self.height < height else { return nil }
+        let arrived = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await h in reached where h >= height { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
+        }
+        return arrived ? await block(at: height) : nil
+    }
+
+    /// Whether `cb` is a block the watch has passed, certified by the set the watch saw sign its height.
+    package func verifies(_ cb: CertifiedBlock) -> Bool {
+        guard cb.height >= 1, cb.height <= keys.height, let epoch = epochs.last(where: { $0.from <= cb.height }) else { return false }
+        if let kept = recent[cb.height] { return kept == cb }
+        return (try? cb.verify(validatorSet: epoch.set)) != nil
+    }
+
+    private func apply(_ cb: CertifiedBlock, tracker: ChainTracker) {
         precondition(cb.height == keys.height + 1, "the follower hands on blocks in order")
         keys.apply(cb.block)
         recent.insert(cb, for: cb.height)
+        if tracker.validatorSet != epochs[epochs.count - 1].set { epochs.append((cb.height, tracker.validatorSet)) }
+        heights.announce(cb.height)
         if !caughtUp, let top = pool.highestHeight(), cb.height >= top {
             caughtUp = true
             logger.info("caught up with the chain", metadata: ["height": "\(cb.height)"])
@@ -67,7 +106,7 @@ package actor ChainWatch: Service {
     /// Nonisolated: the follower's closures hop onto the actor for each block and event.
     private nonisolated func follow() async throws {
         let follower = CertifiedChainFollower(source: PooledValidators(pool: pool), logger: logger)
-        try await follower.follow(from: start, events: { event in await self.note(event) }) { cb, _ in await self.apply(cb) }
+        try await follower.follow(from: start, events: { event in await self.note(event) }) { cb, tracker in await self.apply(cb, tracker: tracker) }
     }
 }
 

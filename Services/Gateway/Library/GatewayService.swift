@@ -189,21 +189,21 @@ package final class GatewayService: Sendable {
                                          header: CertifiedHeader(header: block.block.header, certificate: block.certificate)))
     }
 
-    /// Block `height` with its certificate: from the recent blocks the watch keeps, else asked of a validator.
-    /// The validator that reported the commit may be a few milliseconds ahead of the one asked
-    /// (or of the watch), so a block not there yet is asked for again until the deadline.
+    /// Block `height` with its certificate, verified: from the watch (waiting for it to arrive on
+    /// the commit stream, at most 5 s), or, for a block older than the watch keeps, asked of a
+    /// validator and checked with the set the watch saw sign that height. Never an unverified block.
     private func certifiedBlock(_ height: UInt64, deadline: ContinuousClock.Instant) async throws -> CertifiedBlock {
-        let until = max(deadline, ContinuousClock.now + .seconds(5))
-        while true {
-            if let b = await watch.block(at: height) { return b }
-            let bytes = try await validators.call(ValidatorAPI.blocks, BlocksRequest(from: height, maxCount: 1).canonicalBytes,
-                                                  attemptTimeout: .seconds(5), deadline: until)
-            if let b = try BlocksResponse(canonicalBytes: bytes).blocks.first, b.height == height { return b }
-            guard ContinuousClock.now + .milliseconds(20) < until else {
-                throw WireError(.unavailable, "no validator returned block \(height) before the deadline; ask for the receipt again (gateway.receipt) with the same id")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        if let b = await watch.block(at: height, waitingUntil: min(deadline, ContinuousClock.now + .seconds(5))) { return b }
+        let seen = await watch.height
+        guard seen >= height else {
+            throw WireError(.unavailable, "the gateway's verified view of the chain is at height \(seen), not yet \(height) (it is catching up); ask for the receipt again (gateway.receipt) with the same id")
         }
+        let bytes = try await validators.call(ValidatorAPI.blocks, BlocksRequest(from: height, maxCount: 1).canonicalBytes,
+                                              attemptTimeout: .seconds(5), deadline: max(deadline, ContinuousClock.now + .seconds(5)))
+        guard let b = try BlocksResponse(canonicalBytes: bytes).blocks.first, b.height == height, await watch.verifies(b) else {
+            throw WireError(.unavailable, "no validator returned a block \(height) that verifies; ask for the receipt again (gateway.receipt) with the same id")
+        }
+        return b
     }
 
     // MARK: - Queries
