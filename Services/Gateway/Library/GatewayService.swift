@@ -29,13 +29,15 @@ package final class GatewayService: Sendable {
     private let limits: Mutex<[RateLimiter]>
     private let counters = Mutex(GatewayCounters())
     private let logger: Logger
-    private let epoch = ContinuousClock.now
+    /// The clock the agencies' token buckets refill on (manual in tests).
+    private let clock: MonotonicClock
     /// Feeds relayed to indexers (docs/FEEDS.md, "Through a gateway").
     package let feeds: GatewayFeedRelay
 
     package init(chainID: String, validators: UpstreamPool, indexers: UpstreamPool, watch: ChainWatch,
-                 submitLimits: RateLimiter, queryLimits: RateLimiter, logger: Logger) {
+                 submitLimits: RateLimiter, queryLimits: RateLimiter, logger: Logger, clock: MonotonicClock = .system) {
         self.chainID = chainID
+        self.clock = clock
         self.validators = validators
         self.indexers = indexers
         self.watch = watch
@@ -88,7 +90,7 @@ package final class GatewayService: Sendable {
     }
 
     private func limit(_ agency: AgencyID, submits: Bool, what: String) throws {
-        let now = (ContinuousClock.now - epoch) / .seconds(1)
+        let now = clock.now / .seconds(1)
         let i = submits ? 0 : 1
         let (result, rate) = limits.withLock { l -> (TokenBucket.TakeResult, AgencyRate) in (l[i].take(agency, now: now), l[i].rate(for: agency)) }
         if case .retryAfter(let ms) = result {

@@ -19,13 +19,16 @@ package final class UpstreamPool: Sendable {
     private let client: WireClient
     private let connectionsPerUpstream: Int
     private let probeInterval: Duration
+    /// The clock the probes are spaced on (manual in tests).
+    private let clock: MonotonicClock
     private let probe: Probe
     private let logger: Logger
     private let links = Mutex<[HostPort: Link]>([:])
 
     package init(role: Role, client: WireClient, connectionsPerUpstream: Int = 2, probeInterval: Duration = .milliseconds(500),
-                 logger: Logger, probe: @escaping Probe) {
+                 logger: Logger, clock: MonotonicClock = .system, probe: @escaping Probe) {
         self.role = role
+        self.clock = clock
         self.client = client
         self.connectionsPerUpstream = max(1, connectionsPerUpstream)
         self.probeInterval = probeInterval
@@ -163,7 +166,7 @@ package final class UpstreamPool: Sendable {
                             logger.info("\(role) is healthy", metadata: ["upstream": "\(link.address)", "height": "\(height)"])
                         }
                         backoff.reset()
-                        try await Task.sleep(for: probeInterval)
+                        try await clock.sleep(for: probeInterval)
                     }
                 }
             } catch {

@@ -5,13 +5,12 @@ import CoreMetrics
 /// The validator's Prometheus metrics (docs/METRICS.md). Recorded where the value changes; the
 /// gauges read from the node's actor are set before each scrape (`refresh`).
 enum ValidatorMetrics {
-    /// A height committed (consensus decision or block sync). `since`: when this node started the
+    /// A height committed (consensus decision or block sync). `took`: since this node started the
     /// height (nil for blocks applied by sync: no latency recorded).
-    static func committed(height: UInt64, round: UInt32, since: ContinuousClock.Instant?) {
+    static func committed(height: UInt64, round: UInt32, took: Duration?) {
         Gauge(label: "citychain_validator_height").record(Int64(height))
         Counter(label: "citychain_validator_commits_total").increment()
-        if let since {
-            let d = ContinuousClock.now - since
+        if let d = took {
             CoreMetrics.Timer(label: "citychain_validator_commit_latency_seconds")
                 .recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
         }

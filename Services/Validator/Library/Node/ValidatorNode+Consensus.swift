@@ -111,7 +111,7 @@ extension ValidatorNode {
             preconditionFailure("the state knows no validator set for its next height \(next)")
         }
         running = true
-        heightStartedAt = .now
+        heightStartedAt = monotonic.now
         feed(.startHeight(height: next, validators: set, previous: lastCertificate))
     }
 

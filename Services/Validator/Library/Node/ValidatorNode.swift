@@ -3,6 +3,7 @@ import CityNode
 import CityConsensus
 import CityEncoding
 import CityLedger
+import CityWire
 import Foundation
 import Logging
 @preconcurrency import Crypto
@@ -17,6 +18,8 @@ package actor ValidatorNode {
     let hub: GossipHub
     let commands: AsyncStream<EngineCommand>.Continuation
     let clock: @Sendable () -> UInt64
+    /// Monotonic time for durations (height latency, rebuild time); manual in tests.
+    let monotonic: MonotonicClock
     let log: BlockLog
     let signStore: SignRecordStore
     /// The key consensus signs with (an observer's key is not in the set, so it never signs).
@@ -58,18 +61,18 @@ package actor ValidatorNode {
     var connectedPeers: Set<String> = []
     var evidenceSeen: UInt64 = 0
     /// When this node started the height in progress (commit latency), and whether `start()` ran (readiness).
-    var heightStartedAt: ContinuousClock.Instant?
+    var heightStartedAt: Duration?
     var started = false
 
     /// Opens the data directory (block log, sign record), rebuilds the state from the log and
     /// restores consensus from the last sign record. `signer` is the consensus key (nil: observer).
     package init(settings: ValidatorSettings, genesis: Genesis, dataDirectory: String, signer: (any ConsensusSigner)?,
                  hub: GossipHub, commands: AsyncStream<EngineCommand>.Continuation, logger: Logger,
-                 clock: @escaping @Sendable () -> UInt64 = ValidatorNode.wallClockMillis) throws {
+                 clock: @escaping @Sendable () -> UInt64 = ValidatorNode.wallClockMillis, monotonic: MonotonicClock = .system) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let log = try BlockLog.open(path: dataDirectory + "/blocks.log", chainID: genesis.chainID, genesisHash: genesis.hash,
                                     logger: logger)
-        let started = ContinuousClock.now
+        let started = monotonic.now
         let snapshotDirectory = dataDirectory + "/snapshots"
         let snapshots = try SnapshotStore.open(directory: snapshotDirectory, logger: logger)
         let recovered = try ChainRecovery.rebuild(genesis: genesis, log: log, snapshots: snapshots, logger: logger)
@@ -86,6 +89,7 @@ package actor ValidatorNode {
         self.hub = hub
         self.commands = commands
         self.clock = clock
+        self.monotonic = monotonic
         self.log = log
         self.signStore = signStore
         self.publicKey = key.publicKey
@@ -107,7 +111,7 @@ package actor ValidatorNode {
         try Self.indexRecent(log: log, height: height, into: &txIndex, limit: 100)
         logger.info("validator state rebuilt", metadata: [
             "chain.height": "\(height)", "chain.stateRoot": "\(state.stateRoot)",
-            "storage.rebuildMillis": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+            "storage.rebuildMillis": "\(Int((monotonic.now - started) / .milliseconds(1)))",
             "consensus.voting": "\(state.validatorSet(forHeight: height + 1)?.validator(key.publicKey) != nil)",
         ])
     }

@@ -1,0 +1,39 @@
+import CityTestSupport
+import Testing
+@testable import CityWire
+
+/// The manual clock tests advance instead of sleeping: its sleepers wake when (and only when) it
+/// reaches their time, and a cancelled sleeper stops waiting at once.
+@Suite struct MonotonicClockTests {
+    @Test func sleepersWakeWhenTheClockReachesThem() async throws {
+        let (clock, time) = MonotonicClock.manual(start: .seconds(100))
+        #expect(clock.now == .seconds(100))
+        let short = Task { try await clock.sleep(for: .seconds(5)) }
+        let long = Task { try await clock.sleep(for: .seconds(30)) }
+        try await eventually("two sleepers") { time.sleepers == 2 }
+        time.advance(by: .seconds(4))
+        #expect(time.sleepers == 2, "neither is due at 104 s")
+        time.advance(by: .seconds(1))
+        try await short.value
+        #expect(time.sleepers == 1, "the 5 s sleeper woke at 105 s, the 30 s one sleeps on")
+        time.advance(by: .seconds(25))
+        try await long.value
+        #expect(clock.now == .seconds(130))
+        try await clock.sleep(for: .zero)   // due at once: returns without an advance
+    }
+
+    @Test func aCancelledSleeperStopsWaiting() async throws {
+        let (clock, time) = MonotonicClock.manual()
+        let sleeper = Task { try await clock.sleep(for: .seconds(60)) }
+        try await eventually("the sleeper") { time.sleepers == 1 }
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(time.sleepers == 0)
+    }
+
+    @Test func theSystemClockMoves() async throws {
+        let before = MonotonicClock.system.now
+        try await MonotonicClock.system.sleep(for: .milliseconds(2))
+        #expect(MonotonicClock.system.now - before >= .milliseconds(2))
+    }
+}
