@@ -28,6 +28,27 @@ import Testing
         }
     }
 
+    /// Versions strictly increase: a migration that repeats a version is skipped by a database
+    /// already at it (the validator-change index once shipped as a second "version 2").
+    @Test func migrationVersionsStrictlyIncrease() {
+        let versions = Migrations.all.map(\.version)
+        #expect(versions == Array(1...versions.count), "\(versions)")
+    }
+
+    /// Every migration is applied to a fresh database, the last one's index included.
+    @Test(.timeLimit(.minutes(2))) func aFreshDatabaseGetsEveryMigration() async throws {
+        let db = try await TestPostgres.database()
+        let store = IndexStore(settings: db.settings, logger: testLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.client.run() }
+            try await store.migrate()
+            #expect(try await store.schemaVersion() == Migrations.all.last?.version)
+            group.cancelAll()
+        }
+        let pg = try TestPostgres.shared.get()
+        #expect(try pg.psql(db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'citychain' AND indexname = 'transactions_validator_changes'") == "1")
+    }
+
     /// An indexer that cannot migrate (here: its database's schema is newer than this binary) fails
     /// its run, and everything waiting for its listening address gets that failure instead of
     /// waiting for ever (the heavy suites' stall: a failed migration left `listeningAddress` open).

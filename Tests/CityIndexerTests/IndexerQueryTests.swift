@@ -235,5 +235,16 @@ import Testing
         for table in ["transactions", "blocks", "datasets", "grants", "disclosures", "agencies", "records"] {
             #expect(try count("citychain_analyst", "SELECT count(*) FROM citychain.\(table)") == "0", "unmapped analyst sees \(table)")
         }
+        // An analyst logged in as their agency's role (or as a member of it) cannot ask the policy
+        // functions about another agency's role: no learning who may read what, or who holds grants.
+        let login = "cc_login_" + UUID().uuidString.prefix(8).lowercased()
+        _ = try pg.psql(db, "CREATE ROLE \(login) LOGIN IN ROLE \"cc_analyst_parks-department\"")
+        defer { _ = try? pg.psql(db, "DROP ROLE \(login)") }
+        func asAnalyst(_ sql: String) throws -> String { try pg.psql(db, "SET SESSION AUTHORIZATION \(login); \(sql)") }
+        #expect(try asAnalyst("SELECT citychain.may_read('cc_analyst_hospital', 'medical.records')") == "f", "another agency's access")
+        #expect(try asAnalyst("SELECT coalesce(citychain.analyst_agency('cc_analyst_hospital'), 'none')") == "none", "another agency's role")
+        #expect(try asAnalyst("SELECT citychain.may_read('cc_analyst_parks-department', 'parking.sessions')") == "t", "its own role still answers")
+        #expect(Int(try asAnalyst("SET ROLE \"cc_analyst_parks-department\"; SELECT count(*) FROM citychain.records WHERE dataset = 'parking.sessions'"))! > 0)
+        #expect(try asAnalyst("SET ROLE \"cc_analyst_parks-department\"; SELECT count(*) FROM citychain.transactions WHERE dataset = 'medical.records'") == "0")
     }
 }

@@ -184,8 +184,36 @@ package enum Migrations {
                 OR EXISTS (SELECT 1 FROM citychain.datasets d WHERE d.id = dataset AND d.owner = citychain.analyst_agency(current_user)))
             """,
         ]),
-        Migration(version: 2, description: "validator-set changes found without a scan (clients follow the sets from their trust anchor)", statements: [
-            "CREATE INDEX transactions_validator_changes ON citychain.transactions (height, idx) WHERE operation = 'changeValidatorSet'",
+        // Version 3: shipped once as a second "version 2", which a database at version 2 skipped;
+        // IF NOT EXISTS for the databases that did get it (created before the analyst migration).
+        Migration(version: 3, description: "validator-set changes found without a scan (clients follow the sets from their trust anchor)", statements: [
+            "CREATE INDEX IF NOT EXISTS transactions_validator_changes ON citychain.transactions (height, idx) WHERE operation = 'changeValidatorSet'",
+        ]),
+        // An analyst could call the policy functions with another agency's role name and learn what
+        // that agency may read (and so which grants it holds, which the grants view hides). Each
+        // now answers only for a role the session's user is a member of.
+        Migration(version: 4, description: "analysts ask the access functions only about their own roles", statements: [
+            """
+            CREATE OR REPLACE FUNCTION citychain.analyst_agency(role name) RETURNS text
+                LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+                AS $$ SELECT r.agency FROM citychain.analyst_roles r
+                      WHERE r.role_name = role
+                        AND CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role)
+                                 THEN pg_has_role(session_user, role, 'MEMBER') ELSE false END $$
+            """,
+            """
+            CREATE OR REPLACE FUNCTION citychain.may_read(role name, ds text) RETURNS boolean
+                LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+                AS $$
+                    SELECT EXISTS (
+                        SELECT 1 FROM citychain.analyst_roles r JOIN citychain.datasets d ON d.id = ds
+                        WHERE r.role_name = role AND citychain.analyst_agency(role) IS NOT NULL AND (
+                            d.sensitivity = 'public' OR d.owner = r.agency OR r.agency = ANY (d.writers)
+                            OR EXISTS (SELECT 1 FROM citychain.grants g, citychain.index_head h
+                                       WHERE g.dataset = ds AND g.grantee = r.agency AND g.revoked_height IS NULL
+                                         AND g.expires_at_height >= h.height)))
+                $$
+            """,
         ]),
     ]
 }

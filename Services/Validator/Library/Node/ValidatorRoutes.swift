@@ -46,15 +46,17 @@ package enum ValidatorRoutes {
         guard req.payload.count <= LedgerLimits.maxTransactionBytes + 16 else {
             throw WireError(.invalidRequest, "a transaction of \(req.payload.count) bytes is over the limit of \(LedgerLimits.maxTransactionBytes)")
         }
+        // At the admission bound a submission is refused before it is even decoded: under
+        // overload, refusals must cost next to nothing (issue 13 item 5).
+        if let retry = node.admission.refusal {
+            throw WireError(.rateLimited(retryAfterMillis: retry), "the validator is at its admission bound; retry after \(retry) ms")
+        }
         let q = try req.decode(SubmitRequest.self)
         let tx = q.transaction
         if req.peer.role == .indexer {
             guard case .anchorAuditBatch = tx.body.operation else {
                 throw WireError(.forbidden, "an indexer certificate submits only audit anchors (anchorAuditBatch), not \(tx.body.operation.name)")
             }
-        }
-        if let retry = node.admission.refusal {   // refused before any signature check
-            throw WireError(.rateLimited(retryAfterMillis: retry), "the validator is at its admission bound; retry after \(retry) ms")
         }
         var verified = node.verifiedSignatures.contains(tx)
         if !verified {
