@@ -47,6 +47,10 @@ import Testing
         }
         let pg = try TestPostgres.shared.get()
         #expect(try pg.psql(db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'citychain' AND indexname = 'transactions_validator_changes'") == "1")
+        // The indexer suite runs as a role that is neither superuser nor BYPASSRLS (issue 14 item 7):
+        // its COPY works because it owns the tables and row-level security is not forced on it.
+        #expect(try pg.psql(db, "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", asService: true) == "f|f")
+        #expect(try pg.psql(db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'citychain' AND c.relrowsecurity AND NOT c.relforcerowsecurity") == "8")
     }
 
     /// An indexer that cannot migrate (here: its database's schema is newer than this binary) fails
@@ -59,7 +63,7 @@ import Testing
             CREATE SCHEMA citychain;
             CREATE TABLE citychain.schema_migrations (version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
             INSERT INTO citychain.schema_migrations (version, description) VALUES (9999, 'from a newer indexer')
-            """)
+            """, asService: true)
         let ca = try CertificateAuthority.create()
         let s = IndexerSettings(genesis: F.genesis, postgres: db.settings, validators: [HostPort(host: "127.0.0.1", port: 9)],
                                 auditAgency: F.id("audit-office"))

@@ -40,23 +40,26 @@ public final class TestPostgres: Sendable {
         let bin = Self.binDir()
         try Self.run(bin + "/initdb", ["-D", dir + "/data", "-A", "trust", "-U", "citychain", "--no-sync"], asPostgres: asRoot)
         var lastError: (any Error)?
-        for _ in 0..<5 {
+        var started: Int?
+        for _ in 0..<5 where started == nil {
             let p = Int.random(in: 20_000...60_000)
             do {
                 try Self.run(bin + "/pg_ctl", ["-D", dir + "/data", "-o",
                                                "-p \(p) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
                                                "-l", dir + "/log", "-w", "start"], asPostgres: asRoot)
-                port = p
-                TestPostgres.stopCommand = (bin + "/pg_ctl", dir + "/data", asRoot)
-                atexit {
-                    if let (ctl, data, root) = TestPostgres.stopCommand {
-                        try? TestPostgres.run(ctl, ["-D", data, "-m", "immediate", "-w", "stop"], asPostgres: root)
-                    }
-                }
-                return
+                started = p
             } catch { lastError = error }
         }
-        throw lastError ?? TestFailure("PostgreSQL did not start")
+        guard let started else { throw lastError ?? TestFailure("PostgreSQL did not start") }
+        port = started
+        TestPostgres.stopCommand = (bin + "/pg_ctl", dir + "/data", asRoot)
+        atexit {
+            if let (ctl, data, root) = TestPostgres.stopCommand {
+                try? TestPostgres.run(ctl, ["-D", data, "-m", "immediate", "-w", "stop"], asPostgres: root)
+            }
+        }
+        try Self.run(bin + "/psql", ["-h", "127.0.0.1", "-p", "\(started)", "-U", Self.adminRole, "-d", "postgres", "-q", "-c",
+                                     "CREATE ROLE \(Self.serviceRole) LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS"])
     }
 
     nonisolated(unsafe) static var stopCommand: (String, String, Bool)?
@@ -96,18 +99,26 @@ public final class TestPostgres: Sendable {
         return text
     }
 
-    /// A new empty database.
+    /// The role the services connect as: it owns the test databases and may create roles (the
+    /// indexer's analyst roles), and is neither superuser nor BYPASSRLS, as docs/OPERATIONS.md asks
+    /// of production (issue 14 item 7).
+    public static let serviceRole = "citychain_service"
+    /// The cluster's superuser (initdb's bootstrap user): tests inspect and tamper with it.
+    public static let adminRole = "citychain"
+
+    /// A new empty database, owned by `serviceRole`.
     public func createDatabase() async throws -> TestDatabase {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "citychain", "-d", "postgres", "-q",
-                                               "-c", "CREATE DATABASE \(name)"])
-        return TestDatabase(host: "127.0.0.1", port: port, user: "citychain", database: name)
+        try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", Self.adminRole, "-d", "postgres", "-q",
+                                               "-c", "CREATE DATABASE \(name) OWNER \(Self.serviceRole)"])
+        return TestDatabase(host: "127.0.0.1", port: port, user: Self.serviceRole, database: name)
     }
 
-    /// Runs `sql` with psql in `db` and returns the unaligned output.
-    public func psql(_ db: TestDatabase, _ sql: String) throws -> String {
-        try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", db.user, "-d", db.database, "-qAtX",
-                                               "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// Runs `sql` with psql in `db` as the superuser (or as `db.user` with `asService`) and returns
+    /// the unaligned output.
+    public func psql(_ db: TestDatabase, _ sql: String, asService: Bool = false) throws -> String {
+        try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", asService ? db.user : Self.adminRole, "-d", db.database,
+                                               "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

@@ -215,5 +215,17 @@ package enum Migrations {
                 $$
             """,
         ]),
+        // The indexer's role owns its tables; with row-level security enabled but not forced it is
+        // exempt as the owner, so COPY works without superuser or BYPASSRLS, while analysts (never
+        // owners) stay under their policies.
+        Migration(version: 5, description: "row-level security not forced on the owner: the indexer needs neither superuser nor BYPASSRLS", statements: [
+            """
+            DO $$ DECLARE t text; BEGIN
+                FOREACH t IN ARRAY ARRAY['blocks', 'transactions', 'agencies', 'datasets', 'grants', 'disclosures', 'analyst_roles', 'index_head'] LOOP
+                    EXECUTE format('ALTER TABLE citychain.%I NO FORCE ROW LEVEL SECURITY', t);
+                END LOOP;
+            END $$
+            """,
+        ]),
     ]
 }
