@@ -38,6 +38,15 @@ package final class ManualTime: Sendable {
         var now: Duration
         var nextID: UInt64 = 0
         var sleepers: [UInt64: (until: Duration, wake: CheckedContinuation<Void, any Error>)] = [:]
+        /// Tests waiting for the number of sleepers to reach a count.
+        var watchers: [UInt64: (count: Int, wake: CheckedContinuation<Void, any Error>)] = [:]
+
+        /// The watchers whose count is reached, removed.
+        mutating func reached() -> [CheckedContinuation<Void, any Error>] {
+            let ready = watchers.filter { $0.value.count <= sleepers.count }
+            for id in ready.keys { watchers.removeValue(forKey: id) }
+            return ready.values.map(\.wake)
+        }
     }
     private let state: Mutex<State>
 
@@ -48,6 +57,25 @@ package final class ManualTime: Sendable {
 
     /// Tasks asleep on this clock now (a test waits for a component to be asleep before advancing).
     package var sleepers: Int { state.withLock { $0.sleepers.count } }
+
+    /// Returns once at least `count` tasks sleep on this clock: a test waits for the component it
+    /// drives to be asleep (an event, not a poll) before advancing. Throws when cancelled.
+    package func untilSleepers(atLeast count: Int) async throws {
+        let id = state.withLock { s in s.nextID += 1; return s.nextID }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (wake: CheckedContinuation<Void, any Error>) in
+                let outcome: Result<Void, any Error>? = state.withLock { s in
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if s.sleepers.count >= count { return .success(()) }
+                    s.watchers[id] = (count, wake)
+                    return nil
+                }
+                if let outcome { wake.resume(with: outcome) }
+            }
+        } onCancel: {
+            state.withLock { $0.watchers.removeValue(forKey: id) }?.wake.resume(throwing: CancellationError())
+        }
+    }
 
     /// Moves the clock forward by `step` (never back) and wakes every sleeper whose time has come.
     package func advance(by step: Duration) {
@@ -66,13 +94,14 @@ package final class ManualTime: Sendable {
         let id = state.withLock { s in s.nextID += 1; return s.nextID }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (wake: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Void, any Error>? = state.withLock { s in
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    if s.now >= deadline { return .success(()) }
+                let (outcome, watchers): (Result<Void, any Error>?, [CheckedContinuation<Void, any Error>]) = state.withLock { s in
+                    if Task.isCancelled { return (.failure(CancellationError()), []) }
+                    if s.now >= deadline { return (.success(()), []) }
                     s.sleepers[id] = (deadline, wake)
-                    return nil
+                    return (nil, s.reached())
                 }
                 if let outcome { wake.resume(with: outcome) }
+                for w in watchers { w.resume() }
             }
         } onCancel: {
             state.withLock { $0.sleepers.removeValue(forKey: id) }?.wake.resume(throwing: CancellationError())

@@ -28,6 +28,33 @@ import Testing
         }
     }
 
+    /// Analyst roles belong to the cluster: indexers of several databases mapping the same new
+    /// agencies at once all end with every agency mapped (the one that lost the race to create a
+    /// role once left its agencies unmapped, and its analysts saw nothing).
+    @Test(.timeLimit(.minutes(3))) func indexersInOneClusterAllMapTheSameNewAgencies() async throws {
+        let dbs = [try await TestPostgres.database(), try await TestPostgres.database(), try await TestPostgres.database()]
+        let pg = try TestPostgres.shared.get()
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let agencies = (1...6).map { "race-\(tag)-\($0)" }
+        let stores = dbs.map { IndexStore(settings: $0.settings, logger: testLogger) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for store in stores { group.addTask { await store.client.run() } }
+            for (store, db) in zip(stores, dbs) {
+                try await store.migrate()
+                let values = agencies.map { "('\($0)', 'Agency \($0)', false, 0)" }.joined(separator: ", ")
+                _ = try pg.psql(db, "INSERT INTO citychain.agencies (id, name, is_admin, registered_height) VALUES \(values)")
+            }
+            await withTaskGroup(of: Void.self) { race in
+                for store in stores { race.addTask { await store.ensureAnalystRoles() } }
+            }
+            group.cancelAll()
+        }
+        for db in dbs {
+            #expect(try pg.psql(db, "SELECT count(*) FROM citychain.analyst_roles WHERE agency LIKE 'race-\(tag)-%'") == "6")
+        }
+        #expect(try pg.psql(dbs[0], "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'cc_analyst_race-\(tag)-%'") == "6")
+    }
+
     /// Versions strictly increase: a migration that repeats a version is skipped by a database
     /// already at it (the validator-change index once shipped as a second "version 2").
     @Test func migrationVersionsStrictlyIncrease() {

@@ -110,7 +110,7 @@ import Testing
                                   advertise: { HostPort(host: "127.0.0.1", port: 7207) }, logger: testLogger, clock: clock)
         /// The agent asleep until its next heartbeat: move its clock to it.
         func nextHeartbeat() async throws {
-            try await eventually("the agent waiting for its next heartbeat") { time.sleepers == 1 }
+            try await withTimeout(60) { try await time.untilSleepers(atLeast: 1) }
             time.advance(by: .seconds(20))
         }
         let group = ServiceGroup(services: [agent], logger: testLogger)

@@ -10,7 +10,7 @@ import Testing
         #expect(clock.now == .seconds(100))
         let short = Task { try await clock.sleep(for: .seconds(5)) }
         let long = Task { try await clock.sleep(for: .seconds(30)) }
-        try await eventually("two sleepers") { time.sleepers == 2 }
+        try await withTimeout(120) { try await time.untilSleepers(atLeast: 2) }
         time.advance(by: .seconds(4))
         #expect(time.sleepers == 2, "neither is due at 104 s")
         time.advance(by: .seconds(1))
@@ -25,7 +25,7 @@ import Testing
     @Test func aCancelledSleeperStopsWaiting() async throws {
         let (clock, time) = MonotonicClock.manual()
         let sleeper = Task { try await clock.sleep(for: .seconds(60)) }
-        try await eventually("the sleeper") { time.sleepers == 1 }
+        try await withTimeout(120) { try await time.untilSleepers(atLeast: 1) }
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
         #expect(time.sleepers == 0)

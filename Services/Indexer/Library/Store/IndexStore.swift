@@ -244,15 +244,21 @@ extension IndexStore {
     /// Creates the read-only analyst role of every indexed agency that has none (NOLOGIN, member of
     /// `citychain_analyst`; ops grant LOGIN and a password). Needs CREATEROLE; without it, warns.
     package func ensureAnalystRoles() async {
+        var missing: [String] = []
         do {
             let rows = try await client.query("""
                 SELECT a.id FROM citychain.agencies a
                 WHERE NOT EXISTS (SELECT 1 FROM citychain.analyst_roles r WHERE r.agency = a.id) ORDER BY a.id
                 """, logger: logger)
-            var missing: [String] = []
             for try await id in rows.decode(String.self) { missing.append(id) }
-            for id in missing {
-                let role = Self.analystRole(id)
+        } catch {
+            logger.warning("analyst roles not checked (the index could not be read)", metadata: ["error": "\(error)"])
+            return
+        }
+        // One agency at a time: a failure for one (logged) leaves the others mapped.
+        for id in missing {
+            let role = Self.analystRole(id)
+            do {
                 try await client.withTransaction(logger: logger) { c in
                     try await c.query("SELECT pg_advisory_xact_lock(7243003)", logger: logger)
                     let exists = try await c.query("SELECT 1 FROM pg_roles WHERE rolname = \(role)", logger: logger)
@@ -265,9 +271,10 @@ extension IndexStore {
                     try await c.query("INSERT INTO citychain.analyst_roles (role_name, agency) VALUES (\(role), \(id)) ON CONFLICT DO NOTHING",
                                       logger: logger)
                 }
+            } catch {
+                logger.warning("analyst role not created (the indexer's database user needs CREATEROLE)",
+                               metadata: ["agency": "\(id)", "error": "\(error)"])
             }
-        } catch {
-            logger.warning("analyst roles not created (the indexer's database user needs CREATEROLE)", metadata: ["error": "\(error)"])
         }
     }
 }

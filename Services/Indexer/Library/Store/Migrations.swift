@@ -227,5 +227,17 @@ package enum Migrations {
             END $$
             """,
         ]),
+        // Roles belong to the cluster and the indexer's advisory lock to one database: indexers of
+        // two databases in one cluster could both find an agency's analyst role missing, and the
+        // one that lost the race failed, leaving its agencies unmapped (analysts then saw nothing).
+        Migration(version: 6, description: "an analyst role another database's indexer created meanwhile is taken as made", statements: [
+            """
+            CREATE OR REPLACE FUNCTION public.citychain_create_role(role text) RETURNS void LANGUAGE plpgsql AS $$
+                BEGIN
+                    EXECUTE format('CREATE ROLE %I NOLOGIN IN ROLE citychain_analyst', role);
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                END $$
+            """,
+        ]),
     ]
 }
