@@ -11,9 +11,9 @@ import Testing
         c.committed(transactions: 0, nowMillis: 1_000)
         for i in 1...50 { c.committed(transactions: 400, nowMillis: 1_000 + UInt64(i) * 100) }   // 4,000 tx/s
         #expect(abs(c.committedPerSecond - 4_000) < 1)
-        #expect(c.limit(maxTransactions: 50_000) == 2_000, "500 ms of commits")
-        #expect(c.limit(maxTransactions: 1_500) == 1_500, "never above the mempool's bound")
-        #expect(c.retryAfterMillis(pending: 2_000) == 500)
+        #expect(c.limit(maxTransactions: 50_000) == 1_000, "250 ms of commits")
+        #expect(c.limit(maxTransactions: 800) == 800, "never above the mempool's bound")
+        #expect(c.retryAfterMillis(pending: 1_000) == 250)
         #expect(c.retryAfterMillis(pending: 1) == 50 && c.retryAfterMillis(pending: 1_000_000) == 2_000, "bounded hints")
         c.committed(transactions: 400, nowMillis: 1_000 + 50 * 100)   // the same instant again: ignored
         #expect(abs(c.committedPerSecond - 4_000) < 1)
