@@ -23,10 +23,14 @@ enum GatewayMetrics {
 
     static func query() { Counter(label: "citychain_gateway_queries_total").increment() }
 
-    /// Registers readiness (a healthy validator; a healthy indexer when any is known) and the gauges.
+    /// Registers readiness (a healthy validator; a healthy indexer when any is known; the chain
+    /// followed to a validator's head, so expiry checks and receipts have a head) and the gauges.
     static func install(on node: ServiceNode, validators: UpstreamPool, indexers: UpstreamPool, watch: ChainWatch) {
         node.ops.addCheck("validators") {
             validators.anyHealthy ? nil : "no healthy validator upstream (of \(validators.addresses.count) known)"
+        }
+        node.ops.addCheck("chain") {
+            await watch.caughtUp ? nil : "following the chain: at height \(await watch.height), not yet at a validator's head"
         }
         node.ops.addCheck("indexers") {
             indexers.addresses.isEmpty || indexers.anyHealthy ? nil : "no healthy indexer upstream (of \(indexers.addresses.count) known)"

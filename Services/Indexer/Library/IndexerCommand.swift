@@ -31,6 +31,7 @@ package struct IndexerCommand: ConfiguredCommand {
     @Option(help: "Most live feeds one agency may hold on this indexer.") var maxFeedsPerAgency: Int = 16
     @Option(help: "Events buffered for one slow subscriber before its feed ends with tooSlow (it resumes from its cursor).")
     var feedMaxBufferedEvents: Int = 1024
+    @Option(help: "Blocks behind the chain's head the indexer may be and still be ready (/readyz).") var readyMaxLagBlocks: UInt64 = 2
 
     package init() {}
 
@@ -75,6 +76,7 @@ package struct IndexerCommand: ConfiguredCommand {
         settings.feedLimits.maxFeeds = maxFeeds
         settings.feedLimits.maxFeedsPerAgency = maxFeedsPerAgency
         settings.feedLimits.maxBufferedEvents = feedMaxBufferedEvents
+        settings.readyMaxLagBlocks = readyMaxLagBlocks
         return settings
     }
 }
@@ -110,5 +112,8 @@ extension IndexerCommand {
         ConfigSetting("feeds.maxBufferedEvents", .int(16...1_000_000), flag: "--feed-max-buffered-events", default: "1024",
                       help: "Events buffered for one slow subscriber before its feed ends with tooSlow.",
                       fix: "write a whole number from 16 to 1000000, e.g. feeds.maxBufferedEvents: 1024"),
+        ConfigSetting("ready.maxLagBlocks", .int(0...1_000_000), flag: "--ready-max-lag-blocks", default: "2",
+                      help: "Blocks behind the chain's head the indexer may be and still be ready (/readyz).",
+                      fix: "write a whole number of blocks, e.g. ready.maxLagBlocks: 2"),
     ])
 }

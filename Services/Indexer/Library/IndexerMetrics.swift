@@ -41,8 +41,9 @@ enum IndexerMetrics {
         Counter(label: "citychain_indexer_refused_blocks_total").increment(by: 0)
     }
 
-    /// Registers the indexer's readiness (PostgreSQL answers; following a validator) and gauges.
-    static func install(on node: ServiceNode, store: IndexStore, status: FollowerStatus, logger: Logger) {
+    /// Registers the indexer's readiness (PostgreSQL answers; caught up: `IndexerReadiness`) and gauges.
+    static func install(on node: ServiceNode, store: IndexStore, status: FollowerStatus, proven: ProvenState, maxLagBlocks: UInt64,
+                        logger: Logger) {
         node.ops.addCheck("postgresql") {
             do {
                 _ = try await store.client.query("SELECT 1", logger: logger).collect()
@@ -51,8 +52,9 @@ enum IndexerMetrics {
                 return "PostgreSQL does not answer: \(String(reflecting: error).prefix(200))"
             }
         }
-        node.ops.addCheck("following") {
-            await status.source.isEmpty ? "not following a validator yet (lag unknown)" : nil
+        node.ops.addCheck("caught up") {
+            await IndexerReadiness(source: status.source, indexedHeight: status.indexedHeight, chainHeight: status.chainHeight,
+                                   provenHeight: proven.height, maxLagBlocks: maxLagBlocks).problem
         }
         node.ops.addRefresher { await refresh(status) }
     }

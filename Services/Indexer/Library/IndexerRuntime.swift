@@ -21,6 +21,8 @@ package struct IndexerSettings: Sendable {
     package var maxBlocksPerWrite: Int
     /// Bounds of the feeds served (kind 0x0209).
     package var feedLimits = FeedLimits()
+    /// Blocks behind the chain's head the indexer may be and still be ready (/readyz).
+    package var readyMaxLagBlocks: UInt64 = 2
 
     package init(genesis: Genesis, postgres: PostgresSettings, validators: [HostPort], auditAgency: AgencyID,
                  auditKey: (KeyID, Curve25519.Signing.PrivateKey)? = nil, anchorPeriod: Duration = .seconds(60),
@@ -62,7 +64,7 @@ package struct IndexerRuntime: Sendable {
         feeds.addRoutes(to: &routes)
         let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: routes, logger: logger)
         node.ops.reloads(client)
-        IndexerMetrics.install(on: node, store: store, status: status, logger: logger)
+        IndexerMetrics.install(on: node, store: store, status: status, proven: proven, maxLagBlocks: s.readyMaxLagBlocks, logger: logger)
         let anchorer = s.auditKey.map { keyID, key in
             AuditAnchorer(store: store, proven: proven, agency: s.auditAgency, keyID: keyID, key: key, validators: s.validators,
                           client: client, period: s.anchorPeriod, logger: logger)
