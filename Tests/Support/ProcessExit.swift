@@ -1,19 +1,46 @@
 import Foundation
 
 /// Waits for `process` to exit, at most `seconds`; true if it exited. The wait is on the exit
-/// itself (`waitUntilExit` on a dispatch thread, off the cooperative pool), not a sleep loop: the
-/// one way tests wait for a child process to end.
+/// itself, not a sleep loop: one dispatch thread per process (off the cooperative pool) waits in
+/// `waitUntilExit` and wakes every waiter, however many time out and ask again. The one way tests
+/// wait for a child process to end.
 public func waitForExit(_ process: Process, seconds: Double) async -> Bool {
     guard process.isRunning else { return true }
     let once = ResumeOnce()
     return await withCheckedContinuation { continuation in
         once.arm(continuation)
-        DispatchQueue.global().async {
-            process.waitUntilExit()
-            once.resume(true)
-        }
+        ExitWatch.shared.onExit(of: process) { once.resume(true) }
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { once.resume(false) }
     }
+}
+
+/// One `waitUntilExit` thread per watched process, and the callbacks to run when it exits.
+private final class ExitWatch: @unchecked Sendable {
+    static let shared = ExitWatch()
+    private let lock = NSLock()
+    private var waiting: [ObjectIdentifier: [@Sendable () -> Void]] = [:]
+
+    func onExit(of process: Process, _ callback: @escaping @Sendable () -> Void) {
+        let key = ObjectIdentifier(process)
+        lock.lock()
+        let first = waiting[key] == nil
+        waiting[key, default: []].append(callback)
+        lock.unlock()
+        guard first else { return }
+        let box = UncheckedProcess(process)
+        DispatchQueue.global().async {
+            box.process.waitUntilExit()
+            self.lock.lock()
+            let callbacks = self.waiting.removeValue(forKey: key) ?? []
+            self.lock.unlock()
+            for c in callbacks { c() }
+        }
+    }
+}
+
+private struct UncheckedProcess: @unchecked Sendable {
+    let process: Process
+    init(_ p: Process) { process = p }
 }
 
 /// SIGTERM (or `signal`), then waits up to `seconds` for the exit; a process still running then is
