@@ -97,17 +97,8 @@ import Testing
 
         // The client's files: certificate, signing key, the genesis only.
         let dir = root + "/client"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try F.genesisJSON.write(to: URL(fileURLWithPath: dir + "/genesis.json"))
-        let issued = try ca.issue(role: .agency("traffic-bureau"), name: "traffic-bureau")
-        try PEMFiles.write(issued.certificatePEM, to: dir + "/tb.pem", secret: false)
-        try PEMFiles.write(issued.privateKeyPEM, to: dir + "/tb.key", secret: true)
-        try PEMFiles.write(ca.certificatePEM, to: dir + "/ca.pem", secret: false)
-        let k = F.key("traffic-bureau")
-        try PEMFiles.write(#"{"kind": "signing", "publicKey": "\#(Hex.encode(k.publicKey.rawRepresentation))", "privateKey": "\#(Hex.encode(k.rawRepresentation))"}"#,
-                           to: dir + "/tb-signing.json", secret: true)
-        let tls = ["--cert", dir + "/tb.pem", "--key", dir + "/tb.key", "--ca", dir + "/ca.pem"]
-        let trust = ["--genesis", dir + "/genesis.json", "--trust-cache", dir + "/sets.bin"]
+        let files = try AgencyClientFiles(dir: dir, ca: ca)
+        let (tls, trust) = (files.tls, files.trust)
 
         let before = try await runCLI(["query", "tx", "--indexer", ix, "--id", "\(early.id)", "--save", dir + "/before.ans"] + tls + trust)
         #expect(before.status == 0 && before.output.contains("proofs: verified"), "\(before.output)")

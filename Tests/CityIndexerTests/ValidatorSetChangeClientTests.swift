@@ -45,18 +45,9 @@ import Testing
         #expect(changes.items.map(\.height) == [3, 7])
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sets-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try F.genesisJSON.write(to: URL(fileURLWithPath: dir + "/genesis.json"))
-        let agency = try ca.issue(role: .agency("traffic-bureau"), name: "traffic-bureau")
-        try PEMFiles.write(agency.certificatePEM, to: dir + "/tb.pem", secret: false)
-        try PEMFiles.write(agency.privateKeyPEM, to: dir + "/tb.key", secret: true)
-        try PEMFiles.write(ca.certificatePEM, to: dir + "/ca.pem", secret: false)
-        let k = F.key("traffic-bureau")
-        try PEMFiles.write(#"{"kind": "signing", "publicKey": "\#(Hex.encode(k.publicKey.rawRepresentation))", "privateKey": "\#(Hex.encode(k.rawRepresentation))"}"#,
-                           to: dir + "/tb-signing.json", secret: true)
-        let tls = ["--cert", dir + "/tb.pem", "--key", dir + "/tb.key", "--ca", dir + "/ca.pem"]
-        let trust = ["--genesis", dir + "/genesis.json", "--trust-cache", dir + "/sets.bin"]
+        let files = try AgencyClientFiles(dir: dir, ca: ca)
+        let (tls, trust) = (files.tls, files.trust)
 
         // Before this change: "header 9 is signed by validator set …, not the trusted set …".
         let after = try await runCLI(["query", "record", "--gateway", gw, "--dataset", "parking.sessions", "--subject", "bay-65",

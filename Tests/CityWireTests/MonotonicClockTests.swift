@@ -8,6 +8,7 @@ import Testing
     @Test func sleepersWakeWhenTheClockReachesThem() async throws {
         let (clock, time) = MonotonicClock.manual(start: .seconds(100))
         #expect(clock.now == .seconds(100))
+        // Sleeps on the manual clock under test: they end when the test advances it.
         let short = Task { try await clock.sleep(for: .seconds(5)) }
         let long = Task { try await clock.sleep(for: .seconds(30)) }
         try await withTimeout(120) { try await time.untilSleepers(atLeast: 2) }
@@ -19,12 +20,12 @@ import Testing
         time.advance(by: .seconds(25))
         try await long.value
         #expect(clock.now == .seconds(130))
-        try await clock.sleep(for: .zero)   // due at once: returns without an advance
+        try await clock.sleep(for: .zero)   // the manual clock under test: due at once, returns without an advance
     }
 
     @Test func aCancelledSleeperStopsWaiting() async throws {
         let (clock, time) = MonotonicClock.manual()
-        let sleeper = Task { try await clock.sleep(for: .seconds(60)) }
+        let sleeper = Task { try await clock.sleep(for: .seconds(60)) }   // on the manual clock under test; cancelled below
         try await withTimeout(120) { try await time.untilSleepers(atLeast: 1) }
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
@@ -33,7 +34,7 @@ import Testing
 
     @Test func theSystemClockMoves() async throws {
         let before = MonotonicClock.system.now
-        try await MonotonicClock.system.sleep(for: .milliseconds(2))
+        try await MonotonicClock.system.sleep(for: .milliseconds(2))   // the system clock's own sleep under test, not synchronisation
         #expect(MonotonicClock.system.now - before >= .milliseconds(2))
     }
 }
