@@ -69,7 +69,7 @@ var targets: [Target] = [
 
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
     .testTarget(name: "CityMerkleTests", dependencies: ["CityMerkle", "CityEncoding", "CityTestSupport"], path: "Tests/CityMerkleTests", swiftSettings: settings),
-    .testTarget(name: "CityLedgerTests", dependencies: ["CityLedger", "CityMerkle", "CityEncoding", crypto],
+    .testTarget(name: "CityLedgerTests", dependencies: ["CityLedger", "CityTestSupport", "CityMerkle", "CityEncoding", crypto],
                 path: "Tests/CityLedgerTests", swiftSettings: settings),
     .testTarget(name: "CityConsensusTests", dependencies: ["CityConsensus", "CityLedger", "CityEncoding", crypto],
                 path: "Tests/CityConsensusTests", swiftSettings: settings),
@@ -95,7 +95,7 @@ targets += service("Validator", executable: "citychain-validator", dependencies:
 targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", postgres])
 // Test-only support shared by the PostgreSQL-backed services' tests: a private PostgreSQL cluster
 // (initdb as the postgres user into a temporary directory). A plain library so test targets share it.
-targets.append(.target(name: "CityTestSupport", dependencies: ["CityLedger", "CityEncoding", crypto], path: "Tests/Support", swiftSettings: settings))
+targets.append(.target(name: "CityTestSupport", dependencies: ["CityLedger", "CityEncoding", "CityWire", crypto], path: "Tests/Support", swiftSettings: settings))
 // Indexer tests start their own PostgreSQL (see CityTestSupport).
 targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityGateway", "CityTestSupport", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
                                                                     "CityEncoding", "CityConsensus", "CityNode", "CityPKI", "CityWire",

@@ -109,3 +109,24 @@ extension NodeOptions {
         OpsBootstrap.bootstrap(logFormat: try format(), service: "\(role)", version: CityChainVersion.current)
     }
 }
+
+/// What every service's `run` starts from (`NodeOptions.start(role:)`): the process's logger at
+/// the configured level, its listen address and its TLS identity.
+package struct ServiceStart {
+    package var logger: Logger
+    package let host: String
+    package let port: Int
+    package let tls: TLSIdentity
+}
+
+extension NodeOptions {
+    /// Bootstraps logging and metrics for `role` (first, before any Logger exists), then reads the
+    /// log level, the listen address and the TLS identity, each with an error that names its option.
+    package func start(role: Role) throws -> ServiceStart {
+        try bootstrapOps(role: role)
+        var logger = Logger(label: "citychain.\(role)")
+        logger.logLevel = try level()
+        let (host, port) = try listenAddress()
+        return ServiceStart(logger: logger, host: host, port: port, tls: try TLSIdentity(files: identityFiles))
+    }
+}

@@ -41,10 +41,10 @@ package struct Backoff: Sendable {
         return next(using: &rng)
     }
 
-    /// Sleeps the next wait; false (at once) when the attempts are used up. Throws when cancelled.
-    package mutating func wait() async throws -> Bool {
+    /// Sleeps the next wait on `clock`; false (at once) when the attempts are used up. Throws when cancelled.
+    package mutating func wait(on clock: MonotonicClock = .system) async throws -> Bool {
         guard let d = next() else { return false }
-        try await Task.sleep(for: d)
+        try await clock.sleep(for: d)
         return true
     }
 

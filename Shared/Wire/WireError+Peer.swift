@@ -21,8 +21,8 @@ extension WireError {
     }
 
     /// The only `internal` error a peer ever sees.
-    package static let internalFailure = WireError(
-        .internal, "the server failed to handle this request; the details are in its log; retry later or report it")
+    package static var internalFailure: WireError { WireError(
+        .internal, "the server failed to handle this request; the details are in its log; retry later or report it") }
 
     /// The length field announced more bytes than the receiver accepts.
     package static func frameTooLarge(length: UInt32, max: Int) -> WireError {

@@ -5,22 +5,11 @@ import CityEncoding
 ///
 /// Payload encoding (canonical): `u16 code`, then for `rateLimited` a `u32 retryAfterMillis`,
 /// then `string message` (at most `maxMessageBytes`). Unknown codes are refused.
-package struct WireError: Error, Hashable, Sendable, CustomStringConvertible, CanonicalCodable {
+package typealias WireError = CodedError<WireErrorCode>
+
+extension CodedError: CanonicalCodable where Code == WireErrorCode {
     /// Longest message accepted on decode, in UTF-8 bytes.
-    package static let maxMessageBytes = 4096
-
-    /// What went wrong.
-    package var code: WireErrorCode
-    /// What was wrong and what to do about it, for the peer's developer.
-    package var message: String
-
-    /// An error with `code` and an actionable `message`.
-    package init(_ code: WireErrorCode, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    package var description: String { "\(code): \(message)" }
+    package static var maxMessageBytes: Int { 4096 }
 
     package func encode(to writer: inout CanonicalWriter) {
         writer.u16(code.rawValue)
@@ -33,6 +22,7 @@ package struct WireError: Error, Hashable, Sendable, CustomStringConvertible, Ca
 
     package init(from reader: inout CanonicalReader) throws(CodecError) {
         let raw = try reader.u16("WireError.code")
+        let code: WireErrorCode
         switch raw {
         case 1: code = .badFrame
         case 2: code = .unsupportedVersion
@@ -50,6 +40,6 @@ package struct WireError: Error, Hashable, Sendable, CustomStringConvertible, Ca
         case 14: code = .conflict
         default: throw .unknownTag("WireError.code", raw)
         }
-        message = try reader.string(max: Self.maxMessageBytes, "WireError.message")
+        self.init(code, try reader.string(max: Self.maxMessageBytes, "WireError.message"))
     }
 }

@@ -1,8 +1,10 @@
+import CityEncoding
+
 /// What went wrong, as a `u16` on the wire (docs/protocol/wire.md, "Error codes").
 ///
 /// Codes are stable: new ones are appended, never renumbered. `rateLimited` carries a `u32`
 /// retry delay after the code.
-package enum WireErrorCode: Hashable, Sendable, CustomStringConvertible {
+package enum WireErrorCode: ErrorCode, CustomStringConvertible {
     /// The frame could not be understood (bad length, unexpected frame type). Fix the sender.
     case badFrame
     /// The frame's version byte is not one this peer speaks (only 1 exists). Connection closed.

@@ -9,38 +9,22 @@ import CityMerkle
 /// `Tests/CityIndexerTests/Support/IndexerFixture.swift`: four validators of equal power (three sign
 /// each header, a quorum), two admins, a public dataset with JSON payloads, an internal one, and
 /// `audit-office`, which plays the indexer's operator and anchors disclosure batches.
-enum IX {
+enum IX: TestChainKeys {
     static let chainID = "citychain-api-test"
 
-    static func signingKey(_ b: UInt8) -> Curve25519.Signing.PrivateKey {
-        try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: b, count: 32))
-    }
     static let agencySeeds: [(String, UInt8, Bool)] = [
         ("admin-a", 0x01, true), ("admin-b", 0x02, true), ("traffic-bureau", 0x03, false), ("land-bureau", 0x04, false),
         ("audit-office", 0x08, false),
     ]
-    static func key(_ agency: String) -> Curve25519.Signing.PrivateKey { signingKey(agencySeeds.first { $0.0 == agency }!.1) }
-    static func id(_ s: String) -> AgencyID { try! AgencyID(s) }
-    static func ds(_ s: String) -> DatasetID { try! DatasetID(s) }
-    static func subject(_ s: String) -> SubjectKey { try! SubjectKey(s) }
-    static var validatorKeys: [Curve25519.Signing.PrivateKey] { (0x10...0x13).map { signingKey(UInt8($0)) } }
 
     static let parking = ds("parking.sessions")
     static let property = ds("property.registry")
     static let auditor = id("audit-office")
 
-    static let genesis: Genesis = Genesis(
-        chainID: chainID, genesisTimeMillis: 1_700_000_000_000,
-        validators: validatorKeys.enumerated().map { i, k in Validator(publicKey: k.ledgerPublicKey, power: 10, name: "v\(i)") },
-        adminThreshold: 2,
-        agencies: agencySeeds.map { name, s, admin in
-            GenesisAgency(id: id(name), name: "Agency \(name)", isAdmin: admin,
-                          keys: [AgencyKey(keyID: 1, material: .signing(signingKey(s).ledgerPublicKey))])
-        },
-        datasets: [
-            GenesisDataset(id: parking, owner: id("traffic-bureau"), sensitivity: .public, schema: "parking/v1", writers: []),
-            GenesisDataset(id: property, owner: id("land-bureau"), sensitivity: .internal, schema: "parcel/v1", writers: []),
-        ])
+    static let genesis: Genesis = makeGenesis(sealing: false, datasets: [
+        GenesisDataset(id: parking, owner: id("traffic-bureau"), sensitivity: .public, schema: "parking/v1", writers: []),
+        GenesisDataset(id: property, owner: id("land-bureau"), sensitivity: .internal, schema: "parcel/v1", writers: []),
+    ])
 
     /// The validator set every height of this chain is signed by.
     static let validatorSet = try! ValidatorSet(genesis.validators)
@@ -63,14 +47,11 @@ struct APIChain: Sendable {
 
     mutating func tx(_ agency: String, _ op: LedgerOperation) -> SignedTransaction {
         nonce += 1
-        let body = TransactionBody(chainID: IX.chainID, signer: Signer(agency: IX.id(agency), keyID: 1), nonce: nonce,
-                                   expiresAtHeight: state.height + 1000, operation: op)
-        return try! SignedTransaction.sign(body, key: IX.key(agency))
+        return IX.tx(agency, op, nonce: nonce, expires: state.height + 1000)
     }
 
     static func put(_ dataset: DatasetID, _ subject: String, _ json: String) -> LedgerOperation {
-        let payload = Array(json.utf8)
-        return .putRecord(dataset: dataset, subject: IX.subject(subject), payload: payload, payloadHash: Hash32.sha256(payload))
+        IX.put(dataset, subject, Array(json.utf8))
     }
 
     /// A parking session (public JSON) on bay `bay`.

@@ -14,18 +14,6 @@ import Testing
 /// an expired one with `grantExpired`; reads of internal data through a feed leave disclosure
 /// records; the per-agency limit refuses the feed over it.
 @Suite(.serialized) struct FeedAccessTests {
-    static func expectRefused(_ code: WireErrorCode, _ fragment: String, _ body: () async throws -> Void) async {
-        do {
-            try await body()
-            Issue.record("expected \(code) (\(fragment)) but the feed was served")
-        } catch let e as WireError {
-            #expect(e.code == code, "\(e)")
-            #expect(e.message.contains(fragment), "\(e.message)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     /// Collects one feed's events until its end (or the stream closes).
     final class Collected: Sendable {
         let events = Mutex<[FeedEvent]>([])
@@ -60,19 +48,19 @@ import Testing
         let port = indexer.port
 
         // Refusals before any event: no grant, no purpose, unknown dataset, a predicate that is not JSON.
-        await Self.expectRefused(.forbidden, "has no grant") {
+        await expectWireError(.forbidden, "has no grant") {
             try await parks.feed(port: port, FeedRequest(datasets: [F.property], start: .beginning, purpose: "curious")) { _ in true }
         }
-        await Self.expectRefused(.forbidden, "has no grant") {
+        await expectWireError(.forbidden, "has no grant") {
             try await parks.feed(port: port, FeedRequest(datasets: [F.parking, F.medical], start: .beginning, purpose: "x")) { _ in true }
         }
-        await Self.expectRefused(.invalidRequest, "needs a stated purpose") {
+        await expectWireError(.invalidRequest, "needs a stated purpose") {
             try await tax.feed(port: port, FeedRequest(datasets: [F.property], start: .beginning)) { _ in true }
         }
-        await Self.expectRefused(.notFound, "does not exist") {
+        await expectWireError(.notFound, "does not exist") {
             try await tax.feed(port: port, FeedRequest(datasets: [F.ds("no.such")], start: .beginning)) { _ in true }
         }
-        await Self.expectRefused(.invalidRequest, "not a JSON value") {
+        await expectWireError(.invalidRequest, "not a JSON value") {
             try await parks.feed(port: port, FeedRequest(datasets: [F.parking], predicates: [FieldPredicate(text: "zone=B")!])) { _ in true }
         }
 
@@ -98,7 +86,7 @@ import Testing
         #expect(mirror.end?.reason == .accessRevoked, "\(String(describing: mirror.end))")
         #expect(mirror.changes.count == 3)
         #expect(mirror.end.map { $0.resumeAfter >= ChainCursor(height: 3, index: 1) && $0.resumeAfter < .endOf(height: revokedAt) } == true)
-        await Self.expectRefused(.forbidden, "has no grant") {
+        await expectWireError(.forbidden, "has no grant") {
             try await tax.feed(port: port, FeedRequest(datasets: [F.property], start: .after(ChainCursor(height: 3, index: 1)), purpose: "valuation")) { _ in true }
         }
 
@@ -126,7 +114,7 @@ import Testing
             return !open.release.withLock { $0 }
         }
         try await open.wait { open.events.withLock { $0.count } >= 2 }
-        await Self.expectRefused(.unavailable, "max feeds per agency") {
+        await expectWireError(.unavailable, "max feeds per agency") {
             try await parks.feed(port: port, FeedRequest(datasets: [F.parking])) { _ in true }
         }
         open.release.withLock { $0 = true }

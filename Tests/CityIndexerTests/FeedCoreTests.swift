@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import CityMerkle
+import CityNode
 import CityWire
 import Foundation
 import Testing
@@ -167,5 +168,27 @@ import Testing
         let end = FeedEnd(.tooSlow, resumeAfter: .endOf(height: 2), message: "x")
         #expect(t.accept(.end(end)) == .ended(end))
         #expect(FeedTracker(initial: .after(ChainCursor(height: 4, index: 0))).start == .after(ChainCursor(height: 4, index: 0)))
+    }
+}
+
+/// The feed hub relays announced heights at once and wakes idle feeds on its clock's tick (a
+/// manual clock here: the test advances it instead of waiting half a second).
+@Suite struct FeedHubTests {
+    @Test(.timeLimit(.minutes(1))) func announcedHeightsAndTicksWakeEveryWatcher() async throws {
+        let source = HeightWatchers()
+        let (clock, time) = MonotonicClock.manual()
+        let hub = FeedHub(source: source, tickInterval: .milliseconds(500), clock: clock) { 42 }
+        let (_, wakeups) = hub.watch()
+        var it = wakeups.makeAsyncIterator()
+        let running = Task { try await hub.run() }
+        try await time.untilSleepers(atLeast: 1)   // the hub's tick is asleep, so it has subscribed to the source
+        source.announce(7)
+        #expect(await it.next() == 7, "an announced height wakes the feed at once")
+        time.advance(by: .milliseconds(499))
+        time.advance(by: .milliseconds(1))
+        #expect(await it.next() == 42, "the tick wakes idle feeds with the visible height")
+        running.cancel()
+        _ = await running.result
+        #expect(await it.next() == nil, "a stopped hub ends its watchers")
     }
 }

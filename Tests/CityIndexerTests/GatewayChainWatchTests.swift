@@ -24,14 +24,15 @@ import Testing
         return b
     }
 
-    func watch(_ servers: [ChainServer], ca: CertificateAuthority, keep: Int = 512) throws -> (ChainWatch, UpstreamPool) {
+    func watch(_ servers: [ChainServer], ca: CertificateAuthority, keep: Int = 512,
+               clock: MonotonicClock = .system) throws -> (ChainWatch, UpstreamPool) {
         let tls = try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test"))
         let client = try WireClient(tls: TLSSetup.client(tls), logger: testLogger)
         let pool = UpstreamPool(role: .validator, client: client, connectionsPerUpstream: 1, logger: testLogger) { conn in
             try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [])).height
         }
         pool.setAddresses(Set(servers.map(\.address)))
-        return (try ChainWatch(genesis: F.genesis, pool: pool, keep: keep, logger: testLogger), pool)
+        return (try ChainWatch(genesis: F.genesis, pool: pool, keep: keep, clock: clock, logger: testLogger), pool)
     }
 
     @Test(.timeLimit(.minutes(2))) func aForgedBlockIsRefusedAndAnHonestValidatorFollowed() async throws {
@@ -67,14 +68,20 @@ import Testing
         let holder = ChainHolder(chain)
         let ca = try CertificateAuthority.create()
         let server = try await ChainServer(holder: holder, ca: ca, logger: testLogger)
-        let (watch, pool) = try watch([server], ca: ca, keep: 2)
+        let (clock, time) = MonotonicClock.manual()
+        let (watch, pool) = try watch([server], ca: ca, keep: 2, clock: clock)
+        // The follower sleeps on the manual clock while no upstream is ready: start it once one is.
+        try await eventually("a healthy upstream") { pool.anyHealthy }
         let running = Task { try await watch.run() }
         try await eventually("the head") { await watch.height == 5 }
 
-        async let waited = watch.block(at: 7, waitingUntil: .now + .seconds(60))
+        async let waited = watch.block(at: 7, within: .seconds(60))
         for i in 10..<12 { await holder.edit { c in let tx = c.parking(i); c.block([tx]) } }
         #expect(await waited?.height == 7, "the block arrived while the receipt waited")
-        #expect(await watch.block(at: 9, waitingUntil: .now + .milliseconds(50)) == nil, "a block that does not come in time")
+        async let late = watch.block(at: 9, within: .milliseconds(50))
+        try await time.untilSleepers(atLeast: 1)   // the receipt's wait is asleep on the watch's clock
+        time.advance(by: .milliseconds(50))
+        #expect(await late == nil, "a block that does not come in time")
 
         let blocks = await holder.chain.blocks
         #expect(await watch.block(at: 1) == nil, "block 1 is older than the 2 the watch keeps")

@@ -33,11 +33,11 @@ import Testing
         let parks = try FeedClient(ca: ca, agency: "parks-department")
 
         // Refused through the gateway as directly: no grant on an internal dataset.
-        await FeedAccessTests.expectRefused(.forbidden, "has no grant") {
+        await expectWireError(.forbidden, "has no grant") {
             try await parks.feed(port: port, role: .gateway, FeedRequest(datasets: [F.property], start: .beginning, purpose: "x")) { _ in true }
         }
         // An agency may not claim to relay for another agency.
-        await FeedAccessTests.expectRefused(.forbidden, "may not call") {
+        await expectWireError(.forbidden, "may not call") {
             try await parks.client.withConnection(host: "127.0.0.1", port: first.port, expecting: .indexer) { c in
                 for try await _ in c.stream(IndexerAPI.forwardedFeed, ForwardedFeed(agency: F.id("land-bureau"),
                                                                                     request: FeedRequest(datasets: [F.property])).canonicalBytes) {}

@@ -56,25 +56,25 @@ import Testing
         #expect(st.indexedHeight == 3)
 
         // Denied for an agency without a grant, through the gateway as directly.
-        await IndexerQueryTests.expectDenied(.forbidden, "no grant") {
+        await expectWireError(.forbidden, "no grant") {
             _ = try await viaGateway("parks-department") { c in
                 try await c.request(IndexerAPI.record, RecordQuery(dataset: F.medical, subject: F.subject("patient-1"), purpose: "x").canonicalBytes)
             }
         }
-        await IndexerQueryTests.expectDenied(.forbidden, "no grant") {
+        await expectWireError(.forbidden, "no grant") {
             _ = try await viaGateway("parks-department") { c in
                 try await c.request(IndexerAPI.history, HistoryQuery(dataset: F.property, subject: F.subject("parcel-17"), purpose: "x").canonicalBytes)
             }
         }
         // An agency may not claim to forward for another agency.
-        await IndexerQueryTests.expectDenied(.forbidden, "may not call message kind 0x0208") {
+        await expectWireError(.forbidden, "may not call message kind 0x0208") {
             _ = try await indexer.query(as: "parks-department") { c in
                 try await c.request(IndexerAPI.forwarded, ForwardedQuery(agency: F.id("tax-office"), kind: IndexerAPI.record,
                                                                          payload: RecordQuery(dataset: F.property, subject: F.subject("parcel-17"), purpose: "x").canonicalBytes).canonicalBytes)
             }
         }
         // Nor may a gateway forward anything but a query.
-        await IndexerQueryTests.expectDenied(.unknownKind, "forward only query kinds") {
+        await expectWireError(.unknownKind, "forward only query kinds") {
             let c = try WireClient(tls: TLSSetup.client(gatewayTLS), logger: testLogger)
             _ = try await c.withConnection(host: "127.0.0.1", port: indexer.port, expecting: .indexer) { conn in
                 try await conn.request(IndexerAPI.forwarded, ForwardedQuery(agency: F.id("tax-office"), kind: IndexerAPI.status, payload: []).canonicalBytes)

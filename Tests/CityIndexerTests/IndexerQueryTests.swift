@@ -13,18 +13,6 @@ import Testing
 /// access by the agency in the certificate, the audit trail and its anchors, SQL metacharacters,
 /// and the analysts' row-level security.
 @Suite(.serialized) struct IndexerQueryTests {
-    static func expectDenied(_ code: WireErrorCode, _ fragment: String, _ body: () async throws -> Void) async {
-        do {
-            try await body()
-            Issue.record("expected \(code) (\(fragment)) but the read was answered")
-        } catch let e as WireError {
-            #expect(e.code == code, "\(e)")
-            #expect(e.message.contains(fragment), "\(e.message)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     @Test(.timeLimit(.minutes(4))) func queriesProofsAccessAndAudit() async throws {
         var chain = IndexerChain()
         chain.parkingBlocks(60, perBlock: 20)                                   // heights 1–3
@@ -126,13 +114,13 @@ import Testing
         }
         try history.verify(dataset: F.property, subject: F.subject("parcel-17"), validatorSet: set)
         #expect(history.items.map(\.transaction.id) == [parcelTx.id])
-        await Self.expectDenied(.forbidden, "no grant") {
+        await expectWireError(.forbidden, "no grant") {
             _ = try await indexer.query(as: "parks-department") { c in
                 try await c.ask(IndexerAPI.record, RecordQuery(dataset: F.property, subject: F.subject("parcel-17"), purpose: "curious"),
                                 as: RecordAnswer.self)
             }
         }
-        await Self.expectDenied(.invalidRequest, "purpose") {
+        await expectWireError(.invalidRequest, "purpose") {
             _ = try await indexer.query(as: "tax-office") { c in
                 try await c.ask(IndexerAPI.record, RecordQuery(dataset: F.property, subject: F.subject("parcel-17")), as: RecordAnswer.self)
             }
@@ -146,7 +134,7 @@ import Testing
             ("neither", { c in _ = try await c.request(IndexerAPI.audit, AuditQuery(dataset: F.medical, subject: F.subject("patient-1")).canonicalBytes) }),
         ]
         for (fragment, body) in denied {
-            await Self.expectDenied(.forbidden, fragment, { try await indexer.query(as: "tax-office", body) })
+            await expectWireError(.forbidden, fragment) { try await indexer.query(as: "tax-office", body) }
         }
 
         // A block as an agency without grants sees the internal and restricted entries withheld, and it still verifies.
@@ -191,7 +179,7 @@ import Testing
         // The ambulance service's grant ends at height 7: from height 8 its reads are denied.
         await holder.edit { c in for i in 0..<3 { c.block([c.parking(5000 + i)]) } }
         try await indexer.waitFor(height: 8)
-        await Self.expectDenied(.forbidden, "expired at height 7") {
+        await expectWireError(.forbidden, "expired at height 7") {
             _ = try await indexer.query(as: "ambulance-service") { c in
                 try await c.ask(IndexerAPI.record, RecordQuery(dataset: F.medical, subject: F.subject("patient-1"), purpose: "again"),
                                 as: RecordAnswer.self)
@@ -212,7 +200,7 @@ import Testing
                             as: RecordAnswer.self)
         }
         try odd.verify(dataset: F.parking, subject: F.subject("bay-1'; DROP TABLE citychain.blocks; --"), validatorSet: set)
-        await Self.expectDenied(.invalidRequest, "not a JSON value") {
+        await expectWireError(.invalidRequest, "not a JSON value") {
             _ = try await indexer.query(as: "parks-department") { c in
                 try await c.ask(IndexerAPI.dataset, DatasetQuery(dataset: F.parking, predicates: [FieldPredicate(path: ["zone"], op: .equal, value: "B'--")]),
                                 as: ChangesAnswer.self)

@@ -18,7 +18,7 @@ import Testing
         return CommitCertificate(height: header.height, round: 0, blockHash: header.hash, precommits: votes)
     }
 
-    func failure(_ cert: CommitCertificate, set: ValidatorSet = F.state().currentValidatorSet) -> LedgerError.Code? {
+    func failure(_ cert: CommitCertificate, set: ValidatorSet = F.state().currentValidatorSet) -> LedgerErrorCode? {
         do { try cert.verify(header: Self.header(), validatorSet: set); return nil } catch { return error.code }
     }
 
@@ -83,7 +83,7 @@ import Testing
         #expect(header.hash != Self.header().hash)
     }
 
-    func failure(_ block: Block) -> LedgerError.Code? {
+    func failure(_ block: Block) -> LedgerErrorCode? {
         do { try block.checkTransactionsRoot(); return nil } catch { return error.code }
     }
 

@@ -19,7 +19,7 @@ import Testing
         return Block(header: header, transactions: txs, evidence: evidence)
     }
 
-    func rootError(_ block: Block) -> LedgerError.Code? {
+    func rootError(_ block: Block) -> LedgerErrorCode? {
         do { try block.checkRoots(); return nil } catch { return error.code }
     }
 

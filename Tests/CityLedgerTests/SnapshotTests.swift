@@ -27,7 +27,7 @@ import Testing
         return (s, txs + later)
     }
 
-    func restoreError(_ snapshot: LedgerSnapshot) -> LedgerError.Code? {
+    func restoreError(_ snapshot: LedgerSnapshot) -> LedgerErrorCode? {
         do { _ = try LedgerState(snapshot: snapshot); return nil } catch { return error.code }
     }
 

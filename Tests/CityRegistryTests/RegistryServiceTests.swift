@@ -12,18 +12,6 @@ import Testing
 /// The registry's routes over the real wire (mutual TLS, in-process server, real PostgreSQL):
 /// who may register as what, heartbeats only by the registering certificate, the watch, the agent.
 @Suite struct RegistryServiceTests {
-    func expectForbidden(_ what: String, _ words: String, _ body: () async throws -> Void) async {
-        do {
-            try await body()
-            Issue.record("\(what) was allowed")
-        } catch let e as WireError {
-            #expect(e.code == .forbidden, "\(what): \(e)")
-            #expect(e.message.contains(words), "\(what): \(e.message)")
-        } catch {
-            Issue.record("\(what): \(error)")
-        }
-    }
-
     @Test(.timeLimit(.minutes(2))) func onlyTheMatchingCertificateRegistersRenewsAndRemoves() async throws {
         let ca = try CertificateAuthority.create()
         let registry = try await TestRegistry(db: try await TestPostgres.database(), ca: ca)
@@ -33,24 +21,24 @@ import Testing
         let gateway = try TestIdentity(ca, .gateway, "gateway-1")
         let agency = try TestIdentity(ca, .agency("tax-office"), "tax-office")
 
-        await expectForbidden("a gateway registering as validator", "only as kind gateway") {
+        await expectWireError(.forbidden, "only as kind gateway", "a gateway registering as validator") {
             var r = gateway.registration(.validator)
             r.id = "gateway-1"
             _ = try await registry.connect(as: gateway) { try await $0.ask(RegistryAPI.register, r, as: ServiceEntry.self) }
         }
-        await expectForbidden("an agency registering as validator", "may not call") {
+        await expectWireError(.forbidden, "may not call", "an agency registering as validator") {
             _ = try await registry.connect(as: agency) { try await $0.ask(RegistryAPI.register, validator.registration(.validator), as: ServiceEntry.self) }
         }
-        await expectForbidden("a claimed fingerprint of another certificate", "fingerprint") {
+        await expectWireError(.forbidden, "fingerprint", "a claimed fingerprint of another certificate") {
             _ = try await registry.connect(as: impostor) { try await $0.ask(RegistryAPI.register, validator.registration(.validator), as: ServiceEntry.self) }
         }
         let entry = try await registry.connect(as: validator) { try await $0.ask(RegistryAPI.register, validator.registration(.validator), as: ServiceEntry.self) }
         #expect(entry.certificateFingerprint == validator.fingerprint)
         let key = HeartbeatRequest(kind: .validator, id: "validator-1")
-        await expectForbidden("a heartbeat by another certificate", "another certificate") {
+        await expectWireError(.forbidden, "another certificate", "a heartbeat by another certificate") {
             _ = try await registry.connect(as: impostor) { try await $0.ask(RegistryAPI.heartbeat, key, as: ServiceEntry.self) }
         }
-        await expectForbidden("a deregistration by another certificate", "another certificate") {
+        await expectWireError(.forbidden, "another certificate", "a deregistration by another certificate") {
             _ = try await registry.connect(as: impostor) { try await $0.request(RegistryAPI.deregister, key.canonicalBytes) }
         }
         // Lookups are open to every authenticated role, agencies included.

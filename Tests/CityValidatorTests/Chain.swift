@@ -1,43 +1,21 @@
 import CityEncoding
 import CityLedger
+import CityTestSupport
 import Crypto
 import Foundation
 import Logging
 @testable import CityValidator
 
-/// A deterministic test chain (keys and genesis copied from Tests/CityLedgerTests/Fixture.swift):
+/// A deterministic test chain (keys and agencies from CityTestSupport's `TestChainKeys`):
 /// four validators of power 10; blocks of real signed `putRecord` transactions by `land-bureau`,
 /// each certified by three precommits.
-struct Chain {
+struct Chain: TestChainKeys {
     static let chainID = "citychain-test"
-
-    static func signingKey(_ b: UInt8) -> Curve25519.Signing.PrivateKey {
-        try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: b, count: 32))
-    }
-    static func sealingKey(_ b: UInt8) -> Curve25519.KeyAgreement.PrivateKey {
-        try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: [UInt8](repeating: b, count: 32))
-    }
-    static let agencySeeds: [(String, UInt8, Bool)] = [
-        ("admin-a", 0x01, true), ("admin-b", 0x02, true), ("admin-c", 0x03, true),
-        ("land-bureau", 0x04, false), ("hospital", 0x05, false), ("tax-office", 0x06, false),
-    ]
-    static var validatorKeys: [Curve25519.Signing.PrivateKey] { (0x10...0x13).map { signingKey(UInt8($0)) } }
     static var writerKey: Curve25519.Signing.PrivateKey { signingKey(0x04) }
 
-    static let genesis: Genesis = {
-        let agencies = agencySeeds.map { name, s, admin in
-            GenesisAgency(id: try! AgencyID(name), name: "Agency \(name)", isAdmin: admin, keys: [
-                AgencyKey(keyID: 1, material: .signing(signingKey(s).ledgerPublicKey)),
-                AgencyKey(keyID: 2, material: .sealing(SealingPublicKey(sealingKey(s + 0x40).publicKey))),
-            ])
-        }
-        return Genesis(
-            chainID: chainID, genesisTimeMillis: 1_700_000_000_000,
-            validators: validatorKeys.enumerated().map { i, k in Validator(publicKey: k.ledgerPublicKey, power: 10, name: "v\(i)") },
-            adminThreshold: 2, agencies: agencies,
-            datasets: [GenesisDataset(id: try! DatasetID("land.parcels"), owner: try! AgencyID("land-bureau"),
-                                      sensitivity: .internal, schema: "parcel/v1", writers: [])])
-    }()
+    static let genesis: Genesis = makeGenesis(datasets: [
+        GenesisDataset(id: ds("land.parcels"), owner: id("land-bureau"), sensitivity: .internal, schema: "parcel/v1", writers: []),
+    ])
 
     /// The state after the last block made.
     var state = try! LedgerState(genesis: Chain.genesis)

@@ -30,9 +30,13 @@ package actor ChainWatch: Service {
     /// Wakes the receipts waiting for a block.
     private nonisolated let heights = HeightWatchers()
 
+    /// The clock the receipts' waits and the follower's retries run on (manual in tests).
+    private nonisolated let clock: MonotonicClock
+
     /// A watch of the chain that starts at `genesis`; throws when the genesis does not validate.
-    package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, logger: Logger) throws {
+    package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, clock: MonotonicClock = .system, logger: Logger) throws {
         self.pool = pool
+        self.clock = clock
         self.keep = keep
         recent = BoundedFIFOMap(capacity: max(1, keep))
         self.logger = logger
@@ -47,10 +51,10 @@ package actor ChainWatch: Service {
     /// The certified block at `height` if it is among the recent ones.
     package func block(at height: UInt64) -> CertifiedBlock? { recent[height] }
 
-    /// The verified block at `height`, waiting until `deadline` for the watch to reach it (a block
+    /// The verified block at `height`, waiting at most `timeout` for the watch to reach it (a block
     /// a validator just reported committed is on the commit stream within milliseconds). Nil when
     /// the watch did not reach it in time, or has passed it and no longer keeps it.
-    package nonisolated func block(at height: UInt64, waitingUntil deadline: ContinuousClock.Instant) async -> CertifiedBlock? {
+    package nonisolated func block(at height: UInt64, within timeout: Duration) async -> CertifiedBlock? {
         let (id, reached) = heights.watch()   // before the check: a block applied in between still wakes us
         defer { heights.unwatch(id) }
         if let b = await block(at: height) { return b }
@@ -61,7 +65,7 @@ package actor ChainWatch: Service {
                 return false
             }
             group.addTask {
-                try? await Task.sleep(until: deadline)
+                try? await self.clock.sleep(for: timeout)
                 return false
             }
             defer { group.cancelAll() }
@@ -105,7 +109,7 @@ package actor ChainWatch: Service {
 
     /// Nonisolated: the follower's closures hop onto the actor for each block and event.
     private nonisolated func follow() async throws {
-        let follower = CertifiedChainFollower(source: PooledValidators(pool: pool), logger: logger)
+        let follower = CertifiedChainFollower(source: PooledValidators(pool: pool), clock: clock, logger: logger)
         try await follower.follow(from: start, events: { event in await self.note(event) }) { cb, tracker in await self.apply(cb, tracker: tracker) }
     }
 }

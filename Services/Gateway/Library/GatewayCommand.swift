@@ -30,16 +30,12 @@ package struct GatewayCommand: ConfiguredCommand {
     package init() {}
 
     package func run() async throws {
-        try node.bootstrapOps(role: .gateway)
-        var logger = Logger(label: "citychain.gateway")
-        logger.logLevel = try node.level()
-        let settings = try makeSettings()
-        let (host, port) = try node.listenAddress()
-        let tls = try TLSIdentity(files: node.identityFiles)
-        let runtime = try GatewayRuntime.assemble(settings: settings, tls: tls, host: host, port: port, logger: logger)
+        let start = try node.start(role: .gateway)
+        let runtime = try GatewayRuntime.assemble(settings: try makeSettings(), tls: start.tls, host: start.host, port: start.port,
+                                                  logger: start.logger)
         // With --registry the gateway also registers itself (ops see it in 'citychain status --registry').
         try runtime.node.configureOps(options: node)
-        let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger)
+        let agent = try runtime.node.registryAgent(options: node, tls: start.tls, logger: start.logger)
         try await runtime.run(alongside: agent.map { [$0] } ?? [])
     }
 

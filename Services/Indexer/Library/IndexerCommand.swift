@@ -36,15 +36,11 @@ package struct IndexerCommand: ConfiguredCommand {
     package init() {}
 
     package func run() async throws {
-        try node.bootstrapOps(role: .indexer)
-        var logger = Logger(label: "citychain.indexer")
-        logger.logLevel = try node.level()
-        let settings = try makeSettings()
-        let (host, port) = try node.listenAddress()
-        let tls = try TLSIdentity(files: node.identityFiles)
-        let runtime = try IndexerRuntime.assemble(settings: settings, tls: tls, host: host, port: port, logger: logger)
+        let start = try node.start(role: .indexer)
+        let runtime = try IndexerRuntime.assemble(settings: try makeSettings(), tls: start.tls, host: start.host, port: start.port,
+                                                  logger: start.logger)
         try runtime.node.configureOps(options: node)
-        let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger)
+        let agent = try runtime.node.registryAgent(options: node, tls: start.tls, logger: start.logger)
         try await runtime.run(alongside: agent.map { [$0] } ?? [])
     }
 

@@ -5,7 +5,7 @@ import CityEncoding
 package typealias IndexerError = CodedError<IndexerErrorCode>
 
 /// The kinds of `IndexerError`.
-package enum IndexerErrorCode: String, Sendable {
+package enum IndexerErrorCode: String, ErrorCode {
     /// The genesis file does not validate.
     case badGenesis
     /// A block from a validator does not verify; it is not indexed.

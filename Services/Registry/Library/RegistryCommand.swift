@@ -22,18 +22,14 @@ package struct RegistryCommand: ConfiguredCommand {
     package init() {}
 
     package func run() async throws {
-        try node.bootstrapOps(role: .registry)
-        var logger = Logger(label: "citychain.registry")
-        logger.logLevel = try node.level()
+        let start = try node.start(role: .registry)
         let database: RegistryDatabase
         do { database = try PostgresURL(postgres) } catch { throw ValidationError("--postgres URL \(error.message)") }
         guard (50...5000).contains(watchPollMillis) else { throw ValidationError("--watch-poll-millis must be 50 to 5000") }
-        let (host, port) = try node.listenAddress()
-        let tls = try TLSIdentity(files: node.identityFiles)
-        var runtime = try RegistryRuntime.assemble(database: database, tls: tls, host: host, port: port,
-                                                   pollInterval: .milliseconds(watchPollMillis), logger: logger)
+        var runtime = try RegistryRuntime.assemble(database: database, tls: start.tls, host: start.host, port: start.port,
+                                                   pollInterval: .milliseconds(watchPollMillis), logger: start.logger)
         try runtime.node.configureOps(options: node)
-        if let agent = try runtime.node.registryAgent(options: node, tls: tls, logger: logger) { runtime.alongside.append(agent) }
+        if let agent = try runtime.node.registryAgent(options: node, tls: start.tls, logger: start.logger) { runtime.alongside.append(agent) }
         try await runtime.run()
     }
 }

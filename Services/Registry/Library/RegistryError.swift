@@ -5,7 +5,7 @@ import CityEncoding
 package typealias RegistryError = CodedError<RegistryErrorCode>
 
 /// The kinds of `RegistryError`.
-package enum RegistryErrorCode: String, Sendable {
+package enum RegistryErrorCode: String, ErrorCode {
     /// The configuration is wrong.
     case config
     /// The database is not what this registry expects (a newer schema, a missing row).

@@ -36,14 +36,11 @@ package struct ValidatorCommand: ConfiguredCommand {
     package init() {}
 
     package func run() async throws {
-        try node.bootstrapOps(role: .validator)
-        var logger = Logger(label: "citychain.validator")
-        logger.logLevel = try node.level()
-        let runtime = try ValidatorRuntime.make(options: self, logger: logger)
-        logger[metadataKey: "node.name"] = "\(runtime.node.identity.name)"
+        var start = try node.start(role: .validator)
+        let runtime = try ValidatorRuntime.make(options: self, logger: start.logger)
+        start.logger[metadataKey: "node.name"] = "\(runtime.node.identity.name)"
         try runtime.node.configureOps(options: node)
-        let agent = try runtime.node.registryAgent(options: node, tls: try TLSIdentity(files: node.identityFiles),
-                                                   nodeKey: try consensusPublicKey(), logger: logger)
+        let agent = try runtime.node.registryAgent(options: node, tls: start.tls, nodeKey: try consensusPublicKey(), logger: start.logger)
         try await runtime.node.run(alongside: [runtime.engine] + (agent.map { [$0] } ?? []))
     }
 

@@ -61,9 +61,12 @@ package struct CertifiedChainFollower: Sendable {
     let logger: Logger
     let firstDelay: Duration
     let maxDelay: Duration
+    let clock: MonotonicClock
 
     /// A follower over `source`; after a round of failures it waits `firstDelay`, doubling to `maxDelay`.
-    package init(source: any CommitStreamSource, firstDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(2), logger: Logger) {
+    package init(source: any CommitStreamSource, firstDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(2),
+                clock: MonotonicClock = .system, logger: Logger) {
+        self.clock = clock
         precondition(firstDelay > .zero && maxDelay >= firstDelay, "backoff bounds must be positive and ordered")
         self.source = source
         self.firstDelay = firstDelay
@@ -109,9 +112,9 @@ package struct CertifiedChainFollower: Sendable {
                 await events(.lost(current, "\(error)"))
             }
             if !tried {
-                try await Task.sleep(for: firstDelay)   // no upstream to try yet: look again soon
+                try await clock.sleep(for: firstDelay)   // no upstream to try yet: look again soon
             } else if attempt % max(1, source.upstreamsPerRound) == 0 {
-                _ = try await backoff.wait()
+                _ = try await backoff.wait(on: clock)
             }
         }
     }

@@ -72,7 +72,7 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
             throw ChainVerificationError(.refusedBlock, "block \(header.height) names parent \(header.previousHash) but block \(parentHeight) is \(parentHash)")
         }
         do { try cb.verify(validatorSet: set) } catch {
-            throw ChainVerificationError(.refusedBlock, "block \(header.height): \(error.detail)")
+            throw ChainVerificationError(.refusedBlock, "block \(header.height): \(error.message)")
         }
     }
 
@@ -106,7 +106,7 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
 package typealias ChainVerificationError = CodedError<ChainVerificationCode>
 
 /// The kinds of `ChainVerificationError`.
-package enum ChainVerificationCode: String, Sendable {
+package enum ChainVerificationCode: String, ErrorCode {
     /// The genesis file does not validate.
     case badGenesis
     /// A block does not verify as the next block (height, chain, parent, validator set, certificate, roots).

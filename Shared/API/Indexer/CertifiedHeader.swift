@@ -28,7 +28,7 @@ package struct CertifiedHeader: Hashable, Sendable, CanonicalCodable {
             throw ProofFailure("header \(header.height) is signed by validator set \(header.validatorSetHash), not the trusted set \(validatorSet.hash) at that height; if the validator set changed since the one you trust, verify against the genesis (or --trust-height/--trust-hash) so that the changes are followed")
         }
         do { try certificate.verify(header: header, validatorSet: validatorSet) } catch {
-            throw ProofFailure("the certificate of header \(header.height) does not verify: \(error.detail)")
+            throw ProofFailure("the certificate of header \(header.height) does not verify: \(error.message)")
         }
     }
 

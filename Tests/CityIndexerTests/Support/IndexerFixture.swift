@@ -9,26 +9,14 @@ import Foundation
 /// three kinds of dataset (public parking sessions with JSON payloads, internal property
 /// registrations, restricted sealed medical records). `IndexerChain` builds real certified blocks
 /// (the ledger applies every transaction; three of four validators sign each header).
-enum F {
+enum F: TestChainKeys {
     static let chainID = "citychain-index-test"
 
-    /// Keys by seed byte, derived once (deriving one per transaction was a sixth of a feed test's CPU).
-    private static let signingKeys = (0...255).map { try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: UInt8($0), count: 32)) }
-    private static let sealingKeys = (0...255).map { try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: [UInt8](repeating: UInt8($0), count: 32)) }
-    static func signingKey(_ b: UInt8) -> Curve25519.Signing.PrivateKey { signingKeys[Int(b)] }
-    static func sealingKey(_ b: UInt8) -> Curve25519.KeyAgreement.PrivateKey { sealingKeys[Int(b)] }
     static let agencySeeds: [(String, UInt8, Bool)] = [
         ("admin-a", 0x01, true), ("admin-b", 0x02, true), ("traffic-bureau", 0x03, false), ("land-bureau", 0x04, false),
         ("hospital", 0x05, false), ("tax-office", 0x06, false), ("ambulance-service", 0x07, false), ("audit-office", 0x08, false),
         ("parks-department", 0x09, false),
     ]
-    static func seed(_ agency: String) -> UInt8 { agencySeeds.first { $0.0 == agency }!.1 }
-    static func key(_ agency: String) -> Curve25519.Signing.PrivateKey { signingKey(seed(agency)) }
-    static func sealKey(_ agency: String) -> Curve25519.KeyAgreement.PrivateKey { sealingKey(seed(agency) + 0x40) }
-    static func id(_ s: String) -> AgencyID { try! AgencyID(s) }
-    static func ds(_ s: String) -> DatasetID { try! DatasetID(s) }
-    static func subject(_ s: String) -> SubjectKey { try! SubjectKey(s) }
-    static var validatorKeys: [Curve25519.Signing.PrivateKey] { (0x10...0x13).map { signingKey(UInt8($0)) } }
 
     static let parking = ds("parking.sessions")
     static let property = ds("property.registry")
@@ -40,21 +28,11 @@ enum F {
     static let soloGenesis: Genesis = makeGenesis(validators: 1)
 
     static func makeGenesis(validators count: Int) -> Genesis {
-        let agencies = agencySeeds.map { name, s, admin in
-            GenesisAgency(id: id(name), name: "Agency \(name)", isAdmin: admin, keys: [
-                AgencyKey(keyID: 1, material: .signing(signingKey(s).ledgerPublicKey)),
-                AgencyKey(keyID: 2, material: .sealing(SealingPublicKey(sealingKey(s + 0x40).publicKey))),
-            ])
-        }
-        return Genesis(
-            chainID: chainID, genesisTimeMillis: 1_700_000_000_000,
-            validators: validatorKeys.prefix(count).enumerated().map { i, k in Validator(publicKey: k.ledgerPublicKey, power: 10, name: "v\(i)") },
-            adminThreshold: 2, agencies: agencies,
-            datasets: [
-                GenesisDataset(id: parking, owner: id("traffic-bureau"), sensitivity: .public, schema: "parking/v1", writers: []),
-                GenesisDataset(id: property, owner: id("land-bureau"), sensitivity: .internal, schema: "parcel/v1", writers: []),
-                GenesisDataset(id: medical, owner: id("hospital"), sensitivity: .restricted, schema: "visit/v1", writers: []),
-            ])
+        makeGenesis(validators: count, datasets: [
+            GenesisDataset(id: parking, owner: id("traffic-bureau"), sensitivity: .public, schema: "parking/v1", writers: []),
+            GenesisDataset(id: property, owner: id("land-bureau"), sensitivity: .internal, schema: "parcel/v1", writers: []),
+            GenesisDataset(id: medical, owner: id("hospital"), sensitivity: .restricted, schema: "visit/v1", writers: []),
+        ])
     }
 
     static var genesisJSON: Data { try! genesis.toJSON() }
@@ -71,14 +49,10 @@ struct IndexerChain: Sendable {
 
     mutating func tx(_ agency: String, _ op: LedgerOperation) -> SignedTransaction {
         nonce += 1
-        let body = TransactionBody(chainID: F.chainID, signer: Signer(agency: F.id(agency), keyID: 1), nonce: nonce,
-                                   expiresAtHeight: state.height + 1000, operation: op)
-        return try! SignedTransaction.sign(body, key: F.key(agency))
+        return F.tx(agency, op, nonce: nonce, expires: state.height + 1000)
     }
 
-    static func put(_ dataset: DatasetID, _ subject: String, _ payload: [UInt8]) -> LedgerOperation {
-        .putRecord(dataset: dataset, subject: F.subject(subject), payload: payload, payloadHash: Hash32.sha256(payload))
-    }
+    static func put(_ dataset: DatasetID, _ subject: String, _ payload: [UInt8]) -> LedgerOperation { F.put(dataset, subject, payload) }
 
     /// A parking session (public JSON).
     mutating func parking(_ i: Int, zone: String? = nil) -> SignedTransaction {

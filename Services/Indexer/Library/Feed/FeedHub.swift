@@ -1,4 +1,5 @@
 import CityNode
+import CityWire
 import ServiceLifecycle
 
 /// Wakes feeds when the height answers reflect (the proven height) moves — announced by
@@ -10,11 +11,15 @@ package final class FeedHub: Service, Sendable {
     private let source: HeightWatchers
     private let height: @Sendable () async -> UInt64
     private let tickInterval: Duration
+    private let clock: MonotonicClock
 
-    /// A hub waking its feeds on each height `source` announces, and every `tickInterval` with `height()`.
-    package init(source: HeightWatchers, tickInterval: Duration = .milliseconds(500), height: @escaping @Sendable () async -> UInt64) {
+    /// A hub waking its feeds on each height `source` announces, and every `tickInterval` of `clock`
+    /// with `height()`.
+    package init(source: HeightWatchers, tickInterval: Duration = .milliseconds(500), clock: MonotonicClock = .system,
+                 height: @escaping @Sendable () async -> UInt64) {
         precondition(tickInterval > .zero)
         self.source = source
+        self.clock = clock
         self.height = height
         self.tickInterval = tickInterval
     }
@@ -43,7 +48,7 @@ package final class FeedHub: Service, Sendable {
                 group.addTask { for await h in heights { self.wake(h) } }
                 group.addTask {
                     // Not polling for heights (those are announced): heartbeats for idle feeds.
-                    while (try? await Task.sleep(for: self.tickInterval)) != nil { self.wake(await self.height()) }
+                    while (try? await self.clock.sleep(for: self.tickInterval)) != nil { self.wake(await self.height()) }
                 }
                 await group.next()
                 group.cancelAll()

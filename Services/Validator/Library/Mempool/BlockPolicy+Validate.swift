@@ -75,7 +75,7 @@ extension BlockPolicy {
             case .evidenceRootMismatch: .evidenceRootMismatch
             default: .transactionsRootMismatch
             }
-            throw ProposalRejection(code, error.detail)
+            throw ProposalRejection(code, error.message)
         }
     }
 
