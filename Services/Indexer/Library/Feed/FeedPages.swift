@@ -1,5 +1,6 @@
 import CityChainAPI
 import CityLedger
+import CityNode
 
 /// Feed pages read once for every feed that needs the same page. Feeds on the same datasets and
 /// filter that are caught up wake for the same new block at the same cursor and would each run the
@@ -17,15 +18,13 @@ package actor FeedPages {
         let limit: Int
     }
 
-    private var done: [Key: [StoredTransaction]] = [:]
-    private var order: [Key] = []
+    private var done: BoundedFIFOMap<Key, [StoredTransaction]>
     private var inFlight: [Key: Task<[StoredTransaction], any Error>] = [:]
-    private let capacity: Int
     /// Queries run (a page shared by many feeds counts once).
     package private(set) var queries = 0
 
     /// Keeps the answers of the last `capacity` pages.
-    package init(capacity: Int = 64) { self.capacity = max(1, capacity) }
+    package init(capacity: Int = 64) { done = BoundedFIFOMap(capacity: max(1, capacity)) }
 
     /// The changes of `request`'s datasets and filter after `after`, at or below `maxHeight`, at most `limit`.
     package func page(_ request: FeedRequest, after: ChainCursor, maxHeight: UInt64, limit: Int,
@@ -44,7 +43,11 @@ package actor FeedPages {
         let result = await flight.result
         if inFlight[key] == flight {
             inFlight[key] = nil
-            if case .success(let rows) = result { keep(key, rows) }
+            if case .success(let rows) = result {
+                assert(rows.count <= limit && rows.allSatisfy { ($0.height, $0.index) > (after.height, Int(after.index)) && $0.height <= maxHeight },
+                       "a feed page holds at most its limit of changes, after its cursor and up to its height")
+                if done[key] == nil { done.insert(rows, for: key) }
+            }
         }
         return try result.get()
     }
@@ -55,12 +58,5 @@ package actor FeedPages {
             _ = await f.result
             inFlight = inFlight.filter { $0.value != f }
         }
-    }
-
-    private func keep(_ key: Key, _ rows: [StoredTransaction]) {
-        guard done[key] == nil else { return }
-        if order.count >= capacity { done[order.removeFirst()] = nil }
-        order.append(key)
-        done[key] = rows
     }
 }

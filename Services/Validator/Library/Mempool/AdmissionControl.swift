@@ -28,10 +28,12 @@ package struct AdmissionControl: Sendable, Hashable {
         guard let last = lastCommitMillis, nowMillis > last else { return }
         let sample = Double(transactions) * 1000 / Double(nowMillis - last)
         committedPerSecond = committedPerSecond == 0 ? sample : committedPerSecond + smoothing * (sample - committedPerSecond)
+        assert(committedPerSecond.isFinite && committedPerSecond >= 0, "the committed rate is a finite, non-negative number")
     }
 
     /// Most pending transactions before client submissions are refused, at most `maxTransactions`.
     package func limit(maxTransactions: Int) -> Int {
+        precondition(maxTransactions > 0, "the mempool holds at least one transaction")
         let byRate = Int(committedPerSecond * targetQueueMillis / 1000)
         return min(maxTransactions, max(minPending, byRate))
     }

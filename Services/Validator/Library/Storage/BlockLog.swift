@@ -39,6 +39,7 @@ package final class BlockLog {
         offsets = scan.recordOffsets
         tip = scan.tip
         end = scan.validEnd
+        checkInvariants()
     }
 
     /// Opens (or creates) the log at `path` for `chainID` and `genesisHash`, locks it, scans it,
@@ -112,6 +113,14 @@ package final class BlockLog {
         end += bytes.count
         offsets += newOffsets
         tip = next
+        checkInvariants()
+    }
+
+    /// What holds between appends: one record offset per height, in order, each before the end.
+    private func checkInvariants() {
+        precondition(offsets.count == Int(tip.lastHeight), "block log \(path): \(offsets.count) records for \(tip.lastHeight) heights")
+        precondition(offsets.last.map { $0 < end } ?? true, "block log \(path): the last record starts at or past the end \(end)")
+        assert(offsets.count < 2 || offsets[offsets.count - 2] < offsets[offsets.count - 1], "block log \(path): record offsets increase")
     }
 
     /// The block and certificate at `height` (1...lastHeight), re-checked after reading:
