@@ -15,30 +15,9 @@ package enum GatewayAPI {
     package static let status = MessageKind(.gateway, 0x03)
 }
 
-/// A transaction for the chain, and how long to wait for it to be final.
-///
-/// Encoding: SignedTransaction, u32 waitMillis (≤ `ValidatorAPI.maxSubmitWaitMillis`).
-package struct GatewaySubmit: Hashable, Sendable, CanonicalCodable {
-    package var transaction: SignedTransaction
-    /// 0: answer once a validator admitted it (`pending`); otherwise wait up to this for the receipt.
-    package var waitMillis: UInt32
-
-    package init(transaction: SignedTransaction, waitMillis: UInt32) {
-        self.transaction = transaction
-        self.waitMillis = waitMillis
-    }
-
-    package func encode(to w: inout CanonicalWriter) { w.encode(transaction); w.u32(waitMillis) }
-
-    package init(from r: inout CanonicalReader) throws(CodecError) {
-        transaction = try r.decode()
-        waitMillis = try r.u32("GatewaySubmit.waitMillis")
-        guard waitMillis <= ValidatorAPI.maxSubmitWaitMillis else {
-            throw CodecError(.invalidValue, field: "GatewaySubmit.waitMillis",
-                             "\(waitMillis) ms is over the limit of \(ValidatorAPI.maxSubmitWaitMillis) ms")
-        }
-    }
-}
+/// A transaction for the chain, and how long to wait for it to be final: the same message as a
+/// validator's submit (`SubmitRequest`), so an agency's client sends one payload to either.
+package typealias GatewaySubmit = SubmitRequest
 
 /// Proof that a transaction is final: the transaction, its position and Merkle path to the block's
 /// transactions root, and the block's header with its commit certificate. Checked offline against
@@ -131,16 +110,12 @@ package struct UpstreamHealth: Hashable, Sendable, CanonicalCodable {
     }
 
     package func encode(to w: inout CanonicalWriter) {
-        w.string(address); w.u8(healthy ? 1 : 0); w.u64(height); w.string(detail)
+        w.string(address); w.bool(healthy); w.u64(height); w.string(detail)
     }
 
     package init(from r: inout CanonicalReader) throws(CodecError) {
         address = try r.string(max: 300, "UpstreamHealth.address")
-        switch try r.u8("UpstreamHealth.healthy") {
-        case 0: healthy = false
-        case 1: healthy = true
-        case let tag: throw .unknownTag("UpstreamHealth.healthy", tag)
-        }
+        healthy = try r.bool("UpstreamHealth.healthy")
         height = try r.u64("UpstreamHealth.height")
         detail = try r.string(max: 512, "UpstreamHealth.detail")
     }
