@@ -33,6 +33,7 @@ package struct SignedTransaction: Hashable, Sendable, CanonicalCodable {
 
     private static func derived(_ body: TransactionBody) -> ([UInt8], TransactionID) {
         let bytes = body.canonicalBytes
+        TransactionWork.idHashed()
         return (bytes, TransactionID(LedgerDomain.hash(LedgerDomain.transactionID, bytes)))
     }
 
@@ -76,6 +77,8 @@ package struct SignedTransaction: Hashable, Sendable, CanonicalCodable {
         bodyBytes = Array(r.bytesRead(since: start))
         assert(bodyBytes == body.canonicalBytes, "the reader accepts canonical encodings only")
         id = TransactionID(LedgerDomain.hash(LedgerDomain.transactionID, bodyBytes))
+        TransactionWork.decoded()
+        TransactionWork.idHashed()
         signatures = try r.array(max: LedgerLimits.maxSignatures, "SignedTransaction.signatures")
         decoded = true
         guard !signatures.isEmpty else {

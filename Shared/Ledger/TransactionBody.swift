@@ -23,7 +23,10 @@ package struct TransactionBody: Hashable, Sendable, CanonicalCodable {
     }
 
     /// SHA-256(domain "citychain/tx/v1" || canonical body): the same for every signature set.
-    package var id: TransactionID { TransactionID(LedgerDomain.hash(LedgerDomain.transactionID, canonicalBytes)) }
+    package var id: TransactionID {
+        TransactionWork.idHashed()
+        return TransactionID(LedgerDomain.hash(LedgerDomain.transactionID, canonicalBytes))
+    }
 
     /// The bytes every signer signs: domain "citychain/tx-sig/v1" || canonical body (which holds the chain id).
     package var signingMessage: [UInt8] { LedgerDomain.message(LedgerDomain.transactionSignature, canonicalBytes) }

@@ -1,4 +1,5 @@
 import CityChainAPI
+import CityLedger
 import CityWire
 import CoreMetrics
 
@@ -7,9 +8,10 @@ import CoreMetrics
 enum ValidatorMetrics {
     /// A height committed (consensus decision or block sync). `took`: since this node started the
     /// height (nil for blocks applied by sync: no latency recorded).
-    static func committed(height: UInt64, round: UInt32, took: Duration?) {
+    static func committed(height: UInt64, round: UInt32, transactions: Int, took: Duration?) {
         Gauge(label: "citychain_validator_height").record(Int64(height))
         Counter(label: "citychain_validator_commits_total").increment()
+        Counter(label: "citychain_validator_committed_transactions_total").increment(by: Int64(transactions))
         if let d = took {
             CoreMetrics.Timer(label: "citychain_validator_commit_latency_seconds")
                 .recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
@@ -43,6 +45,10 @@ enum ValidatorMetrics {
         // Make the counters visible (at 0) before their first event.
         Counter(label: "citychain_validator_commits_total").increment(by: 0)
         Counter(label: "citychain_validator_equivocation_evidence_total").increment(by: 0)
+        Counter(label: "citychain_validator_committed_transactions_total").increment(by: 0)
+        // Process-wide counts kept by the ledger (issue 13 item 4), read at the scrape.
+        Gauge(label: "citychain_transaction_decodes_total").record(Int64(TransactionWork.decodes))
+        Gauge(label: "citychain_transaction_id_hashes_total").record(Int64(TransactionWork.idHashes))
     }
 }
 

@@ -26,7 +26,7 @@ extension ValidatorNode {
         executed.removeAll()
         running = false
         heights.announce(tip.height)
-        ValidatorMetrics.committed(height: tip.height, round: certificate.round, took: heightStartedAt.map { monotonic.now - $0 })
+        ValidatorMetrics.committed(height: tip.height, round: certificate.round, transactions: block.transactions.count, took: heightStartedAt.map { monotonic.now - $0 })
         heightStartedAt = nil
         if settings.snapshotEveryBlocks > 0 && tip.height % settings.snapshotEveryBlocks == 0 {
             commands.yield(.snapshot(state))   // a value: later commits do not change it
