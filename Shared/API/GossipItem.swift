@@ -5,7 +5,7 @@ import CityLedger
 /// One message between validators.
 ///
 /// Encoding: u8 tag, then 1 Proposal<Block> | 2 Vote | 3 SignedTransaction | 4 u64 committed height |
-/// 5 Equivocation.
+/// 5 Equivocation | 6 CompactProposal.
 package enum GossipItem: Hashable, Sendable, CanonicalCodable {
     /// A signed proposal (the receiver verifies the signature before consensus sees it).
     case proposal(Proposal<Block>)
@@ -17,6 +17,8 @@ package enum GossipItem: Hashable, Sendable, CanonicalCodable {
     case height(UInt64)
     /// Equivocation evidence the sender holds, for the next block proposer to include.
     case evidence(Equivocation)
+    /// A proposal by its transactions' ids (what validators send: followers hold most of them).
+    case compactProposal(CompactProposal)
 
     package func encode(to w: inout CanonicalWriter) {
         switch self {
@@ -25,6 +27,7 @@ package enum GossipItem: Hashable, Sendable, CanonicalCodable {
         case .transaction(let t): w.u8(3); w.encode(t)
         case .height(let h): w.u8(4); w.u64(h)
         case .evidence(let e): w.u8(5); w.encode(e)
+        case .compactProposal(let c): w.u8(6); w.encode(c)
         }
     }
 
@@ -36,6 +39,7 @@ package enum GossipItem: Hashable, Sendable, CanonicalCodable {
         case 3: self = .transaction(try r.decode())
         case 4: self = .height(try r.u64("GossipItem.height"))
         case 5: self = .evidence(try r.decode())
+        case 6: self = .compactProposal(try r.decode())
         default: throw .unknownTag("GossipItem", tag)
         }
     }

@@ -14,6 +14,9 @@ package enum ValidatorAPI {
     package static let commits = MessageKind(.validator, 0x05)
     /// The validator's view of the chain: empty → `ValidatorStatus`.
     package static let status = MessageKind(.validator, 0x06)
+    /// The transactions of a block this validator proposed (or validated) that a follower of its
+    /// compact proposal lacks: `ProposalTransactionsRequest` → `ProposalTransactions`. Validators only.
+    package static let proposalTransactions = MessageKind(.validator, 0x07)
 
     /// Largest block and certificate one `CertifiedBlock` item may carry; leaves room under the
     /// wire's 4 MiB frame for the header. Block production keeps blocks under it.

@@ -54,11 +54,13 @@ final class TestCluster: Sendable {
     /// Validator `index` (key from the fixture; nil signer for an observer), listening on `port`
     /// (0: any, and peers are connected by `withValidators`) and gossiping with `peers`.
     func makeValidator(_ index: Int, signer: (any ConsensusSigner)?, port: Int = 0, peers: [String] = [],
-                       snapshotEveryBlocks: UInt64 = 1000) throws -> TestValidator {
+                       snapshotEveryBlocks: UInt64 = 1000,
+                       faults: ValidatorSettings.ValidatorFaults = .init()) throws -> TestValidator {
         let name = "validator-\(index)"
         let tls = try TLSIdentity(issued: ca.issue(role: .validator, name: name))
         var settings = Self.settings(name: name, peers: peers)
         settings.snapshotEveryBlocks = snapshotEveryBlocks
+        settings.faults = faults
         if port != 0 { settings.advertise = "127.0.0.1:\(port)" }
         settings.peers.removeAll { $0 == settings.advertise }
         var wire = WireConfiguration()

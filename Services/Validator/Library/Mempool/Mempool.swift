@@ -38,6 +38,9 @@ package struct Mempool: Sendable {
     /// True when `id` is pending.
     package func contains(_ id: TransactionID) -> Bool { sequenceByID[id] != nil }
 
+    /// The pending transaction `id`, or nil.
+    package func transaction(_ id: TransactionID) -> SignedTransaction? { sequenceByID[id].flatMap { entries[$0]?.transaction } }
+
     /// Where `id` stands: pending, committed lately, or nil when unknown.
     package func status(of id: TransactionID) -> MempoolTxStatus? {
         if let s = sequenceByID[id] { return .pending(sequence: s) }

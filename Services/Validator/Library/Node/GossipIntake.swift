@@ -1,5 +1,6 @@
 import CityChainAPI
 import CityLedger
+import Synchronization
 
 /// The receiving end of one peer's gossip, in two lanes (docs/PROTOCOL.md part 6, "Gossip lanes"):
 /// each batch's consensus items (proposals, votes, evidence, heights) are verified (one signature
@@ -36,25 +37,96 @@ package struct GossipIntake: Sendable {
         consensus: @escaping @Sendable ([GossipItem]) async -> Void,
         transactions: @escaping @Sendable ([SignedTransaction]) async -> Void
     ) async throws -> Int where S.Element == GossipBatch {
+        try await run(batches, consensus: { items, _ in await consensus(items) }, transactions: transactions)
+    }
+
+    /// As `run(_:consensus:transactions:)`, and each consensus hand-over also gets the point in the
+    /// transaction stage it arrived at: `TransactionsBefore.wait()` returns once every transaction
+    /// that arrived before those items went through the stage (a compact proposal waits for the
+    /// transactions its proposer sent ahead of it; a vote never waits).
+    package func run<S: AsyncSequence & Sendable>(
+        _ batches: S,
+        consensus: @escaping @Sendable ([GossipItem], TransactionsBefore) async -> Void,
+        transactions: @escaping @Sendable ([SignedTransaction]) async -> Void
+    ) async throws -> Int where S.Element == GossipBatch {
         let (stage, input) = AsyncStream.makeStream(of: [SignedTransaction].self, bufferingPolicy: .bufferingOldest(maxPendingBatches))
+        let progress = StageProgress()
         return try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask {
-                for await txs in stage { await transactions(txs) }
+                defer { progress.finish() }
+                for await txs in stage {
+                    await transactions(txs)
+                    progress.advance()
+                }
                 return 0
             }
             group.addTask {
                 defer { input.finish() }
-                var dropped = 0
+                var dropped = 0, queued = 0
                 for try await batch in batches {
                     let (items, txs) = Self.split(batch.items)
-                    if !items.isEmpty { await consensus(items) }
-                    if !txs.isEmpty, case .dropped = input.yield(txs) { dropped += 1 }
+                    if !txs.isEmpty {
+                        if case .dropped = input.yield(txs) { dropped += 1 } else { queued += 1 }
+                    }
+                    if !items.isEmpty { await consensus(items, TransactionsBefore(progress: progress, count: queued)) }
                 }
                 return dropped
             }
             var dropped = 0
             for try await n in group { dropped += n }
             return dropped
+        }
+    }
+}
+
+/// A point in one intake's transaction stage: the batches queued before some consensus items.
+package struct TransactionsBefore: Sendable {
+    let progress: StageProgress
+    let count: Int
+
+    /// Returns once those batches went through the stage (at once if they have, or the stage ended).
+    package func wait() async { await progress.wait(until: count) }
+}
+
+/// How many batches a transaction stage has handled, and who waits for a count.
+final class StageProgress: Sendable {
+    private struct State {
+        var done = 0
+        var finished = false
+        var waiters: [(count: Int, wake: CheckedContinuation<Void, Never>)] = []
+    }
+    private let state = Mutex(State())
+
+    /// One more batch handled.
+    func advance() {
+        let ready = state.withLock { s in
+            s.done += 1
+            let done = s.done
+            defer { s.waiters.removeAll { $0.count <= done } }
+            return s.waiters.filter { $0.count <= done }.map(\.wake)
+        }
+        for w in ready { w.resume() }
+    }
+
+    /// The stage ended: every waiter goes on.
+    func finish() {
+        let all = state.withLock { s in
+            s.finished = true
+            defer { s.waiters = [] }
+            return s.waiters.map(\.wake)
+        }
+        for w in all { w.resume() }
+    }
+
+    /// Returns once `count` batches were handled or the stage ended.
+    func wait(until count: Int) async {
+        await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.finished || s.done >= count { return true }
+                s.waiters.append((count, wake))
+                return false
+            }
+            if now { wake.resume() }
         }
     }
 }

@@ -1,4 +1,5 @@
 import CityChainAPI
+import CityLedger
 import Synchronization
 
 /// What one gossip subscriber has yet to receive, in two lanes (docs/PROTOCOL.md part 6, "Gossip
@@ -39,6 +40,26 @@ package final class GossipOutbox: Sendable {
                 if case .transaction = item { q.transactions.append(item) } else { q.consensus.append(item) }
             }
             q.dropped += Self.trim(&q.transactions, to: maxQueuedItems) + Self.trim(&q.consensus, to: maxQueuedConsensusItems)
+            return true
+        }
+        if accepted { signal.yield() }
+    }
+
+    /// Queues a compact proposal in the consensus lane behind those of the queued transactions it
+    /// carries (`ids`): they leave before it, so the subscriber holds them when the proposal
+    /// arrives and fetches only what it never received. Other queued transactions keep their lane.
+    package func push(_ proposal: CompactProposal, carrying ids: Set<TransactionID>) {
+        let accepted = queue.withLock { q -> Bool in
+            guard !q.closed else { return false }
+            var carried: [GossipItem] = []
+            q.transactions.removeAll { item in
+                guard case .transaction(let tx) = item, ids.contains(tx.id) else { return false }
+                carried.append(item)
+                return true
+            }
+            q.consensus += carried
+            q.consensus.append(.compactProposal(proposal))
+            q.dropped += Self.trim(&q.consensus, to: maxQueuedConsensusItems + carried.count)
             return true
         }
         if accepted { signal.yield() }
@@ -104,6 +125,11 @@ package final class GossipHub: Sendable {
     package func publish(_ items: [GossipItem]) {
         guard !items.isEmpty else { return }
         for box in outboxes.withLock({ Array($0.values) }) { box.push(items) }
+    }
+
+    /// Sends a compact proposal to every subscriber, behind the queued transactions it carries.
+    package func publishProposal(_ proposal: CompactProposal, carrying ids: Set<TransactionID>) {
+        for box in outboxes.withLock({ Array($0.values) }) { box.push(proposal, carrying: ids) }
     }
 
     /// Closes every subscriber (shutdown): their stream handlers return and the server can drain.

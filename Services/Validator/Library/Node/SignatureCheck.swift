@@ -26,6 +26,7 @@ package enum SignatureCheck {
         items.map { item in
             switch item {
             case .proposal(let p): p.verify(chainID: chainID)
+            case .compactProposal(let c): c.verify(chainID: chainID)
             case .vote(let v): v.verify(chainID: chainID)
             case .transaction(let tx): verify(tx, keys: keys)
             case .height: true

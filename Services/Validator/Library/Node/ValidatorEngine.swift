@@ -1,4 +1,5 @@
 import CityChainAPI
+import CityConsensus
 import CityEncoding
 import CityLedger
 import CityPKI
@@ -102,19 +103,9 @@ package final class ValidatorEngine: Service, Sendable {
                     reported = false
                     let batches = conn.stream(ValidatorAPI.gossip, subscribe.canonicalBytes).map { try GossipBatch(canonicalBytes: $0) }
                     let node = self.node
-                    let dropped = try await GossipIntake().run(batches, consensus: { items in
-                        let flags = SignatureCheck.verify(items, chainID: node.chainID, keys: [:])
-                        var now: [GossipItem] = [], nowFlags: [Bool] = []
-                        for (item, ok) in zip(items, flags) {
-                            guard ok, case .proposal(let p) = item else { now.append(item); nowFlags.append(ok); continue }
-                            // Its transactions' signatures are checked on every core before the node
-                            // validates it; votes behind it in this lane do not wait for that.
-                            Task {
-                                await ProposalSignatures.preverify(p.value, node: node)
-                                await node.receive([item], from: address, preverified: [true])
-                            }
-                        }
-                        if !now.isEmpty { await node.receive(now, from: address, preverified: nowFlags) }
+                    let fetch = CompactFetch(connection: conn, timeout: .milliseconds(Int64(settings.consensus.proposeBaseMillis)), logger: logger)
+                    let dropped = try await GossipIntake().run(batches, consensus: { items, before in
+                        await Self.handOver(items, before: before, node: node, from: address, fetch: fetch)
                     }, transactions: { txs in
                         await node.receive(txs.map(GossipItem.transaction), from: address, preverified: Self.verify(txs, node: node))
                     })
@@ -129,6 +120,37 @@ package final class ValidatorEngine: Service, Sendable {
             await node.peerConnection(address, connected: false)
             guard (try? await backoff.wait()) != nil else { return }
         }
+    }
+
+    /// Gives one batch's consensus items to the node at once, except proposals: a whole one after
+    /// its transactions' signatures were checked on every core, a compact one after it was made
+    /// whole (once the transactions sent ahead of it went through verification: from the mempool,
+    /// fetching what is still missing). Votes behind a proposal in this lane wait for neither.
+    static func handOver(_ items: [GossipItem], before: TransactionsBefore, node: ValidatorNode, from address: String,
+                         fetch: CompactFetch) async {
+        let flags = SignatureCheck.verify(items, chainID: node.chainID, keys: [:])
+        var now: [GossipItem] = [], nowFlags: [Bool] = []
+        for (item, ok) in zip(items, flags) {
+            switch (ok, item) {
+            case (true, .proposal(let p)):
+                Task { await hand(p, to: node, from: address) }
+            case (true, .compactProposal(let c)):
+                Task {
+                    await before.wait()
+                    if let p = await fetch.complete(c, node: node) { await hand(p, to: node, from: address) }
+                }
+            default:
+                now.append(item)
+                nowFlags.append(ok)
+            }
+        }
+        if !now.isEmpty { await node.receive(now, from: address, preverified: nowFlags) }
+    }
+
+    /// Checks a whole proposal's transaction signatures on every core, then gives it to the node.
+    static func hand(_ p: Proposal<Block>, to node: ValidatorNode, from address: String) async {
+        await ProposalSignatures.preverify(p.value, node: node)
+        await node.receive([.proposal(p)], from: address, preverified: [true])
     }
 
     /// One flag per gossiped transaction: true when its signatures verified, here or before

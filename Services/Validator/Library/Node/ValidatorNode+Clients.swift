@@ -25,7 +25,7 @@ extension ValidatorNode {
         }
         switch mempool.add(tx, encodedBytes: encodedBytes, state: state, height: tip.height + 1, signaturesVerified: signaturesVerified) {
         case .accepted:
-            if gossip { hub.publish([.transaction(tx)]) }
+            if gossip && settings.faults.gossipsTransactions { hub.publish([.transaction(tx)]) }
             updateAdmission()
             if !running { armGate() }
             return .success(.pending)

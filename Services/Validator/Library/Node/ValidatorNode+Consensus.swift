@@ -33,7 +33,8 @@ extension ValidatorNode {
                 halt("could not persist the consensus sign record (\(error)); nothing it covers was sent: fix the disk and restart")
             }
         case .broadcastProposal(let p):
-            hub.publish([.proposal(p)])
+            proposedBlocks.insert(p.value, for: p.value.id)
+            hub.publishProposal(CompactProposal(p), carrying: Set(p.value.transactions.map(\.id)))
         case .broadcastVote(let v):
             hub.publish([.vote(v)])
         case let .scheduleTimeout(t, ms):
@@ -80,6 +81,7 @@ extension ValidatorNode {
                                                 signaturesVerified: { pool.hasVerified($0) || cache.contains($0) }) {
         case .success(let e):
             cache.insert(contentsOf: value.transactions)   // executed: every signature verified (here or before)
+            proposedBlocks.insert(value, for: value.id)   // a later round's proposer may re-propose it
             remember(e)
             queue.append(.validated(height: h, valueID: value.id, isValid: true))
         case .failure(let rejection):
@@ -146,6 +148,7 @@ extension ValidatorNode {
             case .transaction(let tx): _ = admit(tx, encodedBytes: tx.encodedSize, signaturesVerified: verified, gossip: false)
             case .height(let h): peerAnnounced(h, peer: peer)
             case .evidence(let e): admitEvidence(e, gossip: false)
+            case .compactProposal: break   // made whole by the engine (`assemble`) before it reaches the node
             }
         }
     }

@@ -38,6 +38,9 @@ package actor ValidatorNode {
     var evidence = EvidencePool()
     /// Blocks of the height being decided that this node built or validated, by id.
     var executed: [Hash32: ExecutedBlock] = [:]
+    /// Blocks this node proposed or validated lately, by id: what it answers followers of a
+    /// compact proposal with (`proposalTransactions`), across a commit.
+    var proposedBlocks = BoundedFIFOMap<Hash32, Block>(capacity: 16)
     var lastCertificate: CommitCertificate?
     /// True while the core runs height `tip.height + 1`.
     var running = false

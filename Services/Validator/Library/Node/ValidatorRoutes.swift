@@ -32,6 +32,9 @@ package enum ValidatorRoutes {
         r.stream(ValidatorAPI.commits, allowedRoles: chainReaders) { req, writer in
             try await commits(from: try req.decode(CommitsRequest.self).from, node: node, writer: writer)
         }
+        r.unary(ValidatorAPI.proposalTransactions, allowedRoles: [.validator]) { req in
+            try await node.proposalTransactions(try req.decode(ProposalTransactionsRequest.self)).canonicalBytes
+        }
         r.stream(ValidatorAPI.gossip, allowedRoles: [.validator]) { req, writer in
             let subscribe = try req.decode(GossipSubscribe.self)
             if !subscribe.advertise.isEmpty { commands.yield(.follow(subscribe.advertise)) }

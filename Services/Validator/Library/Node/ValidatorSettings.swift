@@ -35,6 +35,8 @@ package struct ValidatorSettings: Sendable {
     package var readyMaxLagBlocks: UInt64 = 2
     /// Gossip items queued per subscriber before the oldest are dropped.
     package var maxGossipQueueItems: Int = 16_384
+    /// Misbehaviour for tests; never set from configuration.
+    package var faults = ValidatorFaults()
 
     /// Settings from their parts; `check` says whether they can run.
     package init(name: String, advertise: String, peers: [String], policy: BlockPolicy, mempool: MempoolLimits,
@@ -45,6 +47,15 @@ package struct ValidatorSettings: Sendable {
         self.policy = policy
         self.mempool = mempool
         self.consensus = consensus
+    }
+
+    /// Whether a real validator would do this: tests turn parts off to play a faulty peer.
+    package struct ValidatorFaults: Sendable {
+        /// Gossip admitted transactions to peers (off: peers see them only through proposals).
+        package var gossipsTransactions = true
+        /// Answer peers' requests for the transactions of its proposals (off: a withholding proposer).
+        package var servesProposalTransactions = true
+        package init() {}
     }
 
     /// Why these settings cannot run, naming the setting, or nil.
