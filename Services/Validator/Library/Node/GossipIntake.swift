@@ -6,17 +6,21 @@ import Synchronization
 /// each batch's consensus items (proposals, votes, evidence, heights) are verified (one signature
 /// each) and handed to the node at once; its transactions go to a separate verification stage that
 /// runs beside the reader, so a vote is never held up by the signature checks of transactions that
-/// arrived before it. The stage holds at most `maxPendingBatches` batches; beyond that new
-/// transaction batches are dropped and counted (the sender's mempool still holds them, and a block
-/// that needs them carries them). `run` drives both with the closures the engine wires to the node.
+/// arrived before it. The stage holds at most `maxPendingTransactions` transactions (counted
+/// until verified, so by transactions, not by batches: a batch may hold one or hundreds); a batch
+/// beyond that is dropped and counted (the sender's mempool still holds its transactions, and a
+/// follower of a compact proposal that needs them fetches them from the proposer). `run` drives
+/// both with the closures the engine wires to the node.
 package struct GossipIntake: Sendable {
-    /// Transaction batches waiting for verification before new ones are dropped.
-    package let maxPendingBatches: Int
+    /// Transactions waiting for (or in) verification before new batches are dropped.
+    package let maxPendingTransactions: Int
 
-    /// An intake with a bounded transaction stage.
-    package init(maxPendingBatches: Int = 8) {
-        precondition(maxPendingBatches > 0, "the transaction stage holds at least one batch")
-        self.maxPendingBatches = maxPendingBatches
+    /// An intake with a bounded transaction stage. 4,096 transactions: about a block and a half at
+    /// saturation on a 2-core box; a stage of 8 batches (of a few transactions each under load)
+    /// dropped most gossip at saturation, so followers fetched half of each block's transactions.
+    package init(maxPendingTransactions: Int = 4096) {
+        precondition(maxPendingTransactions > 0, "the transaction stage holds at least one transaction")
+        self.maxPendingTransactions = maxPendingTransactions
     }
 
     /// A batch split into its lanes, order kept within each.
@@ -49,13 +53,14 @@ package struct GossipIntake: Sendable {
         consensus: @escaping @Sendable ([GossipItem], TransactionsBefore) async -> Void,
         transactions: @escaping @Sendable ([SignedTransaction]) async -> Void
     ) async throws -> Int where S.Element == GossipBatch {
-        let (stage, input) = AsyncStream.makeStream(of: [SignedTransaction].self, bufferingPolicy: .bufferingOldest(maxPendingBatches))
+        let (stage, input) = AsyncStream.makeStream(of: [SignedTransaction].self)
         let progress = StageProgress()
         return try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask {
                 defer { progress.finish() }
                 for await txs in stage {
                     await transactions(txs)
+                    progress.pending.subtract(txs.count, ordering: .relaxed)
                     progress.advance()
                 }
                 return 0
@@ -66,7 +71,13 @@ package struct GossipIntake: Sendable {
                 for try await batch in batches {
                     let (items, txs) = Self.split(batch.items)
                     if !txs.isEmpty {
-                        if case .dropped = input.yield(txs) { dropped += 1 } else { queued += 1 }
+                        if progress.pending.load(ordering: .relaxed) + txs.count > maxPendingTransactions {
+                            dropped += 1
+                        } else {
+                            progress.pending.add(txs.count, ordering: .relaxed)
+                            input.yield(txs)
+                            queued += 1
+                        }
                     }
                     if !items.isEmpty { await consensus(items, TransactionsBefore(progress: progress, count: queued)) }
                 }
@@ -96,6 +107,8 @@ final class StageProgress: Sendable {
         var waiters: [(count: Int, wake: CheckedContinuation<Void, Never>)] = []
     }
     private let state = Mutex(State())
+    /// Transactions handed to the stage and not yet through it.
+    let pending = Atomic<Int>(0)
 
     /// One more batch handled.
     func advance() {
