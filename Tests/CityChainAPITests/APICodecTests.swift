@@ -40,7 +40,10 @@ import Testing
         let proposal = Proposal.sign(height: 3, round: 1, validRound: 0, value: Self.block, chainID: "c", signer: Ed25519Signer(Self.key))
         var other = Self.vote()
         other.blockHash = Hash32.sha256([1])
-        try roundTrip(GossipBatch(items: [.proposal(proposal), .vote(Self.vote()), .height(7), .evidence(Equivocation(votes: Self.vote(), other))]))
+        try roundTrip(GossipBatch(items: [.proposal(proposal), .vote(Self.vote()), .height(7), .evidence(Equivocation(votes: Self.vote(), other)),
+                                          .compactProposal(CompactProposal(proposal))]))
+        try roundTrip(ProposalTransactionsRequest(blockHash: Self.header.hash, indexes: [0, 3, 9]))
+        try roundTrip(ProposalTransactions(transactions: []))
         try roundTrip(ValidatorStatus(name: "v", chainID: "c", height: 1, lastBlockHash: .zero, lastBlockTimeMillis: 2, consensusHeight: 2,
                                       round: 0, step: 1, voting: true, validatorSetHash: .zero, mempoolCount: 3, mempoolBytes: 4,
                                       peers: 3, evidenceSeen: 0))
@@ -73,5 +76,36 @@ import Testing
         var forged = good
         forged.certificate = CommitCertificate(height: 3, round: 0, blockHash: header.hash, signatures: [])
         #expect(throws: LedgerError.self) { try forged.verify(validatorSet: set) }
+    }
+
+    /// A compact proposal carries the full proposal's signature and becomes that proposal again
+    /// only with the transactions its header commits to.
+    @Test func aCompactProposalIsMadeWholeOnlyWithItsOwnTransactions() throws {
+        let signer = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 9, count: 32))
+        let txs = (1...3).map { n in
+            try! SignedTransaction.sign(TransactionBody(chainID: "c", signer: Signer(agency: try! AgencyID("tax-office"), keyID: 1), nonce: UInt64(n),
+                                                        expiresAtHeight: 9, operation: .anchorAuditBatch(firstSequence: 0, lastSequence: 0, recordCount: 1,
+                                                                                                         merkleRoot: .zero)), key: signer)
+        }
+        var header = Self.header
+        header.transactionsRoot = Block.transactionsRoot(txs)
+        header.transactionCount = 3
+        let full = Proposal.sign(height: 3, round: 0, validRound: nil, value: Block(header: header, transactions: txs), chainID: "c",
+                                 signer: Ed25519Signer(Self.key))
+        let compact = CompactProposal(full)
+        #expect(compact.verify(chainID: "c") && !compact.verify(chainID: "other"), "the full proposal's signature, over the block id")
+        #expect(compact.transactionIDs == txs.map(\.id))
+        #expect(try compact.assemble(txs).get() == full)
+        #expect(throws: CompactBlockError.self) { try compact.assemble([txs[1], txs[0], txs[2]]).get() }
+        #expect(throws: CompactBlockError.self) { try compact.assemble(Array(txs.prefix(2))).get() }
+        var recosigned = txs[2]
+        recosigned.signatures.append(recosigned.signatures[0])   // same id, other bytes: the root tells
+        #expect(throws: CompactBlockError.self) { try compact.assemble([txs[0], txs[1], recosigned]).get() }
+        var lying = compact
+        lying.transactionIDs.removeLast()
+        #expect(throws: CodecError.self) { try CompactProposal(canonicalBytes: lying.canonicalBytes) }
+        #expect(throws: CodecError.self) {
+            try ProposalTransactionsRequest(canonicalBytes: ProposalTransactionsRequest(blockHash: .zero, indexes: [3, 1]).canonicalBytes)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CityConsensus
 import CityEncoding
 import CityLedger
 import Testing
@@ -12,6 +13,7 @@ import Testing
         ("CommitsRequest", CommitsRequest(from: 1).canonicalBytes, "0000000000000001"),
         ("TxStatus.pending", TxStatus.pending.canonicalBytes, "01"),
         ("GossipItem.height", GossipItem.height(42).canonicalBytes, "04000000000000002a"),
+        ("ProposalTransactions([])", ProposalTransactions(transactions: []).canonicalBytes, "00000000"),
         ("GossipSubscribe", GossipSubscribe(name: "v-1", advertise: "127.0.0.1:7101", height: 3).canonicalBytes,
          "00000003762d310000000e3132372e302e302e313a373130310000000000000003"),
     ])
@@ -23,5 +25,24 @@ import Testing
         let r = SubmitResponse(id: TransactionID(Self.hash), status: .committed(TxCommit(height: 7, index: 2, blockHash: Self.hash)))
         let hash = Hex.encode(Self.hash.bytes)
         #expect(Hex.encode(r.canonicalBytes) == hash + "02" + "0000000000000007" + "00000002" + hash)
+    }
+
+    @Test func proposalTransactionsRequestVector() {
+        let r = ProposalTransactionsRequest(blockHash: Self.hash, indexes: [0, 5])
+        #expect(Hex.encode(r.canonicalBytes) == Hex.encode(Self.hash.bytes) + "00000002" + "00000000" + "00000005")
+    }
+
+    /// The compact proposal's layout: the proposal's fields with the block's transactions replaced by their ids.
+    @Test func compactProposalLayout() {
+        let header = BlockHeader(chainID: "c", height: 7, timeMillis: 5, previousHash: .zero, transactionsRoot: Self.hash,
+                                 transactionCount: 1, stateRoot: .zero, validatorSetHash: .zero, proposer: try! PublicKey(bytes: [UInt8](repeating: 1, count: 32)))
+        var c = CompactProposal(Proposal(height: 7, round: 1, validRound: 0,
+                                         value: Block(header: header, transactions: []), proposer: header.proposer,
+                                         signature: try! Signature(bytes: [UInt8](repeating: 2, count: 64))))
+        c.transactionIDs = [TransactionID(Self.hash)]
+        let expected = "0000000000000007" + "00000001" + "01" + "00000000" + Hex.encode(header.canonicalBytes) + "00000000"
+            + "00000001" + Hex.encode(Self.hash.bytes) + String(repeating: "01", count: 32) + String(repeating: "02", count: 64)
+        #expect(Hex.encode(c.canonicalBytes) == expected)
+        #expect(Hex.encode(GossipItem.compactProposal(c).canonicalBytes) == "06" + expected)
     }
 }
