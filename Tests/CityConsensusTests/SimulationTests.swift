@@ -18,7 +18,7 @@ import Testing
         let count = Self.env["CITYCHAIN_SIM_SEEDS"].flatMap(UInt64.init) ?? 500
         let first = Self.env["CITYCHAIN_SIM_FIRST_SEED"].flatMap(UInt64.init) ?? 1
         var failures: [UInt64] = []
-        var totals = (decisions: 0, evidence: 0, syncs: 0, messages: 0, verifications: 0)
+        var totals = (decisions: 0, evidence: 0, syncs: 0, messages: 0, verifications: 0, fetches: 0, withheld: 0)
         let started = Date()
         for seed in stride(from: first + UInt64(lane), to: first + count, by: Self.lanes) {
             let sim = Simulation(seed: seed)
@@ -27,6 +27,8 @@ import Testing
             totals.evidence += sim.stats.evidence
             totals.syncs += sim.stats.syncs
             totals.messages += sim.stats.messages
+            totals.fetches += sim.stats.fetches
+            totals.withheld += sim.stats.withheld
             totals.verifications += sim.checks.verifications
             if !violations.isEmpty {
                 failures.append(seed)
@@ -36,6 +38,7 @@ import Testing
         print("simulator lane \(lane): \((count + UInt64(Self.lanes) - 1 - UInt64(lane)) / UInt64(Self.lanes)) seeds in "
               + String(format: "%.1f", Date().timeIntervalSince(started)) + " s, \(totals.decisions) decisions, "
               + "\(totals.messages) messages, \(totals.evidence) evidence, \(totals.syncs) sync requests, "
+              + "\(totals.fetches) compact-proposal fetches (\(totals.withheld) withheld), "
               + "\(totals.verifications) Ed25519 checks, violations: \(failures.count) \(failures.prefix(20))")
         #expect(failures.isEmpty, "failing seeds: \(failures.prefix(20)); replay one with CITYCHAIN_SIM_SEED=<n>")
     }

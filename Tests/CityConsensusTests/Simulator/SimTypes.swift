@@ -9,6 +9,10 @@ enum SimMessage: CustomStringConvertible {
     case vote(Vote)
     case syncRequest(height: UInt64)
     case syncResponse(Decision<TestValue>)
+    /// Compact proposals: a follower lacking some of a proposal's transactions asks its sender ...
+    case fetch(Proposal<TestValue>)
+    /// ... which answers with the whole proposal (unless it withholds).
+    case fetched(Proposal<TestValue>)
 
     var description: String {
         switch self {
@@ -16,6 +20,8 @@ enum SimMessage: CustomStringConvertible {
         case let .vote(v): "\(v.kind)(h\(v.height) r\(v.round) \(v.blockHash.map { String($0.hex.prefix(8)) } ?? "nil"))"
         case let .syncRequest(h): "syncRequest(h\(h))"
         case let .syncResponse(d): "syncResponse(h\(d.height) \(d.value))"
+        case let .fetch(p): "fetch(h\(p.height) r\(p.round) \(p.value))"
+        case let .fetched(p): "fetched(h\(p.height) r\(p.round) \(p.value))"
         }
     }
 }
@@ -61,6 +67,8 @@ struct SimNode {
     var committed: Set<UInt64> = []
     /// Lost on crash.
     var mempool: [UInt64] = []
+    /// Values this node proposed or received whole (it needs no fetch for them again). Lost on crash.
+    var heldValues: Set<Hash32> = []
     var epoch = 0
 
     init(index: Int, isByzantine: Bool) {
@@ -85,6 +93,10 @@ struct SimScenario: CustomStringConvertible {
     var crashes: Int
     var partitions: Int
     var wipePercent: UInt64
+    /// Compact proposals: how often the Byzantine node withholds the transactions a follower asks
+    /// for, and how often (while faults last) an answer is slow (100–1500 ms).
+    var withholdPercent: UInt64 = 0
+    var slowFetchPercent: UInt64 = 0
     /// Liveness: heights every correct node must add after the faults end, within `livenessMillis`.
     var livenessHeights: UInt64 = 2
     var livenessMillis: UInt64 = 30_000
@@ -95,6 +107,6 @@ struct SimScenario: CustomStringConvertible {
     var description: String {
         "n=\(nodes) powers=\(powers) byz=\(byzantine.map(String.init) ?? "none") faultsEnd=\(faultsEndMillis)ms "
             + "drop=\(dropPercent)% dup=\(duplicatePercent)% long=\(longDelayPercent)% crashes=\(crashes) "
-            + "partitions=\(partitions) wipe=\(wipePercent)%"
+            + "partitions=\(partitions) wipe=\(wipePercent)% withhold=\(withholdPercent)% slowFetch=\(slowFetchPercent)%"
     }
 }

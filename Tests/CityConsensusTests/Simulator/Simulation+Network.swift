@@ -20,6 +20,7 @@ extension Simulation {
     }
 
     func broadcastProposal(_ p: Proposal<TestValue>, from i: Int) {
+        nodes[i].heldValues.insert(p.value.id)
         if nodes[i].isByzantine && p.validRound == nil && rng.chance(70) {
             // Equivocate: a second value with another salt (sometimes with a never-submitted transaction) to half the peers.
             let v = p.value
@@ -27,6 +28,7 @@ extension Simulation {
             let other = TestValue(height: v.height, parent: v.parent, proposer: v.proposer, txs: txs, salt: rng.next())
             let q = Proposal.sign(height: p.height, round: p.round, validRound: nil, value: other,
                                   chainID: config.chainID, signer: nodes[i].signer)
+            nodes[i].heldValues.insert(other.id)
             for to in nodes.indices { send(.proposal(to % 2 == 0 ? p : q), from: i, to: to) }
             return
         }

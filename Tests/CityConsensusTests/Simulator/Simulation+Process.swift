@@ -14,6 +14,7 @@ extension Simulation {
         case let .crash(i):
             nodes[i].core = nil
             nodes[i].mempool = []
+            nodes[i].heldValues = []
             nodes[i].epoch += 1
         case let .restart(i): restart(i)
         case let .partition(mask): if faulty { blocked = mask }
@@ -97,12 +98,38 @@ extension Simulation {
             && Set(v.txs).count == v.txs.count && v.txs.allSatisfy { submitted.contains($0) && !nodes[i].committed.contains($0) }
     }
 
+    /// Node `i` holds proposal `p` whole: consensus sees it.
+    private func take(_ p: Proposal<TestValue>, at i: Int) {
+        nodes[i].heldValues.insert(p.value.id)
+        feed(i, .proposal(p))
+    }
+
     private func deliver(_ message: SimMessage, to i: Int, from: Int) {
         guard nodes[i].core != nil else { return }
         stats.messages += 1
         switch message {
         case let .proposal(p):
-            if checks.verify(p) { feed(i, .proposal(p)) }
+            guard checks.verify(p) else { return }
+            // Proposals travel compact: a follower lacking any of the value's transactions fetches them.
+            if nodes[i].heldValues.contains(p.value.id) || p.value.txs.allSatisfy({ nodes[i].mempool.contains($0) || nodes[i].committed.contains($0) }) {
+                take(p, at: i)
+            } else {
+                stats.fetches += 1
+                send(.fetch(p), from: i, to: from)
+            }
+        case let .fetch(p):
+            guard nodes[i].heldValues.contains(p.value.id) else { return }   // it never had it whole (crashed since)
+            if nodes[i].isByzantine && rng.chance(scenario.withholdPercent) {
+                stats.withheld += 1
+                return
+            }
+            if faulty && rng.chance(scenario.slowFetchPercent) {
+                queue.push(.deliver(to: from, from: i, .fetched(p)), at: now + UInt64(rng.int(100...1500)))
+            } else {
+                send(.fetched(p), from: i, to: from)
+            }
+        case let .fetched(p):
+            if checks.verify(p) { take(p, at: i) }
         case let .vote(v):
             if checks.verify(v) { feed(i, .vote(v)) }
         case let .syncRequest(h):

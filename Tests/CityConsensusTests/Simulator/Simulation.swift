@@ -28,7 +28,7 @@ final class Simulation {
     var traceNext = 0
     static let traceLength = 60
     var heightsAtFaultsEnd: UInt64 = 0
-    var stats = (events: 0, messages: 0, decisions: 0, evidence: 0, syncs: 0)
+    var stats = (events: 0, messages: 0, decisions: 0, evidence: 0, syncs: 0, fetches: 0, withheld: 0)
     let blockIntervalMillis: UInt64 = 150
 
     struct VoteSlot: Hashable { let validator: Int; let height: UInt64; let round: UInt32; let kind: VoteKind }
@@ -39,10 +39,13 @@ final class Simulation {
         let n = rng.chance(70) ? rng.int(4...6) : rng.int(7...10)
         let byz: Int? = rng.chance(70) ? rng.int(0...(n - 1)) : nil
         let powers = (0..<n).map { i in i == byz ? UInt64(1) : UInt64(rng.int(1...3)) }
-        scenario = SimScenario(nodes: n, powers: powers, byzantine: byz, faultsEndMillis: UInt64(rng.int(1000...5000)),
+        var scenario = SimScenario(nodes: n, powers: powers, byzantine: byz, faultsEndMillis: UInt64(rng.int(1000...5000)),
                                dropPercent: UInt64(rng.int(0...30)), duplicatePercent: UInt64(rng.int(0...10)),
                                longDelayPercent: UInt64(rng.int(0...15)), crashes: rng.int(0...3),
                                partitions: rng.int(0...3), wipePercent: 25)
+        scenario.withholdPercent = UInt64(rng.int(0...100))
+        scenario.slowFetchPercent = UInt64(rng.int(0...20))
+        self.scenario = scenario
         self.rng = rng
         validators = Fixture.validatorSet(powers: powers)
         var c = ConsensusConfig(chainID: Fixture.chainID)
