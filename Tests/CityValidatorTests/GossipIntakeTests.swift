@@ -70,36 +70,30 @@ import Testing
         #expect(dropped == 8, "at most two transactions waiting or in verification: \(dropped) dropped")
     }
 
-    /// A compact proposal's hand-over can wait for the transactions that arrived before it (its
-    /// proposer sends them ahead), while a vote after it is handed over at once.
-    @Test(.timeLimit(.minutes(1))) func consensusItemsCanWaitForTheTransactionsBeforeThem() async throws {
+    /// Transactions wait in the shared pending map from arrival until the stage handed them on:
+    /// a compact proposal finds them there while their verification is still under way.
+    @Test(.timeLimit(.minutes(1))) func transactionsArePendingUntilTheStageHandsThemOn() async throws {
         let (batches, input) = AsyncStream.makeStream(of: GossipBatch.self)
         let gate = Gate()
-        final class Count: Sendable { let value = Mutex(0) }
-        let verified = Count()
-        let (waited, sawWait) = AsyncStream.makeStream(of: Int.self)
+        let pending = GossipPending()
+        let txs = (1...3).map { F.parking(UInt64($0)) }
         let (votes, voteSeen) = AsyncStream.makeStream(of: Void.self)
+        let (handed, handedOn) = AsyncStream.makeStream(of: Void.self)
         let intake = Task {
-            try await GossipIntake().run(batches, consensus: { items, before in
-                if case .vote = items.first { voteSeen.yield(); return }
-                Task {
-                    await before.wait()
-                    sawWait.yield(verified.value.withLock { $0 })
-                }
-            }, transactions: { txs in
+            try await GossipIntake().run(batches, pending: pending, consensus: { _ in voteSeen.yield() }, transactions: { _ in
                 await gate.wait()
-                verified.value.withLock { $0 += txs.count }
+                handedOn.yield()
             })
         }
-        input.yield(GossipBatch(items: (1...3).map { .transaction(F.parking(UInt64($0))) } + [.height(1)]))
-        input.yield(GossipBatch(items: [.vote(F.vote(nil, key: F.validatorKeys[1]))]))
+        input.yield(GossipBatch(items: txs.map { .transaction($0) } + [.vote(F.vote(nil, key: F.validatorKeys[1]))]))
         var v = votes.makeAsyncIterator()
         _ = await v.next()   // the vote is through while the transactions wait at the gate
-        #expect(verified.value.withLock { $0 } == 0)
+        #expect(txs.allSatisfy { pending[$0.id] == $0 }, "in verification, and findable by id")
         gate.open()
-        var w = waited.makeAsyncIterator()
-        #expect(await w.next() == 3, "the wait ended once the three transactions before it were verified")
+        var h = handed.makeAsyncIterator()
+        _ = await h.next()
         input.finish()
         _ = try await intake.value
+        #expect(pending.count == 0, "handed on: the mempool has them now")
     }
 }

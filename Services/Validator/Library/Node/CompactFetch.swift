@@ -6,7 +6,7 @@ import CoreMetrics
 import Logging
 
 /// Makes a peer's compact proposal whole (issue 13 item 2): its transactions from this node's
-/// mempool, the ones it lacks asked of the peer that sent it, on the gossip connection, within the
+/// mempool and from the gossip still being verified, the ones it lacks asked of the peer that sent it, on the gossip connection, within the
 /// propose timeout. A proposal that cannot be made whole (the peer withholds, times out, or sends
 /// transactions that do not make the block) is dropped: consensus then prevotes nil when its
 /// propose timeout ends, and the next round's proposer tries again.
@@ -17,7 +17,9 @@ struct CompactFetch: Sendable {
 
     /// The full proposal, or nil (logged, counted) when it cannot be made whole.
     func complete(_ c: CompactProposal, node: ValidatorNode) async -> Proposal<Block>? {
-        let held = await node.transactions(for: c)
+        // The gossip still in verification first: a transaction leaves it only once in the mempool.
+        let inVerification = c.transactionIDs.map { node.gossipPending[$0] }
+        let held = zip(await node.transactions(for: c), inVerification).map { $0 ?? $1 }
         let missing = held.indices.filter { held[$0] == nil }
         do {
             if missing.isEmpty, case .success(let p) = c.assemble(held.map { $0! }) {

@@ -34,52 +34,42 @@ package struct GossipIntake: Sendable {
     }
 
     /// Reads `batches` until they end (or throw), handing consensus items to `consensus` as each
-    /// batch arrives and transactions to `transactions` from a concurrent stage. Returns the number
-    /// of transaction batches dropped because the stage was full.
+    /// batch arrives and transactions to `transactions` from a concurrent stage. Transactions wait
+    /// in `pending` (shared by every peer's intake) from arrival until the stage handed them on, so
+    /// a compact proposal finds them there without waiting for the stage. Returns the number of
+    /// transaction batches dropped because the stage was full.
     package func run<S: AsyncSequence & Sendable>(
         _ batches: S,
+        pending: GossipPending = GossipPending(),
         consensus: @escaping @Sendable ([GossipItem]) async -> Void,
         transactions: @escaping @Sendable ([SignedTransaction]) async -> Void
     ) async throws -> Int where S.Element == GossipBatch {
-        try await run(batches, consensus: { items, _ in await consensus(items) }, transactions: transactions)
-    }
-
-    /// As `run(_:consensus:transactions:)`, and each consensus hand-over also gets the point in the
-    /// transaction stage it arrived at: `TransactionsBefore.wait()` returns once every transaction
-    /// that arrived before those items went through the stage (a compact proposal waits for the
-    /// transactions its proposer sent ahead of it; a vote never waits).
-    package func run<S: AsyncSequence & Sendable>(
-        _ batches: S,
-        consensus: @escaping @Sendable ([GossipItem], TransactionsBefore) async -> Void,
-        transactions: @escaping @Sendable ([SignedTransaction]) async -> Void
-    ) async throws -> Int where S.Element == GossipBatch {
         let (stage, input) = AsyncStream.makeStream(of: [SignedTransaction].self)
-        let progress = StageProgress()
+        let queued = StageCount()
         return try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask {
-                defer { progress.finish() }
                 for await txs in stage {
                     await transactions(txs)
-                    progress.pending.subtract(txs.count, ordering: .relaxed)
-                    progress.advance()
+                    pending.remove(txs)
+                    queued.count.subtract(txs.count, ordering: .relaxed)
                 }
                 return 0
             }
             group.addTask {
                 defer { input.finish() }
-                var dropped = 0, queued = 0
+                var dropped = 0
                 for try await batch in batches {
                     let (items, txs) = Self.split(batch.items)
                     if !txs.isEmpty {
-                        if progress.pending.load(ordering: .relaxed) + txs.count > maxPendingTransactions {
+                        if queued.count.load(ordering: .relaxed) + txs.count > maxPendingTransactions {
                             dropped += 1
                         } else {
-                            progress.pending.add(txs.count, ordering: .relaxed)
+                            queued.count.add(txs.count, ordering: .relaxed)
+                            pending.add(txs)
                             input.yield(txs)
-                            queued += 1
                         }
                     }
-                    if !items.isEmpty { await consensus(items, TransactionsBefore(progress: progress, count: queued)) }
+                    if !items.isEmpty { await consensus(items) }
                 }
                 return dropped
             }
@@ -90,56 +80,36 @@ package struct GossipIntake: Sendable {
     }
 }
 
-/// A point in one intake's transaction stage: the batches queued before some consensus items.
-package struct TransactionsBefore: Sendable {
-    let progress: StageProgress
-    let count: Int
-
-    /// Returns once those batches went through the stage (at once if they have, or the stage ended).
-    package func wait() async { await progress.wait(until: count) }
+/// Transactions handed to one intake's stage and not yet through it.
+final class StageCount: Sendable {
+    let count = Atomic<Int>(0)
 }
 
-/// How many batches a transaction stage has handled, and who waits for a count.
-final class StageProgress: Sendable {
-    private struct State {
-        var done = 0
-        var finished = false
-        var waiters: [(count: Int, wake: CheckedContinuation<Void, Never>)] = []
-    }
-    private let state = Mutex(State())
-    /// Transactions handed to the stage and not yet through it.
-    let pending = Atomic<Int>(0)
+/// Gossiped transactions decoded but not yet through a verification stage, by id, across every
+/// peer's intake (at most their stages' bounds). A compact proposal takes what its mempool lacks
+/// from here (its signatures are then checked with the proposal's, on every core), so it waits
+/// neither for the stage nor for a fetch.
+package final class GossipPending: Sendable {
+    private let byID = Mutex<[TransactionID: (tx: SignedTransaction, copies: Int)]>([:])
 
-    /// One more batch handled.
-    func advance() {
-        let ready = state.withLock { s in
-            s.done += 1
-            let done = s.done
-            defer { s.waiters.removeAll { $0.count <= done } }
-            return s.waiters.filter { $0.count <= done }.map(\.wake)
-        }
-        for w in ready { w.resume() }
+    package init() {}
+
+    /// The pending transaction `id`, or nil.
+    package subscript(id: TransactionID) -> SignedTransaction? { byID.withLock { $0[id]?.tx } }
+
+    /// Transactions pending now.
+    package var count: Int { byID.withLock { $0.count } }
+
+    func add(_ txs: [SignedTransaction]) {
+        byID.withLock { m in for tx in txs { m[tx.id, default: (tx, 0)].copies += 1 } }
     }
 
-    /// The stage ended: every waiter goes on.
-    func finish() {
-        let all = state.withLock { s in
-            s.finished = true
-            defer { s.waiters = [] }
-            return s.waiters.map(\.wake)
-        }
-        for w in all { w.resume() }
-    }
-
-    /// Returns once `count` batches were handled or the stage ended.
-    func wait(until count: Int) async {
-        await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s -> Bool in
-                if s.finished || s.done >= count { return true }
-                s.waiters.append((count, wake))
-                return false
+    func remove(_ txs: [SignedTransaction]) {
+        byID.withLock { m in
+            for tx in txs {
+                guard let e = m[tx.id] else { continue }
+                m[tx.id] = e.copies > 1 ? (e.tx, e.copies - 1) : nil
             }
-            if now { wake.resume() }
         }
     }
 }

@@ -104,8 +104,8 @@ package final class ValidatorEngine: Service, Sendable {
                     let batches = conn.stream(ValidatorAPI.gossip, subscribe.canonicalBytes).map { try GossipBatch(canonicalBytes: $0) }
                     let node = self.node
                     let fetch = CompactFetch(connection: conn, timeout: .milliseconds(Int64(settings.consensus.proposeBaseMillis)), logger: logger)
-                    let dropped = try await GossipIntake().run(batches, consensus: { items, before in
-                        await Self.handOver(items, before: before, node: node, from: address, fetch: fetch)
+                    let dropped = try await GossipIntake().run(batches, pending: node.gossipPending, consensus: { items in
+                        await Self.handOver(items, node: node, from: address, fetch: fetch)
                     }, transactions: { txs in
                         await node.receive(txs.map(GossipItem.transaction), from: address, preverified: Self.verify(txs, node: node))
                     })
@@ -124,10 +124,9 @@ package final class ValidatorEngine: Service, Sendable {
 
     /// Gives one batch's consensus items to the node at once, except proposals: a whole one after
     /// its transactions' signatures were checked on every core, a compact one after it was made
-    /// whole (once the transactions sent ahead of it went through verification: from the mempool,
-    /// fetching what is still missing). Votes behind a proposal in this lane wait for neither.
-    static func handOver(_ items: [GossipItem], before: TransactionsBefore, node: ValidatorNode, from address: String,
-                         fetch: CompactFetch) async {
+    /// whole (from the mempool and the gossip still in verification, fetching what is missing).
+    /// Votes behind a proposal in this lane wait for neither.
+    static func handOver(_ items: [GossipItem], node: ValidatorNode, from address: String, fetch: CompactFetch) async {
         let flags = SignatureCheck.verify(items, chainID: node.chainID, keys: [:])
         var now: [GossipItem] = [], nowFlags: [Bool] = []
         for (item, ok) in zip(items, flags) {
@@ -135,10 +134,7 @@ package final class ValidatorEngine: Service, Sendable {
             case (true, .proposal(let p)):
                 Task { await hand(p, to: node, from: address) }
             case (true, .compactProposal(let c)):
-                Task {
-                    await before.wait()
-                    if let p = await fetch.complete(c, node: node) { await hand(p, to: node, from: address) }
-                }
+                Task { if let p = await fetch.complete(c, node: node) { await hand(p, to: node, from: address) } }
             default:
                 now.append(item)
                 nowFlags.append(ok)

@@ -56,6 +56,8 @@ package actor ValidatorNode {
     package nonisolated let heights = HeightWatchers()
     /// Transactions whose signatures this node verified, so each is verified once however it arrives.
     package nonisolated let verifiedSignatures = VerifiedSignatures()
+    /// Gossiped transactions still in a peer intake's verification stage (compact proposals use them).
+    package nonisolated let gossipPending = GossipPending()
     /// Whether client submissions are refused now (backpressure), read by the routes without a hop.
     package nonisolated let admission = AdmissionGate()
     /// The committed rate that bounds admission.
