@@ -35,11 +35,21 @@ package struct ValidatorStatus: Hashable, Sendable, CanonicalCodable {
     package var peers: UInt32
     /// Equivocation evidence items seen since start.
     package var evidenceSeen: UInt64
+    /// This validator's voting power in the set of the next height (0: an observer).
+    package var power: UInt64 = 0
+    /// That set's total power (a quorum is more than two thirds of it).
+    package var totalPower: UInt64 = 0
+    /// That set's members (key, power, name), in set order: who a certificate's signers are.
+    package var validators: [Validator] = []
 
     /// A status from its parts.
     package init(name: String, chainID: String, height: UInt64, lastBlockHash: Hash32, lastBlockTimeMillis: UInt64,
                  consensusHeight: UInt64, round: UInt32, step: UInt8, voting: Bool, validatorSetHash: Hash32,
-                 mempoolCount: UInt32, mempoolBytes: UInt64, peers: UInt32, evidenceSeen: UInt64) {
+                 mempoolCount: UInt32, mempoolBytes: UInt64, peers: UInt32, evidenceSeen: UInt64, power: UInt64 = 0, totalPower: UInt64 = 0,
+                 validators: [Validator] = []) {
+        self.validators = validators
+        self.power = power
+        self.totalPower = totalPower
         self.name = name
         self.chainID = chainID
         self.height = height
@@ -59,7 +69,7 @@ package struct ValidatorStatus: Hashable, Sendable, CanonicalCodable {
     package func encode(to w: inout CanonicalWriter) {
         w.string(name); w.string(chainID); w.u64(height); w.encode(lastBlockHash); w.u64(lastBlockTimeMillis)
         w.u64(consensusHeight); w.u32(round); w.u8(step); w.bool(voting); w.encode(validatorSetHash)
-        w.u32(mempoolCount); w.u64(mempoolBytes); w.u32(peers); w.u64(evidenceSeen)
+        w.u32(mempoolCount); w.u64(mempoolBytes); w.u32(peers); w.u64(evidenceSeen); w.u64(power); w.u64(totalPower); w.array(validators)
     }
 
     package init(from r: inout CanonicalReader) throws(CodecError) {
@@ -78,5 +88,11 @@ package struct ValidatorStatus: Hashable, Sendable, CanonicalCodable {
         mempoolBytes = try r.u64("ValidatorStatus.mempoolBytes")
         peers = try r.u32("ValidatorStatus.peers")
         evidenceSeen = try r.u64("ValidatorStatus.evidenceSeen")
+        power = try r.u64("ValidatorStatus.power")
+        totalPower = try r.u64("ValidatorStatus.totalPower")
+        validators = try r.array(max: LedgerLimits.maxValidators, "ValidatorStatus.validators")
+        guard power <= totalPower else {
+            throw CodecError(.invalidValue, field: "ValidatorStatus.power", "\(power) is over the set's total \(totalPower)")
+        }
     }
 }

@@ -7,7 +7,8 @@ package struct CityChainCommand: AsyncParsableCommand {
         commandName: "citychain",
         abstract: "CityChain: keys, certificates and genesis for a city's permissioned ledger.",
         subcommands: [PKICommand.self, KeysCommand.self, GenesisCommand.self, PingCommand.self, SubmitCommand.self, StatusCommand.self,
-                      RegistryCLICommand.self, QueryCommand.self, VerifyCommand.self, MetersCommand.self, WatchCommand.self, AdminCommand.self])
+                      RegistryCLICommand.self, QueryCommand.self, VerifyCommand.self, MetersCommand.self, WatchCommand.self, AdminCommand.self,
+                      BlockCommand.self])
 
     package init() {}
 }

@@ -41,7 +41,7 @@ struct StatusCommand: AsyncParsableCommand {
         let client = try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.status"))
         guard ["table", "json"].contains(output) else { throw ValidationError("--output must be table or json") }
         var rows: [[String: Any]] = []
-        if output == "table" { print("validator            address                height  round  step       role      mempool  peers  last block        validator set") }
+        if output == "table" { print("validator            address                height  round  step       role      power    mempool  peers  last block        validator set") }
         for address in validators {
             guard let (host, port) = SubmitCommand.split(address) else { throw ValidationError("'\(address)' must be HOST:PORT") }
             do {
@@ -51,10 +51,10 @@ struct StatusCommand: AsyncParsableCommand {
                 let step = ["propose", "prevote", "precommit"][Int(min(s.step, 2))]
                 rows.append(["address": address, "name": s.name, "chainID": s.chainID, "height": s.height, "lastBlockHash": s.lastBlockHash.hex,
                              "round": s.round, "step": step, "voting": s.voting, "validatorSetHash": s.validatorSetHash.hex,
-                             "mempool": s.mempoolCount, "peers": s.peers])
+                             "mempool": s.mempoolCount, "peers": s.peers, "power": s.power, "totalPower": s.totalPower])
                 guard output == "table" else { continue }
                 print(Self.pad(s.name, 20) + " " + Self.pad(address, 22) + " " + Self.pad("\(s.height)", 6, right: true) + "  "
-                      + Self.pad("\(s.round)", 5, right: true) + "  " + Self.pad(step, 9) + "  " + Self.pad(s.voting ? "voting" : "observer", 8)
+                      + Self.pad("\(s.round)", 5, right: true) + "  " + Self.pad(step, 9) + "  " + Self.pad(s.voting ? "voting" : "observer", 8) + "  " + Self.pad("\(s.power)/\(s.totalPower)", 7)
                       + "  " + Self.pad("\(s.mempoolCount)", 7, right: true) + "  " + Self.pad("\(s.peers)", 5, right: true)
                       + "  " + String(s.lastBlockHash.hex.prefix(16)) + "  " + String(s.validatorSetHash.hex.prefix(16)))
             } catch {

@@ -181,5 +181,15 @@ import Testing
         let genesisSetHash = try ValidatorSet(F.genesis.validators).hash.hex
         #expect(rows.allSatisfy { ($0["validatorSetHash"] as? String).map { $0 != genesisSetHash && $0.count == 64 } ?? false }, "\(status.output)")
         #expect(rows.allSatisfy { ($0["lastBlockHash"] as? String)?.count == 64 && ($0["voting"] as? Bool) == true }, "\(status.output)")
+        // Power per validator: the promoted one holds 10 of the grown set's 50.
+        #expect(rows.allSatisfy { ($0["power"] as? Int) == 10 && ($0["totalPower"] as? Int) == 50 }, "\(status.output)")
+        // ... and reads a later block's certificate: the promoted validator among its signers, with its power.
+        let block = try await runCLI(["block", "--validator", procs[0].address, "--output", "json"] + tls)
+        let certificate = (try? JSONSerialization.jsonObject(with: Data(block.output.utf8))) as? [String: Any] ?? [:]
+        let signers = certificate["signers"] as? [[String: Any]] ?? []
+        #expect(block.status == 0 && (certificate["signedByCurrentSet"] as? Bool) == true && (certificate["totalPower"] as? Int) == 50,
+                "\(block.output)")
+        #expect((certificate["signedPower"] as? Int).map { $0 * 3 > 100 } ?? false, "a quorum signed: \(block.output)")
+        #expect(signers.allSatisfy { ($0["power"] as? Int) == 10 && $0["name"] is String }, "\(block.output)")
     }
 }

@@ -94,7 +94,8 @@ extension ValidatorNode {
             consensusHeight: core.height, round: core.round, step: core.step.rawValue,
             voting: set?.validator(publicKey) != nil, validatorSetHash: set?.hash ?? Hash32.zero,
             mempoolCount: UInt32(mempool.count), mempoolBytes: UInt64(mempool.bytes), peers: UInt32(connectedPeers.count),
-            evidenceSeen: evidenceSeen)
+            evidenceSeen: evidenceSeen, power: set?.validator(publicKey)?.power ?? 0, totalPower: set?.totalPower ?? 0,
+            validators: set?.validators ?? [])
     }
 }
 
