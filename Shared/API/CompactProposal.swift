@@ -3,89 +3,78 @@ import CityEncoding
 import CityLedger
 
 /// A block proposal without the transactions its followers already hold (issue 13 item 2): the
-/// header, the evidence, each transaction's id in block order, and the proposer's signature, which
-/// is the full proposal's (it signs the block's id, the header hash, which commits to the
-/// transactions root). A follower takes the transactions from its mempool, fetches the ones it
-/// lacks from the proposer (`ValidatorAPI.proposalTransactions`), checks the header's transaction
-/// count and root against what it assembled, and only then hands the full proposal to consensus.
+/// consensus proposal of the block's `CompactBlock` (header, evidence, each transaction's id in
+/// block order) with the full proposal's signature, which is over the block's id, the header hash,
+/// which commits to the transactions root. A follower takes the transactions from its mempool,
+/// fetches the ones it lacks from the proposer (`ValidatorAPI.proposalTransactions`), checks the
+/// header's transaction count and roots against what it assembled, and only then hands the full
+/// proposal to consensus.
 ///
-/// Encoding: u64 height, u32 round, optional u32 validRound, BlockHeader header,
-/// array<Equivocation> evidence (≤ 64), array<TransactionID> transactionIDs (≤ 10,000),
+/// Encoding (`Proposal`'s): u64 height, u32 round, optional u32 validRound, CompactBlock,
 /// PublicKey proposer, Signature signature.
-package struct CompactProposal: Hashable, Sendable, CanonicalCodable {
-    package var height: UInt64
-    package var round: UInt32
-    package var validRound: UInt32?
+package typealias CompactProposal = Proposal<CompactBlock>
+
+/// A block by its transactions' ids; its id is the block's (the header hash).
+///
+/// Encoding: BlockHeader header, array<Equivocation> evidence (≤ 64), array<TransactionID>
+/// transactionIDs (≤ 10,000, as many as the header counts).
+package struct CompactBlock: ConsensusValue {
     package var header: BlockHeader
     package var evidence: [Equivocation]
     /// The block's transactions by id, in block order.
     package var transactionIDs: [TransactionID]
-    package var proposer: PublicKey
-    package var signature: Signature
 
-    /// The compact form of `p`.
-    package init(_ p: Proposal<Block>) {
-        height = p.height
-        round = p.round
-        validRound = p.validRound
-        header = p.value.header
-        evidence = p.value.evidence
-        transactionIDs = p.value.transactions.map(\.id)
-        proposer = p.proposer
-        signature = p.signature
+    /// The compact form of `block`.
+    package init(_ block: Block) {
+        header = block.header
+        evidence = block.evidence
+        transactionIDs = block.transactions.map(\.id)
+    }
+
+    /// The block's id: the header hash.
+    package var id: Hash32 { header.hash }
+
+    package func encode(to w: inout CanonicalWriter) {
+        w.encode(header)
+        w.array(evidence)
+        w.array(transactionIDs)
+    }
+
+    package init(from r: inout CanonicalReader) throws(CodecError) {
+        header = try BlockHeader(from: &r)
+        evidence = try r.array(max: LedgerLimits.maxEvidencePerBlock, "CompactBlock.evidence")
+        transactionIDs = try r.array(max: LedgerLimits.maxTransactionsPerBlock, "CompactBlock.transactionIDs")
+        guard Int(header.transactionCount) == transactionIDs.count else {
+            throw CodecError(.invalidValue, field: "CompactBlock.transactionIDs",
+                             "\(transactionIDs.count) ids for a header of \(header.transactionCount) transactions")
+        }
+    }
+}
+
+extension Proposal where Value == CompactBlock {
+    /// The compact form of `p`, with its signature.
+    package init(compacting p: Proposal<Block>) {
+        self.init(height: p.height, round: p.round, validRound: p.validRound, value: CompactBlock(p.value),
+                  proposer: p.proposer, signature: p.signature)
     }
 
     /// The block's id (the header hash): what the proposer signed.
-    package var blockHash: Hash32 { header.hash }
+    package var blockHash: Hash32 { value.id }
 
-    /// True when the proposer's signature verifies for `chainID` (the core checks who may propose).
-    package func verify(chainID: String) -> Bool {
-        SignedProposalHeader(height: height, round: round, validRound: validRound, valueID: blockHash,
-                             proposer: proposer, signature: signature).verify(chainID: chainID)
-    }
+    /// The block's transactions by id, in block order.
+    package var transactionIDs: [TransactionID] { value.transactionIDs }
 
     /// The full proposal with `transactions` in place of the ids, or why they do not make this
-    /// block: one per id, each with that id, and the header's count and transactions root theirs.
+    /// block: one per id, each with that id, and the header's count and roots theirs.
     package func assemble(_ transactions: [SignedTransaction]) -> Result<Proposal<Block>, CompactBlockError> {
         guard transactions.count == transactionIDs.count, zip(transactions, transactionIDs).allSatisfy({ $0.id == $1 }) else {
             return .failure(CompactBlockError("the transactions do not match the proposal's \(transactionIDs.count) ids"))
         }
-        let block = Block(header: header, transactions: transactions, evidence: evidence)
+        let block = Block(header: value.header, transactions: transactions, evidence: value.evidence)
         do { try block.checkRoots() } catch {
             return .failure(CompactBlockError("the assembled block does not match its header: \(error.message)"))
         }
-        return .success(Proposal(height: height, round: round, validRound: validRound, value: block, proposer: proposer, signature: signature))
-    }
-
-    package func encode(to w: inout CanonicalWriter) {
-        w.u64(height)
-        w.u32(round)
-        w.optional(validRound) { w, r in w.u32(r) }
-        w.encode(header)
-        w.array(evidence)
-        w.array(transactionIDs)
-        w.encode(proposer)
-        w.encode(signature)
-    }
-
-    package init(from r: inout CanonicalReader) throws(CodecError) {
-        height = try r.u64("CompactProposal.height")
-        round = try r.u32("CompactProposal.round")
-        validRound = try r.optional("CompactProposal.validRound") { (r: inout CanonicalReader) throws(CodecError) in
-            try r.u32("CompactProposal.validRound")
-        }
-        header = try BlockHeader(from: &r)
-        evidence = try r.array(max: LedgerLimits.maxEvidencePerBlock, "CompactProposal.evidence")
-        transactionIDs = try r.array(max: LedgerLimits.maxTransactionsPerBlock, "CompactProposal.transactionIDs")
-        proposer = try PublicKey(from: &r)
-        signature = try Signature(from: &r)
-        if let vr = validRound, vr >= round {
-            throw CodecError(.invalidValue, field: "CompactProposal.validRound", "\(vr) is not below the round \(round)")
-        }
-        guard Int(header.transactionCount) == transactionIDs.count else {
-            throw CodecError(.invalidValue, field: "CompactProposal.transactionIDs",
-                             "\(transactionIDs.count) ids for a header of \(header.transactionCount) transactions")
-        }
+        return .success(Proposal<Block>(height: height, round: round, validRound: validRound, value: block, proposer: proposer, signature: signature))
     }
 }
 

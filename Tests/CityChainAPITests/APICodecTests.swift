@@ -41,7 +41,7 @@ import Testing
         var other = Self.vote()
         other.blockHash = Hash32.sha256([1])
         try roundTrip(GossipBatch(items: [.proposal(proposal), .vote(Self.vote()), .height(7), .evidence(Equivocation(votes: Self.vote(), other)),
-                                          .compactProposal(CompactProposal(proposal))]))
+                                          .compactProposal(CompactProposal(compacting: proposal))]))
         try roundTrip(ProposalTransactionsRequest(blockHash: Self.header.hash, indexes: [0, 3, 9]))
         try roundTrip(ProposalTransactions(transactions: []))
         try roundTrip(ValidatorStatus(name: "v", chainID: "c", height: 1, lastBlockHash: .zero, lastBlockTimeMillis: 2, consensusHeight: 2,
@@ -92,7 +92,7 @@ import Testing
         header.transactionCount = 3
         let full = Proposal.sign(height: 3, round: 0, validRound: nil, value: Block(header: header, transactions: txs), chainID: "c",
                                  signer: Ed25519Signer(Self.key))
-        let compact = CompactProposal(full)
+        let compact = CompactProposal(compacting: full)
         #expect(compact.verify(chainID: "c") && !compact.verify(chainID: "other"), "the full proposal's signature, over the block id")
         #expect(compact.transactionIDs == txs.map(\.id))
         #expect(try compact.assemble(txs).get() == full)
@@ -102,7 +102,7 @@ import Testing
         recosigned.signatures.append(recosigned.signatures[0])   // same id, other bytes: the root tells
         #expect(throws: CompactBlockError.self) { try compact.assemble([txs[0], txs[1], recosigned]).get() }
         var lying = compact
-        lying.transactionIDs.removeLast()
+        lying.value.transactionIDs.removeLast()
         #expect(throws: CodecError.self) { try CompactProposal(canonicalBytes: lying.canonicalBytes) }
         #expect(throws: CodecError.self) {
             try ProposalTransactionsRequest(canonicalBytes: ProposalTransactionsRequest(blockHash: .zero, indexes: [3, 1]).canonicalBytes)

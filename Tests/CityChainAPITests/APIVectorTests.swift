@@ -36,10 +36,10 @@ import Testing
     @Test func compactProposalLayout() {
         let header = BlockHeader(chainID: "c", height: 7, timeMillis: 5, previousHash: .zero, transactionsRoot: Self.hash,
                                  transactionCount: 1, stateRoot: .zero, validatorSetHash: .zero, proposer: try! PublicKey(bytes: [UInt8](repeating: 1, count: 32)))
-        var c = CompactProposal(Proposal(height: 7, round: 1, validRound: 0,
+        var c = CompactProposal(compacting: Proposal(height: 7, round: 1, validRound: 0,
                                          value: Block(header: header, transactions: []), proposer: header.proposer,
                                          signature: try! Signature(bytes: [UInt8](repeating: 2, count: 64))))
-        c.transactionIDs = [TransactionID(Self.hash)]
+        c.value.transactionIDs = [TransactionID(Self.hash)]
         let expected = "0000000000000007" + "00000001" + "01" + "00000000" + Hex.encode(header.canonicalBytes) + "00000000"
             + "00000001" + Hex.encode(Self.hash.bytes) + String(repeating: "01", count: 32) + String(repeating: "02", count: 64)
         #expect(Hex.encode(c.canonicalBytes) == expected)

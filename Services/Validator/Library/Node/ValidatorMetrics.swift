@@ -47,8 +47,8 @@ enum ValidatorMetrics {
         Counter(label: "citychain_validator_equivocation_evidence_total").increment(by: 0)
         Counter(label: "citychain_validator_committed_transactions_total").increment(by: 0)
         // Process-wide counts kept by the ledger (issue 13 item 4), read at the scrape.
-        Gauge(label: "citychain_transaction_decodes_total").record(Int64(TransactionWork.decodes))
-        Gauge(label: "citychain_transaction_id_hashes_total").record(Int64(TransactionWork.idHashes))
+        Gauge(label: "citychain_validator_transaction_decodes_total").record(Int64(TransactionWork.decodes))
+        Gauge(label: "citychain_validator_transaction_id_hashes_total").record(Int64(TransactionWork.idHashes))
     }
 }
 

@@ -34,7 +34,7 @@ extension ValidatorNode {
             }
         case .broadcastProposal(let p):
             proposedBlocks.insert(p.value, for: p.value.id)
-            hub.publishProposal(CompactProposal(p), carrying: Set(p.value.transactions.map(\.id)))
+            hub.publishProposal(CompactProposal(compacting: p), carrying: Set(p.value.transactions.map(\.id)))
         case .broadcastVote(let v):
             hub.publish([.vote(v)])
         case let .scheduleTimeout(t, ms):
