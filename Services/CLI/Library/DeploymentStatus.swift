@@ -18,7 +18,8 @@ enum DeploymentStatus {
         var note: String
     }
 
-    static func report(_ answer: LookupAnswer, client: WireClient, timeout: Duration) async -> String {
+    /// Every registered service probed, in key order.
+    static func probeAll(_ answer: LookupAnswer, client: WireClient, timeout: Duration) async -> [Probe] {
         var probes: [Probe] = []
         for chunk in stride(from: 0, to: answer.entries.count, by: maxConcurrentProbes) {
             let slice = answer.entries[chunk..<min(chunk + maxConcurrentProbes, answer.entries.count)]
@@ -27,7 +28,11 @@ enum DeploymentStatus {
                 for await p in group { probes.append(p) }
             }
         }
-        probes.sort { $0.entry.key < $1.entry.key }
+        return probes.sorted { $0.entry.key < $1.entry.key }
+    }
+
+    /// The probes as a table, with a summary line.
+    static func table(_ probes: [Probe], revision: UInt64) -> String {
         var lines = ["kind       id                        address                state  latency   status"]
         for p in probes {
             let latency = p.up ? String(format: "%.1f ms", Double(p.latencyMicros) / 1000) : "-"
@@ -36,8 +41,18 @@ enum DeploymentStatus {
                          + StatusCommand.pad(latency, 8, right: true) + "  " + p.note)
         }
         let down = probes.filter { !$0.up }.count
-        lines.append("\(probes.count) service(s) registered, \(down) down (registry revision \(answer.revision))")
+        lines.append("\(probes.count) service(s) registered, \(down) down (registry revision \(revision))")
         return lines.joined(separator: "\n")
+    }
+
+    /// The probes as JSON values: `services` (kind, id, address, up, latencyMicros, status), the
+    /// counts and the registry revision.
+    static func json(_ probes: [Probe], revision: UInt64) -> [String: Any] {
+        let services: [[String: Any]] = probes.map { p in
+            ["kind": p.entry.kind.description, "id": p.entry.id, "address": p.entry.address, "up": p.up,
+             "latencyMicros": p.latencyMicros, "status": p.note]
+        }
+        return ["services": services, "registered": probes.count, "down": probes.filter { !$0.up }.count, "revision": revision]
     }
 
     static func probe(_ e: ServiceEntry, client: WireClient, timeout: Duration) async -> Probe {

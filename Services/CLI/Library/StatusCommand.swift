@@ -19,7 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Your PEM certificate.") var cert: String
     @Option(help: "Your PEM private key.") var key: String
     @Option(help: "The city CA certificate.") var ca: String
-    @Option(help: "Output of the --validator rows: table, or json (one object per validator, with the last block's hash and the validator-set hash).")
+    @Option(help: "table, or json: with --validator only, one object per validator (with the last block's hash and the validator-set hash); with --registry, one object: services (each probed), registered, down, revision, and validators when --validator is given too.")
     var output: String = "table"
 
     func run() async throws {
@@ -27,6 +27,8 @@ struct StatusCommand: AsyncParsableCommand {
         guard registry != nil || !validators.isEmpty else {
             throw ValidationError("name --registry HOST:PORT (the whole deployment) or --validator HOST:PORT (repeat for each)")
         }
+        guard ["table", "json"].contains(output) else { throw ValidationError("--output must be table or json") }
+        var deployment: [String: Any]?
         if let registry {
             guard (0.1...60).contains(probeTimeoutSeconds) else { throw ValidationError("--probe-timeout-seconds must be 0.1 to 60") }
             let timeout = Duration.milliseconds(Int64(probeTimeoutSeconds * 1000))
@@ -34,12 +36,17 @@ struct StatusCommand: AsyncParsableCommand {
             configuration.handshakeTimeout = max(configuration.handshakeTimeout, timeout)
             let client = try WireClient(tls: TLSSetup.client(identity), configuration: configuration, logger: Logger(label: "citychain.status"))
             let answer = try await RegistryRead.fetch(registries: try RegistryRead.addresses(registry), client: client, kind: nil, all: false)
-            print(await DeploymentStatus.report(answer, client: client, timeout: timeout))
-            if validators.isEmpty { return }
-            print("")
+            let probes = await DeploymentStatus.probeAll(answer, client: client, timeout: timeout)
+            if output == "json" {
+                deployment = DeploymentStatus.json(probes, revision: answer.revision)
+                if validators.isEmpty { return Self.printJSON(deployment ?? [:]) }
+            } else {
+                print(DeploymentStatus.table(probes, revision: answer.revision))
+                if validators.isEmpty { return }
+                print("")
+            }
         }
         let client = try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.status"))
-        guard ["table", "json"].contains(output) else { throw ValidationError("--output must be table or json") }
         var rows: [[String: Any]] = []
         if output == "table" { print("validator            address                height  round  step       role      power    mempool  peers  last block        validator set") }
         for address in validators {
@@ -62,10 +69,21 @@ struct StatusCommand: AsyncParsableCommand {
                 if output == "table" { print(Self.pad("?", 20) + " " + Self.pad(address, 22) + " down: \(error)") }
             }
         }
-        if output == "json", let data = try? JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .prettyPrinted]) {
-            print(String(decoding: data, as: UTF8.self))
-        } else if output == "table" {
+        if output == "json" {
+            if var deployment {
+                deployment["validators"] = rows
+                Self.printJSON(deployment)
+            } else {
+                Self.printJSON(rows)
+            }
+        } else {
             print("(hashes shortened; --output json prints them whole: the last block's hash is what --trust-hash takes with --trust-height HEIGHT)")
+        }
+    }
+
+    static func printJSON(_ value: Any) {
+        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted]) {
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 

@@ -65,6 +65,14 @@ import Testing
                                            "--key", cluster.root + "/city-ops.key", "--ca", cluster.root + "/gateway-0/ca.pem"])
             let gatewayLine = status.output.split(separator: "\n").first { $0.contains("gateway-0") }.map(String.init) ?? ""
             #expect(gatewayLine.contains("validators 4/4 healthy"), "status --registry shows the gateway's upstreams: \(status.output)")
+            let json = try await runCLI(["status", "--registry", registryAddress, "--output", "json", "--cert", cluster.root + "/city-ops.pem",
+                                         "--key", cluster.root + "/city-ops.key", "--ca", cluster.root + "/gateway-0/ca.pem"])
+            let deployment = (try? JSONSerialization.jsonObject(with: Data(json.output.utf8))) as? [String: Any] ?? [:]
+            let services = deployment["services"] as? [[String: Any]] ?? []
+            #expect(json.status == 0 && (deployment["down"] as? Int) == 0 && services.count == (deployment["registered"] as? Int),
+                    "status --registry --output json: \(json.output)")
+            #expect(services.contains { ($0["kind"] as? String) == "gateway" && ($0["status"] as? String)?.contains("validators 4/4 healthy") == true },
+                    "\(json.output)")
 
             await validators[3].kill9()
             try await eventually("the killed validator's lease expires and the gateway stops routing to it", seconds: 20) {
