@@ -5,16 +5,14 @@
 /// had shut down (a server that never finished draining), or crashed PostgresNIO mid-query.
 package func withBackground<T: Sendable>(_ background: @escaping @Sendable () async -> Void,
                                          _ body: () async throws -> T) async throws -> T {
-    // Unstructured on purpose: it must not inherit the caller's cancellation. The body starts once
-    // the background task is running (it goes straight from the signal into `background()`): a
-    // PostgresClient leased before its run() began logged a warning at every start.
-    let (started, signal) = AsyncStream.makeStream(of: Void.self)
-    let task = Task {
-        signal.yield()
-        signal.finish()
+    // Unstructured on purpose: it must not inherit the caller's cancellation. `Task.immediate` runs
+    // `background()` on this thread up to its first suspension, so a PostgresClient's run() has
+    // marked itself running before the body can lease: a client leased before its run() began
+    // logged a warning at every start, and a signal sent just before run() left a race that did
+    // so about once in forty starts (RegistryProcessTests, run repeatedly).
+    let task = Task.immediate {
         await background()
     }
-    for await _ in started { break }
     let result: Result<T, any Error>
     do { result = .success(try await body()) } catch { result = .failure(error) }
     task.cancel()
