@@ -1,20 +1,29 @@
 import Foundation
 
 /// Waits for `process` to exit, at most `seconds`; true if it exited. The wait is on the exit
-/// itself, not a sleep loop: one dispatch thread per process (off the cooperative pool) waits in
-/// `waitUntilExit` and wakes every waiter, however many time out and ask again. The one way tests
-/// wait for a child process to end.
+/// itself, not a sleep loop: one thread of its own per process waits in `waitUntilExit` and wakes
+/// every waiter, however many time out and ask again; the timeout is a task's sleep. The one way
+/// tests wait for a child process to end.
 public func waitForExit(_ process: Process, seconds: Double) async -> Bool {
     guard process.isRunning else { return true }
     let once = ResumeOnce()
-    return await withCheckedContinuation { continuation in
+    let timeout = Task {
+        try? await Task.sleep(for: .seconds(seconds))
+        if !Task.isCancelled { once.resume(false) }
+    }
+    let exited = await withCheckedContinuation { continuation in
         once.arm(continuation)
         ExitWatch.shared.onExit(of: process) { once.resume(true) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { once.resume(false) }
     }
+    timeout.cancel()
+    return exited
 }
 
 /// One `waitUntilExit` thread per watched process, and the callbacks to run when it exits.
+/// The threads are Foundation `Thread`s, not dispatch's global queue: that queue has as many
+/// threads as cores, and Foundation notices a child's exit (SIGCHLD) on it. Four validators watched
+/// at once on 2 cores blocked every one of its threads in `waitUntilExit`, so no exit was ever
+/// noticed and no timeout fired: the wait hung for good (seen in RollingRestartTests).
 private final class ExitWatch: @unchecked Sendable {
     static let shared = ExitWatch()
     private let lock = NSLock()
@@ -28,13 +37,13 @@ private final class ExitWatch: @unchecked Sendable {
         lock.unlock()
         guard first else { return }
         let box = UncheckedProcess(process)
-        DispatchQueue.global().async {
+        Thread {
             box.process.waitUntilExit()
             self.lock.lock()
             let callbacks = self.waiting.removeValue(forKey: key) ?? []
             self.lock.unlock()
             for c in callbacks { c() }
-        }
+        }.start()
     }
 }
 

@@ -79,6 +79,15 @@ final class ValidatorProcess: @unchecked Sendable {
 
     var address: String { "127.0.0.1:\(port)" }
     var isRunning: Bool { process?.isRunning ?? false }
+    /// The process id of the running process (nil before the first start).
+    var pid: Int32? { process?.processIdentifier }
+
+    /// True once the process is not running (it exited, or was never started), waiting at most
+    /// `seconds` for its exit (an event, not polling).
+    func waitUntilStopped(seconds: Double) async -> Bool {
+        guard let p = process else { return true }
+        return await waitForExit(p, seconds: seconds)
+    }
 
     /// Starts the process (appending to its log) and waits until it listens.
     func start() async throws {
