@@ -59,8 +59,11 @@ struct BlockReport {
     init(_ cb: CertifiedBlock, currentSet: [Validator]) {
         let header = cb.block.header
         let set = try? ValidatorSet(currentSet)
-        signedByCurrentSet = set?.hash == header.validatorSetHash
-        let members = signedByCurrentSet ? (set?.validators ?? []) : []
+        let current = set?.hash == header.validatorSetHash
+        signedByCurrentSet = current
+        let members = set?.validators ?? []
+        // Names come from the set in force now (a key keeps its name); power only when the block
+        // was certified by that set (an earlier set may have given the key another power).
         func named(_ key: PublicKey) -> Validator? { members.first { $0.publicKey == key } }
         height = header.height
         hash = header.hash.hex
@@ -69,7 +72,7 @@ struct BlockReport {
         transactions = cb.block.transactions.count
         timeMillis = header.timeMillis
         validatorSetHash = header.validatorSetHash.hex
-        signers = cb.certificate.signatures.map { s in Signer(publicKey: s.validator.hex, name: named(s.validator)?.name, power: named(s.validator)?.power) }
+        signers = cb.certificate.signatures.map { s in Signer(publicKey: s.validator.hex, name: named(s.validator)?.name, power: current ? named(s.validator)?.power : nil) }
         totalPower = signedByCurrentSet ? set?.totalPower : nil
     }
 
@@ -77,7 +80,7 @@ struct BlockReport {
 
     var table: String {
         var lines = ["block \(height)  hash \(hash)", "round \(round)  proposer \(proposer)  transactions \(transactions)  time \(timeMillis) ms",
-                     "signed by validator set \(validatorSetHash)" + (signedByCurrentSet ? " (the set in force now)" : " (an earlier set: signers by key)")]
+                     "signed by validator set \(validatorSetHash)" + (signedByCurrentSet ? " (the set in force now)" : " (an earlier set: names from the current set, power unknown)")]
         lines.append("signer                power  public key")
         for s in signers {
             lines.append(StatusCommand.pad(s.name ?? "?", 20) + "  " + StatusCommand.pad(s.power.map(String.init) ?? "?", 5, right: true) + "  " + s.publicKey)
