@@ -31,3 +31,46 @@ struct BackoffTests {
         #expect(b.next() != nil)
     }
 }
+
+/// A backoff wait that a ring ends early (a peer that came back), on a manual clock: no sleeps.
+struct WakeSignalTests {
+    @Test func aRingEndsTheWaitBeforeItsTime() async throws {
+        let (clock, time) = MonotonicClock.manual()
+        let wake = WakeSignal()
+        let waiting = Task { try await wake.wait(for: .seconds(2), on: clock) }
+        try await time.untilSleepers(atLeast: 1)
+        wake.ring()
+        try await waiting.value
+        #expect(time.now == .zero, "woken by the ring, not by the clock")
+    }
+
+    @Test func aRingWithNobodyWaitingEndsTheNextWaitAtOnceAndOnlyIt() async throws {
+        let (clock, time) = MonotonicClock.manual()
+        let wake = WakeSignal()
+        wake.ring()
+        try await wake.wait(for: .seconds(2), on: clock)   // returns without the clock moving
+        let second = Task { try await wake.wait(for: .seconds(2), on: clock) }
+        try await time.untilSleepers(atLeast: 1)
+        time.advance(by: .seconds(2))
+        try await second.value
+        #expect(time.now == .seconds(2), "the kept ring was used once; the next wait ran its time")
+    }
+
+    @Test func cancellationEndsTheWaitWithAnError() async throws {
+        let (clock, time) = MonotonicClock.manual()
+        let wake = WakeSignal()
+        let waiting = Task { try await wake.wait(for: .seconds(2), on: clock) }
+        try await time.untilSleepers(atLeast: 1)
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+    }
+
+    @Test func aBackoffWaitEndsEarlyOnARing() async throws {
+        let (clock, time) = MonotonicClock.manual()
+        let wake = WakeSignal()
+        var backoff = Backoff(first: .seconds(1), cap: .seconds(2))
+        wake.ring()
+        #expect(try await backoff.wait(on: clock, orUntil: wake))
+        #expect(time.now == .zero && backoff.attempts == 1)
+    }
+}

@@ -18,6 +18,10 @@ package final class ValidatorEngine: Service, Sendable {
     let client: WireClient
     let logger: Logger
     let peers: Mutex<[String]>
+    /// Per followed peer: rung when that peer subscribes to us, so a reconnect waiting out its
+    /// backoff dials at once (after a peer restarts, the link back to it is up in milliseconds,
+    /// not after up to the backoff's cap, when the next restart of a rolling restart may come).
+    let wakes = Mutex<[String: WakeSignal]>([:])
     let syncSignal: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     let snapshotSignal: (stream: AsyncStream<LedgerState>, continuation: AsyncStream<LedgerState>.Continuation)
 
@@ -59,7 +63,11 @@ package final class ValidatorEngine: Service, Sendable {
                     case .snapshot(let state):
                         snapshotSignal.continuation.yield(state)
                     case .follow(let address):
-                        guard address != settings.advertise, !following.contains(address), following.count < 256 else { continue }
+                        if following.contains(address) {
+                            wakes.withLock { $0[address] }?.ring()
+                            continue
+                        }
+                        guard address != settings.advertise, following.count < 256 else { continue }
                         following.insert(address)
                         peers.withLock { $0.append(address) }
                         logger.info("gossiping with a new peer", metadata: ["peer.address": "\(address)"])
@@ -92,6 +100,12 @@ package final class ValidatorEngine: Service, Sendable {
             return
         }
         var backoff = Backoff(first: .milliseconds(100), cap: .seconds(2))
+        let wake = wakes.withLock { w in
+            if let signal = w[address] { return signal }
+            let signal = WakeSignal()
+            w[address] = signal
+            return signal
+        }
         var reported = false
         while !Task.isCancelled {
             do {
@@ -118,7 +132,7 @@ package final class ValidatorEngine: Service, Sendable {
                 }
             }
             await node.peerConnection(address, connected: false)
-            guard (try? await backoff.wait()) != nil else { return }
+            guard (try? await backoff.wait(orUntil: wake)) != nil else { return }
         }
     }
 
