@@ -2,6 +2,7 @@
 // CityChain: a permissioned ledger for city data sharing.
 // Layout: Shared/<Module> libraries, Services/<Name>/{Library,Main} per executable,
 // Tests/<Module>Tests mirroring them. See docs/ARCHITECTURE.md.
+import CompilerPluginSupport
 import PackageDescription
 import Foundation
 
@@ -40,13 +41,17 @@ let serviceDeps: [Target.Dependency] = [crypto, "CityNode", "CityOps", "CityChai
 
 var targets: [Target] = [
     // Pure libraries: no networking, no database, no clock.
-    .target(name: "CityEncoding", dependencies: [crypto], path: "Shared/Encoding", swiftSettings: settings),
+    .target(name: "CityEncoding", dependencies: [crypto, "CityMacros"], path: "Shared/Encoding", swiftSettings: settings),
+    // Compiler plugin: @MemberwiseInit (a package memberwise initializer), declared in CityEncoding.
+    .macro(name: "CityMacros", dependencies: [.product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                                              .product(name: "SwiftCompilerPlugin", package: "swift-syntax")],
+           path: "Shared/Macros", swiftSettings: settings),
     .target(name: "CityMerkle", dependencies: ["CityEncoding", crypto], path: "Shared/Merkle", swiftSettings: settings),
     .target(name: "CityLedger", dependencies: ["CityEncoding", "CityMerkle", crypto], path: "Shared/Ledger", swiftSettings: settings),
     // Tendermint consensus as a pure state machine (events in, actions out).
     .target(name: "CityConsensus", dependencies: ["CityEncoding", "CityLedger", crypto], path: "Shared/Consensus", swiftSettings: settings),
     // Certificates and the wire (frames, mutual TLS, server and client).
-    .target(name: "CityPKI", dependencies: [crypto, x509, .product(name: "SwiftASN1", package: "swift-asn1"),
+    .target(name: "CityPKI", dependencies: ["CityEncoding", crypto, x509, .product(name: "SwiftASN1", package: "swift-asn1"),
                                         .product(name: "NIOSSL", package: "swift-nio-ssl")],
             path: "Shared/PKI", swiftSettings: settings),
     .target(name: "CityWire", dependencies: ["CityEncoding", "CityPKI", lifecycle, logging, metrics, x509,
@@ -67,6 +72,9 @@ var targets: [Target] = [
                                          .product(name: "UnixSignals", package: "swift-service-lifecycle"), argumentParser, configuration, yams] + nio,
             path: "Shared/Node", swiftSettings: settings),
 
+    .testTarget(name: "CityMacrosTests", dependencies: ["CityMacros", .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
+                                                     .product(name: "SwiftSyntaxMacroExpansion", package: "swift-syntax")],
+                path: "Tests/CityMacrosTests", swiftSettings: settings),
     .testTarget(name: "CityEncodingTests", dependencies: ["CityEncoding"], path: "Tests/CityEncodingTests", swiftSettings: settings),
     .testTarget(name: "CityMerkleTests", dependencies: ["CityMerkle", "CityEncoding", "CityTestSupport"], path: "Tests/CityMerkleTests", swiftSettings: settings),
     .testTarget(name: "CityLedgerTests", dependencies: ["CityLedger", "CityTestSupport", "CityMerkle", "CityEncoding", crypto],
@@ -163,6 +171,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
     ],
     targets: targets
 )

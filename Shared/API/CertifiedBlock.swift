@@ -5,17 +5,12 @@ import CityLedger
 /// commit stream carry. Anyone holding the validator set of its height can check it.
 ///
 /// Encoding: Block, CommitCertificate.
+@MemberwiseInit
 package struct CertifiedBlock: Hashable, Sendable, CanonicalCodable {
     /// The block.
     package var block: Block
     /// Precommits of more than 2/3 of the power for the block's header hash.
     package var certificate: CommitCertificate
-
-    /// A certified block from its parts.
-    package init(block: Block, certificate: CommitCertificate) {
-        self.block = block
-        self.certificate = certificate
-    }
 
     /// The block's height.
     package var height: UInt64 { block.header.height }
@@ -47,17 +42,12 @@ package struct CertifiedBlock: Hashable, Sendable, CanonicalCodable {
 /// Asks for certified blocks `from`, `from + 1`, … (at most `maxCount`, ≤ `ValidatorAPI.maxBlocksPerRequest`).
 ///
 /// Encoding: u64 from (≥ 1), u32 maxCount (1…256).
+@MemberwiseInit
 package struct BlocksRequest: Hashable, Sendable, CanonicalCodable {
     /// First height wanted.
     package var from: UInt64
     /// Most blocks wanted.
     package var maxCount: UInt32
-
-    /// A request from its parts.
-    package init(from: UInt64, maxCount: UInt32) {
-        self.from = from
-        self.maxCount = maxCount
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.u64(from); w.u32(maxCount) }
 
@@ -76,17 +66,12 @@ package struct BlocksRequest: Hashable, Sendable, CanonicalCodable {
 /// sender's latest height so the caller knows whether to ask again.
 ///
 /// Encoding: u64 latestHeight, array<CertifiedBlock> (≤ 256).
+@MemberwiseInit
 package struct BlocksResponse: Hashable, Sendable, CanonicalCodable {
     /// The sender's committed height.
     package var latestHeight: UInt64
     /// The blocks, consecutive.
     package var blocks: [CertifiedBlock]
-
-    /// A response from its parts.
-    package init(latestHeight: UInt64, blocks: [CertifiedBlock]) {
-        self.latestHeight = latestHeight
-        self.blocks = blocks
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.u64(latestHeight); w.array(blocks) }
 
@@ -103,12 +88,10 @@ package struct BlocksResponse: Hashable, Sendable, CanonicalCodable {
 /// then each new one as it commits. Resume after a disconnect with the next height wanted.
 ///
 /// Encoding: u64 from.
+@MemberwiseInit
 package struct CommitsRequest: Hashable, Sendable, CanonicalCodable {
     /// First height wanted.
     package var from: UInt64
-
-    /// A request from `from`.
-    package init(from: UInt64) { self.from = from }
 
     package func encode(to w: inout CanonicalWriter) { w.u64(from) }
 

@@ -89,14 +89,10 @@ package struct CompactBlockError: Error, Hashable, Sendable, CustomStringConvert
 ///
 /// Encoding: Hash32 blockHash, array<u32> indexes (1 … 10,000, ascending, each below the block's
 /// transaction count).
+@MemberwiseInit
 package struct ProposalTransactionsRequest: Hashable, Sendable, CanonicalCodable {
     package var blockHash: Hash32
     package var indexes: [UInt32]
-
-    package init(blockHash: Hash32, indexes: [UInt32]) {
-        self.blockHash = blockHash
-        self.indexes = indexes
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(blockHash)
@@ -117,10 +113,9 @@ package struct ProposalTransactionsRequest: Hashable, Sendable, CanonicalCodable
 /// The transactions asked for, in the order of the request's indexes.
 ///
 /// Encoding: array<SignedTransaction> (≤ 10,000).
+@MemberwiseInit
 package struct ProposalTransactions: Hashable, Sendable, CanonicalCodable {
     package var transactions: [SignedTransaction]
-
-    package init(transactions: [SignedTransaction]) { self.transactions = transactions }
 
     package func encode(to w: inout CanonicalWriter) { w.array(transactions) }
 

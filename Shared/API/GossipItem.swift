@@ -48,14 +48,12 @@ package enum GossipItem: Hashable, Sendable, CanonicalCodable {
 /// The items of one gossip stream frame, in the order the sender produced them.
 ///
 /// Encoding: array<GossipItem> (1…`maxItems`).
+@MemberwiseInit
 package struct GossipBatch: Hashable, Sendable, CanonicalCodable {
     /// Most items in one batch.
     package static let maxItems = 8192
     /// The items.
     package var items: [GossipItem]
-
-    /// A batch of `items`.
-    package init(items: [GossipItem]) { self.items = items }
 
     package func encode(to w: inout CanonicalWriter) { w.array(items) }
 
@@ -70,6 +68,7 @@ package struct GossipBatch: Hashable, Sendable, CanonicalCodable {
 /// stays symmetric when a new validator or observer joins).
 ///
 /// Encoding: string name (≤ 128), string advertise (≤ 256; empty when not reachable), u64 height.
+@MemberwiseInit
 package struct GossipSubscribe: Hashable, Sendable, CanonicalCodable {
     /// The caller's node name (its certificate name).
     package var name: String
@@ -77,13 +76,6 @@ package struct GossipSubscribe: Hashable, Sendable, CanonicalCodable {
     package var advertise: String
     /// The caller's committed height.
     package var height: UInt64
-
-    /// A subscription from its parts.
-    package init(name: String, advertise: String, height: UInt64) {
-        self.name = name
-        self.advertise = advertise
-        self.height = height
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.string(name); w.string(advertise); w.u64(height) }
 

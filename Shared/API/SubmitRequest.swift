@@ -5,17 +5,12 @@ import CityLedger
 /// committed (or when the wait ends, still pending).
 ///
 /// Encoding: SignedTransaction, u32 waitMillis (≤ `ValidatorAPI.maxSubmitWaitMillis`).
+@MemberwiseInit
 package struct SubmitRequest: Hashable, Sendable, CanonicalCodable {
     /// The signed transaction.
     package var transaction: SignedTransaction
     /// How long to wait for the commit before answering, in milliseconds (0: answer on admission).
-    package var waitMillis: UInt32
-
-    /// A request from its parts.
-    package init(transaction: SignedTransaction, waitMillis: UInt32 = 0) {
-        self.transaction = transaction
-        self.waitMillis = waitMillis
-    }
+    package var waitMillis: UInt32 = 0
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(transaction)

@@ -38,6 +38,7 @@ package enum TxStatus: Hashable, Sendable, CanonicalCodable {
 /// The place of a committed transaction: block height, position, block hash.
 ///
 /// Encoding: u64 height, u32 index, Hash32 blockHash.
+@MemberwiseInit
 package struct TxCommit: Hashable, Sendable, CanonicalCodable {
     /// Height of the block holding it.
     package var height: UInt64
@@ -45,13 +46,6 @@ package struct TxCommit: Hashable, Sendable, CanonicalCodable {
     package var index: UInt32
     /// The block's header hash.
     package var blockHash: Hash32
-
-    /// A commit place from its parts.
-    package init(height: UInt64, index: UInt32, blockHash: Hash32) {
-        self.height = height
-        self.index = index
-        self.blockHash = blockHash
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.u64(height); w.u32(index); w.encode(blockHash)
@@ -68,12 +62,10 @@ package struct TxCommit: Hashable, Sendable, CanonicalCodable {
 }
 
 /// Asks for one transaction's status. Encoding: TransactionID.
+@MemberwiseInit
 package struct TxStatusRequest: Hashable, Sendable, CanonicalCodable {
     /// The transaction's id (hash of its signed body).
     package var id: TransactionID
-
-    /// A request for `id`.
-    package init(id: TransactionID) { self.id = id }
 
     package func encode(to w: inout CanonicalWriter) { w.encode(id) }
 
@@ -83,17 +75,12 @@ package struct TxStatusRequest: Hashable, Sendable, CanonicalCodable {
 /// The answer to a submission: the transaction's id and where it stands.
 ///
 /// Encoding: TransactionID, TxStatus.
+@MemberwiseInit
 package struct SubmitResponse: Hashable, Sendable, CanonicalCodable {
     /// The id (hash of the signed body): the same for every resubmission.
     package var id: TransactionID
     /// Pending, committed, or rejected.
     package var status: TxStatus
-
-    /// A response from its parts.
-    package init(id: TransactionID, status: TxStatus) {
-        self.id = id
-        self.status = status
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.encode(id); w.encode(status) }
 

@@ -1,4 +1,6 @@
+import CityEncoding
 /// A timer the core asked for: it acts only if height, round and step still match when it fires (rule 10).
+@MemberwiseInit
 package struct ConsensusTimeout: Hashable, Sendable, CustomStringConvertible {
     /// Which timer.
     package enum Kind: UInt8, Hashable, Sendable {
@@ -18,13 +20,6 @@ package struct ConsensusTimeout: Hashable, Sendable, CustomStringConvertible {
     package var round: UInt32
     /// Which timer.
     package var kind: Kind
-
-    /// A timeout from its parts.
-    package init(height: UInt64, round: UInt32, kind: Kind) {
-        self.height = height
-        self.round = round
-        self.kind = kind
-    }
 
     package var description: String { "timeout(\(kind) h=\(height) r=\(round))" }
 }

@@ -3,6 +3,7 @@ import CityLedger
 
 /// A proposer's signed proposal of `value` for (height, round), carrying the round in which the
 /// value last gathered a prevote quorum (`validRound`, nil for the paper's −1).
+@MemberwiseInit
 package struct Proposal<Value: ConsensusValue>: Hashable, Sendable, CanonicalCodable {
     /// The height proposed for.
     package var height: UInt64
@@ -16,16 +17,6 @@ package struct Proposal<Value: ConsensusValue>: Hashable, Sendable, CanonicalCod
     package var proposer: PublicKey
     /// Signature over `Proposal.signBytes`.
     package var signature: Signature
-
-    /// A proposal from its parts.
-    package init(height: UInt64, round: UInt32, validRound: UInt32?, value: Value, proposer: PublicKey, signature: Signature) {
-        self.height = height
-        self.round = round
-        self.validRound = validRound
-        self.value = value
-        self.proposer = proposer
-        self.signature = signature
-    }
 
     /// Signs a proposal with `signer` for `chainID`.
     package static func sign(height: UInt64, round: UInt32, validRound: UInt32?, value: Value, chainID: String,

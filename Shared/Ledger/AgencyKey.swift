@@ -1,17 +1,12 @@
 import CityEncoding
 
 /// One key an agency registers: its id and the public key.
+@MemberwiseInit
 package struct AgencyKey: Hashable, Sendable, CanonicalCodable {
     /// The key's id, unique within the agency.
     package var keyID: KeyID
     /// The public key and its kind.
     package var material: AgencyKeyMaterial
-
-    /// A key from its parts.
-    package init(keyID: KeyID, material: AgencyKeyMaterial) {
-        self.keyID = keyID
-        self.material = material
-    }
 
     package func encode(to writer: inout CanonicalWriter) {
         keyID.encode(to: &writer)

@@ -1,20 +1,14 @@
 import CityEncoding
 
 /// A registered key and its status: active, or revoked from `revokedAtHeight` on.
+@MemberwiseInit
 package struct AgencyKeyState: Hashable, Sendable, CanonicalCodable {
     /// The key.
     package var key: AgencyKey
     /// Height of the transaction that registered it (0 = genesis).
     package var addedAtHeight: UInt64
     /// Height of the transaction that revoked it; nil while active.
-    package var revokedAtHeight: UInt64?
-
-    /// A key state from its parts.
-    package init(key: AgencyKey, addedAtHeight: UInt64, revokedAtHeight: UInt64? = nil) {
-        self.key = key
-        self.addedAtHeight = addedAtHeight
-        self.revokedAtHeight = revokedAtHeight
-    }
+    package var revokedAtHeight: UInt64? = nil
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(key); w.u64(addedAtHeight); w.optional(revokedAtHeight) { w, h in w.u64(h) }

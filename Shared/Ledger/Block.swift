@@ -2,20 +2,14 @@ import CityEncoding
 import CityMerkle
 
 /// A header and the transactions and equivocation evidence it commits to.
+@MemberwiseInit
 package struct Block: Hashable, Sendable, CanonicalCodable {
     /// The header.
     package var header: BlockHeader
     /// The transactions in execution order.
     package var transactions: [SignedTransaction]
     /// Equivocation evidence recorded by this block (at most `LedgerLimits.maxEvidencePerBlock`).
-    package var evidence: [Equivocation]
-
-    /// A block from its parts (call `checkRoots` before trusting it).
-    package init(header: BlockHeader, transactions: [SignedTransaction], evidence: [Equivocation] = []) {
-        self.header = header
-        self.transactions = transactions
-        self.evidence = evidence
-    }
+    package var evidence: [Equivocation] = []
 
     /// `MerkleTree.root` over each transaction's canonical bytes (signatures included, so a
     /// certified header also fixes who co-signed).

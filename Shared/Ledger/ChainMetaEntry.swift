@@ -1,6 +1,7 @@
 import CityEncoding
 
 /// State entry `chainMeta`: which chain this is and the last applied height.
+@MemberwiseInit
 package struct ChainMetaEntry: Hashable, Sendable, CanonicalCodable {
     /// The chain id.
     package var chainID: String
@@ -8,13 +9,6 @@ package struct ChainMetaEntry: Hashable, Sendable, CanonicalCodable {
     package var height: UInt64
     /// Hash of the genesis this state started from.
     package var genesisHash: Hash32
-
-    /// An entry from its parts.
-    package init(chainID: String, height: UInt64, genesisHash: Hash32) {
-        self.chainID = chainID
-        self.height = height
-        self.genesisHash = genesisHash
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.string(chainID); w.u64(height); w.encode(genesisHash) }
 

@@ -1,17 +1,12 @@
 import CityEncoding
 
 /// One validator's precommit signature inside a commit certificate.
+@MemberwiseInit
 package struct CommitSignature: Hashable, Sendable, CanonicalCodable {
     /// The validator.
     package var validator: PublicKey
     /// Its signature over the precommit `Vote.signBytes` for the certified block.
     package var signature: Signature
-
-    /// A signature from its parts.
-    package init(validator: PublicKey, signature: Signature) {
-        self.validator = validator
-        self.signature = signature
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(validator)

@@ -4,6 +4,7 @@ import CityEncoding
 /// where, and which block recorded it. Its presence, proved against a certified state root, is
 /// the fact on chain that ops act on; the conflicting messages themselves are in the block at
 /// `includedAtHeight`.
+@MemberwiseInit
 package struct EvidenceEntry: Hashable, Sendable, CanonicalCodable {
     /// The validator that signed both messages.
     package var offender: PublicKey
@@ -15,15 +16,6 @@ package struct EvidenceEntry: Hashable, Sendable, CanonicalCodable {
     package var step: EquivocationStep
     /// The height of the block that carries the evidence.
     package var includedAtHeight: UInt64
-
-    /// An entry from its parts.
-    package init(offender: PublicKey, height: UInt64, round: UInt32, step: EquivocationStep, includedAtHeight: UInt64) {
-        self.offender = offender
-        self.height = height
-        self.round = round
-        self.step = step
-        self.includedAtHeight = includedAtHeight
-    }
 
     /// The entry recording `evidence` in the block at `includedAtHeight`.
     package init(_ evidence: Equivocation, includedAtHeight: UInt64) {

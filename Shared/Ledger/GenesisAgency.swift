@@ -1,6 +1,7 @@
 import CityEncoding
 
 /// An agency present from genesis.
+@MemberwiseInit
 package struct GenesisAgency: Hashable, Sendable, Codable, CanonicalCodable {
     /// Its id.
     package var id: AgencyID
@@ -10,14 +11,6 @@ package struct GenesisAgency: Hashable, Sendable, Codable, CanonicalCodable {
     package var isAdmin: Bool
     /// Its signing and sealing keys, sorted by key id.
     package var keys: [AgencyKey]
-
-    /// An agency from its parts.
-    package init(id: AgencyID, name: String, isAdmin: Bool, keys: [AgencyKey]) {
-        self.id = id
-        self.name = name
-        self.isAdmin = isAdmin
-        self.keys = keys
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(id); w.string(name); w.bool(isAdmin); w.array(keys)

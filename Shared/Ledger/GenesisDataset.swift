@@ -1,6 +1,7 @@
 import CityEncoding
 
 /// A dataset present from genesis.
+@MemberwiseInit
 package struct GenesisDataset: Hashable, Sendable, Codable, CanonicalCodable {
     /// Its id.
     package var id: DatasetID
@@ -12,15 +13,6 @@ package struct GenesisDataset: Hashable, Sendable, Codable, CanonicalCodable {
     package var schema: String
     /// Agencies besides the owner that may write, sorted.
     package var writers: [AgencyID]
-
-    /// A dataset from its parts.
-    package init(id: DatasetID, owner: AgencyID, sensitivity: Sensitivity, schema: String, writers: [AgencyID]) {
-        self.id = id
-        self.owner = owner
-        self.sensitivity = sensitivity
-        self.schema = schema
-        self.writers = writers
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(id); w.encode(owner); w.encode(sensitivity); w.string(schema); w.array(writers)

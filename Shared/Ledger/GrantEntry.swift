@@ -1,6 +1,7 @@
 import CityEncoding
 
 /// State entry `grant`: a grantee may read a dataset up to and including `expiresAtHeight`.
+@MemberwiseInit
 package struct GrantEntry: Hashable, Sendable, CanonicalCodable {
     /// Last height at which the grant is live.
     package var expiresAtHeight: UInt64
@@ -8,13 +9,6 @@ package struct GrantEntry: Hashable, Sendable, CanonicalCodable {
     package var purpose: String
     /// Height the grant was made at.
     package var grantedAtHeight: UInt64
-
-    /// An entry from its parts.
-    package init(expiresAtHeight: UInt64, purpose: String, grantedAtHeight: UInt64) {
-        self.expiresAtHeight = expiresAtHeight
-        self.purpose = purpose
-        self.grantedAtHeight = grantedAtHeight
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.u64(expiresAtHeight); w.string(purpose); w.u64(grantedAtHeight) }
 

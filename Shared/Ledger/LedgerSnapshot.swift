@@ -8,6 +8,7 @@ import CityEncoding
 /// array<Entry> (strictly increasing keys), array<TransactionID> replayIDs (strictly increasing).
 /// `LedgerState(snapshot:)` checks the root; compare `stateRoot` with a certified header's
 /// before trusting a snapshot from a peer.
+@MemberwiseInit
 package struct LedgerSnapshot: Hashable, Sendable, CanonicalCodable {
     /// One state-tree entry: the 32-byte tree key and the stored value.
     package struct Entry: Hashable, Sendable, CanonicalCodable {
@@ -38,14 +39,6 @@ package struct LedgerSnapshot: Hashable, Sendable, CanonicalCodable {
     package var entries: [Entry]
     /// Ids in the replay set (unexpired committed transactions), ascending.
     package var replayIDs: [TransactionID]
-
-    /// A snapshot from its parts (not checked: `LedgerState(snapshot:)` does that).
-    package init(height: UInt64, stateRoot: Hash32, entries: [Entry], replayIDs: [TransactionID]) {
-        self.height = height
-        self.stateRoot = stateRoot
-        self.entries = entries
-        self.replayIDs = replayIDs
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.u64(height)

@@ -1,17 +1,12 @@
 import CityEncoding
 
 /// A validator-set change waiting for its height (state entry `pendingValidatorChanges` lists them).
+@MemberwiseInit
 package struct PendingValidatorChange: Hashable, Sendable, CanonicalCodable {
     /// First height the changed set signs: the including block's height + 2.
     package var effectiveHeight: UInt64
     /// The changes, sorted by key.
     package var changes: [ValidatorChange]
-
-    /// A pending change from its parts.
-    package init(effectiveHeight: UInt64, changes: [ValidatorChange]) {
-        self.effectiveHeight = effectiveHeight
-        self.changes = changes
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.u64(effectiveHeight); w.array(changes) }
 

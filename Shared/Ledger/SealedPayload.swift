@@ -5,17 +5,12 @@ import Foundation
 /// A restricted record's payload: a random content key HPKE-sealed (Curve25519_SHA256_ChachaPoly,
 /// info "citychain/seal/v1") to each reader, and the plaintext encrypted once with ChaChaPoly.
 /// Recipients are sorted by (agency, keyID) and unique, so the encoding is canonical.
+@MemberwiseInit
 package struct SealedPayload: Hashable, Sendable, CanonicalCodable {
     /// The readers and their wrapped content keys.
     package var recipients: [SealedRecipient]
     /// ChaChaPoly combined box: 12-byte nonce, ciphertext, 16-byte tag.
     package var ciphertext: [UInt8]
-
-    /// A payload from its parts.
-    package init(recipients: [SealedRecipient], ciphertext: [UInt8]) {
-        self.recipients = recipients
-        self.ciphertext = ciphertext
-    }
 
     /// Why sealing or opening failed.
     package struct Failure: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import CityEncoding
 
 /// One reader of a sealed payload: its key and the content key HPKE-sealed to it.
+@MemberwiseInit
 package struct SealedRecipient: Hashable, Sendable, CanonicalCodable {
     /// The reading agency.
     package var agency: AgencyID
@@ -10,14 +11,6 @@ package struct SealedRecipient: Hashable, Sendable, CanonicalCodable {
     package var encapsulatedKey: [UInt8]
     /// The 32-byte content key sealed with HPKE (48 bytes with its tag).
     package var wrappedKey: [UInt8]
-
-    /// A recipient from its parts.
-    package init(agency: AgencyID, keyID: KeyID, encapsulatedKey: [UInt8], wrappedKey: [UInt8]) {
-        self.agency = agency
-        self.keyID = keyID
-        self.encapsulatedKey = encapsulatedKey
-        self.wrappedKey = wrappedKey
-    }
 
     /// The HPKE additional data: the canonical (agency, keyID), so an entry cannot be relabelled.
     var associatedData: [UInt8] { Signer(agency: agency, keyID: keyID).canonicalBytes }

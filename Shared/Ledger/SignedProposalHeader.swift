@@ -4,6 +4,7 @@ import CityEncoding
 /// id. Consensus proposals (`Proposal<Value>` in CityConsensus) sign exactly these bytes, so the
 /// ledger can check a proposer's two conflicting proposals (`Equivocation.proposals`) without
 /// knowing the consensus value type.
+@MemberwiseInit
 package struct SignedProposalHeader: Hashable, Sendable, CanonicalCodable {
     /// The height proposed for.
     package var height: UInt64
@@ -17,16 +18,6 @@ package struct SignedProposalHeader: Hashable, Sendable, CanonicalCodable {
     package var proposer: PublicKey
     /// Signature over `signBytes`.
     package var signature: Signature
-
-    /// A header from its parts.
-    package init(height: UInt64, round: UInt32, validRound: UInt32?, valueID: Hash32, proposer: PublicKey, signature: Signature) {
-        self.height = height
-        self.round = round
-        self.validRound = validRound
-        self.valueID = valueID
-        self.proposer = proposer
-        self.signature = signature
-    }
 
     /// Domain "citychain/proposal/v1" || string chainID || u64 height || u32 round || optional u32 validRound || value id.
     /// The one definition of a proposal's signed bytes (`Proposal.signBytes` calls it).

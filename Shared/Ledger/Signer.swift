@@ -1,17 +1,12 @@
 import CityEncoding
 
 /// Who signed: an agency and the id of the signing key it used.
+@MemberwiseInit
 package struct Signer: Hashable, Comparable, Sendable, CanonicalCodable, CustomStringConvertible {
     /// The signing agency.
     package var agency: AgencyID
     /// Which of its signing keys.
     package var keyID: KeyID
-
-    /// A signer from its parts.
-    package init(agency: AgencyID, keyID: KeyID) {
-        self.agency = agency
-        self.keyID = keyID
-    }
 
     package var description: String { "\(agency)#\(keyID)" }
 

@@ -1,6 +1,7 @@
 import CityEncoding
 
 /// The signed part of a transaction: chain, signer, nonce, expiry and one operation.
+@MemberwiseInit
 package struct TransactionBody: Hashable, Sendable, CanonicalCodable {
     /// The chain this transaction is for; other chains reject it.
     package var chainID: String
@@ -12,15 +13,6 @@ package struct TransactionBody: Hashable, Sendable, CanonicalCodable {
     package var expiresAtHeight: UInt64
     /// What it does.
     package var operation: LedgerOperation
-
-    /// A body from its parts.
-    package init(chainID: String, signer: Signer, nonce: UInt64, expiresAtHeight: UInt64, operation: LedgerOperation) {
-        self.chainID = chainID
-        self.signer = signer
-        self.nonce = nonce
-        self.expiresAtHeight = expiresAtHeight
-        self.operation = operation
-    }
 
     /// SHA-256(domain "citychain/tx/v1" || canonical body): the same for every signature set.
     package var id: TransactionID {

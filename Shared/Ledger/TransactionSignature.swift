@@ -1,17 +1,12 @@
 import CityEncoding
 
 /// One signature on a transaction body and who made it.
+@MemberwiseInit
 package struct TransactionSignature: Hashable, Sendable, CanonicalCodable {
     /// The agency and key that signed.
     package var signer: Signer
     /// Ed25519 signature over `TransactionBody.signingMessage`.
     package var signature: Signature
-
-    /// A signature from its parts.
-    package init(signer: Signer, signature: Signature) {
-        self.signer = signer
-        self.signature = signature
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(signer)

@@ -5,6 +5,7 @@ import CityEncoding
 /// Encoding (docs/protocol/ledger.md, "Rejections and outcomes"): TransactionID, u32 index
 /// (below `maxTransactionsPerBlock`), then u8 0 and a `TxEffect` when applied, or u8 1 and a
 /// `Rejection` when refused.
+@MemberwiseInit
 package struct TxOutcome: Hashable, Sendable, CanonicalCodable {
     /// The transaction's id.
     package var transactionID: TransactionID
@@ -12,13 +13,6 @@ package struct TxOutcome: Hashable, Sendable, CanonicalCodable {
     package var index: Int
     /// What it changed, or why it was refused (a refused transaction changes nothing).
     package var result: Result<TxEffect, Rejection>
-
-    /// An outcome from its parts.
-    package init(transactionID: TransactionID, index: Int, result: Result<TxEffect, Rejection>) {
-        self.transactionID = transactionID
-        self.index = index
-        self.result = result
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         precondition(index >= 0 && index < LedgerLimits.maxTransactionsPerBlock, "outcome index \(index) is not a block position")

@@ -1,6 +1,7 @@
 import CityEncoding
 
 /// A voting validator: its key, voting power and name.
+@MemberwiseInit
 package struct Validator: Hashable, Sendable, CanonicalCodable, Codable {
     /// Ed25519 key that signs its votes.
     package var publicKey: PublicKey
@@ -8,13 +9,6 @@ package struct Validator: Hashable, Sendable, CanonicalCodable, Codable {
     package var power: UInt64
     /// Human-readable name.
     package var name: String
-
-    /// A validator from its parts.
-    package init(publicKey: PublicKey, power: UInt64, name: String) {
-        self.publicKey = publicKey
-        self.power = power
-        self.name = name
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(publicKey)

@@ -1,6 +1,7 @@
 import CityEncoding
 
 /// One entry of a validator-set change: set `publicKey`'s power (0 removes it) and name.
+@MemberwiseInit
 package struct ValidatorChange: Hashable, Sendable, CanonicalCodable {
     /// The validator's Ed25519 key.
     package var publicKey: PublicKey
@@ -8,13 +9,6 @@ package struct ValidatorChange: Hashable, Sendable, CanonicalCodable {
     package var power: UInt64
     /// Human-readable name (1–128 bytes).
     package var name: String
-
-    /// A change from its parts.
-    package init(publicKey: PublicKey, power: UInt64, name: String) {
-        self.publicKey = publicKey
-        self.power = power
-        self.name = name
-    }
 
     package func encode(to writer: inout CanonicalWriter) {
         publicKey.encode(to: &writer)

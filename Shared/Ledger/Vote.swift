@@ -2,6 +2,7 @@ import CityEncoding
 import Crypto
 
 /// A validator's signed prevote or precommit for a block hash (or nil) at a height and round.
+@MemberwiseInit
 package struct Vote: Hashable, Sendable, CanonicalCodable {
     /// Prevote or precommit.
     package var kind: VoteKind
@@ -15,16 +16,6 @@ package struct Vote: Hashable, Sendable, CanonicalCodable {
     package var validator: PublicKey
     /// Signature over `Vote.signBytes`.
     package var signature: Signature
-
-    /// A vote from its parts.
-    package init(kind: VoteKind, height: UInt64, round: UInt32, blockHash: Hash32?, validator: PublicKey, signature: Signature) {
-        self.kind = kind
-        self.height = height
-        self.round = round
-        self.blockHash = blockHash
-        self.validator = validator
-        self.signature = signature
-    }
 
     /// Signs a vote for `chainID` with `key`.
     package static func sign(kind: VoteKind, height: UInt64, round: UInt32, blockHash: Hash32?, chainID: String,

@@ -6,6 +6,7 @@ import CityEncoding
 /// Encoding (docs/protocol/merkle.md): u64 index, u64 leafCount, u32 count then 32 bytes per sibling.
 /// Decoding refuses index ≥ leafCount, more than `maxSiblings` siblings, and a sibling count other
 /// than the path length that `index` and `leafCount` imply, so a valid proof has one encoding.
+@MemberwiseInit
 package struct InclusionProof: Hashable, Sendable, CanonicalCodable {
     /// Most siblings a proof can have: a list indexed by u64 is at most 64 levels deep.
     package static let maxSiblings = 64
@@ -16,13 +17,6 @@ package struct InclusionProof: Hashable, Sendable, CanonicalCodable {
     package var leafCount: UInt64
     /// Sibling subtree roots, nearest to the leaf first.
     package var siblings: [Hash32]
-
-    /// A proof from its parts (not checked: `verify` does that).
-    package init(index: UInt64, leafCount: UInt64, siblings: [Hash32]) {
-        self.index = index
-        self.leafCount = leafCount
-        self.siblings = siblings
-    }
 
     /// True when `leaf` (raw item bytes) is at `index` of a list of `leafCount` items with this `root`.
     package func verify(leaf: [UInt8], root: Hash32) -> Bool {

@@ -10,6 +10,7 @@ import CityEncoding
 /// Encoding (docs/protocol/merkle.md): u8 terminal tag, 0 = empty, 1 = leaf followed by the leaf's
 /// key (32 bytes) and SHA-256 of its value (32 bytes); then u32 count (≤ 256) and the siblings,
 /// root side first.
+@MemberwiseInit
 package struct StateProof: Hashable, Sendable, CanonicalCodable {
     /// Where the key's path ends.
     package enum Terminal: Hashable, Sendable {
@@ -26,12 +27,6 @@ package struct StateProof: Hashable, Sendable, CanonicalCodable {
     package var terminal: Terminal
     /// Hashes beside the path, root side first.
     package var siblings: [Hash32]
-
-    /// A proof from its parts (not checked: `verify` does that).
-    package init(terminal: Terminal, siblings: [Hash32]) {
-        self.terminal = terminal
-        self.siblings = siblings
-    }
 
     /// True when, under `root`, `key` holds `value`, or, with `value == nil`, `key` is absent.
     package func verify(key: Hash32, value: [UInt8]?, root: Hash32) -> Bool {

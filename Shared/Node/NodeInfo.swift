@@ -3,6 +3,7 @@ import CityWire
 
 /// What `node.info` (kind 0x0001) answers: which service this is, who it is, what it serves.
 /// Lets ops and peers check a running service over the real protocol (`citychain ping`).
+@MemberwiseInit
 package struct NodeInfo: Hashable, Sendable, CanonicalCodable {
     /// The message kind of the request (empty payload) and its answer.
     package static let kind = MessageKind(.node, 0x01)
@@ -21,15 +22,6 @@ package struct NodeInfo: Hashable, Sendable, CanonicalCodable {
     package var uptimeMillis: UInt64
     /// The message kinds this process serves, ascending.
     package var kinds: [UInt16]
-
-    /// An info value from its parts.
-    package init(service: String, name: String, version: String, uptimeMillis: UInt64, kinds: [UInt16]) {
-        self.service = service
-        self.name = name
-        self.version = version
-        self.uptimeMillis = uptimeMillis
-        self.kinds = kinds
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.string(service); w.string(name); w.string(version); w.u64(uptimeMillis)

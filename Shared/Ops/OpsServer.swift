@@ -1,3 +1,4 @@
+import CityEncoding
 import Foundation
 import Hummingbird
 import Logging
@@ -74,6 +75,7 @@ package final class OpsState: Sendable {
 }
 
 /// The body of /readyz.
+@MemberwiseInit
 package struct ReadinessReport: Codable, Sendable, Equatable {
     package struct Check: Codable, Sendable, Equatable {
         package var name: String
@@ -89,11 +91,6 @@ package struct ReadinessReport: Codable, Sendable, Equatable {
 
     package var ready: Bool
     package var checks: [Check]
-
-    package init(ready: Bool, checks: [Check]) {
-        self.ready = ready
-        self.checks = checks
-    }
 
     package func json() -> String {
         let encoder = JSONEncoder()
@@ -188,10 +185,9 @@ package final class OpsServer: Service {
 
 /// Added last to a service group (so shutdown reaches it first): when graceful shutdown begins it
 /// marks the process as draining, so /readyz answers 503 while the other services drain.
+@MemberwiseInit
 package struct DrainMarker: Service {
     private let state: OpsState
-
-    package init(state: OpsState) { self.state = state }
 
     package func run() async throws {
         try? await gracefulShutdown()

@@ -1,3 +1,4 @@
+import CityEncoding
 import Crypto
 import NIOSSL
 import SwiftASN1
@@ -5,6 +6,7 @@ import X509
 
 /// Who is on the other end of a TLS connection: the role and name the city CA wrote into its
 /// certificate. Read once per connection after the handshake verified the chain.
+@MemberwiseInit
 package struct PeerIdentity: Hashable, Sendable, CustomStringConvertible {
     /// The holder's role.
     package let role: Role
@@ -12,13 +14,6 @@ package struct PeerIdentity: Hashable, Sendable, CustomStringConvertible {
     package let name: String
     /// SHA-256 of the certificate's DER bytes, hex (what the registry records).
     package let fingerprint: String
-
-    /// Makes an identity (tests, and values read back from the registry).
-    package init(role: Role, name: String, fingerprint: String) {
-        self.role = role
-        self.name = name
-        self.fingerprint = fingerprint
-    }
 
     /// Reads the role and name from a parsed certificate. Exactly one `citychain:role:` SAN URI is required.
     package init(certificate: Certificate) throws(PKIError) {

@@ -1,7 +1,9 @@
+import CityEncoding
 import Foundation
 import NIOSSL
 
 /// The files of a TLS identity on disk: the holder's certificate and key and the city CA.
+@MemberwiseInit
 package struct TLSIdentityFiles: Sendable, Hashable {
     /// PEM certificate of the holder.
     package var certificatePath: String
@@ -9,16 +11,10 @@ package struct TLSIdentityFiles: Sendable, Hashable {
     package var privateKeyPath: String
     /// PEM certificate of the city CA (trust anchor).
     package var caCertificatePath: String
-
-    /// Names the three files.
-    package init(certificatePath: String, privateKeyPath: String, caCertificatePath: String) {
-        self.certificatePath = certificatePath
-        self.privateKeyPath = privateKeyPath
-        self.caCertificatePath = caCertificatePath
-    }
 }
 
 /// A loaded TLS identity, ready for NIOSSL: certificate chain, key and trust roots.
+@MemberwiseInit
 package struct TLSIdentity: @unchecked Sendable {
     // NIOSSLCertificate and NIOSSLPrivateKey are immutable reference types that NIOSSL shares
     // across event loops; they are safe to share.
@@ -49,13 +45,6 @@ package struct TLSIdentity: @unchecked Sendable {
         } catch {
             throw PKIError(.malformed, "cannot convert the issued identity for TLS: \(error)")
         }
-    }
-
-    /// Wraps already-loaded NIOSSL objects.
-    package init(certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey, trustRoots: [NIOSSLCertificate]) {
-        self.certificateChain = certificateChain
-        self.privateKey = privateKey
-        self.trustRoots = trustRoots
     }
 
     private static func certificates(at path: String, what: String) throws(PKIError) -> [NIOSSLCertificate] {

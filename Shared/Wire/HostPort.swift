@@ -1,12 +1,9 @@
+import CityEncoding
 /// A `HOST:PORT` address (`[::1]:7101` for IPv6): the one parser every service and the CLI use.
+@MemberwiseInit
 package struct HostPort: Hashable, Sendable, CustomStringConvertible {
     package var host: String
     package var port: Int
-
-    package init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
 
     /// Parses `HOST:PORT`; nil unless the port is 1…65535 (0 too when `allowZero`, for listeners).
     package init?(_ text: String, allowZero: Bool = false) {

@@ -1,9 +1,11 @@
+import CityEncoding
 /// The `u16` message kind in a frame header: which operation a request calls.
 ///
 /// Allocation plan (docs/protocol/wire.md, "Message kinds"): the high byte names the owner, the low
 /// byte the operation. `0x00xx` control (this module), `0x01xx` validator, `0x02xx` indexer,
 /// `0x03xx` gateway, `0x04xx` registry, `0x05xx` every service (node); `0x06xx`–`0xFFxx` unallocated. Services declare their own
 /// kinds with `MessageKind(.validator, 0x01)` and register them on a `WireRouter`.
+@MemberwiseInit
 package struct MessageKind: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The owner of a block of 256 kinds (the high byte).
     package enum Owner: UInt8, Sendable, CaseIterable {
@@ -23,9 +25,6 @@ package struct MessageKind: RawRepresentable, Hashable, Sendable, Comparable, Cu
 
     /// The wire value.
     package let rawValue: UInt16
-
-    /// Wraps a wire value (any value is representable; routing decides whether it is known).
-    package init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// The kind `operation` in `owner`'s block.
     package init(_ owner: Owner, _ operation: UInt8) {

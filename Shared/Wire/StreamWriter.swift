@@ -1,20 +1,14 @@
+import CityEncoding
 import NIOCore
 
 /// Sends the items of one server-pushed stream. `send` suspends while the connection's outbound
 /// buffer is over its high watermark, so a slow client slows the producer instead of growing memory.
+@MemberwiseInit
 package struct StreamWriter: Sendable {
     private let requestID: UInt32
     private let kind: MessageKind
     private let outbound: NIOAsyncChannelOutboundWriter<Frame>
     private let maxPayloadBytes: Int
-
-    /// A writer for the stream of request `requestID`.
-    package init(requestID: UInt32, kind: MessageKind, outbound: NIOAsyncChannelOutboundWriter<Frame>, maxPayloadBytes: Int) {
-        self.requestID = requestID
-        self.kind = kind
-        self.outbound = outbound
-        self.maxPayloadBytes = maxPayloadBytes
-    }
 
     /// Sends one item; throws `CancellationError` once the client cancelled or disconnected.
     package func send(_ payload: [UInt8]) async throws {

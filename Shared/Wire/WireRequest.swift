@@ -2,6 +2,7 @@ import CityEncoding
 import CityPKI
 
 /// One request as a handler sees it: what was called, by whom, with which bytes.
+@MemberwiseInit
 package struct WireRequest: Sendable {
     /// The message kind called.
     package let kind: MessageKind
@@ -11,14 +12,6 @@ package struct WireRequest: Sendable {
     package let payload: [UInt8]
     /// Who is calling, read from the TLS client certificate when the connection opened.
     package let peer: PeerIdentity
-
-    /// A request (built by the server; tests may build their own).
-    package init(kind: MessageKind, requestID: UInt32, payload: [UInt8], peer: PeerIdentity) {
-        self.kind = kind
-        self.requestID = requestID
-        self.payload = payload
-        self.peer = peer
-    }
 
     /// Decodes the payload as exactly one `T`; a `CodecError` becomes `invalidRequest` for the peer.
     package func decode<T: CanonicalDecodable>(_: T.Type = T.self) throws(CodecError) -> T {

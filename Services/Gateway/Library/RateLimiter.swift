@@ -1,3 +1,4 @@
+import CityEncoding
 import CityLedger
 
 /// A token bucket: `rate` tokens per second up to `burst`; each request takes one. Pure: the
@@ -36,14 +37,10 @@ package struct TokenBucket: Sendable, Hashable {
 }
 
 /// A rate for one agency: tokens per second and the burst it may spend at once.
+@MemberwiseInit
 package struct AgencyRate: Hashable, Sendable, CustomStringConvertible {
     package var perSecond: Double
     package var burst: Double
-
-    package init(perSecond: Double, burst: Double) {
-        self.perSecond = perSecond
-        self.burst = burst
-    }
 
     /// Parses `RATE[:BURST]` (burst defaults to twice the rate, at least 1).
     package init?(text: some StringProtocol) {

@@ -7,16 +7,11 @@ import Synchronization
 
 /// The registry's routes (docs/REGISTRY.md): register, heartbeat and deregister for the service
 /// roles, each only as itself; lookup, list and watch for every authenticated caller.
+@MemberwiseInit
 package struct RegistryService: Sendable {
     let store: RegistryStore
     let watch: RegistryWatch
     let logger: Logger
-
-    package init(store: RegistryStore, watch: RegistryWatch, logger: Logger) {
-        self.store = store
-        self.watch = watch
-        self.logger = logger
-    }
 
     /// The router for the registry kinds.
     package func router() -> WireRouter {

@@ -52,6 +52,7 @@ package struct Receipt: Hashable, Sendable, CanonicalCodable {
 /// Where a transaction submitted through a gateway stands.
 ///
 /// Encoding: TransactionID, u8 tag, then 0 pending | 1 Receipt | 2 Rejection.
+@MemberwiseInit
 package struct GatewayOutcome: Hashable, Sendable, CanonicalCodable {
     package enum State: Hashable, Sendable {
         /// Admitted by a validator, not final yet (ask again with `GatewayAPI.receipt`).
@@ -64,11 +65,6 @@ package struct GatewayOutcome: Hashable, Sendable, CanonicalCodable {
 
     package var id: TransactionID
     package var state: State
-
-    package init(id: TransactionID, state: State) {
-        self.id = id
-        self.state = state
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(id)
@@ -96,18 +92,12 @@ package struct GatewayOutcome: Hashable, Sendable, CanonicalCodable {
 /// One upstream service as a gateway sees it.
 ///
 /// Encoding: string address, u8 healthy (0/1), u64 height (0 unknown), string detail.
+@MemberwiseInit
 package struct UpstreamHealth: Hashable, Sendable, CanonicalCodable {
     package var address: String
     package var healthy: Bool
     package var height: UInt64
     package var detail: String
-
-    package init(address: String, healthy: Bool, height: UInt64, detail: String) {
-        self.address = address
-        self.healthy = healthy
-        self.height = height
-        self.detail = detail
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.string(address); w.bool(healthy); w.u64(height); w.string(detail)
@@ -124,18 +114,12 @@ package struct UpstreamHealth: Hashable, Sendable, CanonicalCodable {
 /// The gateway's view: the chain head it follows and every validator and indexer it routes to.
 ///
 /// Encoding: string chainID, u64 headHeight, array<UpstreamHealth> validators, array<UpstreamHealth> indexers.
+@MemberwiseInit
 package struct GatewayStatus: Hashable, Sendable, CanonicalCodable {
     package var chainID: String
     package var headHeight: UInt64
     package var validators: [UpstreamHealth]
     package var indexers: [UpstreamHealth]
-
-    package init(chainID: String, headHeight: UInt64, validators: [UpstreamHealth], indexers: [UpstreamHealth]) {
-        self.chainID = chainID
-        self.headHeight = headHeight
-        self.validators = validators
-        self.indexers = indexers
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.string(chainID); w.u64(headHeight); w.array(validators); w.array(indexers)

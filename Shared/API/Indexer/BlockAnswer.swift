@@ -7,6 +7,7 @@ import CityMerkle
 /// transactions root can still be checked.
 ///
 /// Encoding: CertifiedHeader, array<BlockEntry> (≤ 10,000).
+@MemberwiseInit
 package struct BlockAnswer: Hashable, Sendable, CanonicalCodable {
     /// One position of the block.
     ///
@@ -43,11 +44,6 @@ package struct BlockAnswer: Hashable, Sendable, CanonicalCodable {
 
     package var header: CertifiedHeader
     package var entries: [Entry]
-
-    package init(header: CertifiedHeader, entries: [Entry]) {
-        self.header = header
-        self.entries = entries
-    }
 
     /// Throws unless the header is certified and the entries are exactly its transactions.
     package func verify(height: UInt64, validatorSet: some ValidatorSetSource) throws(ProofFailure) {

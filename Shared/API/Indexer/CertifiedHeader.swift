@@ -5,17 +5,12 @@ import CityLedger
 /// checked against. Anyone holding the validator set of its height can check it.
 ///
 /// Encoding: BlockHeader, CommitCertificate.
+@MemberwiseInit
 package struct CertifiedHeader: Hashable, Sendable, CanonicalCodable {
     /// The header.
     package var header: BlockHeader
     /// Precommits of more than 2/3 of the power for the header's hash.
     package var certificate: CommitCertificate
-
-    /// A certified header from its parts.
-    package init(header: BlockHeader, certificate: CommitCertificate) {
-        self.header = header
-        self.certificate = certificate
-    }
 
     /// The header's height.
     package var height: UInt64 { header.height }

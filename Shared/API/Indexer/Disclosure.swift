@@ -57,16 +57,11 @@ package struct DisclosureRecord: Hashable, Sendable, CanonicalCodable {
 /// answer's state root) and the record's path to the batch's Merkle root.
 ///
 /// Encoding: AuditAnchorEntry, InclusionProof, StateProof.
+@MemberwiseInit
 package struct AnchorProof: Hashable, Sendable, CanonicalCodable {
     package var entry: AuditAnchorEntry
     package var inclusion: InclusionProof
     package var stateProof: StateProof
-
-    package init(entry: AuditAnchorEntry, inclusion: InclusionProof, stateProof: StateProof) {
-        self.entry = entry
-        self.inclusion = inclusion
-        self.stateProof = stateProof
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.encode(entry); w.encode(inclusion); w.encode(stateProof) }
 
@@ -80,14 +75,10 @@ package struct AnchorProof: Hashable, Sendable, CanonicalCodable {
 /// A disclosure record and, once its batch is anchored on chain, the proof of it.
 ///
 /// Encoding: DisclosureRecord, optional<AnchorProof>.
+@MemberwiseInit
 package struct AuditItem: Hashable, Sendable, CanonicalCodable {
     package var record: DisclosureRecord
     package var anchor: AnchorProof?
-
-    package init(record: DisclosureRecord, anchor: AnchorProof?) {
-        self.record = record
-        self.anchor = anchor
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.encode(record); w.optional(anchor) }
 
@@ -101,18 +92,12 @@ package struct AuditItem: Hashable, Sendable, CanonicalCodable {
 /// carry proofs against `at`'s state root under `anchoringAgency`'s anchors.
 ///
 /// Encoding: CertifiedHeader at, AgencyID anchoringAgency, array<AuditItem> (≤ 500), bool more.
+@MemberwiseInit
 package struct AuditAnswer: Hashable, Sendable, CanonicalCodable {
     package var at: CertifiedHeader
     package var anchoringAgency: AgencyID
     package var items: [AuditItem]
     package var more: Bool
-
-    package init(at: CertifiedHeader, anchoringAgency: AgencyID, items: [AuditItem], more: Bool) {
-        self.at = at
-        self.anchoringAgency = anchoringAgency
-        self.items = items
-        self.more = more
-    }
 
     /// Throws unless every anchored item is in its anchored batch and the batch is in the state of `at`.
     /// Returns how many items were anchored (the rest are recorded but not yet anchored).

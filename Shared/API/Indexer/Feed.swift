@@ -105,14 +105,10 @@ package struct FeedRequest: Hashable, Sendable, CanonicalCodable {
 /// applies its access rules, purposes and disclosure records to `agency`.
 ///
 /// Encoding: AgencyID agency, FeedRequest request.
+@MemberwiseInit
 package struct ForwardedFeed: Hashable, Sendable, CanonicalCodable {
     package var agency: AgencyID
     package var request: FeedRequest
-
-    package init(agency: AgencyID, request: FeedRequest) {
-        self.agency = agency
-        self.request = request
-    }
 
     package func encode(to w: inout CanonicalWriter) { w.encode(agency); w.encode(request) }
 

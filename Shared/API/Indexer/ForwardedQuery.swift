@@ -8,6 +8,7 @@ import CityWire
 /// only gateway certificates may send it.
 ///
 /// Encoding: AgencyID agency, u16 kind, bytes payload (≤ 1 MiB).
+@MemberwiseInit
 package struct ForwardedQuery: Hashable, Sendable, CanonicalCodable {
     /// Largest relayed query payload.
     package static let maxPayloadBytes = 1 << 20
@@ -18,13 +19,6 @@ package struct ForwardedQuery: Hashable, Sendable, CanonicalCodable {
     package var kind: MessageKind
     /// The query's canonical bytes.
     package var payload: [UInt8]
-
-    /// A relayed query from its parts.
-    package init(agency: AgencyID, kind: MessageKind, payload: [UInt8]) {
-        self.agency = agency
-        self.kind = kind
-        self.payload = payload
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(agency); w.u16(kind.rawValue); w.bytes(payload)

@@ -7,18 +7,12 @@ import CityMerkle
 /// its inclusion proof (restricted payloads stay sealed: only their recipients can open them).
 ///
 /// Encoding: CertifiedHeader at, optional<RecordEntry>, StateProof, optional<ProvenTransaction> current.
+@MemberwiseInit
 package struct RecordAnswer: Hashable, Sendable, CanonicalCodable {
     package var at: CertifiedHeader
     package var entry: RecordEntry?
     package var proof: StateProof
     package var current: ProvenTransaction?
-
-    package init(at: CertifiedHeader, entry: RecordEntry?, proof: StateProof, current: ProvenTransaction?) {
-        self.at = at
-        self.entry = entry
-        self.proof = proof
-        self.current = current
-    }
 
     /// The payload of the current version (nil when never written or deleted).
     package var payload: [UInt8]? {
@@ -67,16 +61,11 @@ package struct RecordAnswer: Hashable, Sendable, CanonicalCodable {
 /// `more` is true when the limit cut the answer short (ask again after the last item).
 ///
 /// Encoding: CertifiedHeader at, array<ProvenTransaction> (≤ 500), bool more.
+@MemberwiseInit
 package struct ChangesAnswer: Hashable, Sendable, CanonicalCodable {
     package var at: CertifiedHeader
     package var items: [ProvenTransaction]
     package var more: Bool
-
-    package init(at: CertifiedHeader, items: [ProvenTransaction], more: Bool) {
-        self.at = at
-        self.items = items
-        self.more = more
-    }
 
     /// Throws unless every item is proven, concerns `dataset` (and `subject` when given), is at or
     /// below `at`, and the items are in strict chain order.
@@ -119,14 +108,10 @@ package struct ChangesAnswer: Hashable, Sendable, CanonicalCodable {
 /// One transaction, proven in its certified block, as of the height of `at`.
 ///
 /// Encoding: CertifiedHeader at, ProvenTransaction.
+@MemberwiseInit
 package struct TransactionAnswer: Hashable, Sendable, CanonicalCodable {
     package var at: CertifiedHeader
     package var item: ProvenTransaction
-
-    package init(at: CertifiedHeader, item: ProvenTransaction) {
-        self.at = at
-        self.item = item
-    }
 
     /// Throws unless `item` is transaction `id`, proven at or below `at`.
     package func verify(id: TransactionID, validatorSet: some ValidatorSetSource) throws(ProofFailure) {
@@ -147,6 +132,7 @@ package struct TransactionAnswer: Hashable, Sendable, CanonicalCodable {
 /// The indexer's position.
 ///
 /// Encoding: u64 indexedHeight, Hash32 indexedHash, u64 provenHeight, u64 chainHeight, string source (≤ 256 bytes).
+@MemberwiseInit
 package struct IndexerStatus: Hashable, Sendable, CanonicalCodable {
     /// Last block written to PostgreSQL.
     package var indexedHeight: UInt64
@@ -158,14 +144,6 @@ package struct IndexerStatus: Hashable, Sendable, CanonicalCodable {
     package var chainHeight: UInt64
     /// The validator being followed (host:port), empty when none.
     package var source: String
-
-    package init(indexedHeight: UInt64, indexedHash: Hash32, provenHeight: UInt64, chainHeight: UInt64, source: String) {
-        self.indexedHeight = indexedHeight
-        self.indexedHash = indexedHash
-        self.provenHeight = provenHeight
-        self.chainHeight = chainHeight
-        self.source = source
-    }
 
     /// Blocks the index is behind the chain.
     package var lag: UInt64 { chainHeight > indexedHeight ? chainHeight - indexedHeight : 0 }

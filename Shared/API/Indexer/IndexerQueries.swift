@@ -17,16 +17,11 @@ private func readLimit(_ r: inout CanonicalReader, _ field: String) throws(Codec
 /// The current value of one record.
 ///
 /// Encoding: DatasetID, SubjectKey, string purpose (≤ 256 bytes; required for internal and restricted datasets).
+@MemberwiseInit
 package struct RecordQuery: Hashable, Sendable, CanonicalCodable {
     package var dataset: DatasetID
     package var subject: SubjectKey
-    package var purpose: String
-
-    package init(dataset: DatasetID, subject: SubjectKey, purpose: String = "") {
-        self.dataset = dataset
-        self.subject = subject
-        self.purpose = purpose
-    }
+    package var purpose: String = ""
 
     package func encode(to w: inout CanonicalWriter) { w.encode(dataset); w.encode(subject); w.string(purpose) }
 
@@ -40,20 +35,13 @@ package struct RecordQuery: Hashable, Sendable, CanonicalCodable {
 /// The versions of one record, oldest first, after version `afterVersion`.
 ///
 /// Encoding: DatasetID, SubjectKey, u64 afterVersion, u32 limit (1…500), string purpose (≤ 256 bytes).
+@MemberwiseInit
 package struct HistoryQuery: Hashable, Sendable, CanonicalCodable {
     package var dataset: DatasetID
     package var subject: SubjectKey
-    package var afterVersion: UInt64
-    package var limit: UInt32
-    package var purpose: String
-
-    package init(dataset: DatasetID, subject: SubjectKey, afterVersion: UInt64 = 0, limit: UInt32 = 100, purpose: String = "") {
-        self.dataset = dataset
-        self.subject = subject
-        self.afterVersion = afterVersion
-        self.limit = limit
-        self.purpose = purpose
-    }
+    package var afterVersion: UInt64 = 0
+    package var limit: UInt32 = 100
+    package var purpose: String = ""
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(dataset); w.encode(subject); w.u64(afterVersion); w.u32(limit); w.string(purpose)
@@ -71,6 +59,7 @@ package struct HistoryQuery: Hashable, Sendable, CanonicalCodable {
 /// A condition on a field of a record's JSON payload: the value at `path` compared with `value`.
 ///
 /// Encoding: array<string> path (1…8 segments of 1…64 bytes), u8 op, string value (JSON text, ≤ 1024 bytes; empty for `exists`).
+@MemberwiseInit
 package struct FieldPredicate: Hashable, Sendable, CanonicalCodable, CustomStringConvertible {
     /// How the field is compared.
     package enum Op: UInt8, Sendable, CaseIterable {
@@ -99,12 +88,6 @@ package struct FieldPredicate: Hashable, Sendable, CanonicalCodable, CustomStrin
     package var op: Op
     /// A JSON value (`42`, `"B-12"`, `true`); empty for `exists`.
     package var value: String
-
-    package init(path: [String], op: Op, value: String) {
-        self.path = path
-        self.op = op
-        self.value = value
-    }
 
     /// `a.b=42`, `zone="B"`, `paid?`.
     package var description: String { path.joined(separator: ".") + op.symbol + value }
@@ -202,14 +185,10 @@ package struct DatasetQuery: Hashable, Sendable, CanonicalCodable {
 /// One transaction by id.
 ///
 /// Encoding: TransactionID, string purpose (≤ 256 bytes).
+@MemberwiseInit
 package struct TransactionQuery: Hashable, Sendable, CanonicalCodable {
     package var id: TransactionID
-    package var purpose: String
-
-    package init(id: TransactionID, purpose: String = "") {
-        self.id = id
-        self.purpose = purpose
-    }
+    package var purpose: String = ""
 
     package func encode(to w: inout CanonicalWriter) { w.encode(id); w.string(purpose) }
 
@@ -222,10 +201,9 @@ package struct TransactionQuery: Hashable, Sendable, CanonicalCodable {
 /// One block by height.
 ///
 /// Encoding: u64 height (≥ 1).
+@MemberwiseInit
 package struct BlockQuery: Hashable, Sendable, CanonicalCodable {
     package var height: UInt64
-
-    package init(height: UInt64) { self.height = height }
 
     package func encode(to w: inout CanonicalWriter) { w.u64(height) }
 
@@ -238,18 +216,12 @@ package struct BlockQuery: Hashable, Sendable, CanonicalCodable {
 /// The disclosure records of one subject (who read it, when, why), after sequence `afterSequence`.
 ///
 /// Encoding: DatasetID, SubjectKey, u64 afterSequence, u32 limit (1…500).
+@MemberwiseInit
 package struct AuditQuery: Hashable, Sendable, CanonicalCodable {
     package var dataset: DatasetID
     package var subject: SubjectKey
-    package var afterSequence: UInt64
-    package var limit: UInt32
-
-    package init(dataset: DatasetID, subject: SubjectKey, afterSequence: UInt64 = 0, limit: UInt32 = 100) {
-        self.dataset = dataset
-        self.subject = subject
-        self.afterSequence = afterSequence
-        self.limit = limit
-    }
+    package var afterSequence: UInt64 = 0
+    package var limit: UInt32 = 100
 
     package func encode(to w: inout CanonicalWriter) { w.encode(dataset); w.encode(subject); w.u64(afterSequence); w.u32(limit) }
 

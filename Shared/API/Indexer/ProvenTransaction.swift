@@ -6,6 +6,7 @@ import CityMerkle
 /// Merkle path to the header's transactions root and the certified header.
 ///
 /// Encoding: SignedTransaction, InclusionProof, CertifiedHeader.
+@MemberwiseInit
 package struct ProvenTransaction: Hashable, Sendable, CanonicalCodable {
     /// The transaction as committed (signatures included).
     package var transaction: SignedTransaction
@@ -13,13 +14,6 @@ package struct ProvenTransaction: Hashable, Sendable, CanonicalCodable {
     package var proof: InclusionProof
     /// The certified header of its block.
     package var header: CertifiedHeader
-
-    /// A proven transaction from its parts.
-    package init(transaction: SignedTransaction, proof: InclusionProof, header: CertifiedHeader) {
-        self.transaction = transaction
-        self.proof = proof
-        self.header = header
-    }
 
     /// Height of its block.
     package var height: UInt64 { header.height }
@@ -59,17 +53,12 @@ package struct ProvenTransaction: Hashable, Sendable, CanonicalCodable {
 /// (keyset pagination: ask again with `after` = the last cursor you got).
 ///
 /// Encoding: u64 height, u32 index.
+@MemberwiseInit
 package struct ChainCursor: Hashable, Comparable, Sendable, CanonicalCodable, CustomStringConvertible {
     /// Block height.
     package var height: UInt64
     /// Position in the block.
     package var index: UInt32
-
-    /// A cursor from its parts.
-    package init(height: UInt64, index: UInt32) {
-        self.height = height
-        self.index = index
-    }
 
     /// The cursor before everything.
     package static let start = ChainCursor(height: 0, index: 0)

@@ -6,18 +6,13 @@ import CityWire
 /// `citychain verify FILE` checks them offline against a trusted validator set.
 ///
 /// Encoding: 8 bytes "CCANSW01", u16 kind, bytes query, bytes answer (each ≤ 8 MiB).
+@MemberwiseInit
 package struct SavedAnswer: Hashable, Sendable, CanonicalCodable {
     package static let magic = Array("CCANSW01".utf8)
 
     package var kind: MessageKind
     package var query: [UInt8]
     package var answer: [UInt8]
-
-    package init(kind: MessageKind, query: [UInt8], answer: [UInt8]) {
-        self.kind = kind
-        self.query = query
-        self.answer = answer
-    }
 
     /// Checks the answer's proofs for the query it answers; returns a one-line summary of what holds.
     package func verify(validatorSet: some ValidatorSetSource) throws -> String {

@@ -15,14 +15,10 @@ extension IndexerAPI {
 /// committed in, the set that signed it, and those pending changes.
 ///
 /// Encoding: u64 after, bool anchor.
+@MemberwiseInit
 package struct ValidatorChangesQuery: Hashable, Sendable, CanonicalCodable {
     package var after: UInt64
-    package var anchor: Bool
-
-    package init(after: UInt64, anchor: Bool = false) {
-        self.after = after
-        self.anchor = anchor
-    }
+    package var anchor: Bool = false
 
     package func encode(to w: inout CanonicalWriter) { w.u64(after); w.bool(anchor) }
 
@@ -40,20 +36,13 @@ package struct ValidatorChangesQuery: Hashable, Sendable, CanonicalCodable {
 ///
 /// Encoding: CertifiedHeader at, optional ValidatorSet anchorSet, array<CertifiedHeader>
 /// anchorHeaders (≤ 2), array<ProvenTransaction> items (≤ 500), bool more.
+@MemberwiseInit
 package struct ValidatorChangesAnswer: Hashable, Sendable, CanonicalCodable {
     package var at: CertifiedHeader
-    package var anchorSet: ValidatorSet?
-    package var anchorHeaders: [CertifiedHeader]
+    package var anchorSet: ValidatorSet? = nil
+    package var anchorHeaders: [CertifiedHeader] = []
     package var items: [ProvenTransaction]
     package var more: Bool
-
-    package init(at: CertifiedHeader, anchorSet: ValidatorSet? = nil, anchorHeaders: [CertifiedHeader] = [], items: [ProvenTransaction], more: Bool) {
-        self.at = at
-        self.anchorSet = anchorSet
-        self.anchorHeaders = anchorHeaders
-        self.items = items
-        self.more = more
-    }
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(at); w.optional(anchorSet); w.array(anchorHeaders); w.array(items); w.bool(more)

@@ -67,12 +67,10 @@ package struct HeartbeatRequest: Hashable, Sendable, CanonicalCodable {
 }
 
 /// A lookup or a watch, of one kind or of all. Encoding: optional `ServiceKind` (0 = all, 1 then the kind).
+@MemberwiseInit
 package struct LookupRequest: Hashable, Sendable, CanonicalCodable {
     /// Only this kind (nil: every kind).
-    package var kind: ServiceKind?
-
-    /// A request for `kind` (nil: all).
-    package init(kind: ServiceKind? = nil) { self.kind = kind }
+    package var kind: ServiceKind? = nil
 
     package func encode(to w: inout CanonicalWriter) { w.optional(kind) }
 

@@ -74,17 +74,12 @@ package struct ServiceEntry: Hashable, Sendable, CanonicalCodable {
 }
 
 /// A directory key: a service kind and id. Encoding: `ServiceKind` kind, string id (≤ 64).
+@MemberwiseInit
 package struct ServiceKey: Hashable, Sendable, Comparable, CustomStringConvertible, CanonicalCodable {
     /// The kind.
     package var kind: ServiceKind
     /// The id within the kind.
     package var id: String
-
-    /// A key from its parts.
-    package init(kind: ServiceKind, id: String) {
-        self.kind = kind
-        self.id = id
-    }
 
     package var description: String { "\(kind)/\(id)" }
 

@@ -2,6 +2,7 @@ import CityEncoding
 import CityLedger
 
 /// What a new block builds on: the last block's height, hash and time (or genesis, at height 0).
+@MemberwiseInit
 package struct ChainTip: Hashable, Sendable {
     /// Height of the last block (0 for genesis).
     package var height: UInt64
@@ -9,13 +10,6 @@ package struct ChainTip: Hashable, Sendable {
     package var hash: Hash32
     /// Its time, milliseconds since the Unix epoch (the genesis time at height 0).
     package var timeMillis: UInt64
-
-    /// A tip from its parts.
-    package init(height: UInt64, hash: Hash32, timeMillis: UInt64) {
-        self.height = height
-        self.hash = hash
-        self.timeMillis = timeMillis
-    }
 
     /// The tip after `header`.
     package init(header: BlockHeader) {

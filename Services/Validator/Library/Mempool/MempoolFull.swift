@@ -1,7 +1,9 @@
+import CityEncoding
 import CityLedger
 
 /// The pool has no room for a transaction: which bound is reached. Not a verdict on the
 /// transaction: the sender should retry later (blocks drain the pool).
+@MemberwiseInit
 package struct MempoolFull: Error, Hashable, Sendable, CustomStringConvertible {
     /// A bound of `MempoolLimits`.
     package enum Bound: Hashable, Sendable {
@@ -19,13 +21,6 @@ package struct MempoolFull: Error, Hashable, Sendable, CustomStringConvertible {
     package var current: Int
     /// The bound's limit.
     package var limit: Int
-
-    /// A full verdict from its parts.
-    package init(bound: Bound, current: Int, limit: Int) {
-        self.bound = bound
-        self.current = current
-        self.limit = limit
-    }
 
     /// What was wrong and what to do, for logs and error frames.
     package var description: String {

@@ -5,6 +5,7 @@ import CityLedger
 /// `u32 payloadLength | u32 checksum | payload`, big-endian, where the payload is the canonical
 /// `Block` followed by the canonical `CommitCertificate` and the checksum covers the length
 /// field and the payload (so a damaged length is caught too). Pure: works on byte arrays.
+@MemberwiseInit
 package struct BlockRecord: Hashable, Sendable {
     /// Bytes before the payload: length and checksum.
     package static let prefixBytes = 8
@@ -13,12 +14,6 @@ package struct BlockRecord: Hashable, Sendable {
     package var block: Block
     /// The certificate that commits it.
     package var certificate: CommitCertificate
-
-    /// A record from its parts.
-    package init(block: Block, certificate: CommitCertificate) {
-        self.block = block
-        self.certificate = certificate
-    }
 
     /// The record's framed bytes: prefix then payload.
     package var framedBytes: [UInt8] { Self.frame(payload: payloadBytes) }

@@ -6,6 +6,7 @@ import CityEncoding
 /// `maySign` refuses to go backwards and refuses different bytes for a step already signed; the
 /// same bytes again get the stored signature to re-send. `SignerStateStore` persists a new
 /// value before the signature may leave the process.
+@MemberwiseInit
 package struct SignerState: Hashable, Sendable, CanonicalCodable {
     /// One signature: where it was made, what was signed and the signature.
     package struct Signed: Hashable, Sendable {
@@ -35,10 +36,7 @@ package struct SignerState: Hashable, Sendable, CanonicalCodable {
     }
 
     /// The last signature made, or nil if this validator never signed.
-    package private(set) var last: Signed?
-
-    /// A state that has signed `last` (nil: never signed).
-    package init(last: Signed? = nil) { self.last = last }
+    package private(set) var last: Signed? = nil
 
     /// Whether `signBytes` may be signed at `height`/`round`/`step`. Throws `.regression` for a
     /// step before the last one and `.conflict` for other bytes at the last one.
