@@ -23,9 +23,13 @@ import Testing
             let e = try await store.register(Self.request("validator-1"))
             #expect(e.expiresAtMillis == e.registeredAtMillis + 60_000)
             #expect(e.nodeKey == Array(repeating: 1, count: 32))
-            try await Task.sleep(for: .milliseconds(20))   // the database's clock (now()) must move a millisecond: not synchronisation
-            guard case .done(let renewed?) = try await store.heartbeat(e.key, fingerprint: Self.fp) else { throw TestFailure("no renewal") }
-            #expect(renewed.expiresAtMillis > e.expiresAtMillis)
+            // A renewal sets the expiry from the database's clock (now()): renew until it has moved on a millisecond.
+            var renewed = e
+            try await eventually("a renewal moves the expiry later", seconds: 5) {
+                guard case .done(let r?) = try await store.heartbeat(e.key, fingerprint: Self.fp) else { throw TestFailure("no renewal") }
+                renewed = r
+                return r.expiresAtMillis > e.expiresAtMillis
+            }
             #expect(renewed.registeredAtMillis == e.registeredAtMillis)
             #expect(try await store.heartbeat(e.key, fingerprint: Self.otherFP) == .otherHolder)
             #expect(try await store.deregister(e.key, fingerprint: Self.otherFP) == .otherHolder)

@@ -2,21 +2,16 @@ import Foundation
 
 /// Waits for `process` to exit, at most `seconds`; true if it exited. The wait is on the exit
 /// itself, not a sleep loop: one thread of its own per process waits in `waitUntilExit` and wakes
-/// every waiter, however many time out and ask again; the timeout is a task's sleep. The one way
+/// every waiter, however many time out and ask again; the timeout is a dispatch timer. The one way
 /// tests wait for a child process to end.
 public func waitForExit(_ process: Process, seconds: Double) async -> Bool {
     guard process.isRunning else { return true }
     let once = ResumeOnce()
-    let timeout = Task {
-        try? await Task.sleep(for: .seconds(seconds))
-        if !Task.isCancelled { once.resume(false) }
-    }
-    let exited = await withCheckedContinuation { continuation in
+    return await withCheckedContinuation { continuation in
         once.arm(continuation)
         ExitWatch.shared.onExit(of: process) { once.resume(true) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { once.resume(false) }   // the deadline
     }
-    timeout.cancel()
-    return exited
 }
 
 /// One `waitUntilExit` thread per watched process, and the callbacks to run when it exits.

@@ -161,13 +161,13 @@ import Testing
             _ = try await agency.submit(F.parking(1, expires: 500), to: a[0], waitMillis: 10_000)
             await validators[2].stop()
             await validators[3].stop()
-            // Votes the stopped pair sent before stopping may still be in the others' queues: let
-            // them land before the heights are read (quiescence, not synchronisation).
-            try await Task.sleep(for: .milliseconds(300))
             let before = [await validators[0].node.height, await validators[1].node.height]
             let stuck = try await agency.submit(F.parking(2, expires: 500), to: a[0], waitMillis: 3000)
             #expect(stuck.status == .pending, "2 of 4 validators (20 of 40 power) must not commit")
-            #expect([await validators[0].node.height, await validators[1].node.height] == before)
+            // Votes the stopped pair sent before stopping may still have been in the others'
+            // queues: they can finish the one height in progress when the pair stopped, no more.
+            let after = [await validators[0].node.height, await validators[1].node.height]
+            #expect(zip(after, before).allSatisfy { $0 <= $1 + 1 }, "heights \(before) -> \(after): at most the height in flight")
             let back = try [2, 3].map { try cluster.makeValidator($0, signer: TestCluster.signer($0), port: ports[$0], peers: a) }
             for v in back { group.addTask { try await v.run() } }
             try await eventually("the stuck transaction commits once quorum is back") {
