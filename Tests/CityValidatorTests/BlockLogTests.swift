@@ -16,6 +16,28 @@ import Testing
         #expect(dir.bytes("blocks.log") == logBytes(Array(Self.chain.records.prefix(3))))
     }
 
+    /// Group commit off the actor: appends without a sync are readable at once but durable (what
+    /// commit streams serve) only once a sync that covers them returns; one sync covers several.
+    @Test func unsyncedAppendsBecomeDurableWithOneSync() throws {
+        let dir = TempDir()
+        let log = try openLog(dir.file("blocks.log"))
+        try log.append(Self.chain.records[0].block, certificate: Self.chain.records[0].certificate)
+        #expect(log.durableHeight == 1, "append with its sync")
+        try log.append(Self.chain.records[1].block, certificate: Self.chain.records[1].certificate, sync: false)
+        #expect(log.lastHeight == 2 && log.durableHeight == 1)
+        #expect(try log.record(at: 2) == Self.chain.records[1], "written: readable (block sync may serve it)")
+        let sync = try #require(log.beginSync())
+        #expect(log.beginSync().map { _ in 1 } == nil, "one sync at a time")
+        try log.append(Self.chain.records[2].block, certificate: Self.chain.records[2].certificate, sync: false)
+        try sync.run()
+        log.finishSync(sync)
+        #expect(log.durableHeight == 2, "the sync covered what was written when it began")
+        let next = try #require(log.beginSync())
+        try next.run()
+        log.finishSync(next)
+        #expect(log.durableHeight == 3 && log.beginSync().map { _ in 1 } == nil)
+    }
+
     @Test func reopensAfterCleanCloseAndKeepsAppending() throws {
         let dir = TempDir()
         let path = dir.file("blocks.log")

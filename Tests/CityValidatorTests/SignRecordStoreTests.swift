@@ -5,8 +5,8 @@ import Foundation
 import Testing
 @testable import CityValidator
 
-/// The sign record's two slots: each write goes to the slot not holding the newest record with one
-/// fdatasync; a torn newest slot falls back to the previous record (whose message was the last
+/// The sign record's slots: each write goes to a slot not holding the newest durable record (nor
+/// one being synced), with one fdatasync; a torn newest slot falls back to the previous record (whose message was the last
 /// sent); no valid slot refuses; the older single-record format is converted at open.
 @Suite struct SignRecordStoreTests {
     typealias F = MempoolFixture
@@ -55,6 +55,46 @@ import Testing
         }
         try both.close()
         #expect { try SignRecordStore.open(path: path) } throws: { "\($0)".contains("no slot of the sign record is valid") }
+    }
+
+    /// Staged records go to a slot that holds neither the durable record nor one being synced, and
+    /// a crash before their sync falls back to the newest durable record.
+    @Test func stagingNeverTouchesTheDurableOrSyncingSlot() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/consensus.sign"
+        var store = try SignRecordStore.open(path: path)
+        try store.markStarted()                                 // slot 0, sequence 1, durable
+        #expect(store.durableSequence == 1)
+        try store.stage(Self.record(height: 1))                 // slot 1, sequence 2
+        #expect(store.sequence == 2 && store.durableSequence == 1, "staged, not durable")
+        let first = try #require(store.beginSync())             // covers slot 1
+        #expect(first.upTo == 2 && store.beginSync().map { _ in 1 } == nil, "one sync at a time")
+        try store.stage(Self.record(height: 2))                 // slot 2: slot 0 is durable, slot 1 syncing
+        try store.stage(Self.record(height: 3))                 // slot 2 again (supersedes height 2)
+        try first.run()
+        store.finishSync(first)
+        #expect(store.durableSequence == 2)
+        let slot = { (i: Int) throws -> UInt64 in
+            let file = try StorageFile(path: path, create: false)
+            defer { file.close() }
+            return try SignRecordStore.readSlot(file, at: i * SignRecordStore.slotBytes, size: try file.size(), path: path).sequence
+        }
+        #expect(try [slot(0), slot(1), slot(2)] == [1, 2, 4], "start, height 1, then height 3 over height 2")
+        store.close()
+
+        // A crash before height 3's sync tore its slot: the newest durable record (height 1) is restored.
+        let fh = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try fh.seek(toOffset: UInt64(2 * SignRecordStore.slotBytes + 30))
+        fh.write(Data([0xFF]))
+        try fh.close()
+        store = try SignRecordStore.open(path: path)
+        #expect(store.record == Self.record(height: 1) && store.durableSequence == 2)
+        try store.persist(Self.record(height: 4))               // not over slot 1 (durable)
+        store.close()
+        store = try SignRecordStore.open(path: path)
+        #expect(store.record == Self.record(height: 4))
+        store.close()
     }
 
     @Test func theOlderFormatIsConvertedAtOpen() throws {

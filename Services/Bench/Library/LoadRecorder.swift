@@ -27,6 +27,8 @@ final class LoadRecorder: Sendable {
         var blocks = 0, blockTransactions = 0, largestBlock = 0
         var nextHeight: UInt64 = 1
         var firstBlockMillis: UInt64 = 0, lastBlockMillis: UInt64 = 0
+        /// Milliseconds between consecutive blocks' header times (the proposers' clocks).
+        var blockGapsMillis: [UInt64] = []
         var lastSentAt: UInt64 = 0
         var taken = 0
     }
@@ -91,6 +93,7 @@ final class LoadRecorder: Sendable {
             s.blockTransactions += block.transactions.count
             s.largestBlock = max(s.largestBlock, block.transactions.count)
             if s.firstBlockMillis == 0 { s.firstBlockMillis = block.header.timeMillis }
+            else { s.blockGapsMillis.append(block.header.timeMillis &- s.lastBlockMillis) }
             s.lastBlockMillis = block.header.timeMillis
             for tx in block.transactions {
                 guard let i = LoadNonce.index(tx.body.nonce, runTag: runTag), i < s.committedAt.count,

@@ -68,6 +68,8 @@ struct LoadReport {
         let blockSeconds = Double(s.lastBlockMillis &- s.firstBlockMillis) / 1000
         let cpuPct = 100 * window.clientCPUSeconds / max(Double(window.drainedAt - window.start) / 1e9, 1e-9)
         let f = { (x: Double) in String(format: "%.1f", x) }
+        let gaps = s.blockGapsMillis.sorted().map { $0 * 1_000_000 }
+        let gap = { (x: Double) in f(Self.quantileMillis(gaps, x)) }
         let fields: [(String, String)] = [
             ("mode", mode), ("validators", "\(setup.validators)"), ("connections", "\(setup.connections)"),
             ("in_flight", "\(setup.inFlight)"), ("rate", f(setup.ratePerSecond)), ("payload_bytes", "\(setup.payloadBytes)"),
@@ -78,6 +80,7 @@ struct LoadReport {
             ("committed_tps", f(committedRate)), ("p50_ms", f(q(0.50))), ("p90_ms", f(q(0.90))), ("p99_ms", f(q(0.99))),
             ("max_ms", f(q(1.0))), ("latency_samples", "\(m.latencies.count)"), ("blocks", "\(s.blocks)"),
             ("txs_per_block", f(perBlock)), ("largest_block", "\(s.largestBlock)"), ("client_cpu_pct", f(cpuPct)),
+            ("block_gap_p50_ms", gap(0.5)), ("block_gap_p99_ms", gap(0.99)), ("block_gap_max_ms", gap(1)),
         ]
         let summary = "bench-load: " + fields.map { "\($0)=\($1)" }.joined(separator: " ")
         var t = ""
@@ -87,7 +90,7 @@ struct LoadReport {
         t += "answers     submitted \(submitted), accepted \(s.accepted), rejected \(s.rejected), mempool full \(s.busy) (+\(s.busyRetries) retries), failed \(s.failed)\n"
         t += "rates       offered \(f(offeredRate)) tx/s, committed \(f(committedRate)) tx/s\n"
         t += "latency     p50 \(f(q(0.5))) ms, p90 \(f(q(0.9))) ms, p99 \(f(q(0.99))) ms, max \(f(q(1))) ms (\(m.latencies.count) samples; \(uncommitted) accepted but not committed by the end of the drain)\n"
-        t += "blocks      \(s.blocks) seen, \(f(perBlock)) txs per block (largest \(s.largestBlock)), \(f(blockSeconds)) s of block time\n"
+        t += "blocks      \(s.blocks) seen, \(f(perBlock)) txs per block (largest \(s.largestBlock)), \(f(blockSeconds)) s of block time; between blocks p50 \(gap(0.5)) ms, p99 \(gap(0.99)) ms, max \(gap(1)) ms\n"
         t += "client      \(f(cpuPct))% of one core (\(f(window.clientCPUSeconds)) s CPU); \(window.late) open-loop sends more than 10 ms late\n"
         for (why, n) in s.reasons.sorted(by: { $0.value > $1.value }) { t += "note        \(n) × \(why)\n" }
         return (summary, t)

@@ -4,21 +4,23 @@ import CityLedger
 import Glibc
 
 /// The consensus sign record on disk (`consensus.sign`): the last message this validator signed,
-/// with its lock (docs/STORAGE.md, "Consensus sign record"). `persist` returns only once the record
-/// is durable; the core's `signing` action is carried out with it before the signed message is
-/// sent, so after a crash the restarted core is restored from what it last sent and never signs
-/// against it.
+/// with its lock (docs/STORAGE.md, "Consensus sign record"). The core's `signing` action is staged
+/// here (`stage`: written, not yet synced) and the message it covers is sent only once a sync that
+/// covers it has finished (`beginSync` → `FileSync.run` off the actor → `finishSync`), so after a
+/// crash the restarted core is restored from what it last sent (or later) and never signs against it.
 ///
-/// One fdatasync per write (issue 13 item 3): the file holds two slots, at offsets 0 and
-/// `slotBytes` (the file is sparse), and each write goes in place to the slot that does not hold
-/// the newest record, then syncs once. A crash mid-write tears only that slot; the other still
-/// holds the previous record, which is safe because the message the torn one covers was never
-/// sent. The newest valid slot (highest sequence) is the record.
+/// At most one fdatasync per signing step, off the actor (issue 13 item 3): the file holds three
+/// slots, at offsets 0, `slotBytes` and 2 × `slotBytes` (the file is sparse). A write goes in place
+/// to a slot that holds neither the newest durable record nor one whose sync is running; records
+/// staged while a sync runs overwrite each other in that free slot (the later supersedes the
+/// earlier: its position is later and it carries the lock), and the next sync covers them all.
+/// A crash mid-write tears only a slot whose message was never sent; the newest valid slot
+/// (highest sequence) is the record.
 ///
 /// Slot: `"CCSIGNR3" | u32 version (3) | u64 sequence | u32 length | canonical SignRecord<Block>
 /// (empty: no signature yet) | u32 checksum` (first 4 bytes of SHA-256 over every byte before it).
 /// A file in the older single-record format (`CCSIGNR2`, replaced atomically) is read and rewritten
-/// as slot 0 at open.
+/// as slot 0 at open; a two-slot file of an earlier build reads as is.
 package final class SignRecordStore {
     /// The 8 magic bytes of a slot.
     package static let magic: [UInt8] = Array("CCSIGNR3".utf8)
@@ -28,23 +30,32 @@ package final class SignRecordStore {
     static let legacyMagic: [UInt8] = Array("CCSIGNR2".utf8)
     /// Where slot 1 starts: room for the largest record a slot may hold.
     package static let slotBytes = StorageLimits.maxRecordBytes + 64
+    /// Slots in the file.
+    package static let slotCount = 3
     /// The file's path.
     package let path: String
-    /// The record as last persisted (nil: this validator never signed).
+    /// The record as last staged (nil: this validator never signed).
     package private(set) var record: SignRecord<Block>?
     /// Whether the file exists (with or without a signature in it).
     package private(set) var exists: Bool
-    /// Sequence of the newest slot, and which slot holds it (0 or 1).
-    private var sequence: UInt64
-    private var newestSlot: Int
+    /// Sequence of the newest staged record, and of the newest durable one (what may be sent).
+    package private(set) var sequence: UInt64
+    package private(set) var durableSequence: UInt64
+    /// Which slot holds the newest durable record, which one a running sync covers, and which one
+    /// holds a record staged since (nil: none).
+    private var durableSlot: Int?
+    private var syncingSlot: Int?
+    private var stagedSlot: Int?
+    /// The directory must be synced with the first sync (the file was created by a stage).
+    private var directoryUnsynced = false
     private let lock: StorageFile
 
-    private init(path: String, record: SignRecord<Block>?, exists: Bool, sequence: UInt64, newestSlot: Int, lock: StorageFile) {
+    private init(path: String, record: SignRecord<Block>?, exists: Bool, sequence: UInt64, durableSlot: Int?, lock: StorageFile) {
         self.path = path
         self.record = record
         self.exists = exists
-        self.sequence = sequence
-        self.newestSlot = newestSlot
+        (self.sequence, self.durableSequence) = (sequence, sequence)
+        self.durableSlot = durableSlot
         self.lock = lock
     }
 
@@ -54,7 +65,7 @@ package final class SignRecordStore {
         let lock = try StorageFile(path: path + ".lock", create: true)
         try lock.lockExclusive()
         guard access(path, F_OK) == 0 else {
-            return SignRecordStore(path: path, record: nil, exists: false, sequence: 0, newestSlot: 1, lock: lock)
+            return SignRecordStore(path: path, record: nil, exists: false, sequence: 0, durableSlot: nil, lock: lock)
         }
         let file = try StorageFile(path: path, create: false)
         defer { file.close() }
@@ -63,55 +74,82 @@ package final class SignRecordStore {
         if head == legacyMagic {   // the older format: convert it once, atomically
             let legacy = try decodeLegacy(try file.read(offset: 0, count: size), path: path)
             try AtomicFile.write(encode(legacy, sequence: 1), to: path)
-            return SignRecordStore(path: path, record: legacy, exists: true, sequence: 1, newestSlot: 0, lock: lock)
+            return SignRecordStore(path: path, record: legacy, exists: true, sequence: 1, durableSlot: 0, lock: lock)
         }
         var best: (sequence: UInt64, slot: Int, record: SignRecord<Block>?)?
         var problems: [String] = []
-        for slot in 0..<2 where size > slot * slotBytes {
+        for slot in 0..<slotCount where size > slot * slotBytes {
             do {
                 let found = try readSlot(file, at: slot * slotBytes, size: size, path: path)
                 if best == nil || found.sequence > best!.sequence { best = (found.sequence, slot, found.record) }
             } catch {
-                problems.append("slot \(slot): \(error.detail)")   // a torn write of the slot being replaced, or damage
+                problems.append("slot \(slot): \(error.detail)")   // a torn write of a slot being replaced, or damage
             }
         }
         guard let best else {
             throw BlockStoreError(.corruptRecord, path: path, "no slot of the sign record is valid (\(problems.joined(separator: "; "))); \(advice)")
         }
-        return SignRecordStore(path: path, record: best.record, exists: true, sequence: best.sequence, newestSlot: best.slot, lock: lock)
+        return SignRecordStore(path: path, record: best.record, exists: true, sequence: best.sequence, durableSlot: best.slot, lock: lock)
     }
 
     /// Writes a record that holds no signature when the file is missing (a voting validator's first
     /// start, or a start with `--sign-record-lost`), durably; no-op when it exists.
     package func markStarted() throws(BlockStoreError) {
         guard !exists else { return }
-        try write(nil)
+        try persist(nil)
     }
 
-    /// Makes `record` durable; throws (and the caller must not send what it covers) when the
-    /// write or the sync fails.
-    package func persist(_ record: SignRecord<Block>) throws(BlockStoreError) {
-        if let last = self.record {
+    /// Stages `record` and makes it durable before returning (no sync may be running).
+    package func persist(_ record: SignRecord<Block>?) throws(BlockStoreError) {
+        precondition(syncingSlot == nil, "persist waits for nothing: no sync may be running")
+        try stage(record)
+        guard let sync = beginSync() else { preconditionFailure("a staged record always has a sync to begin") }
+        try sync.run()
+        finishSync(sync)
+    }
+
+    /// Writes `record` to a free slot without syncing and returns its sequence; its message may be
+    /// sent once `durableSequence` reaches it. Throws (and the caller must not send what it
+    /// covers) when the write fails.
+    @discardableResult
+    package func stage(_ record: SignRecord<Block>?) throws(BlockStoreError) -> UInt64 {
+        if let last = self.record, let record {
             precondition(!record.isBefore(height: last.height, round: last.round, step: last.step)
                          || (record.height, record.round, record.step) == (last.height, last.round, last.step),
                          "the core never signs behind its last record")
         }
-        try write(record)
-        self.record = record
-    }
-
-    /// Writes `record` to the slot not holding the newest one, with one fdatasync (plus a
-    /// directory fsync when the file is created).
-    private func write(_ record: SignRecord<Block>?) throws(BlockStoreError) {
+        let slot = stagedSlot ?? (0..<Self.slotCount).first { $0 != durableSlot && $0 != syncingSlot }!
         let creating = !exists
-        let slot = 1 - newestSlot
-        let bytes = Self.encode(record, sequence: sequence + 1)
         let file = try StorageFile(path: path, create: true)
         defer { file.close() }
-        try file.write(bytes, at: slot * Self.slotBytes)
-        try file.sync()
-        if creating { try AtomicFile.syncDirectory(of: path) }
-        (sequence, newestSlot, exists) = (sequence + 1, slot, true)
+        try file.write(Self.encode(record, sequence: sequence + 1), at: slot * Self.slotBytes)
+        if creating { directoryUnsynced = true }
+        (sequence, stagedSlot, exists, self.record) = (sequence + 1, slot, true, record)
+        checkInvariants()
+        return sequence
+    }
+
+    /// The sync that makes every staged record durable, or nil when none is staged or a sync is
+    /// already running (its `finishSync` comes first). Run it anywhere, then hand it back.
+    package func beginSync() -> FileSync? {
+        guard syncingSlot == nil, let slot = stagedSlot else { return nil }
+        (syncingSlot, stagedSlot) = (slot, nil)
+        defer { directoryUnsynced = false }
+        return FileSync(path: path, upTo: sequence, directory: directoryUnsynced)
+    }
+
+    /// A sync from `beginSync` finished without error: what it covered is durable.
+    package func finishSync(_ sync: FileSync) {
+        precondition(syncingSlot != nil && sync.upTo > durableSequence, "finishSync follows its beginSync once")
+        (durableSlot, syncingSlot, durableSequence) = (syncingSlot, nil, sync.upTo)
+        checkInvariants()
+    }
+
+    /// What holds between calls: three distinct roles for the slots, sequences in order.
+    private func checkInvariants() {
+        let used = [durableSlot, syncingSlot, stagedSlot].compactMap { $0 }
+        precondition(Set(used).count == used.count, "sign record \(path): one slot in two roles")
+        precondition(durableSequence <= sequence, "sign record \(path): durable past staged")
     }
 
     /// Releases the lock; the record stays on disk.
@@ -189,3 +227,4 @@ package final class SignRecordStore {
         }
     }
 }
+

@@ -5,12 +5,13 @@ import CityLedger
 
 extension ValidatorNode {
     /// Commits the block at `tip + 1` with its certificate: executes it (or reuses the execution
-    /// from validation), appends it to the block log (fdatasync before anything is acknowledged),
-    /// moves the state and tip, updates the mempool, and tells watchers. Then the next height may start.
+    /// from validation), writes it to the block log, moves the state and tip, updates the mempool,
+    /// and starts the next height. The log's fdatasync runs off the actor (`syncBlockLog`); commit
+    /// streams and waiters hear of the height once it is durable (`durableHeight`).
     func commit(_ block: Block, certificate: CommitCertificate, startNext: Bool = true) {
         guard halted == nil, block.header.height == tip.height + 1 else { return }
         guard let executedBlock = executed[block.id] ?? executeCertified(block) else { return }
-        do { try log.append(block, certificate: certificate) } catch {
+        do { try log.append(block, certificate: certificate, sync: false) } catch {
             halt("appending block \(block.header.height) to the block log failed (\(error)); restart the validator (it rescans the log)")
             return
         }
@@ -25,7 +26,7 @@ extension ValidatorNode {
         cache(CertifiedBlock(block: block, certificate: certificate))
         executed.removeAll()
         running = false
-        heights.announce(tip.height)
+        syncBlockLog()
         ValidatorMetrics.committed(height: tip.height, round: certificate.round, transactions: block.transactions.count, took: heightStartedAt.map { monotonic.now - $0 })
         heightStartedAt = nil
         if settings.snapshotEveryBlocks > 0 && tip.height % settings.snapshotEveryBlocks == 0 {
@@ -49,6 +50,32 @@ extension ValidatorNode {
             halt("certified block \(block.header.height) does not execute here (\(rejection)); this build's ledger rules differ from the chain's: run the build the other validators run")
             return nil
         }
+    }
+
+    /// The height commit streams may serve: the last one on disk.
+    package var durableHeight: UInt64 { log.durableHeight }
+
+    /// Starts the block log's fdatasync off the actor when heights wait for it and none runs (one
+    /// sync covers every block written meanwhile: group commit); announces them once it returns.
+    func syncBlockLog() {
+        guard halted == nil, let sync = log.beginSync() else { return }
+        let run = runSync
+        logSyncQueue.async {
+            let result: Result<Void, BlockStoreError>
+            do throws(BlockStoreError) { try run(sync); result = .success(()) } catch { result = .failure(error) }
+            Task { await self.blockLogSynced(sync, result) }
+        }
+    }
+
+    /// A block log sync finished: its heights are durable and announced; the next one starts.
+    func blockLogSynced(_ sync: FileSync, _ result: Result<Void, BlockStoreError>) {
+        if case .failure(let error) = result {
+            halt("the block log's fdatasync failed (\(error)); restart the validator (it rescans the log)")
+            return
+        }
+        log.finishSync(sync)
+        heights.announce(log.durableHeight)
+        syncBlockLog()
     }
 
     private func cache(_ certified: CertifiedBlock) {

@@ -6,7 +6,8 @@ import CityLedger
 extension ValidatorNode {
     /// Feeds `event` to the core and carries out its actions in order; events that actions produce
     /// (a built value, a validity answer, the next height) are queued and fed in turn, so the core
-    /// is never re-entered and a `signing` record is durable before anything after it happens.
+    /// is never re-entered. A `signing` record is staged; the messages it covers are sent once a
+    /// sync covers it (ValidatorNode+SignRecord), which starts before any long action and at the end.
     func feed(_ event: ConsensusEvent<Block>) {
         guard halted == nil else { return }
         queue.append(event)
@@ -24,26 +25,28 @@ extension ValidatorNode {
             }
         }
         queue.removeAll()
+        syncSignRecord()
     }
 
     private func carryOut(_ action: ConsensusAction<Block>) {
         switch action {
         case .signing(let record):
-            do { try signStore.persist(record) } catch {
-                halt("could not persist the consensus sign record (\(error)); nothing it covers was sent: fix the disk and restart")
-            }
+            stageSignRecord(record)
         case .broadcastProposal(let p):
             proposedBlocks.insert(p.value, for: p.value.id)
-            hub.publishProposal(CompactProposal(compacting: p), carrying: Set(p.value.transactions.map(\.id)))
+            send(.proposal(CompactProposal(compacting: p), carrying: Set(p.value.transactions.map(\.id))))
         case .broadcastVote(let v):
-            hub.publish([.vote(v)])
+            send(.vote(v))
         case let .scheduleTimeout(t, ms):
             commands.yield(.timer(.consensus(t), millis: ms))
         case let .needValue(h, r):
+            syncSignRecord()   // the sync runs while the block is built
             propose(height: h, round: r)
         case let .validate(h, value):
+            if executed[value.id] == nil { syncSignRecord() }   // and while a proposal executes
             validate(height: h, value: value)
         case .decide(let d):
+            syncSignRecord()   // and while the block is committed
             commit(d.value, certificate: d.certificate)
         case .requestSync:
             commands.yield(.sync)

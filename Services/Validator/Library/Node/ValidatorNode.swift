@@ -4,6 +4,7 @@ import CityConsensus
 import CityEncoding
 import CityLedger
 import CityWire
+import Dispatch
 import Foundation
 import Logging
 @preconcurrency import Crypto
@@ -68,12 +69,24 @@ package actor ValidatorNode {
     /// When this node started the height in progress (commit latency), and whether `start()` ran (readiness).
     var heightStartedAt: Duration?
     var started = false
+    /// Signed messages waiting, in order, for a sync of the sign record that covers them; the
+    /// sequence of the newest staged record; whether a sync runs.
+    var held: [HeldMessage] = []
+    var lastStaged: UInt64
+    var signSyncRunning = false
+    /// Where the sign record's and the block log's syncs run (they block on the disk, never the
+    /// actor; two queues, so a vote's sync never waits behind a block's).
+    nonisolated let signSyncQueue = DispatchQueue(label: "citychain.validator.sign-sync")
+    nonisolated let logSyncQueue = DispatchQueue(label: "citychain.validator.log-sync")
+    /// Runs one sync on those queues (`FileSync.run`; tests hold or fail it).
+    nonisolated let runSync: @Sendable (FileSync) throws(BlockStoreError) -> Void
 
     /// Opens the data directory (block log, sign record), rebuilds the state from the log and
     /// restores consensus from the last sign record. `signer` is the consensus key (nil: observer).
     package init(settings: ValidatorSettings, genesis: Genesis, dataDirectory: String, signer: (any ConsensusSigner)?,
                  hub: GossipHub, commands: AsyncStream<EngineCommand>.Continuation, logger: Logger,
-                 clock: @escaping @Sendable () -> UInt64 = ValidatorNode.wallClockMillis, monotonic: MonotonicClock = .system) throws {
+                 clock: @escaping @Sendable () -> UInt64 = ValidatorNode.wallClockMillis, monotonic: MonotonicClock = .system,
+                 runSync: @escaping @Sendable (FileSync) throws(BlockStoreError) -> Void = { try $0.run() }) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let log = try BlockLog.open(path: dataDirectory + "/blocks.log", chainID: genesis.chainID, genesisHash: genesis.hash,
                                     logger: logger)
@@ -95,8 +108,10 @@ package actor ValidatorNode {
         self.commands = commands
         self.clock = clock
         self.monotonic = monotonic
+        self.runSync = runSync
         self.log = log
         self.signStore = signStore
+        self.lastStaged = signStore.sequence
         self.publicKey = key.publicKey
         self.chainID = genesis.chainID
         self.restoredFromSnapshot = recovered.snapshotHeight
@@ -144,6 +159,7 @@ package actor ValidatorNode {
 
     /// Closes storage (after the engine stopped).
     package func close() {
+        try? log.syncNow()   // a stop leaves nothing unsynced behind
         log.close()
         signStore.close()
         heights.finishAll()

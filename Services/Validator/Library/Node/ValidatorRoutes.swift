@@ -105,8 +105,8 @@ package enum ValidatorRoutes {
         var next = from
         var iterator = heights.makeAsyncIterator()
         while !Task.isCancelled {
-            let tip = await node.height
-            while next <= tip {   // bounded by the tip
+            let tip = await node.durableHeight
+            while next <= tip {   // bounded by the durable tip
                 try await writer.send(try await node.certifiedBlockBytes(at: next))
                 next += 1
             }

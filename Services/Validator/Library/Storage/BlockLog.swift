@@ -7,7 +7,9 @@ import Logging
 /// header then one checksummed record per committed block and its certificate, heights
 /// contiguous from 1, each block linked to its parent.
 ///
-/// `append` returns only after fdatasync, so a commit may be acknowledged once it returns.
+/// `append` returns only after fdatasync, so a commit may be acknowledged once it returns; with
+/// `sync: false` it only writes, and `beginSync` / `FileSync.run` (anywhere) / `finishSync` make the
+/// written heights durable later (`durableHeight`), so the validator's actor never waits on the disk.
 /// Opening scans the file: a torn tail is cut (with a warning saying how many bytes), corruption
 /// in the middle refuses to open. An exclusive flock keeps a second process (or a second open)
 /// out. Not thread-safe: the validator owns one instance from one task or actor.
@@ -25,6 +27,10 @@ package final class BlockLog {
     private var tip: LogTip
     /// Byte offset where the next record goes.
     private var end: Int
+    /// The last height known to be on disk (appended with a sync, or covered by a finished sync).
+    package private(set) var durableHeight: UInt64
+    /// Whether a sync from `beginSync` has not finished yet.
+    private var syncRunning = false
 
     /// Height of the last stored block (0 when empty).
     package var lastHeight: UInt64 { tip.lastHeight }
@@ -39,6 +45,7 @@ package final class BlockLog {
         offsets = scan.recordOffsets
         tip = scan.tip
         end = scan.validEnd
+        durableHeight = scan.tip.lastHeight
         checkInvariants()
     }
 
@@ -71,14 +78,14 @@ package final class BlockLog {
     package func close() { file.close() }
 
     /// Appends one committed block with its certificate and returns after fdatasync.
-    package func append(_ block: Block, certificate: CommitCertificate) throws(BlockStoreError) {
-        try append(contentsOf: [BlockRecord(block: block, certificate: certificate)])
+    package func append(_ block: Block, certificate: CommitCertificate, sync: Bool = true) throws(BlockStoreError) {
+        try append(contentsOf: [BlockRecord(block: block, certificate: certificate)], sync: sync)
     }
 
     /// Appends blocks in height order with one write and one fdatasync. Each must follow the
     /// previous (height, parent hash, chain id) and carry a certificate for its own hash; the
     /// framed batch stays within `StorageLimits.maxBatchBytes`. Nothing is written if any is refused.
-    package func append(contentsOf records: [BlockRecord]) throws(BlockStoreError) {
+    package func append(contentsOf records: [BlockRecord], sync: Bool = true) throws(BlockStoreError) {
         guard !records.isEmpty else { return }
         var next = tip
         var bytes: [UInt8] = []
@@ -103,7 +110,7 @@ package final class BlockLog {
         }
         do {
             try file.write(bytes, at: end)
-            try file.sync()
+            if sync { try file.sync() }
         } catch {
             // After a failed write or fsync the page cache no longer says what is on disk: stop
             // using this handle; reopening scans the file and cuts whatever did not make it.
@@ -113,12 +120,35 @@ package final class BlockLog {
         end += bytes.count
         offsets += newOffsets
         tip = next
+        if sync { durableHeight = tip.lastHeight }
         checkInvariants()
+    }
+
+    /// The sync that makes every written height durable, or nil when all are or a sync is running
+    /// (its `finishSync` comes first).
+    package func beginSync() -> FileSync? {
+        guard !syncRunning, durableHeight < lastHeight else { return nil }
+        syncRunning = true
+        return FileSync(path: path, upTo: lastHeight, directory: false)
+    }
+
+    /// fdatasync now, on the caller's thread (at a stop).
+    package func syncNow() throws(BlockStoreError) {
+        try file.sync()
+        if !syncRunning { durableHeight = lastHeight }
+    }
+
+    /// A sync from `beginSync` returned without error: the heights it covered are durable.
+    package func finishSync(_ sync: FileSync) {
+        precondition(syncRunning && sync.upTo <= lastHeight, "finishSync follows its beginSync once")
+        syncRunning = false
+        durableHeight = max(durableHeight, sync.upTo)
     }
 
     /// What holds between appends: one record offset per height, in order, each before the end.
     private func checkInvariants() {
         precondition(offsets.count == Int(tip.lastHeight), "block log \(path): \(offsets.count) records for \(tip.lastHeight) heights")
+        precondition(durableHeight <= tip.lastHeight, "block log \(path): durable past the last height")
         precondition(offsets.last.map { $0 < end } ?? true, "block log \(path): the last record starts at or past the end \(end)")
         assert(offsets.count < 2 || offsets[offsets.count - 2] < offsets[offsets.count - 1], "block log \(path): record offsets increase")
     }

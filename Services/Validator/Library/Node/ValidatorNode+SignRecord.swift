@@ -1,0 +1,73 @@
+import CityChainAPI
+import CityConsensus
+import CityLedger
+import Dispatch
+
+/// A signed consensus message waiting for the sign record that covers it to be durable.
+enum HeldMessage: Sendable {
+    case proposal(CompactProposal, carrying: Set<TransactionID>)
+    case vote(Vote)
+
+    /// Pushes the message to every gossip subscriber (the hub is thread-safe).
+    func publish(to hub: GossipHub) {
+        switch self {
+        case let .proposal(p, ids): hub.publishProposal(p, carrying: ids)
+        case .vote(let v): hub.publish([.vote(v)])
+        }
+    }
+}
+
+extension ValidatorNode {
+    /// Stages the core's `signing` record (written, not synced); the messages it covers wait in
+    /// `held` until a sync covers them.
+    func stageSignRecord(_ record: SignRecord<Block>) {
+        do { lastStaged = try signStore.stage(record) } catch {
+            halt("could not write the consensus sign record (\(error)); nothing it covers was sent: fix the disk and restart")
+        }
+    }
+
+    /// Sends `message` now if every staged record is durable, else after the sync that covers it.
+    func send(_ message: HeldMessage) {
+        guard halted == nil else { return }
+        if signStore.durableSequence >= lastStaged && held.isEmpty { message.publish(to: hub) } else { held.append(message) }
+    }
+
+    /// Starts the sync of the staged records when messages wait for it and none is running. One
+    /// fdatasync covers every record staged since the last (a proposer's proposal and prevote share
+    /// one); it runs off the actor, which meanwhile goes on executing, committing and taking votes,
+    /// and the messages it covers are sent from the sync's thread as soon as it returns. Messages
+    /// staged while it runs wait for the next one, which `signSynced` starts: order is kept.
+    func syncSignRecord() {
+        guard !held.isEmpty, !signSyncRunning, halted == nil, let sync = signStore.beginSync() else { return }
+        let batch = held
+        held.removeAll()
+        signSyncRunning = true
+        let (hub, run) = (self.hub, self.runSync)
+        signSyncQueue.async {
+            let result: Result<Void, BlockStoreError>
+            do throws(BlockStoreError) {
+                try run(sync)
+                for message in batch { message.publish(to: hub) }
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            Task { await self.signSynced(sync, result) }
+        }
+    }
+
+    /// Sequence of the newest durable sign record.
+    package var durableSignSequence: UInt64 { signStore.durableSequence }
+
+    /// A sync finished (its messages are sent, unless it failed): records it and starts the next.
+    func signSynced(_ sync: FileSync, _ result: Result<Void, BlockStoreError>) {
+        signSyncRunning = false
+        if case .failure(let error) = result {
+            held.removeAll()
+            halt("could not sync the consensus sign record (\(error)); nothing it covers was sent: fix the disk and restart")
+            return
+        }
+        signStore.finishSync(sync)
+        syncSignRecord()
+    }
+}
