@@ -27,8 +27,10 @@ final class LoadRecorder: Sendable {
         var blocks = 0, blockTransactions = 0, largestBlock = 0
         var nextHeight: UInt64 = 1
         var firstBlockMillis: UInt64 = 0, lastBlockMillis: UInt64 = 0
-        /// Milliseconds between consecutive blocks' header times (the proposers' clocks).
+        /// Milliseconds between consecutive blocks' header times (the proposers' clocks), and the
+        /// height each gap ended at (same order).
         var blockGapsMillis: [UInt64] = []
+        var blockGapHeights: [UInt64] = []
         var lastSentAt: UInt64 = 0
         var taken = 0
     }
@@ -93,7 +95,10 @@ final class LoadRecorder: Sendable {
             s.blockTransactions += block.transactions.count
             s.largestBlock = max(s.largestBlock, block.transactions.count)
             if s.firstBlockMillis == 0 { s.firstBlockMillis = block.header.timeMillis }
-            else { s.blockGapsMillis.append(block.header.timeMillis &- s.lastBlockMillis) }
+            else {
+                s.blockGapsMillis.append(block.header.timeMillis &- s.lastBlockMillis)
+                s.blockGapHeights.append(block.header.height)
+            }
             s.lastBlockMillis = block.header.timeMillis
             for tx in block.transactions {
                 guard let i = LoadNonce.index(tx.body.nonce, runTag: runTag), i < s.committedAt.count,

@@ -92,6 +92,8 @@ struct LoadReport {
         t += "latency     p50 \(f(q(0.5))) ms, p90 \(f(q(0.9))) ms, p99 \(f(q(0.99))) ms, max \(f(q(1))) ms (\(m.latencies.count) samples; \(uncommitted) accepted but not committed by the end of the drain)\n"
         t += "blocks      \(s.blocks) seen, \(f(perBlock)) txs per block (largest \(s.largestBlock)), \(f(blockSeconds)) s of block time; between blocks p50 \(gap(0.5)) ms, p99 \(gap(0.99)) ms, max \(gap(1)) ms\n"
         t += "client      \(f(cpuPct))% of one core (\(f(window.clientCPUSeconds)) s CPU); \(window.late) open-loop sends more than 10 ms late\n"
+        let longest = zip(s.blockGapsMillis, s.blockGapHeights).sorted { $0.0 > $1.0 }.prefix(5)
+        if !longest.isEmpty { t += "slowest     " + longest.map { "\($0.0) ms before height \($0.1)" }.joined(separator: ", ") + "\n" }
         for (why, n) in s.reasons.sorted(by: { $0.value > $1.value }) { t += "note        \(n) × \(why)\n" }
         return (summary, t)
     }

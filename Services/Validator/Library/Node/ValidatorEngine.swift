@@ -180,17 +180,22 @@ package final class ValidatorEngine: Service, Sendable {
         }
     }
 
-    /// Writes the snapshots the node hands over, one at a time (a newer one replaces one waiting).
+    /// Writes the snapshots the node hands over, one at a time (a newer one replaces one waiting), on
+    /// a low-priority thread of its own.
     func snapshotLoop() async {
         let store: SnapshotStore
         do { store = try SnapshotStore.open(directory: node.snapshotDirectory, logger: logger) } catch {
             logger.error("snapshots disabled: cannot open the snapshot directory", metadata: ["error": "\(error)"])
             return
         }
+        let box = UncheckedBox(store)
         for await state in snapshotSignal.stream {
             let started = ContinuousClock.now
+            let written: Result<Void, any Error> = await LowPriorityThread.run("citychain-snapshot") {
+                Result { try box.value.write(state.snapshot()) }
+            }
             do {
-                try store.write(state.snapshot())
+                try written.get()
                 let took = ContinuousClock.now - started
                 logger.info("snapshot written", metadata: ["chain.height": "\(state.height)",
                                                           "storage.snapshotMillis": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)"])
@@ -248,4 +253,10 @@ package struct ValidatorHalted: Error, CustomStringConvertible {
     /// What failed and what to do.
     package var reason: String
     package var description: String { "validator halted: \(reason)" }
+}
+
+/// The snapshot store, handed to the one snapshot thread at a time (the loop awaits each write).
+private final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -29,7 +29,7 @@ extension ValidatorNode {
         syncBlockLog()
         ValidatorMetrics.committed(height: tip.height, round: certificate.round, transactions: block.transactions.count, took: heightStartedAt.map { monotonic.now - $0 })
         heightStartedAt = nil
-        if settings.snapshotEveryBlocks > 0 && tip.height % settings.snapshotEveryBlocks == 0 {
+        if snapshotDue(at: tip.height) {
             commands.yield(.snapshot(state))   // a value: later commits do not change it
         }
         logger.debug("committed", metadata: ["chain.height": "\(tip.height)", "chain.txs": "\(block.transactions.count)",
@@ -50,6 +50,16 @@ extension ValidatorNode {
             halt("certified block \(block.header.height) does not execute here (\(rejection)); this build's ledger rules differ from the chain's: run the build the other validators run")
             return nil
         }
+    }
+
+    /// Whether this validator writes a snapshot at `height`: every `snapshotEveryBlocks` heights from
+    /// the first multiple, shifted by an offset taken from its key, so the validators of a chain
+    /// snapshot at different heights (all at once stalled the chain on a shared or small box).
+    func snapshotDue(at height: UInt64) -> Bool {
+        let every = settings.snapshotEveryBlocks
+        guard every > 0, height >= every else { return false }
+        let offset = publicKey.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } % every
+        return (height + offset) % every == 0
     }
 
     /// The height commit streams may serve: the last one on disk.
