@@ -6,7 +6,7 @@ import Synchronization
 /// latency at saturation against 500 ms for a few percent of peak rate, docs/BENCHMARKS.md), at
 /// least `minPending`;
 /// beyond that a submission is refused with `rateLimited` and a retry-after of the time the queue
-/// needs to drain, before its signatures are checked. Queues therefore stay short under overload
+/// needs to fall to half the bound, before its signatures are checked. Queues therefore stay short under overload
 /// and the committed rate does not fall. Pure arithmetic; `AdmissionGate` shares its verdict.
 package struct AdmissionControl: Sendable, Hashable {
     /// Queue length aimed at, in milliseconds of commits.
@@ -38,10 +38,14 @@ package struct AdmissionControl: Sendable, Hashable {
         return min(maxTransactions, max(minPending, byRate))
     }
 
-    /// The retry-after for a refusal while `pending` wait: the time they take to commit, 50 ms–2 s.
-    package func retryAfterMillis(pending: Int) -> UInt32 {
+    /// The retry-after for a refusal while `pending` wait and the bound is `limit`: the time the
+    /// chain takes to bring the queue down to half the bound, 20 ms–2 s. Not the time to drain it
+    /// all: clients that come back only once the queue is empty leave the proposers short of
+    /// transactions (overload committed 75-80% of the saturation rate with that hint).
+    package func retryAfterMillis(pending: Int, limit: Int) -> UInt32 {
         guard committedPerSecond > 0 else { return 200 }
-        return UInt32(min(2000, max(50, Double(pending) * 1000 / committedPerSecond)))
+        let excess = Double(max(0, pending - limit / 2))
+        return UInt32(min(2000, max(20, excess * 1000 / committedPerSecond)))
     }
 }
 

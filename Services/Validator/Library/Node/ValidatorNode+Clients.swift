@@ -103,8 +103,9 @@ extension ValidatorNode {
     /// The retry-after (ms) while client submissions are refused, nil while they are admitted.
     func admissionRefusal() -> UInt32? {
         let pending = mempool.count
-        guard pending >= admissionControl.limit(maxTransactions: settings.mempool.maxTransactions) else { return nil }
-        return admissionControl.retryAfterMillis(pending: pending)
+        let limit = admissionControl.limit(maxTransactions: settings.mempool.maxTransactions)
+        guard pending >= limit else { return nil }
+        return admissionControl.retryAfterMillis(pending: pending, limit: limit)
     }
 
     /// Publishes the admission verdict to the routes (after each admission and commit).
