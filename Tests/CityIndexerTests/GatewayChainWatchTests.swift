@@ -90,6 +90,29 @@ import Testing
         var altered = blocks[1]
         altered.block.header.timeMillis += 1
         #expect(await !watch.verifies(altered), "an old block its certificate does not certify")
+
+        // A kept block as another validator serves it: the same block with the precommits that
+        // validator collected (3 of the 4), a different certificate. The receipt after a failover
+        // was refused ("no validator returned a block … that verifies") when only an identical
+        // copy of the kept one was accepted.
+        let head = await watch.height
+        let kept = try #require(await watch.block(at: head))
+        var other = kept
+        other.certificate = CommitCertificate(height: head, round: kept.certificate.round, blockHash: kept.block.header.hash,
+                                              precommits: F.validatorKeys.dropFirst().map {
+            try! Vote.sign(kind: .precommit, height: head, round: kept.certificate.round, blockHash: kept.block.header.hash,
+                           chainID: F.chainID, key: $0)
+        })
+        let otherVerifies = await watch.verifies(other)
+        #expect(other != kept && otherVerifies, "the kept block with another valid certificate")
+        var rival = kept   // another block at a kept height, validly certified by the set: not the chain's
+        rival.block.header.timeMillis += 1
+        rival.certificate = CommitCertificate(height: head, round: 0, blockHash: rival.block.header.hash,
+                                              precommits: F.validatorKeys.map {
+            try! Vote.sign(kind: .precommit, height: head, round: 0, blockHash: rival.block.header.hash, chainID: F.chainID, key: $0)
+        })
+        let rivalVerifies = await watch.verifies(rival)
+        #expect(!rivalVerifies, "another block at a height the watch kept")
         running.cancel()
         pool.shutdown()
         await server.stop()

@@ -100,32 +100,44 @@ struct MetersCommand: AsyncParsableCommand {
         if r.latencies.count < total { throw ExitCode(1) }
     }
 
-    /// One session's submit-and-wait, its outcome recorded.
+    /// One session's submit-and-wait, its outcome recorded. A `rateLimited` answer is retried after
+    /// the hint it carries (at most 2 s, up to `maxRetries` times); the latency counts from the
+    /// first attempt.
     private static func submit(_ request: [UInt8], on conn: WireConnection, into results: MeterResults) async {
         let start = ContinuousClock.now
-        do {
-            let o = try GatewayOutcome(canonicalBytes: try await conn.request(GatewayAPI.submit, request, timeout: .seconds(40)))
-            switch o.state {
-            case .committed: results.add(.committed((ContinuousClock.now - start) / .milliseconds(1)))
-            case .pending: results.add(.pending)
-            case .rejected(let why): results.add(.failed("\(why)"))
+        for attempt in 0... {   // bounded: returns after maxRetries refusals
+            do {
+                let o = try GatewayOutcome(canonicalBytes: try await conn.request(GatewayAPI.submit, request, timeout: .seconds(40)))
+                switch o.state {
+                case .committed: results.add(.committed((ContinuousClock.now - start) / .milliseconds(1)))
+                case .pending: results.add(.pending)
+                case .rejected(let why): results.add(.failed("\(why)"))
+                }
+                return
+            } catch let e as WireError {
+                guard case .rateLimited(let hint) = e.code else { results.add(.failed("\(e)")); return }
+                guard attempt < maxRetries else { results.add(.limited); return }
+                results.add(.retried)
+                guard (try? await Task.sleep(for: .milliseconds(Int64(min(max(hint, 1), 2000))))) != nil else { results.add(.limited); return }
+            } catch {
+                results.add(.failed("\(error)"))
+                return
             }
-        } catch let e as WireError where { if case .rateLimited = e.code { true } else { false } }() {
-            results.add(.limited)
-        } catch {
-            results.add(.failed("\(error)"))
         }
     }
+
+    /// Refusals (`rateLimited`) a session is retried after before it counts as rate-limited.
+    static let maxRetries = 20
 
     /// The run's figures, as a table line or one JSON line.
     private func report(_ r: MeterResults.Snapshot, offered total: Int, elapsed: Double) {
         let p50 = Percentile.nearestRank(r.latencies, 0.5), p99 = Percentile.nearestRank(r.latencies, 0.99)
         let perSecond = Double(r.latencies.count) / elapsed
         if output == "json" {
-            print(#"{"offered": \#(total), "committed": \#(r.latencies.count), "pending": \#(r.pending), "rateLimited": \#(r.limited), "failed": \#(r.failures.count), "seconds": \#(String(format: "%.1f", elapsed)), "committedPerSecond": \#(String(format: "%.1f", perSecond)), "p50Millis": \#(String(format: "%.1f", p50)), "p99Millis": \#(String(format: "%.1f", p99))}"#)
+            print(#"{"offered": \#(total), "committed": \#(r.latencies.count), "pending": \#(r.pending), "rateLimited": \#(r.limited), "retries": \#(r.retries), "failed": \#(r.failures.count), "seconds": \#(String(format: "%.1f", elapsed)), "committedPerSecond": \#(String(format: "%.1f", perSecond)), "p50Millis": \#(String(format: "%.1f", p50)), "p99Millis": \#(String(format: "%.1f", p99))}"#)
         } else {
-            print(String(format: "%d meters: %d sessions offered at %.0f/s, %d committed in %.1f s (%.1f sessions/s), commit latency p50 %.1f ms p99 %.1f ms; %d pending, %d rate-limited, %d failed",
-                         meters, total, rate, r.latencies.count, elapsed, perSecond, p50, p99, r.pending, r.limited, r.failures.count))
+            print(String(format: "%d meters: %d sessions offered at %.0f/s, %d committed in %.1f s (%.1f sessions/s), commit latency p50 %.1f ms p99 %.1f ms; %d pending, %d rate-limited, %d failed; %d retries after a rate limit",
+                         meters, total, rate, r.latencies.count, elapsed, perSecond, p50, p99, r.pending, r.limited, r.failures.count, r.retries))
             for f in r.failures.prefix(3) { print("  failed: \(f)") }
         }
     }
@@ -133,8 +145,8 @@ struct MetersCommand: AsyncParsableCommand {
 
 /// What the meters' writes came to, shared by their tasks.
 final class MeterResults: Sendable {
-    enum Outcome: Sendable { case committed(Double), pending, limited, failed(String) }
-    struct Snapshot: Sendable { var latencies: [Double] = [], pending = 0, limited = 0, failures: [String] = [] }
+    enum Outcome: Sendable { case committed(Double), pending, limited, retried, failed(String) }
+    struct Snapshot: Sendable { var latencies: [Double] = [], pending = 0, limited = 0, retries = 0, failures: [String] = [] }
     private let state = Mutex(Snapshot())
     func add(_ o: Outcome) {
         state.withLock { s in
@@ -142,6 +154,7 @@ final class MeterResults: Sendable {
             case .committed(let ms): s.latencies.append(ms)
             case .pending: s.pending += 1
             case .limited: s.limited += 1
+            case .retried: s.retries += 1
             case .failed(let why): s.failures.append(why)
             }
         }

@@ -74,10 +74,12 @@ package actor ChainWatch: Service {
         return arrived ? await block(at: height) : nil
     }
 
-    /// Whether `cb` is a block the watch has passed, certified by the set the watch saw sign its height.
+    /// Whether `cb` is a block the watch has passed, certified by the set the watch saw sign its
+    /// height. Its certificate may differ from the one the watch kept (each validator certifies with
+    /// the precommits it collected), so a kept block is compared by hash, and the certificate checked.
     package func verifies(_ cb: CertifiedBlock) -> Bool {
         guard cb.height >= 1, cb.height <= keys.height, let epoch = epochs.last(where: { $0.from <= cb.height }) else { return false }
-        if let kept = recent[cb.height] { return kept == cb }
+        if let kept = recent[cb.height], kept.block.header.hash != cb.block.header.hash { return false }
         return (try? cb.verify(validatorSet: epoch.set)) != nil
     }
 

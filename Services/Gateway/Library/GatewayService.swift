@@ -196,6 +196,7 @@ package final class GatewayService: Sendable {
     /// validator and checked with the set the watch saw sign that height. Never an unverified block.
     private func certifiedBlock(_ height: UInt64, deadline: ContinuousClock.Instant) async throws -> CertifiedBlock {
         if let b = await watch.block(at: height, within: min(deadline - ContinuousClock.now, .seconds(5))) { return b }
+        if let b = await watch.block(at: height) { return b }   // reached just after the wait ended
         let seen = await watch.height
         guard seen >= height else {
             throw WireError(.unavailable, "the gateway's verified view of the chain is at height \(seen), not yet \(height) (it is catching up); ask for the receipt again (gateway.receipt) with the same id")
