@@ -69,12 +69,7 @@ extension ValidatorNode {
     /// sync covers every block written meanwhile: group commit); announces them once it returns.
     func syncBlockLog() {
         guard halted == nil, let sync = log.beginSync() else { return }
-        let run = runSync
-        logSyncQueue.async {
-            let result: Result<Void, BlockStoreError>
-            do throws(BlockStoreError) { try run(sync); result = .success(()) } catch { result = .failure(error) }
-            Task { await self.blockLogSynced(sync, result) }
-        }
+        runOffActor(sync, on: logSyncQueue) { await self.blockLogSynced(sync, $0) }
     }
 
     /// A block log sync finished: its heights are durable and announced; the next one starts.

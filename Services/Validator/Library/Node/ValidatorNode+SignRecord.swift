@@ -21,7 +21,7 @@ extension ValidatorNode {
     /// Stages the core's `signing` record (written, not synced); the messages it covers wait in
     /// `held` until a sync covers them.
     func stageSignRecord(_ record: SignRecord<Block>) {
-        do { lastStaged = try signStore.stage(record) } catch {
+        do { try signStore.stage(record) } catch {
             halt("could not write the consensus sign record (\(error)); nothing it covers was sent: fix the disk and restart")
         }
     }
@@ -29,7 +29,7 @@ extension ValidatorNode {
     /// Sends `message` now if every staged record is durable, else after the sync that covers it.
     func send(_ message: HeldMessage) {
         guard halted == nil else { return }
-        if signStore.durableSequence >= lastStaged && held.isEmpty { message.publish(to: hub) } else { held.append(message) }
+        if signStore.durableSequence >= signStore.sequence && held.isEmpty { message.publish(to: hub) } else { held.append(message) }
     }
 
     /// Starts the sync of the staged records when messages wait for it and none is running. One
@@ -38,21 +38,31 @@ extension ValidatorNode {
     /// and the messages it covers are sent from the sync's thread as soon as it returns. Messages
     /// staged while it runs wait for the next one, which `signSynced` starts: order is kept.
     func syncSignRecord() {
-        guard !held.isEmpty, !signSyncRunning, halted == nil, let sync = signStore.beginSync() else { return }
-        let batch = held
+        // beginSync is nil while a sync runs: `signSynced` starts the next one.
+        guard !held.isEmpty, halted == nil, let sync = signStore.beginSync() else { return }
+        let (batch, hub) = (held, self.hub)
         held.removeAll()
-        signSyncRunning = true
-        let (hub, run) = (self.hub, self.runSync)
-        signSyncQueue.async {
+        runOffActor(sync, on: signSyncQueue, thenOnItsThread: { for message in batch { message.publish(to: hub) } }) {
+            await self.signSynced(sync, $0)
+        }
+    }
+
+    /// Runs `sync` on `queue`, off the actor (the sign record's and the block log's syncs); once it
+    /// returns, `thenOnItsThread` on the sync's thread (not after a failure), then `done` with the
+    /// result.
+    nonisolated func runOffActor(_ sync: FileSync, on queue: DispatchQueue, thenOnItsThread: @escaping @Sendable () -> Void = {},
+                                 done: @escaping @Sendable (Result<Void, BlockStoreError>) async -> Void) {
+        let run = runSync
+        queue.async {
             let result: Result<Void, BlockStoreError>
             do throws(BlockStoreError) {
                 try run(sync)
-                for message in batch { message.publish(to: hub) }
+                thenOnItsThread()
                 result = .success(())
             } catch {
                 result = .failure(error)
             }
-            Task { await self.signSynced(sync, result) }
+            Task { await done(result) }
         }
     }
 
@@ -61,7 +71,6 @@ extension ValidatorNode {
 
     /// A sync finished (its messages are sent, unless it failed): records it and starts the next.
     func signSynced(_ sync: FileSync, _ result: Result<Void, BlockStoreError>) {
-        signSyncRunning = false
         if case .failure(let error) = result {
             held.removeAll()
             halt("could not sync the consensus sign record (\(error)); nothing it covers was sent: fix the disk and restart")

@@ -69,11 +69,8 @@ package actor ValidatorNode {
     /// When this node started the height in progress (commit latency), and whether `start()` ran (readiness).
     var heightStartedAt: Duration?
     var started = false
-    /// Signed messages waiting, in order, for a sync of the sign record that covers them; the
-    /// sequence of the newest staged record; whether a sync runs.
+    /// Signed messages waiting, in order, for a sync of the sign record that covers them.
     var held: [HeldMessage] = []
-    var lastStaged: UInt64
-    var signSyncRunning = false
     /// Where the sign record's and the block log's syncs run (they block on the disk, never the
     /// actor; two queues, so a vote's sync never waits behind a block's).
     nonisolated let signSyncQueue = DispatchQueue(label: "citychain.validator.sign-sync")
@@ -111,7 +108,6 @@ package actor ValidatorNode {
         self.runSync = runSync
         self.log = log
         self.signStore = signStore
-        self.lastStaged = signStore.sequence
         self.publicKey = key.publicKey
         self.chainID = genesis.chainID
         self.restoredFromSnapshot = recovered.snapshotHeight
