@@ -5,6 +5,7 @@ extension LedgerState {
     /// use `applyBlock`; this is for single checks and tests. A refused transaction changes nothing.
     package mutating func apply(_ tx: SignedTransaction, atHeight: UInt64) -> Result<TxEffect, Rejection> {
         precondition(staged.isEmpty, "apply called in the middle of a block")
+        precondition(!isReadView, "a read view applies nothing")
         let result = applyStaged(tx, atHeight: atHeight)
         flush()
         return result
@@ -26,6 +27,7 @@ extension LedgerState {
                                      evidence: [Equivocation] = [],
                                      signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [TxOutcome] {
         precondition(newHeight > height, "block height \(newHeight) does not follow applied height \(height)")
+        precondition(!isReadView, "a read view applies no blocks")
         precondition(staged.isEmpty, "applyBlock called in the middle of a block")
         // Against the state before the block, as validateEvidence ran (beginBlock may change the set).
         if let bad = validateEvidence(evidence, atHeight: newHeight, signaturesVerified: true) {
@@ -83,58 +85,88 @@ extension LedgerState {
         put(.chainMeta, ChainMetaEntry(chainID: chainID, height: h, genesisHash: genesisHash))
     }
 
-    /// Performs a validated operation.
+    /// Performs a validated operation: interprets it (`effect(of:atHeight:nextVersion:)`, the one
+    /// interpretation) and stores the effect.
     private mutating func execute(_ body: TransactionBody, id: TransactionID, atHeight h: UInt64) -> TxEffect {
-        let me = body.signer.agency
-        switch body.operation {
-        case let .defineDataset(dsID, sensitivity, schema, writers):
-            put(.dataset(dsID), DatasetEntry(id: dsID, owner: me, sensitivity: sensitivity, schema: schema,
-                                             writers: writers, createdAtHeight: h))
-            return .datasetDefined(dsID)
-        case let .putRecord(ds, subject, _, payloadHash):
-            let version = (record(dataset: ds, subject: subject)?.version ?? 0) + 1
+        let effect = Self.effect(of: body, atHeight: h) { ds, subject in (record(dataset: ds, subject: subject)?.version ?? 0) + 1 }
+        store(effect, of: body, id: id, atHeight: h)
+        return effect
+    }
+
+    /// Writes an effect into the state.
+    private mutating func store(_ effect: TxEffect, of body: TransactionBody, id: TransactionID, atHeight h: UInt64) {
+        switch effect {
+        case .datasetDefined(let entry):
+            put(.dataset(entry.id), entry)
+        case let .recordPut(ds, subject, version):
+            guard case .putRecord(_, _, _, let payloadHash) = body.operation else { preconditionFailure("recordPut from \(body.operation.name)") }
             put(.record(ds, subject), RecordEntry(version: version, payloadHash: payloadHash, writer: body.signer,
                                                   height: h, transactionID: id, deleted: false))
-            return .recordPut(ds, subject, version: version)
-        case let .deleteRecord(ds, subject, _):
-            let version = (record(dataset: ds, subject: subject)?.version ?? 0) + 1
+        case let .recordDeleted(ds, subject, version):
             put(.record(ds, subject), RecordEntry(version: version, payloadHash: .zero, writer: body.signer,
                                                   height: h, transactionID: id, deleted: true))
-            return .recordDeleted(ds, subject, version: version)
-        case let .grantAccess(ds, grantee, expiresAtHeight, purpose):
-            put(.grant(ds, grantee), GrantEntry(expiresAtHeight: expiresAtHeight, purpose: purpose, grantedAtHeight: h))
-            return .accessGranted(ds, grantee, expiresAtHeight: expiresAtHeight)
-        case let .revokeAccess(ds, grantee):
+        case let .accessGranted(ds, grantee, entry):
+            put(.grant(ds, grantee), entry)
+        case let .accessRevoked(ds, grantee):
             put(.grant(ds, grantee), GrantEntry?.none)
-            return .accessRevoked(ds, grantee)
-        case let .registerAgency(agencyID, name, isAdmin, keys):
-            put(.agency(agencyID), AgencyEntry(id: agencyID, name: name, isAdmin: isAdmin,
-                                               keys: keys.map { AgencyKeyState(key: $0, addedAtHeight: h) }))
-            if isAdmin {
+        case .agencyRegistered(let entry):
+            put(.agency(entry.id), entry)
+            if entry.isAdmin {
                 let admins = adminSet
-                put(.adminSet, AdminSetEntry(admins: admins.admins + [agencyID], threshold: admins.threshold))
+                put(.adminSet, AdminSetEntry(admins: admins.admins + [entry.id], threshold: admins.threshold))
             }
-            return .agencyRegistered(agencyID)
-        case let .addAgencyKey(agencyID, key):
+        case let .keyAdded(agencyID, key):
             var a = agency(agencyID)!
             a.keys.append(AgencyKeyState(key: key, addedAtHeight: h))
             put(.agency(agencyID), AgencyEntry(id: a.id, name: a.name, isAdmin: a.isAdmin, keys: a.keys))
-            return .keyAdded(agencyID, key.keyID)
-        case let .revokeAgencyKey(agencyID, keyID):
+        case let .keyRevoked(agencyID, keyID):
             var a = agency(agencyID)!
             let i = a.keys.firstIndex { $0.key.keyID == keyID }!
             a.keys[i].revokedAtHeight = h
             put(.agency(agencyID), a)
-            return .keyRevoked(agencyID, keyID)
-        case let .changeValidatorSet(changes):
-            let effective = h + LedgerLimits.validatorChangeDelayHeights
-            putPending(pendingValidatorChanges + [PendingValidatorChange(effectiveHeight: effective, changes: changes)])
-            return .validatorChangeScheduled(effectiveHeight: effective)
-        case let .anchorAuditBatch(first, last, count, root):
+        case .validatorChangeScheduled(let change):
+            putPending(pendingValidatorChanges + [change])
+        case let .auditAnchored(me, first, last):
+            guard case let .anchorAuditBatch(_, _, count, root) = body.operation else { preconditionFailure("auditAnchored from \(body.operation.name)") }
             put(.auditAnchor(me, firstSequence: first), AuditAnchorEntry(firstSequence: first, lastSequence: last, recordCount: count,
                                                                           merkleRoot: root, height: h, transactionID: id))
             putU64(.auditHead(me), last &+ 1)
-            return .auditAnchored(me, firstSequence: first, lastSequence: last)
+        }
+    }
+}
+
+extension LedgerState {
+    /// What `body`'s operation changes when it commits at `atHeight`: the one interpretation of an
+    /// operation. `nextVersion` gives the version a record write takes (the state's latest + 1);
+    /// followers without a state (`ChainTracker`, the gateway's `KeyDirectory`) use only the
+    /// effects that need none (`statelessEffect`).
+    package static func effect(of body: TransactionBody, atHeight h: UInt64,
+                               nextVersion: (DatasetID, SubjectKey) -> UInt64) -> TxEffect {
+        switch body.operation {
+        case let .defineDataset(id, sensitivity, schema, writers):
+            .datasetDefined(DatasetEntry(id: id, owner: body.signer.agency, sensitivity: sensitivity, schema: schema,
+                                         writers: writers, createdAtHeight: h))
+        case let .putRecord(ds, subject, _, _): .recordPut(ds, subject, version: nextVersion(ds, subject))
+        case let .deleteRecord(ds, subject, _): .recordDeleted(ds, subject, version: nextVersion(ds, subject))
+        case let .grantAccess(ds, grantee, expiresAtHeight, purpose):
+            .accessGranted(ds, grantee, GrantEntry(expiresAtHeight: expiresAtHeight, purpose: purpose, grantedAtHeight: h))
+        case let .revokeAccess(ds, grantee): .accessRevoked(ds, grantee)
+        case let .registerAgency(id, name, isAdmin, keys):
+            .agencyRegistered(AgencyEntry(id: id, name: name, isAdmin: isAdmin, keys: keys.map { AgencyKeyState(key: $0, addedAtHeight: h) }))
+        case let .addAgencyKey(agency, key): .keyAdded(agency, key)
+        case let .revokeAgencyKey(agency, keyID): .keyRevoked(agency, keyID)
+        case let .changeValidatorSet(changes):
+            .validatorChangeScheduled(PendingValidatorChange(effectiveHeight: h + LedgerLimits.validatorChangeDelayHeights, changes: changes))
+        case let .anchorAuditBatch(first, last, _, _): .auditAnchored(body.signer.agency, firstSequence: first, lastSequence: last)
+        }
+    }
+
+    /// The effect of an operation whose effect needs no state (every one but record writes and
+    /// deletes, whose version the state knows): for followers that track the chain without a state.
+    package static func statelessEffect(of body: TransactionBody, atHeight h: UInt64) -> TxEffect? {
+        switch body.operation {
+        case .putRecord, .deleteRecord: nil
+        default: effect(of: body, atHeight: h) { _, _ in preconditionFailure("a record write needs the state") }
         }
     }
 }

@@ -21,6 +21,8 @@ package struct LedgerState: Sendable {
     var prunedBelow: UInt64 = 0
     /// Datasets and agencies decoded once per stored value (`DecodedEntries`).
     let decoded = DecodedEntries()
+    /// True for a `readView`: it answers and proves but applies nothing (it has no replay index).
+    private(set) var isReadView = false
 
     /// The initial state of `genesis`; throws `.invalidGenesis` if it breaks a rule.
     package init(genesis: Genesis) throws(LedgerError) {
@@ -52,6 +54,18 @@ package struct LedgerState: Sendable {
         self.genesisHash = genesisHash
         self.height = height
         self.tree = tree
+    }
+
+    /// A copy for reading (lookups, proofs, `canRead`) that shares the tree, O(1), and leaves the
+    /// replay index behind, so that applying more blocks to this state copies nothing. It applies
+    /// nothing itself.
+    package var readView: LedgerState {
+        precondition(staged.isEmpty, "read view taken in the middle of a block")
+        var view = self
+        view.replayByExpiry = [:]
+        view.staged = [:]
+        view.isReadView = true
+        return view
     }
 
     /// Root of the state tree after the last applied transaction or block.

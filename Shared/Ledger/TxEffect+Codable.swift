@@ -24,11 +24,12 @@ extension TxEffect: CanonicalCodable {
         switch self {
         case .datasetDefined(let d): w.encode(d)
         case let .recordPut(d, s, v), let .recordDeleted(d, s, v): w.encode(d); w.encode(s); w.u64(v)
-        case let .accessGranted(d, a, e): w.encode(d); w.encode(a); w.u64(e)
+        case let .accessGranted(d, a, g): w.encode(d); w.encode(a); w.encode(g)
         case let .accessRevoked(d, a): w.encode(d); w.encode(a)
         case .agencyRegistered(let a): w.encode(a)
-        case let .keyAdded(a, k), let .keyRevoked(a, k): w.encode(a); w.encode(k)
-        case .validatorChangeScheduled(let h): w.u64(h)
+        case let .keyAdded(a, k): w.encode(a); w.encode(k)
+        case let .keyRevoked(a, k): w.encode(a); w.encode(k)
+        case .validatorChangeScheduled(let p): w.encode(p)
         case let .auditAnchored(a, first, last): w.encode(a); w.u64(first); w.u64(last)
         }
     }
@@ -39,12 +40,12 @@ extension TxEffect: CanonicalCodable {
         case 1: self = .datasetDefined(try r.decode())
         case 2: self = .recordPut(try r.decode(), try r.decode(), version: try r.u64("TxEffect.version"))
         case 3: self = .recordDeleted(try r.decode(), try r.decode(), version: try r.u64("TxEffect.version"))
-        case 4: self = .accessGranted(try r.decode(), try r.decode(), expiresAtHeight: try r.u64("TxEffect.expiresAtHeight"))
+        case 4: self = .accessGranted(try r.decode(), try r.decode(), try r.decode())
         case 5: self = .accessRevoked(try r.decode(), try r.decode())
         case 6: self = .agencyRegistered(try r.decode())
         case 7: self = .keyAdded(try r.decode(), try r.decode())
         case 8: self = .keyRevoked(try r.decode(), try r.decode())
-        case 9: self = .validatorChangeScheduled(effectiveHeight: try r.u64("TxEffect.effectiveHeight"))
+        case 9: self = .validatorChangeScheduled(try r.decode())
         case 10: self = .auditAnchored(try r.decode(), firstSequence: try r.u64("TxEffect.firstSequence"),
                                        lastSequence: try r.u64("TxEffect.lastSequence"))
         default: throw .unknownTag("TxEffect.tag", tag)

@@ -29,10 +29,15 @@ import Testing
     /// One effect of every tag, in tag order.
     static var everyEffect: [TxEffect] {
         let a = F.id("hospital"), d = F.ds("land.parcels"), s = F.subject("p1")
+        let key = AgencyKey(keyID: 3, material: .signing(F.signingKey(0x34).ledgerPublicKey))
+        let dataset = DatasetEntry(id: d, owner: a, sensitivity: .internal, schema: "parcel/v1", writers: [a], createdAtHeight: 4)
+        let agency = AgencyEntry(id: a, name: "Hospital", isAdmin: false, keys: [AgencyKeyState(key: key, addedAtHeight: 2)])
+        let change = PendingValidatorChange(effectiveHeight: 9, changes: [ValidatorChange(publicKey: F.signingKey(0x20).ledgerPublicKey, power: 5, name: "v-new")])
         return [
-            .datasetDefined(d), .recordPut(d, s, version: 2), .recordDeleted(d, s, version: 3),
-            .accessGranted(d, a, expiresAtHeight: 90), .accessRevoked(d, a), .agencyRegistered(a), .keyAdded(a, 3),
-            .keyRevoked(a, 1), .validatorChangeScheduled(effectiveHeight: 9), .auditAnchored(a, firstSequence: 0, lastSequence: 99),
+            .datasetDefined(dataset), .recordPut(d, s, version: 2), .recordDeleted(d, s, version: 3),
+            .accessGranted(d, a, GrantEntry(expiresAtHeight: 90, purpose: "audit", grantedAtHeight: 7)), .accessRevoked(d, a),
+            .agencyRegistered(agency), .keyAdded(a, key), .keyRevoked(a, 1), .validatorChangeScheduled(change),
+            .auditAnchored(a, firstSequence: 0, lastSequence: 99),
         ]
     }
 

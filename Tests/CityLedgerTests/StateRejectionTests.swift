@@ -110,7 +110,9 @@ import Testing
                                           keys: [AgencyKey(keyID: 1, material: .signing(F.signingKey(0x30).ledgerPublicKey))])
         rejects(F.tx("admin-a", op), .adminQuorumNotMet(have: 1, need: 2))
         var s = F.state()
-        #expect(s.apply(F.tx("admin-a", op, cosigners: ["admin-b"]), atHeight: 1).successValue == .agencyRegistered(F.id("new-agency")))
+        let registered = AgencyEntry(id: F.id("new-agency"), name: "New", isAdmin: false,
+                                     keys: [AgencyKeyState(key: AgencyKey(keyID: 1, material: .signing(F.signingKey(0x30).ledgerPublicKey)), addedAtHeight: 1)])
+        #expect(s.apply(F.tx("admin-a", op, cosigners: ["admin-b"]), atHeight: 1).successValue == .agencyRegistered(registered))
         #expect(s.agency(F.id("new-agency")) != nil)
         rejects(F.tx("land-bureau", op, cosigners: ["admin-a", "admin-b"]), .notAdmin(F.id("land-bureau")))
         rejects(F.tx("admin-a", op, cosigners: ["admin-b", "hospital"]), .notAdmin(F.id("hospital")))

@@ -101,7 +101,8 @@ import Testing
         let change = F.tx("admin-a", .changeValidatorSet(changes: [ValidatorChange(publicKey: newKey, power: 5, name: "v-new")]),
                           cosigners: ["admin-c"])
         let out = s.applyBlock([change], height: 1)
-        #expect(out[0].result.successValue == .validatorChangeScheduled(effectiveHeight: 3))
+        #expect(out[0].result.successValue
+                == .validatorChangeScheduled(PendingValidatorChange(effectiveHeight: 3, changes: [ValidatorChange(publicKey: newKey, power: 5, name: "v-new")])))
         #expect(s.validatorSet(forHeight: 2)?.validator(newKey) == nil)
         #expect(s.validatorSet(forHeight: 3)?.validator(newKey)?.power == 5)
         #expect(s.validatorSet(forHeight: 4) == nil)
@@ -142,7 +143,8 @@ import Testing
         let add = LedgerOperation.addAgencyKey(agency: F.id("hospital"), key: AgencyKey(keyID: 3, material: .signing(F.signingKey(0x34).ledgerPublicKey)))
         let body = F.body("admin-a", add)
         let tx = try! SignedTransaction.sign(body, key: F.key("admin-a"), cosigners: [(F.signer("admin-d"), F.signingKey(0x33))])
-        #expect(s.apply(tx, atHeight: 2).successValue == .keyAdded(F.id("hospital"), 3))
+        #expect(s.apply(tx, atHeight: 2).successValue
+                == .keyAdded(F.id("hospital"), AgencyKey(keyID: 3, material: .signing(F.signingKey(0x34).ledgerPublicKey))))
     }
 
     @Test func genesisJSONRoundTripAndValidation() throws {

@@ -150,6 +150,7 @@ import Testing
     static let rejection = "000900000008686f73706974616c000000010000000000000008"
 
     /// The putRecord vector transaction applied at index 0 (record version 1), then refused as a replay at index 1.
+    static let grantEffect = "040000000c6c616e642e70617263656c7300000008686f73706974616c000000000000005a0000000561756469740000000000000007"
     static let outcomeApplied = """
         c1c2caa11ccb21ecd1d18ff261812eeab2345d28944315dd7fe65f4ecee06e860000000000020000000c6c616e642e70
         617263656c730000000970617263656c2d34320000000000000001
@@ -239,5 +240,14 @@ import Testing
         // The same transaction twice in one block gives exactly these outcomes.
         var s = F.state()
         #expect(s.applyBlock([put, put], height: 1) == [applied, rejected])
+    }
+
+    /// An effect carries the entry it stored (here a grant, with its purpose): what indexers plan rows from.
+    @Test func grantEffect() throws {
+        let effect = TxEffect.accessGranted(F.ds("land.parcels"), F.id("hospital"),
+                                            GrantEntry(expiresAtHeight: 90, purpose: "audit", grantedAtHeight: 7))
+        let bytes = try #require(Hex.decode(Self.grantEffect))
+        #expect(effect.canonicalBytes == bytes, "\(Hex.encode(effect.canonicalBytes))")
+        #expect(try TxEffect(canonicalBytes: bytes) == effect)
     }
 }

@@ -44,7 +44,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
     @Option(help: "COPY runs per scratch table (the fastest counts: the box may be shared).") var copyRuns = 2
     @Option(help: "Most seconds to wait for each phase (catch-up, proven state, live drain).") var timeout = 600.0
     @Flag(help: "Drop the schemas of a previous run (citychain, citychain_bench) in --postgres first.") var reset = false
-    @Flag(inversion: .prefixedNo, help: "Time the indexer's stages one by one after catch-up (decode, verify, plan, versions query, read back, replay).")
+    @Flag(inversion: .prefixedNo, help: "Time the indexer's stages one by one after catch-up (decode, verify, apply, plan, COPY text).")
     var splits = true
     @Flag(help: "Keep the scratch tables (schema citychain_bench).") var keepScratch = false
     @Option(help: "Log level of the indexer and the feed (trace … critical).") var logLevel = "error"
@@ -132,7 +132,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
         // Stage by stage, the indexer idle.
         if splits { s.splits = try await stageSplits(chain: chain, blocks: catchUp, runtime: runtime) }
 
-        try await measureCopy(&s, catchUp, copier: copier)
+        try await measureCopy(&s, catchUp, genesis: chain.genesis, copier: copier)
         // d. Lag at the commit rate.
         if liveBlocks > 0 {
             let live = IndexBenchLive(runtime: runtime, blocks: blocks, chain: chain)
@@ -187,8 +187,9 @@ struct IndexBenchCommand: AsyncParsableCommand {
     }
 
     /// c. PostgreSQL's COPY of the same rows, for comparison.
-    private func measureCopy(_ s: inout Summary, _ catchUp: [CertifiedBlock], copier: IndexBenchCopy) async throws {
-        let rows = IndexBenchRows(catchUp)
+    private func measureCopy(_ s: inout Summary, _ catchUp: [CertifiedBlock], genesis: Genesis, copier: IndexBenchCopy) async throws {
+        let rows = try IndexBenchRows(catchUp, genesis: genesis)
+        s.applySeconds = rows.applySeconds
         s.planSeconds = rows.planSeconds
         s.textSeconds = rows.textSeconds
         s.copyBytes = rows.transactions.readableBytes + rows.blocks.readableBytes
@@ -248,33 +249,6 @@ struct IndexBenchCommand: AsyncParsableCommand {
         var tracker = try ChainTracker(genesis: chain.genesis)
         for cb in decoded { try tracker.accept(cb) }
         sp.verify = seconds(since: t)
-        let lastRefs = IndexPlan.touchedRecords([decoded[decoded.count - 1]])
-        let allRefs = IndexPlan.touchedRecords(decoded)
-        t = LoadClock.now()
-        _ = try await runtime.store.versions(of: lastRefs)
-        sp.versionsOne = seconds(since: t)
-        sp.versionsOneRefs = lastRefs.count
-        t = LoadClock.now()
-        _ = try await runtime.store.versions(of: allRefs)
-        sp.versionsAll = seconds(since: t)
-        sp.versionsAllRefs = allRefs.count
-        t = LoadClock.now()
-        var read: [CertifiedBlock] = []
-        var from: UInt64 = 1
-        while from <= chain.catchUpHeight {   // pages of 200, as ProvenState.catchUp reads
-            let page = try await runtime.store.certifiedBlocks(from: from, to: min(chain.catchUpHeight, from + 199))
-            guard !page.isEmpty else { throw BenchFailure("the index returned no block at \(from)") }
-            read += page
-            from += UInt64(page.count)
-        }
-        sp.readBack = seconds(since: t)
-        t = LoadClock.now()
-        var state = try LedgerState(genesis: chain.genesis)
-        for cb in read {
-            _ = state.applyBlock(cb.block, signaturesVerified: { _ in true })
-            guard state.stateRoot == cb.block.header.stateRoot else { throw BenchFailure("replay of block \(cb.height) gave another state root") }
-        }
-        sp.replay = seconds(since: t)
 
         try await queryStages(&sp, chain: chain, runtime: runtime)
         return sp
@@ -374,8 +348,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
 
 /// The indexer's stages timed one by one over the catch-up blocks.
 struct Splits {
-    var decode = 0.0, verify = 0.0, versionsOne = 0.0, versionsAll = 0.0, readBack = 0.0, replay = 0.0
-    var versionsOneRefs = 0, versionsAllRefs = 0
+    var decode = 0.0, verify = 0.0
     /// One point query's steps, seconds each: state proof, the transaction row, proof material
     /// (header, certificate and leaf hashes of its block; SQL + decoding), the decoding alone, the Merkle proof.
     var queryProve = 0.0, queryTransaction = 0.0, queryMaterial = 0.0, queryDecode = 0.0, queryDecodeCPU = 0.0, queryMerkle = 0.0

@@ -7,41 +7,37 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// The rows the indexer writes for the catch-up blocks, as COPY text, built the way
-/// `IndexStore.write` builds them (`IndexStore.copyBlocks` / `copyTransactions` are internal to
-/// the indexer, so their column order and encoding are repeated here with the same `CopyText`).
+/// The rows the indexer writes for the catch-up blocks, as COPY text, built the way the indexer's
+/// writer builds them: the blocks applied to a ledger state (their effects), planned, and written
+/// as COPY text by `IndexStore`.
 struct IndexBenchRows {
-    static let blockColumns = ["height", "hash", "previous_hash", "time_ms", "tx_count", "header", "certificate", "evidence", "leaf_hashes"]
-    static let transactionColumns = ["id", "height", "idx", "time_ms", "signer_agency", "signer_key", "operation", "dataset", "subject",
-                                     "version", "deleted", "payload_hash", "payload_json", "tx"]
+    static let blockColumns = IndexStore.blockColumns
+    static let transactionColumns = IndexStore.transactionColumns
 
     let blocks: ByteBuffer
     let transactions: ByteBuffer
     let rowCount: Int
+    let applySeconds: Double
     let planSeconds: Double
     let textSeconds: Double
 
-    init(_ certified: [CertifiedBlock]) {
+    init(_ certified: [CertifiedBlock], genesis: Genesis) throws {
         var start = LoadClock.now()
-        let plan = IndexPlan(blocks: certified, versions: [:], sensitivity: { $0 == IndexBenchChain.parking ? .public : nil })
+        var state = try LedgerState(genesis: genesis)
+        var applied: [(block: CertifiedBlock, outcomes: [TxOutcome])] = []
+        applied.reserveCapacity(certified.count)
+        for cb in certified {
+            applied.append((cb, state.applyBlock(cb.block, signaturesVerified: { _ in true })))
+            guard state.stateRoot == cb.block.header.stateRoot else { throw BenchFailure("applying block \(cb.height) gave another state root") }
+        }
+        applySeconds = Double(LoadClock.now() - start) / 1e9
+        start = LoadClock.now()
+        let plan = IndexPlan(applied, sensitivity: { state.dataset($0)?.sensitivity })
         planSeconds = Double(LoadClock.now() - start) / 1e9
         start = LoadClock.now()
-        var b = CopyText(capacity: plan.blocks.reduce(0) { $0 + 2 * ($1.header.count + $1.certificate.count + $1.leafHashes.count) + 256 })
-        for r in plan.blocks {
-            b.int(Int64(r.height)); b.hash(r.hash); b.hash(r.previousHash); b.int(Int64(r.timeMillis)); b.int(r.transactionCount)
-            b.bytes(r.header); b.bytes(r.certificate); b.bytes(r.evidence); b.bytes(r.leafHashes)
-            b.endRow()
-        }
-        var t = CopyText(capacity: plan.transactions.reduce(0) { $0 + 2 * $1.bytes.count + ($1.json?.utf8.count ?? 0) + 256 })
-        for r in plan.transactions {
-            t.hash(r.id.hash); t.int(Int64(r.height)); t.int(r.index); t.int(Int64(r.timeMillis)); t.text(r.signer.agency.value)
-            t.int(Int64(r.signer.keyID.value)); t.text(r.operation); t.text(r.dataset?.value); t.text(r.subject?.value)
-            t.int(r.version.map { Int64($0) }); t.bool(r.deleted); t.hash(r.payloadHash); t.text(r.json); t.bytes(r.bytes)
-            t.endRow()
-        }
+        blocks = IndexStore.copyBlocks(plan)
+        transactions = IndexStore.copyTransactions(plan, json: true)
         textSeconds = Double(LoadClock.now() - start) / 1e9
-        blocks = b.buffer
-        transactions = t.buffer
         rowCount = plan.transactions.count
     }
 }

@@ -16,6 +16,7 @@ struct Summary {
     var provenSeconds = 0.0
     var provenCPU = ""
     var splits: Splits?
+    var applySeconds = 0.0
     var planSeconds = 0.0
     var textSeconds = 0.0
     var copyBytes = 0
@@ -78,13 +79,11 @@ struct Summary {
         if let s = splits {
             out.append("stages one at a time over the same \(g(Double(transactions))) tx (this process, the indexer idle):")
             out.append("  reader:  decode \(f(s.decode)) s, verify (certificates, parents, roots) \(f(s.verify)) s  → \(g(Double(transactions) / (s.decode + s.verify))) tx/s")
-            out.append("  writer:  versions query \(f(1000 * s.versionsOne, 1)) ms for one block's \(s.versionsOneRefs) records (all \(s.versionsAllRefs): \(f(1000 * s.versionsAll, 1)) ms, full index), "
-                       + "plan \(f(planSeconds)) s, COPY + commit with indexes \(f(copyIndexed.seconds)) s  → \(g(Double(transactions) / (planSeconds + copyIndexed.seconds))) tx/s "
-                       + "(+ COPY text: \(f(textSeconds)) s here, an upper bound: CopyText called from outside the indexer module runs unspecialized)")
+            out.append("  writer:  apply to the ledger state (its effects) \(f(applySeconds)) s, plan from the effects \(f(planSeconds)) s, COPY text \(f(textSeconds)) s, "
+                       + "COPY + commit with indexes \(f(copyIndexed.seconds)) s  → \(g(Double(transactions) / (applySeconds + planSeconds + textSeconds + copyIndexed.seconds))) tx/s one after another")
             out.append("  one point query, step by step (200 each): state proof \(f(1000 * s.queryProve)) ms, transaction row (SQL) \(f(1000 * s.queryTransaction)) ms, "
                        + "proof material (SQL: header, certificate, \(s.queryLeaves) leaf hashes; decoded) \(f(1000 * s.queryMaterial)) ms of which decoding the leaf hashes "
                        + "(Hash32.list, as IndexStore.proofMaterial) \(f(1000 * s.queryDecode)) ms (\(f(1000 * s.queryDecodeCPU)) ms of CPU), Merkle proof from the leaf hashes \(f(1000 * s.queryMerkle)) ms")
-            out.append("  proven:  read back from PostgreSQL \(f(s.readBack)) s, replay into the ledger state \(f(s.replay)) s  → \(g(Double(transactions) / (s.readBack + s.replay))) tx/s")
         }
     }
 
@@ -130,9 +129,8 @@ struct Summary {
             ("proven_s", f(provenSeconds, 3)),
         ]
         if let s = splits {
-            kv += [("decode_s", f(s.decode, 3)), ("verify_s", f(s.verify, 3)), ("plan_s", f(planSeconds, 3)), ("text_s", f(textSeconds, 3)),
-                   ("versions_one_ms", f(1000 * s.versionsOne, 1)), ("versions_all_ms", f(1000 * s.versionsAll, 1)),
-                   ("copy_indexed_s", f(copyIndexed.seconds, 3)), ("readback_s", f(s.readBack, 3)), ("replay_s", f(s.replay, 3)),
+            kv += [("decode_s", f(s.decode, 3)), ("verify_s", f(s.verify, 3)), ("apply_s", f(applySeconds, 3)), ("plan_s", f(planSeconds, 3)),
+                   ("text_s", f(textSeconds, 3)), ("copy_indexed_s", f(copyIndexed.seconds, 3)),
                    ("q_prove_ms", f(1000 * s.queryProve, 3)), ("q_tx_ms", f(1000 * s.queryTransaction, 3)), ("q_material_ms", f(1000 * s.queryMaterial, 3)),
                    ("q_decode_ms", f(1000 * s.queryDecode, 3)), ("q_merkle_ms", f(1000 * s.queryMerkle, 3))]
         }

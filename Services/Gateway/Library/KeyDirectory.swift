@@ -2,7 +2,7 @@ import CityEncoding
 import CityLedger
 
 /// The agencies' signing keys as far as the gateway has seen the chain: the genesis keys, then
-/// `registerAgency`, `addAgencyKey` and `revokeAgencyKey` from each committed block in order. The
+/// the key effects (`LedgerState.statelessEffect`) of each committed block in order. The
 /// gateway uses it only to refuse early what a validator would refuse anyway; the validators'
 /// ledger state stays the authority (a key the gateway has not seen is passed on). Pure.
 package struct KeyDirectory: Sendable {
@@ -36,11 +36,11 @@ package struct KeyDirectory: Sendable {
         guard block.header.height == height + 1 else { return }
         height = block.header.height
         for tx in block.transactions {
-            switch tx.body.operation {
-            case .registerAgency(let id, _, _, let list): add(id, list)
-            case .addAgencyKey(let agency, let key): add(agency, [key])
-            case .revokeAgencyKey(let agency, let keyID):
-                if keys[agency]?[keyID] != nil { keys[agency]?[keyID] = .revoked(atHeight: block.header.height) }
+            switch LedgerState.statelessEffect(of: tx.body, atHeight: height) {
+            case .agencyRegistered(let entry)?: add(entry.id, entry.keys.map(\.key))
+            case let .keyAdded(agency, key)?: add(agency, [key])
+            case let .keyRevoked(agency, keyID)?:
+                if keys[agency]?[keyID] != nil { keys[agency]?[keyID] = .revoked(atHeight: height) }
             default: break
             }
         }

@@ -81,9 +81,7 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
         validatorSet = set
         pending.removeAll { $0.effectiveHeight <= h }
         for tx in block.transactions {
-            if case .changeValidatorSet(let changes) = tx.body.operation {
-                pending.append(PendingValidatorChange(effectiveHeight: h + LedgerLimits.validatorChangeDelayHeights, changes: changes))
-            }
+            if case .validatorChangeScheduled(let change)? = LedgerState.statelessEffect(of: tx.body, atHeight: h) { pending.append(change) }
         }
         height = h
         lastHash = block.header.hash

@@ -36,8 +36,9 @@ package actor FollowerStatus {
 /// Follows the committed chain into PostgreSQL: subscribes to a validator's commit stream from the
 /// last indexed height, verifies every block (`CertifiedChainFollower`) before it is queued, writes
 /// queued blocks in batches (one transaction each, gated on the head), fails over to the next
-/// validator when a stream breaks or sends a block that does not verify, and keeps the proven
-/// state (`ProvenState`) following the index.
+/// validator when a stream breaks or sends a block that does not verify. Each batch is applied to
+/// the ledger state (`ProvenState`) first: its effects plan the rows, and answers move to it once
+/// PostgreSQL holds them.
 package struct ChainFollower: Service {
     let store: IndexStore
     let proven: ProvenState
@@ -78,54 +79,47 @@ package struct ChainFollower: Service {
         }
     }
 
-    /// One run from the stored head until an error: reader, writer and state tasks together.
+    /// One run from the stored head until an error: the ledger state brought to the index head,
+    /// then the reader and the writer together.
     private func follow() async throws {
         let start = try await store.openHead(genesis: genesis)
         await store.ensureAnalystRoles()
-        let initialSensitivities = try await store.sensitivities()
         await status.indexed(start)
+        try await proven.catchUp(to: start.height, store: store)
         let queue = BlockQueue(capacity: 4 * maxBlocksPerWrite)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.read(from: start, into: queue) }
             group.addTask {
                 var written = start
-                var sensitivities = initialSensitivities
                 while true {
                     let items = try await queue.take(max: self.maxBlocksPerWrite)
                     guard let last = items.last else { continue }
-                    let blocks = items.map(\.block)
-                    let versions = try await self.store.versions(of: IndexPlan.touchedRecords(blocks))
-                    let known = sensitivities
-                    let plan = IndexPlan(blocks: blocks, versions: versions, sensitivity: { known[$0] })
-                    do {
-                        try await self.store.write(plan, from: written, to: last.tracker)
-                    } catch let e as PSQLError where (e.serverInfo?[.sqlState] ?? "").hasPrefix("22") {
-                        // PostgreSQL refused a value (a payload the JSON check let through): index
-                        // these blocks without queryable JSON rather than stop.
-                        self.logger.warning("PostgreSQL refused a payload as jsonb; indexing these blocks without queryable JSON",
-                                            metadata: ["block.from": "\(blocks[0].height)", "block.to": "\(last.block.height)",
-                                                       "error": "\(e.serverInfo?[.message] ?? "\(e)")"])
-                        try await self.store.write(plan, from: written, to: last.tracker, queryableJSON: false)
-                    }
+                    // The state applies the batch (its effects are the plan's input), PostgreSQL
+                    // takes the rows, then answers move to the new height.
+                    let applied = try await self.proven.apply(items.map(\.block))
+                    let plan = IndexPlan(applied)
+                    try await self.write(plan, from: written, to: last.tracker)
+                    await self.proven.publish(applied)
                     written = last.tracker
-                    if plan.changes.contains(where: { if case .agency = $0 { true } else { false } }) { await self.store.ensureAnalystRoles() }
-                    sensitivities.merge(plan.newDatasets) { a, _ in a }
+                    if plan.registersAgency { await self.store.ensureAnalystRoles() }
                     await self.status.indexed(written)
-                }
-            }
-            group.addTask {
-                // The proven state follows the index (the state needs the blocks in PostgreSQL first).
-                while true {
-                    let target = await self.status.indexedHeight
-                    if await self.proven.height < target, await self.proven.halted == nil {
-                        try await self.proven.catchUp(to: target, store: self.store)
-                    } else {
-                        try await Task.sleep(for: .milliseconds(5))
-                    }
                 }
             }
             defer { group.cancelAll() }
             try await group.next()
+        }
+    }
+
+    /// Writes one plan; when PostgreSQL refuses a payload as jsonb (one the JSON check let
+    /// through), writes the batch again without queryable JSON rather than stop.
+    private func write(_ plan: IndexPlan, from: ChainTracker, to: ChainTracker) async throws {
+        do {
+            try await store.write(plan, from: from, to: to)
+        } catch let e as PSQLError where (e.serverInfo?[.sqlState] ?? "").hasPrefix("22") {
+            logger.warning("PostgreSQL refused a payload as jsonb; indexing these blocks without queryable JSON",
+                           metadata: ["block.from": "\(plan.blocks.first?.height ?? 0)", "block.to": "\(to.height)",
+                                      "error": "\(e.serverInfo?[.message] ?? "\(e)")"])
+            try await store.write(plan, from: from, to: to, queryableJSON: false)
         }
     }
 

@@ -3,16 +3,11 @@ import CityEncoding
 import CityLedger
 import CityMerkle
 
-/// A record's place: dataset and subject.
-package struct RecordRef: Hashable, Sendable {
-    package var dataset: DatasetID
-    package var subject: SubjectKey
-}
-
 /// What one batch of verified blocks writes to PostgreSQL: the rows, computed without IO from the
-/// blocks, the record versions before the batch and the datasets' sensitivities. Every transaction
-/// in a certified block was valid when it committed (validators refuse proposals holding a failing
-/// one), so each operation's effect follows from the transaction itself.
+/// blocks and the effects the ledger state returned for them (`ProvenState.apply`), the one
+/// interpretation of their operations: record versions, datasets, grants and agencies come from
+/// the effects, never from rows read back. A dataset's sensitivity (which payloads are queryable
+/// JSON) comes from the state after the batch (a dataset's definition never changes).
 package struct IndexPlan: Sendable {
     package struct BlockRow: Sendable {
         package var height: UInt64
@@ -54,29 +49,18 @@ package struct IndexPlan: Sendable {
     package var blocks: [BlockRow] = []
     package var transactions: [TransactionRow] = []
     package var changes: [Change] = []
-    /// Datasets defined in this batch, with their sensitivity.
-    package var newDatasets: [DatasetID: Sensitivity] = [:]
+    /// True when the batch registered an agency (its analyst role is then due).
+    package var registersAgency = false
 
-    /// The records the batch writes, whose earlier versions the planner needs.
-    package static func touchedRecords(_ blocks: [CertifiedBlock]) -> Set<RecordRef> {
-        var refs = Set<RecordRef>()
-        for cb in blocks {
-            for tx in cb.block.transactions {
-                switch tx.body.operation {
-                case let .putRecord(d, s, _, _), let .deleteRecord(d, s, _): refs.insert(RecordRef(dataset: d, subject: s))
-                default: break
-                }
-            }
-        }
-        return refs
+    /// The plan for a batch applied to the ledger state.
+    package init(_ applied: ProvenState.Applied) {
+        self.init(applied.blocks, sensitivity: { applied.state.dataset($0)?.sensitivity })
     }
 
-    /// The plan for `blocks` (consecutive, verified), given each touched record's latest version
-    /// before them (absent: never written) and the sensitivity of datasets defined earlier.
-    package init(blocks certified: [CertifiedBlock], versions: [RecordRef: UInt64],
-                 sensitivity: (DatasetID) -> Sensitivity?) {
-        var versions = versions
-        for cb in certified {
+    /// The plan for `blocks` (consecutive, verified) and their outcomes (every one applied: a
+    /// certified block holds no failing transaction), given the datasets' sensitivities.
+    package init(_ applied: [(block: CertifiedBlock, outcomes: [TxOutcome])], sensitivity: (DatasetID) -> Sensitivity?) {
+        for (cb, outcomes) in applied {
             let b = cb.block
             let h = b.header.height
             let encoded = b.transactions.map(\.canonicalBytes)
@@ -87,43 +71,46 @@ package struct IndexPlan: Sendable {
             blocks.append(BlockRow(height: h, hash: b.header.hash, previousHash: b.header.previousHash, timeMillis: b.header.timeMillis,
                                    transactionCount: b.transactions.count, header: b.header.canonicalBytes,
                                    certificate: cb.certificate.canonicalBytes, evidence: evidence.bytes, leafHashes: leaves.bytes))
+            precondition(outcomes.count == b.transactions.count, "block \(h): \(outcomes.count) outcomes for \(b.transactions.count) transactions")
             for (i, tx) in b.transactions.enumerated() {
-                let body = tx.body
-                var row = TransactionRow(id: tx.id, height: h, index: i, timeMillis: b.header.timeMillis, signer: body.signer,
-                                         operation: body.operation.name, dataset: nil, subject: nil, version: nil, deleted: false,
+                guard case .success(let effect) = outcomes[i].result else { preconditionFailure("block \(h) holds a refused transaction") }
+                var row = TransactionRow(id: tx.id, height: h, index: i, timeMillis: b.header.timeMillis, signer: tx.body.signer,
+                                         operation: tx.body.operation.name, dataset: nil, subject: nil, version: nil, deleted: false,
                                          payloadHash: nil, json: nil, bytes: encoded[i])
-                switch body.operation {
-                case let .putRecord(d, s, payload, hash):
-                    let ref = RecordRef(dataset: d, subject: s)
-                    let v = (versions[ref] ?? 0) + 1
-                    versions[ref] = v
-                    (row.dataset, row.subject, row.version, row.payloadHash) = (d, s, v, hash)
-                    let level = newDatasets[d] ?? sensitivity(d)
-                    if level != .restricted, level != nil, StrictJSON.isQueryable(payload) {
-                        row.json = String(decoding: payload, as: UTF8.self)
-                    }
-                case let .deleteRecord(d, s, _):
-                    let ref = RecordRef(dataset: d, subject: s)
-                    let v = (versions[ref] ?? 0) + 1
-                    versions[ref] = v
-                    (row.dataset, row.subject, row.version, row.deleted) = (d, s, v, true)
-                case let .defineDataset(id, level, schema, writers):
-                    row.dataset = id
-                    newDatasets[id] = level
-                    changes.append(.dataset(id: id, owner: body.signer.agency, sensitivity: level, schema: schema, writers: writers, height: h))
-                case let .grantAccess(d, grantee, expires, purpose):
-                    row.dataset = d
-                    changes.append(.grant(dataset: d, grantee: grantee, expiresAtHeight: expires, purpose: purpose, height: h))
-                case let .revokeAccess(d, grantee):
-                    row.dataset = d
-                    changes.append(.revoke(dataset: d, grantee: grantee, height: h))
-                case let .registerAgency(id, name, isAdmin, _):
-                    changes.append(.agency(id: id, name: name, isAdmin: isAdmin, height: h))
-                case .addAgencyKey, .revokeAgencyKey, .changeValidatorSet, .anchorAuditBatch:
-                    break
-                }
+                record(effect, of: tx.body.operation, at: h, into: &row, sensitivity: sensitivity)
                 transactions.append(row)
             }
+        }
+    }
+
+    /// Fills `row` and the small tables' changes from one effect.
+    private mutating func record(_ effect: TxEffect, of operation: LedgerOperation, at h: UInt64, into row: inout TransactionRow,
+                                 sensitivity: (DatasetID) -> Sensitivity?) {
+        switch effect {
+        case let .recordPut(d, s, v):
+            (row.dataset, row.subject, row.version) = (d, s, v)
+            if case let .putRecord(_, _, payload, hash) = operation {
+                row.payloadHash = hash
+                if let level = sensitivity(d), level != .restricted, StrictJSON.isQueryable(payload) {
+                    row.json = String(decoding: payload, as: UTF8.self)
+                }
+            }
+        case let .recordDeleted(d, s, v):
+            (row.dataset, row.subject, row.version, row.deleted) = (d, s, v, true)
+        case .datasetDefined(let e):
+            row.dataset = e.id
+            changes.append(.dataset(id: e.id, owner: e.owner, sensitivity: e.sensitivity, schema: e.schema, writers: e.writers, height: h))
+        case let .accessGranted(d, grantee, g):
+            row.dataset = d
+            changes.append(.grant(dataset: d, grantee: grantee, expiresAtHeight: g.expiresAtHeight, purpose: g.purpose, height: h))
+        case let .accessRevoked(d, grantee):
+            row.dataset = d
+            changes.append(.revoke(dataset: d, grantee: grantee, height: h))
+        case .agencyRegistered(let a):
+            registersAgency = true
+            changes.append(.agency(id: a.id, name: a.name, isAdmin: a.isAdmin, height: h))
+        case .keyAdded, .keyRevoked, .validatorChangeScheduled, .auditAnchored:
+            break
         }
     }
 }

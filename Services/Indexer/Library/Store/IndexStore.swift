@@ -104,34 +104,7 @@ package final class IndexStore: Sendable {
         return (0, .zero)
     }
 
-    /// Every dataset's sensitivity (the planner needs it to decide which payloads are queryable JSON).
-    package func sensitivities() async throws -> [DatasetID: Sensitivity] {
-        var out: [DatasetID: Sensitivity] = [:]
-        let rows = try await client.query("SELECT id, sensitivity FROM citychain.datasets", logger: logger)
-        for try await (id, level) in rows.decode((String, String).self) {
-            out[try DatasetID(id)] = Sensitivity.allCases.first { $0.jsonName == level }
-        }
-        return out
-    }
-
     // MARK: - Batch write
-
-    /// The latest version of each record in `refs` (absent: never written).
-    package func versions(of refs: Set<RecordRef>) async throws -> [RecordRef: UInt64] {
-        guard !refs.isEmpty else { return [:] }
-        let list = Array(refs)
-        let rows = try await client.query("""
-            SELECT t.dataset, t.subject, max(t.version) FROM citychain.transactions t
-            JOIN unnest(\(list.map(\.dataset.value))::text[], \(list.map(\.subject.value))::text[]) AS k(d, s)
-              ON t.dataset = k.d AND t.subject = k.s
-            WHERE t.version IS NOT NULL GROUP BY 1, 2
-            """, logger: logger)
-        var out: [RecordRef: UInt64] = [:]
-        for try await (d, s, v) in rows.decode((String, String, Int64).self) {
-            out[RecordRef(dataset: try DatasetID(d), subject: try SubjectKey(s))] = UInt64(v)
-        }
-        return out
-    }
 
     /// Writes `plan` and moves the head from `from` to `to` in one transaction, only if the head is
     /// still at `from` (so a crash leaves the index at a prefix of the chain, and a second writer
@@ -152,14 +125,11 @@ package final class IndexStore: Sendable {
             guard count == 1 else {
                 throw IndexerError(.database, "the index head moved away from height \(from.height) while this indexer wrote: another indexer writes to this database; give each indexer its own database")
             }
-            try await c.copyFrom(table: Self.copyTable("blocks"), columns: ["height", "hash", "previous_hash", "time_ms", "tx_count", "header",
-                                                                     "certificate", "evidence", "leaf_hashes"], logger: logger) { w in
+            try await c.copyFrom(table: Self.copyTable("blocks"), columns: Self.blockColumns, logger: logger) { w in
                 try await w.write(blocks)
             }
             if !plan.transactions.isEmpty {
-                try await c.copyFrom(table: Self.copyTable("transactions"), columns: ["id", "height", "idx", "time_ms", "signer_agency", "signer_key",
-                                                                               "operation", "dataset", "subject", "version", "deleted",
-                                                                               "payload_hash", "payload_json", "tx"], logger: logger) { w in
+                try await c.copyFrom(table: Self.copyTable("transactions"), columns: Self.transactionColumns, logger: logger) { w in
                     try await w.write(txs)
                 }
             }
@@ -194,7 +164,8 @@ package final class IndexStore: Sendable {
         }
     }
 
-    static func copyBlocks(_ plan: IndexPlan) -> ByteBuffer {
+    /// The block rows of `plan` as COPY text (columns `blockColumns`).
+    package static func copyBlocks(_ plan: IndexPlan) -> ByteBuffer {
         var t = CopyText(capacity: plan.blocks.reduce(0) { $0 + 2 * ($1.header.count + $1.certificate.count + $1.leafHashes.count) + 256 })
         for b in plan.blocks {
             t.int(Int64(b.height)); t.hash(b.hash); t.hash(b.previousHash); t.int(Int64(b.timeMillis)); t.int(b.transactionCount)
@@ -204,7 +175,8 @@ package final class IndexStore: Sendable {
         return t.buffer
     }
 
-    static func copyTransactions(_ plan: IndexPlan, json: Bool) -> ByteBuffer {
+    /// The transaction rows of `plan` as COPY text (columns `transactionColumns`).
+    package static func copyTransactions(_ plan: IndexPlan, json: Bool) -> ByteBuffer {
         var t = CopyText(capacity: plan.transactions.reduce(0) { $0 + 2 * $1.bytes.count + ($1.json?.utf8.count ?? 0) + 256 })
         for r in plan.transactions {
             t.hash(r.id.hash); t.int(Int64(r.height)); t.int(r.index); t.int(Int64(r.timeMillis)); t.text(r.signer.agency.value)
@@ -216,6 +188,12 @@ package final class IndexStore: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The columns of `copyBlocks`' rows.
+    package static let blockColumns = ["height", "hash", "previous_hash", "time_ms", "tx_count", "header", "certificate", "evidence", "leaf_hashes"]
+    /// The columns of `copyTransactions`' rows.
+    package static let transactionColumns = ["id", "height", "idx", "time_ms", "signer_agency", "signer_key", "operation", "dataset", "subject",
+                                             "version", "deleted", "payload_hash", "payload_json", "tx"]
 
     /// `copyFrom` puts the name in double quotes as one identifier; this makes it `"citychain"."name"`.
     static func copyTable(_ name: String) -> String { "citychain\".\"" + name }
