@@ -26,9 +26,30 @@ extension LedgerState {
     package mutating func applyBlock(_ transactions: [SignedTransaction], height newHeight: UInt64,
                                      evidence: [Equivocation] = [],
                                      signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [TxOutcome] {
+        precondition(staged.isEmpty, "applyBlock called in the middle of a block")
+        let outcomes = stageBlock(transactions, height: newHeight, evidence: evidence, signaturesVerified: signaturesVerified)
+        flush()
+        return outcomes
+    }
+
+    /// Applies consecutive blocks and hashes the tree once, at the end. The state after the last
+    /// block is the one applying each in turn gives (the tree's root depends only on its entries),
+    /// but no root before the last is computed: for followers that check the state root of the
+    /// last block of a batch only (the indexer), not for consensus. Same preconditions as `applyBlock`.
+    package mutating func applyBlocks(_ blocks: [Block], signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [[TxOutcome]] {
+        precondition(staged.isEmpty, "applyBlocks called in the middle of a block")
+        let outcomes = blocks.map { b in
+            stageBlock(b.transactions, height: b.header.height, evidence: b.evidence, signaturesVerified: signaturesVerified)
+        }
+        flush()
+        return outcomes
+    }
+
+    /// Stages block `newHeight`'s writes (see `applyBlock`) without hashing.
+    private mutating func stageBlock(_ transactions: [SignedTransaction], height newHeight: UInt64, evidence: [Equivocation],
+                                     signaturesVerified: (SignedTransaction) -> Bool) -> [TxOutcome] {
         precondition(newHeight > height, "block height \(newHeight) does not follow applied height \(height)")
         precondition(!isReadView, "a read view applies no blocks")
-        precondition(staged.isEmpty, "applyBlock called in the middle of a block")
         // Against the state before the block, as validateEvidence ran (beginBlock may change the set).
         if let bad = validateEvidence(evidence, atHeight: newHeight, signaturesVerified: true) {
             preconditionFailure("evidence \(bad.index) of block \(newHeight) was not validated before applyBlock: \(bad.rejection)")
@@ -41,7 +62,6 @@ extension LedgerState {
             outcomes.append(TxOutcome(transactionID: tx.id, index: i,
                                       result: applyStaged(tx, atHeight: newHeight, signaturesVerified: signaturesVerified(tx))))
         }
-        flush()
         return outcomes
     }
 

@@ -4,7 +4,7 @@ import CityIndexer
 import CityLedger
 import Testing
 
-/// The indexer's rows come from the ledger's effects (`ProvenState.apply`, then `IndexPlan`): the
+/// The indexer's rows come from the ledger's effects (`LedgerApplier.apply`, then `IndexPlan`): the
 /// one interpretation of an operation. No PostgreSQL here: that no row is read back is the point.
 @Suite struct IndexPlanTests {
     @Test func rowsComeFromTheLedgersEffectsAcrossBatches() async throws {
@@ -19,20 +19,21 @@ import Testing
         ])
         chain.block([chain.parking(1000)])   // bay-0 again, in a later batch
 
-        let proven = try ProvenState(genesis: F.genesis, logger: testLogger)
-        let first = try await proven.apply([chain.blocks[0]])
+        let proven = try ProvenState(genesis: F.genesis)
+        let ledger = try LedgerApplier(genesis: F.genesis, proven: proven, logger: testLogger)
+        let first = try await ledger.apply([chain.blocks[0]])
         let plan1 = IndexPlan(first)
         #expect(plan1.transactions.map(\.version) == [1, 2])
         #expect(plan1.transactions.allSatisfy { $0.json != nil })   // public JSON
         // Applied but not published: answers stay where the index is.
         #expect(await proven.height == 0)
-        #expect(await proven.appliedHeight == 1)
+        #expect(await ledger.height == 1)
         #expect(await proven.proveRecord(dataset: F.parking, subject: try SubjectKey("bay-0")) == nil)
-        await proven.publish(first)
+        await ledger.publish(first)
         #expect(await proven.height == 1)
         #expect(await proven.proveRecord(dataset: F.parking, subject: try SubjectKey("bay-0"))?.1?.version == 2)
 
-        let second = try await proven.apply(Array(chain.blocks[1...2]))
+        let second = try await ledger.apply(Array(chain.blocks[1...2]))
         let plan2 = IndexPlan(second)
         let rows = plan2.transactions
         #expect(rows.map(\.operation) == ["defineDataset", "putRecord", "grantAccess", "putRecord", "putRecord"])
@@ -51,7 +52,7 @@ import Testing
             #expect(d == F.property && grantee == F.id("hospital") && expires == 90 && purpose == "audit of parcels" && height == 2)
         } else { Issue.record("second change is not the grant: \(plan2.changes[1])") }
         #expect(!plan2.registersAgency)
-        await proven.publish(second)
+        await ledger.publish(second)
         #expect(await proven.height == 3)
     }
 
@@ -62,11 +63,31 @@ import Testing
         var header = forged.block.header
         header.stateRoot = Hash32(bytes: [UInt8](repeating: 7, count: 32))!
         forged.block = Block(header: header, transactions: forged.block.transactions)
-        let proven = try ProvenState(genesis: F.genesis, logger: testLogger)
-        await #expect(throws: IndexerError.self) { try await proven.apply([forged]) }
+        let proven = try ProvenState(genesis: F.genesis)
+        let ledger = try LedgerApplier(genesis: F.genesis, proven: proven, logger: testLogger)
+        await #expect(throws: IndexerError.self) { try await ledger.apply([forged]) }
         #expect(await proven.halted != nil)
         #expect(await proven.height == 0)
         // Halted for good: the right block is refused too, and nothing is ever published.
-        await #expect(throws: IndexerError.self) { try await proven.apply([chain.blocks[0]]) }
+        await #expect(throws: IndexerError.self) { try await ledger.apply([chain.blocks[0]]) }
+    }
+
+    /// A batch hashed once (`LedgerState.applyBlocks`) ends in the state applying its blocks one by
+    /// one gives: same outcomes, same root, replay entries that expire inside the batch pruned.
+    @Test func aBatchHashedOnceEndsInTheSameState() {
+        var chain = IndexerChain()
+        chain.block([F.tx("traffic-bureau", IndexerChain.put(F.parking, "bay-1", Array(#"{"a":1}"#.utf8)), nonce: 900, expires: 2),
+                     chain.parking(2)])
+        for b in 0..<5 { chain.block((0..<4).map { chain.parking(b * 4 + $0) } + [chain.property("parcel-\(b)", owner: "o\(b)")]) }
+        var one = try! LedgerState(genesis: F.genesis)
+        var sequential: [[TxOutcome]] = []
+        for cb in chain.blocks { sequential.append(one.applyBlock(cb.block, signaturesVerified: { _ in true })) }
+        var batched = try! LedgerState(genesis: F.genesis)
+        let first = batched.applyBlocks(chain.blocks.prefix(3).map(\.block), signaturesVerified: { _ in true })
+        #expect(batched.stateRoot == chain.blocks[2].block.header.stateRoot)
+        let rest = batched.applyBlocks(chain.blocks.dropFirst(3).map(\.block), signaturesVerified: { _ in true })
+        #expect(first + rest == sequential)
+        #expect(batched.stateRoot == one.stateRoot && batched.stateRoot == chain.blocks.last!.block.header.stateRoot)
+        #expect(batched.height == 6)
     }
 }

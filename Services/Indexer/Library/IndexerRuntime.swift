@@ -52,10 +52,10 @@ package struct IndexerRuntime: Sendable {
     package static func assemble(settings s: IndexerSettings, tls: TLSIdentity, host: String, port: Int, logger: Logger) throws -> IndexerRuntime {
         guard !s.validators.isEmpty else { throw IndexerError(.config, "validators: name at least one validator to follow (--validator HOST:PORT)") }
         let store = IndexStore(settings: s.postgres, logger: logger)
-        let proven = try ProvenState(genesis: s.genesis, logger: logger)
+        let proven = try ProvenState(genesis: s.genesis)
         let status = FollowerStatus()
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
-        let follower = ChainFollower(store: store, proven: proven, genesis: s.genesis, validators: s.validators, client: client,
+        let follower = try ChainFollower(store: store, proven: proven, genesis: s.genesis, validators: s.validators, client: client,
                                      status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, logger: logger)
         let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency,
                                    genesisSet: try ValidatorSet(s.genesis.validators), logger: logger)

@@ -37,11 +37,12 @@ package actor FollowerStatus {
 /// last indexed height, verifies every block (`CertifiedChainFollower`) before it is queued, writes
 /// queued blocks in batches (one transaction each, gated on the head), fails over to the next
 /// validator when a stream breaks or sends a block that does not verify. Each batch is applied to
-/// the ledger state (`ProvenState`) first: its effects plan the rows, and answers move to it once
-/// PostgreSQL holds them.
+/// the ledger state (`LedgerApplier`) first: its effects plan the rows, and answers
+/// (`ProvenState`) move to it once PostgreSQL holds them.
 package struct ChainFollower: Service {
     let store: IndexStore
-    let proven: ProvenState
+    /// The working ledger state batches are applied to (it publishes to the proven state).
+    let ledger: LedgerApplier
     let genesis: Genesis
     let validators: [HostPort]
     let client: WireClient
@@ -50,9 +51,9 @@ package struct ChainFollower: Service {
     let logger: Logger
 
     package init(store: IndexStore, proven: ProvenState, genesis: Genesis, validators: [HostPort], client: WireClient,
-                 status: FollowerStatus, maxBlocksPerWrite: Int = 500, logger: Logger) {
+                 status: FollowerStatus, maxBlocksPerWrite: Int = 500, logger: Logger) throws {
         self.store = store
-        self.proven = proven
+        ledger = try LedgerApplier(genesis: genesis, proven: proven, logger: logger)
         self.genesis = genesis
         self.validators = validators
         self.client = client
@@ -79,29 +80,41 @@ package struct ChainFollower: Service {
         }
     }
 
+    /// Most transactions in one batch: batches small enough that planning the next overlaps
+    /// writing this one while catching up.
+    package static let maxTransactionsPerWrite = 20_000
+
     /// One run from the stored head until an error: the ledger state brought to the index head,
-    /// then the reader and the writer together.
+    /// then three stages together: the reader (commit stream, verified blocks), the planner (the
+    /// ledger state applies a batch; its effects become rows and COPY text) and the writer
+    /// (PostgreSQL, then answers move to the new height). The planner works on the next batch
+    /// while the writer writes one.
     private func follow() async throws {
         let start = try await store.openHead(genesis: genesis)
         await store.ensureAnalystRoles()
         await status.indexed(start)
-        try await proven.catchUp(to: start.height, store: store)
-        let queue = BlockQueue(capacity: 4 * maxBlocksPerWrite)
+        try await ledger.catchUp(to: start.height, store: store)
+        let blocks = BoundedQueue<QueuedBlock>(capacity: 4 * maxBlocksPerWrite)
+        let planned = BoundedQueue<PlannedBatch>(capacity: 1)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.read(from: start, into: queue) }
+            group.addTask { try await self.read(from: start, into: blocks) }
+            group.addTask {
+                while true {
+                    let items = try await blocks.take(max: self.maxBlocksPerWrite, budget: Self.maxTransactionsPerWrite) {
+                        $0.block.block.transactions.count
+                    }
+                    let applied = try await self.ledger.apply(items.map(\.block))
+                    try await planned.put(PlannedBatch(applied: applied, prepared: IndexStore.PreparedWrite(IndexPlan(applied)), to: items.last!.tracker))
+                }
+            }
             group.addTask {
                 var written = start
                 while true {
-                    let items = try await queue.take(max: self.maxBlocksPerWrite)
-                    guard let last = items.last else { continue }
-                    // The state applies the batch (its effects are the plan's input), PostgreSQL
-                    // takes the rows, then answers move to the new height.
-                    let applied = try await self.proven.apply(items.map(\.block))
-                    let plan = IndexPlan(applied)
-                    try await self.write(plan, from: written, to: last.tracker)
-                    await self.proven.publish(applied)
-                    written = last.tracker
-                    if plan.registersAgency { await self.store.ensureAnalystRoles() }
+                    let batch = try await planned.take(max: 1)[0]
+                    try await self.write(batch.prepared, from: written, to: batch.to)
+                    await self.ledger.publish(batch.applied)
+                    written = batch.to
+                    if batch.prepared.plan.registersAgency { await self.store.ensureAnalystRoles() }
                     await self.status.indexed(written)
                 }
             }
@@ -110,22 +123,29 @@ package struct ChainFollower: Service {
         }
     }
 
-    /// Writes one plan; when PostgreSQL refuses a payload as jsonb (one the JSON check let
-    /// through), writes the batch again without queryable JSON rather than stop.
-    private func write(_ plan: IndexPlan, from: ChainTracker, to: ChainTracker) async throws {
+    /// A batch the planner made: the state after it, its rows, and the chain position after it.
+    private struct PlannedBatch: Sendable {
+        var applied: LedgerApplier.Applied
+        var prepared: IndexStore.PreparedWrite
+        var to: ChainTracker
+    }
+
+    /// Writes one batch; when PostgreSQL refuses a payload as jsonb (one the JSON check let
+    /// through), writes it again without queryable JSON rather than stop.
+    private func write(_ prepared: IndexStore.PreparedWrite, from: ChainTracker, to: ChainTracker) async throws {
         do {
-            try await store.write(plan, from: from, to: to)
+            try await store.write(prepared, from: from, to: to)
         } catch let e as PSQLError where (e.serverInfo?[.sqlState] ?? "").hasPrefix("22") {
             logger.warning("PostgreSQL refused a payload as jsonb; indexing these blocks without queryable JSON",
-                           metadata: ["block.from": "\(plan.blocks.first?.height ?? 0)", "block.to": "\(to.height)",
+                           metadata: ["block.from": "\(prepared.plan.blocks.first?.height ?? 0)", "block.to": "\(to.height)",
                                       "error": "\(e.serverInfo?[.message] ?? "\(e)")"])
-            try await store.write(plan, from: from, to: to, queryableJSON: false)
+            try await store.write(prepared.plan, from: from, to: to, queryableJSON: false)
         }
     }
 
     /// Reads commit streams, validator after validator, verifying each block before queueing it
     /// (`CertifiedChainFollower`, shared with the gateway).
-    private func read(from start: ChainTracker, into queue: BlockQueue) async throws {
+    private func read(from start: ChainTracker, into queue: BoundedQueue<QueuedBlock>) async throws {
         let follower = CertifiedChainFollower(source: DialedValidators(client: client, addresses: validators), logger: logger)
         let status = self.status
         try await follower.follow(from: start, events: { event in
@@ -139,7 +159,7 @@ package struct ChainFollower: Service {
             }
         }) { cb, next in
             await status.saw(chainHeight: cb.height)
-            try await queue.put(BlockQueue.Item(block: cb, tracker: next))
+            try await queue.put(QueuedBlock(block: cb, tracker: next))
         }
     }
 }

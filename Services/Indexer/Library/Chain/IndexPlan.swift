@@ -4,7 +4,7 @@ import CityLedger
 import CityMerkle
 
 /// What one batch of verified blocks writes to PostgreSQL: the rows, computed without IO from the
-/// blocks and the effects the ledger state returned for them (`ProvenState.apply`), the one
+/// blocks and the effects the ledger state returned for them (`LedgerApplier.apply`), the one
 /// interpretation of their operations: record versions, datasets, grants and agencies come from
 /// the effects, never from rows read back. A dataset's sensitivity (which payloads are queryable
 /// JSON) comes from the state after the batch (a dataset's definition never changes).
@@ -53,7 +53,7 @@ package struct IndexPlan: Sendable {
     package var registersAgency = false
 
     /// The plan for a batch applied to the ledger state.
-    package init(_ applied: ProvenState.Applied) {
+    package init(_ applied: LedgerApplier.Applied) {
         self.init(applied.blocks, sensitivity: { applied.state.dataset($0)?.sensitivity })
     }
 

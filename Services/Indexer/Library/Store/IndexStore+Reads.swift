@@ -49,45 +49,46 @@ extension IndexStore {
         try await proofMaterial(heights: [height])[height].map(\.header)
     }
 
-    struct ProofMaterial {
+    /// What proving a transaction of one block needs: its certified header and every subtree root
+    /// of its transactions (`MerkleSubtrees`), made once per block and kept in `proofCache`.
+    struct ProofMaterial: Sendable {
         var header: CertifiedHeader
-        var leafHashes: [Hash32]
+        var subtrees: MerkleSubtrees
     }
 
-    /// Headers, certificates and leaf hashes of the blocks at `heights`.
+    /// Headers, certificates and transaction trees of the blocks at `heights`: from the cache, the
+    /// rest in one query (and cached).
     func proofMaterial(heights: Set<UInt64>) async throws -> [UInt64: ProofMaterial] {
         guard !heights.isEmpty else { return [:] }
+        var out = proofCache.get(heights)
+        let missing = heights.subtracting(out.keys)
+        guard !missing.isEmpty else { return out }
         let rows = try await client.query("""
-            SELECT height, header, certificate, leaf_hashes FROM citychain.blocks WHERE height = ANY(\(heights.map { Int64($0) }))
+            SELECT height, header, certificate, leaf_hashes FROM citychain.blocks WHERE height = ANY(\(missing.map { Int64($0) }))
             """, logger: logger)
-        var out: [UInt64: ProofMaterial] = [:]
+        var fetched: [UInt64: ProofMaterial] = [:]
         for try await (h, header, cert, leaves) in rows.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer).self) {
             guard let hashes = Hash32.list(concatenated: Array(buffer: leaves)) else {
                 throw IndexerError(.database, "stored leaf hashes of block \(h) are damaged; reindex")
             }
-            out[UInt64(h)] = ProofMaterial(header: CertifiedHeader(header: try Self.decode(header, "header"),
-                                                                   certificate: try Self.decode(cert, "certificate")),
-                                           leafHashes: hashes)
+            fetched[UInt64(h)] = ProofMaterial(header: CertifiedHeader(header: try Self.decode(header, "header"),
+                                                                       certificate: try Self.decode(cert, "certificate")),
+                                               subtrees: MerkleSubtrees(leafHashes: hashes))
         }
+        proofCache.put(fetched)
+        out.merge(fetched) { a, _ in a }
         return out
     }
 
     /// `rows` with their inclusion proofs and certified headers, in the order given.
     func prove(_ rows: [StoredTransaction]) async throws -> [ProvenTransaction] {
         let material = try await proofMaterial(heights: Set(rows.map(\.height)))
-        var wanted: [UInt64: Set<Int>] = [:]
-        for row in rows {
-            guard let m = material[row.height], m.leafHashes.indices.contains(row.index) else {
+        return try rows.map { row in
+            guard let m = material[row.height], row.index >= 0, row.index < m.subtrees.leafCount else {
                 throw IndexerError(.database, "transaction at \(row.height).\(row.index) has no block in the index; reindex")
             }
-            wanted[row.height, default: []].insert(row.index)
-        }
-        // One pass over each block's tree for all its rows.
-        var proofs: [UInt64: [Int: InclusionProof]] = [:]
-        for (h, indices) in wanted { proofs[h] = MerkleTree.proofs(leafHashes: material[h]!.leafHashes, indices: indices) }
-        return try rows.map { row in
-            ProvenTransaction(transaction: try Self.decode(ByteBuffer(bytes: row.bytes), "transaction"),
-                              proof: proofs[row.height]![row.index]!, header: material[row.height]!.header)
+            return ProvenTransaction(transaction: try Self.decode(ByteBuffer(bytes: row.bytes), "transaction"),
+                                     proof: m.subtrees.proof(index: row.index), header: m.header)
         }
     }
 

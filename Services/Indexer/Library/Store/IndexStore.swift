@@ -12,6 +12,8 @@ package final class IndexStore: Sendable {
     let logger: Logger
     /// `user@host:port/database`, for errors.
     let target: String
+    /// Proof material of recently proven blocks (a block never changes once indexed).
+    let proofCache = ProofCache(capacity: 256)
 
     package init(settings: PostgresSettings, logger: Logger) {
         client = PostgresClient(configuration: settings.indexerClient, backgroundLogger: logger)
@@ -111,8 +113,25 @@ package final class IndexStore: Sendable {
     /// cannot interleave). `queryableJSON: false` writes no `jsonb` (the fallback when PostgreSQL
     /// refuses a payload the planner let through).
     package func write(_ plan: IndexPlan, from: ChainTracker, to: ChainTracker, queryableJSON: Bool = true) async throws {
-        let blocks = Self.copyBlocks(plan)
-        let txs = Self.copyTransactions(plan, json: queryableJSON)
+        try await write(PreparedWrite(plan, queryableJSON: queryableJSON), from: from, to: to)
+    }
+
+    /// A batch ready for PostgreSQL: its plan and COPY text, made off the writer's path.
+    package struct PreparedWrite: Sendable {
+        package let plan: IndexPlan
+        let blocks: ByteBuffer
+        let transactions: ByteBuffer
+
+        package init(_ plan: IndexPlan, queryableJSON: Bool = true) {
+            self.plan = plan
+            blocks = IndexStore.copyBlocks(plan)
+            transactions = IndexStore.copyTransactions(plan, json: queryableJSON)
+        }
+    }
+
+    /// Writes a prepared batch (see `write(_:from:to:queryableJSON:)`).
+    package func write(_ prepared: PreparedWrite, from: ChainTracker, to: ChainTracker) async throws {
+        let (plan, blocks, txs) = (prepared.plan, prepared.blocks, prepared.transactions)
         try await client.withTransaction(logger: logger) { c in
             let moved = try await c.query("""
                 UPDATE citychain.index_head SET height = \(Int64(to.height)), block_hash = \(Self.buffer(to.lastHash.bytes)),
