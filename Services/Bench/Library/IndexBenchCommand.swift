@@ -197,11 +197,13 @@ struct IndexBenchCommand: AsyncParsableCommand {
         s.copyPlain = copies.plain
         s.copyIndexed = copies.indexed
         s.copyNoGIN = copies.noGIN
+        s.copyBuildSeconds = copies.build
         s.copyRuns = copyRuns
         say("PostgreSQL COPY of the same \(g(Double(rows.rowCount))) rows (+ \(catchUp.count) block rows, \(s.copyBytes / 1_000_000) MB of COPY text): "
                     + "\(g(Double(rows.rowCount) / copies.plain.seconds)) rows/s without indexes (\(f(copies.plain.seconds)) s), "
                     + "\(g(Double(rows.rowCount) / copies.indexed.seconds)) rows/s with the indexer's indexes (\(f(copies.indexed.seconds)) s), "
-                    + "\(g(Double(rows.rowCount) / copies.noGIN.seconds)) rows/s with them but the jsonb GIN (\(f(copies.noGIN.seconds)) s)")
+                    + "\(g(Double(rows.rowCount) / copies.noGIN.seconds)) rows/s with them but the jsonb GIN (\(f(copies.noGIN.seconds)) s), "
+                    + "\(g(Double(rows.rowCount) / (copies.plain.seconds + copies.build))) rows/s without indexes then CREATE INDEX (\(f(copies.build)) s)")
 
     }
 
@@ -217,6 +219,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
         let after = IndexBenchCPU.now(postmaster: server.postmaster)
         s.queryCPU = before.usage(until: after, cores: cores)
         s.queryProcessCPUSeconds = after.process - before.process
+        if let a = before.cluster, let b = after.cluster, b >= a { s.queryClusterCPUSeconds = b - a }
         s.queryRate = queriesPerSecond
         // Where the queried records' current versions are: the answer's proof material is their block's.
         var lastHeight: [SubjectKey: UInt64] = [:]

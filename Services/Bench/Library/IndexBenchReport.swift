@@ -31,6 +31,12 @@ struct Summary {
     var queryCPU = ""
     /// This process's CPU over the paced window, and over the verification after it.
     var queryProcessCPUSeconds = 0.0
+    /// PostgreSQL's CPU during the paced query window (nil: not measurable).
+    var queryClusterCPUSeconds: Double?
+    /// Building the indexer's indexes on the plain scratch tables after their COPY.
+    var copyBuildSeconds = 0.0
+    /// PostgreSQL's best bulk path for the rows: COPY into the indexed tables, or COPY into bare ones then CREATE INDEX.
+    var copyBestRate: Double { Double(transactions) / min(copyIndexed.seconds, copyPlain.seconds + copyBuildSeconds) }
     var queryVerifyCPUSeconds = 0.0
     var queryRate = 0.0
     /// Share of the subjects whose current version is in a live block (else in a catch-up block).
@@ -57,7 +63,7 @@ struct Summary {
             : batches.prefix(10).map(String.init).joined(separator: ", ") + ", … (\(batches.count) in all)"
         out.append("catch-up ingest: \(g(ingest)) tx/s (\(g(Double(transactions))) tx in \(f(catchUpSeconds)) s from the indexer's start; "
                    + "\(blocks) blocks of \(perBlock) written in \(batches.count) batches of \(shown) blocks; first batch committed at \(f(firstBatchSeconds)) s)"
-                   + " — PostgreSQL COPY of the same rows: \(g(plainRate)) rows/s (no indexes), \(g(indexedRate)) (with indexes);"
+                   + " — PostgreSQL COPY of the same rows: \(g(plainRate)) rows/s (no indexes), \(g(indexedRate)) (with indexes), best bulk path \(g(copyBestRate)) (ratio \(f(ingest / copyBestRate))); "
                    + " we are at \(f(100 * ingest / plainRate, 0))%/\(f(100 * ingest / indexedRate, 0))%")
         out.append("  target ≥ \(g(Self.catchUpTarget)) tx/s: \(met(ingest >= Self.catchUpTarget)); CPU during catch-up: \(catchUpCPU)")
         out.append("  PostgreSQL COPY, fastest of \(copyRuns) runs per table (one transaction each, \(copyBytes / 1_000_000) MB of COPY text incl. the block rows): no indexes \(f(copyPlain.copySeconds)) s + commit \(f(copyPlain.commitSeconds)) s; "
@@ -70,6 +76,7 @@ struct Summary {
         queryLines(&out)
         let kv = keyValues(ingest: ingest, plainRate: plainRate, indexedRate: indexedRate)
         out.append("bench-index: " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        out.append(jsonLine(ingest: ingest))
         for line in out { Swift.print(line) }
         fflush(nil)
     }
@@ -120,7 +127,26 @@ struct Summary {
         }
     }
 
-    /// The figures as key=value pairs (the bench's last line).
+    /// The figures as one JSON line (the bench's last line). `query_cpu_ms` counts this
+    /// process (the indexer and the query client's sending and receiving; its verification runs
+    /// afterwards) and PostgreSQL, per answer: an upper bound of the indexer's own.
+    private func jsonLine(ingest: Double) -> String {
+        let answered = Double(max(1, queries.answered))
+        let behind = live.behind.map(Double.init)
+        let fields: [(String, String)] = [
+            ("tx", "\(transactions)"), ("catchup_tx_s", f(ingest, 0)), ("copy_best_rows_s", f(copyBestRate, 0)),
+            ("catchup_ratio", f(ingest / copyBestRate, 3)),
+            ("lag_p99_blocks", behind.isEmpty ? "null" : "\(Int(p(behind, 0.99)))"),
+            ("lag_p99_ms", behind.isEmpty ? "null" : f(p(live.indexedMillis, 0.99), 1)),
+            ("query_p99_ms", queries.sent == 0 ? "null" : f(p(queries.answerMillis, 0.99), 2)),
+            ("query_cpu_ms", queries.sent == 0 ? "null" : f(1000 * (queryProcessCPUSeconds + (queryClusterCPUSeconds ?? 0)) / answered, 3)),
+            ("answered_q_s", queries.sent == 0 ? "null" : f(Double(queries.answered) / queries.seconds, 0)),
+            ("query_failed", "\(queries.failed)"),
+        ]
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// The figures as key=value pairs.
     private func keyValues(ingest: Double, plainRate: Double, indexedRate: Double) -> [(String, String)] {
         var kv: [(String, String)] = [
             ("tx", "\(transactions)"), ("blocks", "\(blocks)"), ("batches", "\(batches.count)"), ("catchup_s", f(catchUpSeconds, 3)),
