@@ -32,6 +32,8 @@ package struct IndexerCommand: ConfiguredCommand {
     @Option(help: "Events buffered for one slow subscriber before its feed ends with tooSlow (it resumes from its cursor).")
     var feedMaxBufferedEvents: Int = 1024
     @Option(help: "Blocks behind the chain's head the indexer may be and still be ready (/readyz).") var readyMaxLagBlocks: UInt64 = 2
+    @Option(help: "Transactions behind the head (estimated) from which catching up drops the transactions table's indexes and builds them at the head (0: never).")
+    var bulkLoadTransactions: Int = 200_000
 
     package init() {}
 
@@ -73,6 +75,8 @@ package struct IndexerCommand: ConfiguredCommand {
         settings.feedLimits.maxFeedsPerAgency = maxFeedsPerAgency
         settings.feedLimits.maxBufferedEvents = feedMaxBufferedEvents
         settings.readyMaxLagBlocks = readyMaxLagBlocks
+        guard bulkLoadTransactions >= 0 else { throw ValidationError("--bulk-load-transactions \(bulkLoadTransactions) must be 0 (never) or more") }
+        settings.bulkLoadTransactions = bulkLoadTransactions
         return settings
     }
 }
@@ -101,6 +105,9 @@ extension IndexerCommand {
         ConfigSetting("maxBlocksPerWrite", .int(1...5000), flag: "--max-blocks-per-write", default: "500",
                       help: "Most blocks written in one PostgreSQL transaction while catching up.",
                       fix: "write a whole number from 1 to 5000, e.g. maxBlocksPerWrite: 500"),
+        ConfigSetting("bulkLoadTransactions", .int(0...Int(Int32.max)), flag: "--bulk-load-transactions", default: "200000",
+                      help: "Transactions behind the head from which catching up drops the transactions table's indexes and builds them at the head (0: never).",
+                      fix: "write a whole number, 0 to never drop the indexes, e.g. bulkLoadTransactions: 200000"),
         ConfigSetting("feeds.max", .int(1...100_000), flag: "--max-feeds", default: "2000",
                       help: "Most live feeds this indexer serves at once.", fix: "write a whole number from 1 to 100000, e.g. feeds.max: 2000"),
         ConfigSetting("feeds.maxPerAgency", .int(1...100_000), flag: "--max-feeds-per-agency", default: "16",

@@ -23,6 +23,9 @@ package struct IndexerSettings: Sendable {
     package var feedLimits = FeedLimits()
     /// Blocks behind the chain's head the indexer may be and still be ready (/readyz).
     package var readyMaxLagBlocks: UInt64 = 2
+    /// Transactions behind the head (estimated) from which the indexer catches up with the
+    /// transactions table's indexes dropped, building them when it reaches the head (0: never).
+    package var bulkLoadTransactions = 200_000
 
     package init(genesis: Genesis, postgres: PostgresSettings, validators: [HostPort], auditAgency: AgencyID,
                  auditKey: (KeyID, Curve25519.Signing.PrivateKey)? = nil, anchorPeriod: Duration = .seconds(60),
@@ -56,7 +59,7 @@ package struct IndexerRuntime: Sendable {
         let status = FollowerStatus()
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
         let follower = try ChainFollower(store: store, proven: proven, genesis: s.genesis, validators: s.validators, client: client,
-                                     status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, logger: logger)
+                                     status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, bulkLoadTransactions: s.bulkLoadTransactions, logger: logger)
         let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency,
                                    genesisSet: try ValidatorSet(s.genesis.validators), logger: logger)
         let feeds = FeedService(store: store, proven: proven, queries: queries, limits: s.feedLimits, logger: logger)

@@ -16,6 +16,8 @@ package actor FollowerStatus {
     /// Blocks refused because they did not verify, by validator address.
     package private(set) var refused: [String: Int] = [:]
     package private(set) var lastError = ""
+    /// True while catching up with the transactions table's indexes dropped (queries are refused).
+    package private(set) var bulkLoading = false
 
     func indexed(_ t: ChainTracker) {
         indexedHeight = t.height
@@ -31,6 +33,7 @@ package actor FollowerStatus {
         IndexerMetrics.refusedBlock()
     }
     func failed(_ why: String) { lastError = why }
+    func bulk(_ on: Bool) { bulkLoading = on }
 }
 
 /// Follows the committed chain into PostgreSQL: subscribes to a validator's commit stream from the
@@ -48,10 +51,12 @@ package struct ChainFollower: Service {
     let client: WireClient
     let status: FollowerStatus
     let maxBlocksPerWrite: Int
+    /// Estimated transactions behind the head from which to catch up with the indexes dropped (0: never).
+    let bulkLoadTransactions: Int
     let logger: Logger
 
     package init(store: IndexStore, proven: ProvenState, genesis: Genesis, validators: [HostPort], client: WireClient,
-                 status: FollowerStatus, maxBlocksPerWrite: Int = 500, logger: Logger) throws {
+                 status: FollowerStatus, maxBlocksPerWrite: Int = 500, bulkLoadTransactions: Int = 0, logger: Logger) throws {
         self.store = store
         ledger = try LedgerApplier(genesis: genesis, proven: proven, logger: logger)
         self.genesis = genesis
@@ -59,6 +64,7 @@ package struct ChainFollower: Service {
         self.client = client
         self.status = status
         self.maxBlocksPerWrite = maxBlocksPerWrite
+        self.bulkLoadTransactions = bulkLoadTransactions
         self.logger = logger
     }
 
@@ -85,16 +91,17 @@ package struct ChainFollower: Service {
     package static let maxTransactionsPerWrite = 20_000
 
     /// One run from the stored head until an error: the ledger state brought to the index head,
-    /// then three stages together: the reader (commit stream, verified blocks), the planner (the
-    /// ledger state applies a batch; its effects become rows and COPY text) and the writer
-    /// (PostgreSQL, then answers move to the new height). The planner works on the next batch
-    /// while the writer writes one.
+    /// then four stages together, each on the batch after the next one's: the reader (commit
+    /// stream, verified blocks), the ledger (applies a batch: its effects), the planner (the
+    /// effects become rows and COPY text) and the writer (PostgreSQL, then answers move to the
+    /// new height).
     private func follow() async throws {
         let start = try await store.openHead(genesis: genesis)
         await store.ensureAnalystRoles()
         await status.indexed(start)
         try await ledger.catchUp(to: start.height, store: store)
         let blocks = BoundedQueue<QueuedBlock>(capacity: 4 * maxBlocksPerWrite)
+        let applied = BoundedQueue<(LedgerApplier.Applied, ChainTracker)>(capacity: 1)
         let planned = BoundedQueue<PlannedBatch>(capacity: 1)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.read(from: start, into: blocks) }
@@ -103,17 +110,33 @@ package struct ChainFollower: Service {
                     let items = try await blocks.take(max: self.maxBlocksPerWrite, budget: Self.maxTransactionsPerWrite) {
                         $0.block.block.transactions.count
                     }
-                    let applied = try await self.ledger.apply(items.map(\.block))
-                    try await planned.put(PlannedBatch(applied: applied, prepared: IndexStore.PreparedWrite(IndexPlan(applied)), to: items.last!.tracker))
+                    try await applied.put((try await self.ledger.apply(items.map(\.block)), items.last!.tracker))
+                }
+            }
+            group.addTask {
+                while true {
+                    let (batch, to) = try await applied.take(max: 1)[0]
+                    try await planned.put(PlannedBatch(applied: batch, prepared: IndexStore.PreparedWrite(IndexPlan(batch)), to: to))
                 }
             }
             group.addTask {
                 var written = start
+                var bulk = try await self.store.indexesDeferred()
+                await self.status.bulk(bulk)
                 while true {
                     let batch = try await planned.take(max: 1)[0]
+                    let perBlock = Double(batch.prepared.plan.transactions.count) / Double(max(1, batch.prepared.plan.blocks.count))
+                    if !bulk, self.bulkLoadTransactions > 0,
+                       await self.backlog(after: written, perBlock: perBlock) >= Double(self.bulkLoadTransactions) {
+                        bulk = try await self.bulkLoad(true, at: written)
+                    }
                     try await self.write(batch.prepared, from: written, to: batch.to)
                     await self.ledger.publish(batch.applied)
                     written = batch.to
+                    // About one batch from the head: the indexes are built before the rest is written.
+                    if bulk, await self.backlog(after: written, perBlock: perBlock) < Double(min(Self.maxTransactionsPerWrite, self.bulkLoadTransactions)) {
+                        bulk = try await self.bulkLoad(false, at: written)
+                    }
                     if batch.prepared.plan.registersAgency { await self.store.ensureAnalystRoles() }
                     await self.status.indexed(written)
                 }
@@ -121,6 +144,29 @@ package struct ChainFollower: Service {
             defer { group.cancelAll() }
             try await group.next()
         }
+    }
+
+    /// Transactions between `written` and the chain's head, estimated at `perBlock` a block.
+    private func backlog(after written: ChainTracker, perBlock: Double) async -> Double {
+        let head = await status.chainHeight
+        return head > written.height ? Double(head - written.height) * perBlock : 0
+    }
+
+    /// Drops (`on`) or builds again the transactions table's indexes; returns `on`.
+    private func bulkLoad(_ on: Bool, at written: ChainTracker) async throws -> Bool {
+        let began = ContinuousClock.now
+        if on {
+            try await store.deferIndexes()
+            let head = await status.chainHeight
+            logger.notice("far behind the head: catching up with the transactions table's indexes dropped; queries are refused until they are built",
+                          metadata: ["index.height": "\(written.height)", "chain.height": "\(head)"])
+        } else {
+            logger.notice("near the head: building the transactions table's indexes", metadata: ["index.height": "\(written.height)"])
+            try await store.rebuildIndexes()
+            logger.notice("indexes built; answering queries", metadata: ["seconds": "\(began.duration(to: .now))"])
+        }
+        await status.bulk(on)
+        return on
     }
 
     /// A batch the planner made: the state after it, its rows, and the chain position after it.

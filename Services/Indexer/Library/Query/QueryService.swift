@@ -99,6 +99,9 @@ package struct QueryService: Sendable {
 
     func provenHeader() async throws -> CertifiedHeader {
         if let why = await proven.halted { throw WireError(.unavailable, "this indexer stopped answering: \(why)") }
+        if await status.bulkLoading {
+            throw WireError(.unavailable, "this indexer is catching up with its indexes dropped (indexed height \(await status.indexedHeight) of \(await status.chainHeight)); it answers again once it has built them at the head: retry later or ask another indexer")
+        }
         guard let h = await proven.header else { throw WireError(.unavailable, "nothing is indexed yet; retry when the indexer has followed the first block") }
         return h
     }

@@ -206,6 +206,52 @@ package final class IndexStore: Sendable {
         return t.buffer
     }
 
+    // MARK: - Bulk catch-up
+
+    /// Drops every index and unique or primary-key constraint of `citychain.transactions`, keeping
+    /// their definitions in `citychain.deferred_indexes`, in one transaction: far behind, COPY into
+    /// the bare table is the faster bulk path (exactly once still holds: the head gate, not the
+    /// indexes, orders the writes). Does nothing when they are already deferred.
+    package func deferIndexes() async throws {
+        try await client.query("""
+            DO $$ DECLARE r record; BEGIN
+                PERFORM pg_advisory_xact_lock(7243004);
+                IF EXISTS (SELECT 1 FROM citychain.deferred_indexes) THEN RETURN; END IF;
+                FOR r IN SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
+                         WHERE conrelid = 'citychain.transactions'::regclass AND contype IN ('p', 'u') LOOP
+                    INSERT INTO citychain.deferred_indexes VALUES
+                        (r.conname, format('ALTER TABLE citychain.transactions ADD CONSTRAINT %I %s', r.conname, r.def), true);
+                    EXECUTE format('ALTER TABLE citychain.transactions DROP CONSTRAINT %I', r.conname);
+                END LOOP;
+                FOR r IN SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'citychain' AND tablename = 'transactions' LOOP
+                    INSERT INTO citychain.deferred_indexes VALUES (r.indexname, r.indexdef, false);
+                    EXECUTE format('DROP INDEX citychain.%I', r.indexname);
+                END LOOP;
+            END $$
+            """, logger: logger)
+    }
+
+    /// Builds the deferred indexes and constraints again, in one transaction (constraints first, so
+    /// the primary key is there before the other indexes), and forgets them.
+    package func rebuildIndexes() async throws {
+        try await client.query("""
+            DO $$ DECLARE r record; BEGIN
+                PERFORM pg_advisory_xact_lock(7243004);
+                FOR r IN SELECT create_sql FROM citychain.deferred_indexes ORDER BY is_constraint DESC, name LOOP
+                    EXECUTE r.create_sql;
+                END LOOP;
+                DELETE FROM citychain.deferred_indexes;
+            END $$
+            """, logger: logger)
+    }
+
+    /// Whether the transactions table's indexes are deferred (a bulk catch-up is under way).
+    package func indexesDeferred() async throws -> Bool {
+        let rows = try await client.query("SELECT EXISTS (SELECT 1 FROM citychain.deferred_indexes)", logger: logger)
+        for try await b in rows.decode(Bool.self) { return b }
+        return false
+    }
+
     // MARK: - Helpers
 
     /// The columns of `copyBlocks`' rows.

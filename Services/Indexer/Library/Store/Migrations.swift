@@ -239,5 +239,11 @@ package enum Migrations {
                 END $$
             """,
         ]),
+        // Far behind, the indexer drops the transactions table's indexes and constraints and builds
+        // them again when it reaches the head (IndexStore.deferIndexes / rebuildIndexes): what they
+        // were is kept here, in the transaction that dropped them, so a crash in between loses nothing.
+        Migration(version: 7, description: "bulk catch-up: the transactions table's indexes dropped while far behind, kept to rebuild", statements: [
+            "CREATE TABLE citychain.deferred_indexes (name text PRIMARY KEY, create_sql text NOT NULL, is_constraint boolean NOT NULL)",
+        ]),
     ]
 }
