@@ -30,7 +30,7 @@ struct IndexBenchRows {
         let perBatch = max(1, ChainFollower.maxTransactionsPerWrite / max(1, certified.first?.block.transactions.count ?? 1))
         for start in stride(from: 0, to: certified.count, by: perBatch) {
             let batch = Array(certified[start..<min(certified.count, start + perBatch)])
-            applied += zip(batch, state.applyBlocks(batch.map(\.block), signaturesVerified: { _ in true })).map { (block: $0, outcomes: $1) }
+            applied += zip(batch, state.applyBlocks(batch.map(\.block), certified: true, signaturesVerified: { _ in true })).map { (block: $0, outcomes: $1) }
             guard state.stateRoot == batch.last!.block.header.stateRoot else { throw BenchFailure("applying up to block \(batch.last!.height) gave another state root") }
         }
         applySeconds = Double(LoadClock.now() - start) / 1e9

@@ -47,7 +47,8 @@ package actor LedgerApplier {
             throw IndexerError(.refusedBlock, "block \(cb.height) arrived but the state is at \(working.height + UInt64(i)); restarting from the index head")
         }
         // In place: a copy would duplicate the replay index.
-        let outcomes = working.applyBlocks(blocks.map(\.block), signaturesVerified: { _ in true })
+        // Certified (the follower verified each certificate) and checked by the last root below.
+        let outcomes = working.applyBlocks(blocks.map(\.block), certified: true, signaturesVerified: { _ in true })
         let refused = outcomes.joined().first { if case .failure = $0.result { true } else { false } }
         guard working.stateRoot == last.block.header.stateRoot, refused == nil else {
             let why = "blocks \(first.height)–\(last.height): the certified state root \(last.block.header.stateRoot) of block \(last.height) is not the state this indexer computes (\(working.stateRoot))"
