@@ -126,14 +126,14 @@ package struct ChainFollower: Service {
                 while true {
                     let batch = try await planned.take(max: 1)[0]
                     let perBlock = Double(batch.prepared.plan.transactions.count) / Double(max(1, batch.prepared.plan.blocks.count))
-                    if !bulk, self.bulkLoadTransactions > 0,
-                       await self.backlog(after: batch.to, perBlock: perBlock) >= Double(self.bulkLoadTransactions) {
+                    let behind = await self.backlog(after: batch.to, perBlock: perBlock)
+                    if !bulk, self.bulkLoadTransactions > 0, behind >= Double(self.bulkLoadTransactions) {
                         bulk = try await self.bulkLoad(true, at: written)
                     }
                     // About one batch from the head: the indexes are built before this batch is
                     // written, so the batch that reaches the head finds them built (after a crash
                     // in between, that batch is still to write and this check runs again).
-                    if bulk, await self.backlog(after: batch.to, perBlock: perBlock) < Double(min(Self.maxTransactionsPerWrite, self.bulkLoadTransactions)) {
+                    if bulk, behind < Double(min(Self.maxTransactionsPerWrite, self.bulkLoadTransactions)) {
                         bulk = try await self.bulkLoad(false, at: written)
                     }
                     try await self.write(batch.prepared, from: written, to: batch.to)

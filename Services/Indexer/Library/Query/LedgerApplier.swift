@@ -9,8 +9,6 @@ import Logging
 /// `ProvenState`, so queries never wait for a batch being applied.
 package actor LedgerApplier {
     private var working: LedgerState
-    /// The height of the last batch published (the working state is ahead while one is written).
-    private var publishedHeight: UInt64 = 0
     private let genesis: Genesis
     private let proven: ProvenState
     private let logger: Logger
@@ -64,7 +62,6 @@ package actor LedgerApplier {
 
     /// Publishes `batch` once the index holds it.
     package func publish(_ batch: Applied) async {
-        publishedHeight = batch.header.height
         await proven.publish(batch)
     }
 
@@ -72,10 +69,11 @@ package actor LedgerApplier {
     /// it goes: at start, and after a write that failed once its batch was applied (the working
     /// state is then ahead of the index and starts again from genesis).
     package func catchUp(to target: UInt64, store: IndexStore, page: UInt64 = 200) async throws {
-        if working.height > target || working.height != publishedHeight {
+        // Ahead of what answers read: a write failed after its batch was applied.
+        let published = await proven.header?.height ?? 0
+        if working.height > target || working.height != published {
             logger.info("rebuilding the ledger state from the index", metadata: ["state.height": "\(working.height)", "index.height": "\(target)"])
             working = try LedgerState(genesis: genesis)
-            publishedHeight = 0
             await proven.reset(to: working)
         }
         while working.height < target {
