@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where a test database is: enough for any service's settings type (`url`) or psql.
 public struct TestDatabase: Sendable, Hashable {
@@ -32,37 +33,70 @@ public final class TestPostgres: Sendable {
         try await shared.get().createDatabase()
     }
 
+    /// A cluster of the test's own (e.g. the primary of a replication test, whose base backup
+    /// should not copy every other test's databases); stopped when the process exits, or by `stop()`.
+    public static func cluster() throws -> TestPostgres { try TestPostgres() }
+
     private init() throws {
         dir = "/tmp/citychain-pg-test-\(UUID().uuidString.prefix(8))"
+        let asRoot = try Self.makeDirectory(dir)
+        try Self.run(Self.binDir() + "/initdb", ["-D", dir + "/data", "-A", "trust", "-U", "citychain", "--no-sync"], asPostgres: asRoot)
+        port = try Self.startServer(dir: dir, asRoot: asRoot)
+        try Self.run(Self.binDir() + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", Self.adminRole, "-d", "postgres", "-q", "-c",
+                                               "CREATE ROLE \(Self.serviceRole) LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS"])
+    }
+
+    /// A hot standby of this cluster: `pg_basebackup -R` (streaming replication, as docs/OPERATIONS.md
+    /// describes for read replicas), started on its own port. Same roles and databases, read-only.
+    public func startReplica() throws -> TestPostgres { try TestPostgres(replicaOf: self) }
+
+    private init(replicaOf primary: TestPostgres) throws {
+        dir = "/tmp/citychain-pg-replica-\(UUID().uuidString.prefix(8))"
+        let asRoot = try Self.makeDirectory(dir)
+        try Self.run(Self.binDir() + "/pg_basebackup", ["-h", "127.0.0.1", "-p", "\(primary.port)", "-U", Self.adminRole, "-D", dir + "/data",
+                                                        "-R", "-X", "stream", "--no-sync", "-c", "fast"], asPostgres: asRoot)
+        port = try Self.startServer(dir: dir, asRoot: asRoot)
+    }
+
+    /// Creates `dir`, owned by `postgres` when running as root (PostgreSQL refuses root); returns whether we are root.
+    private static func makeDirectory(_ dir: String) throws -> Bool {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let asRoot = getuid() == 0
         if asRoot { try Self.run("/bin/chown", ["postgres", dir]) }
+        return asRoot
+    }
+
+    /// Starts the cluster in `dir`/data on a free loopback port (stopped at exit); returns the port.
+    private static func startServer(dir: String, asRoot: Bool) throws -> Int {
         let bin = Self.binDir()
-        try Self.run(bin + "/initdb", ["-D", dir + "/data", "-A", "trust", "-U", "citychain", "--no-sync"], asPostgres: asRoot)
         var lastError: (any Error)?
-        var started: Int?
-        for _ in 0..<5 where started == nil {
+        for _ in 0..<5 {
             let p = Int.random(in: 20_000...60_000)
             do {
                 try Self.run(bin + "/pg_ctl", ["-D", dir + "/data", "-o",
                                                "-p \(p) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
                                                "-l", dir + "/log", "-w", "start"], asPostgres: asRoot)
-                started = p
+                stopCommands.withLock { $0.append((bin + "/pg_ctl", dir + "/data", asRoot)) }
+                if !atExitInstalled.withLock({ installed in defer { installed = true }; return installed }) {
+                    atexit {
+                        for (ctl, data, root) in TestPostgres.stopCommands.withLock({ $0 }) {
+                            try? TestPostgres.run(ctl, ["-D", data, "-m", "immediate", "-w", "stop"], asPostgres: root)
+                        }
+                    }
+                }
+                return p
             } catch { lastError = error }
         }
-        guard let started else { throw lastError ?? TestFailure("PostgreSQL did not start") }
-        port = started
-        TestPostgres.stopCommand = (bin + "/pg_ctl", dir + "/data", asRoot)
-        atexit {
-            if let (ctl, data, root) = TestPostgres.stopCommand {
-                try? TestPostgres.run(ctl, ["-D", data, "-m", "immediate", "-w", "stop"], asPostgres: root)
-            }
-        }
-        try Self.run(bin + "/psql", ["-h", "127.0.0.1", "-p", "\(started)", "-U", Self.adminRole, "-d", "postgres", "-q", "-c",
-                                     "CREATE ROLE \(Self.serviceRole) LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS"])
+        throw lastError ?? TestFailure("PostgreSQL did not start")
     }
 
-    nonisolated(unsafe) static var stopCommand: (String, String, Bool)?
+    /// Stops this cluster now (`-m immediate`: as a crash would).
+    public func stop() throws {
+        try Self.run(Self.binDir() + "/pg_ctl", ["-D", dir + "/data", "-m", "immediate", "-w", "stop"], asPostgres: getuid() == 0)
+    }
+
+    static let stopCommands = Mutex<[(String, String, Bool)]>([])
+    static let atExitInstalled = Mutex(false)
 
     public static func binDir() -> String {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)

@@ -21,6 +21,9 @@ package struct IndexerCommand: ConfiguredCommand {
 
     @Option(help: "The chain's genesis file (JSON).") var genesis: String
     @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.") var postgres: String
+    @Option(name: .customLong("postgres-read"),
+            help: "A hot-standby replica of --postgres that queries may read (repeat); an answer reads a replica only once it has replayed the answer's height.")
+    var postgresRead: [String] = []
     @Option(name: .customLong("validator"), help: "HOST:PORT of a validator to follow (repeat for failover).") var validators: [String] = []
     @Option(help: "The indexer's operator agency (its anchors prove the audit trail).") var auditAgency: String
     @Option(help: "That agency's signing key file, to anchor the audit trail on chain (omit: do not anchor).") var auditKey: String?
@@ -71,6 +74,9 @@ package struct IndexerCommand: ConfiguredCommand {
         guard (16...1_000_000).contains(feedMaxBufferedEvents) else { throw ValidationError("--feed-max-buffered-events \(feedMaxBufferedEvents) must be 16…1,000,000") }
         var settings = IndexerSettings(genesis: g, postgres: pg, validators: hosts, auditAgency: agency, auditKey: key,
                                        anchorPeriod: .milliseconds(Int64(anchorEverySeconds * 1000)), maxBlocksPerWrite: maxBlocksPerWrite)
+        for url in postgresRead {
+            do { settings.postgresRead.append(try PostgresURL(url)) } catch { throw ValidationError("--postgres-read URL \(error.message)") }
+        }
         settings.feedLimits.maxFeeds = maxFeeds
         settings.feedLimits.maxFeedsPerAgency = maxFeedsPerAgency
         settings.feedLimits.maxBufferedEvents = feedMaxBufferedEvents
@@ -89,6 +95,9 @@ extension IndexerCommand {
         ConfigSetting("postgres", .string, flag: "--postgres", required: true, secret: true,
                       help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.",
                       fix: "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE", check: ConfigSchema.postgresURL),
+        ConfigSetting("postgresRead", .string, list: .repeated, flag: "--postgres-read", secret: true, default: "none: queries read the primary",
+                      help: "Hot-standby replicas of postgres that queries may read (streaming replication); an answer reads a replica only once it has replayed the answer's height.",
+                      fix: "write a list of postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, one per replica", check: ConfigSchema.postgresURL),
         ConfigSetting("validators", .hostPort(allowZero: false), list: .repeated, flag: "--validator", required: true,
                       help: "Validators to follow (several for failover).",
                       fix: "write a list of HOST:PORT, e.g. validators: [10.0.0.11:7101, 10.0.0.12:7101]"),

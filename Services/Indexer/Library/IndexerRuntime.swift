@@ -12,6 +12,8 @@ import ServiceLifecycle
 package struct IndexerSettings: Sendable {
     package var genesis: Genesis
     package var postgres: PostgresSettings
+    /// Hot-standby replicas of `postgres` the queries may read (docs/OPERATIONS.md, "Read replicas").
+    package var postgresRead: [PostgresSettings] = []
     package var validators: [HostPort]
     /// The indexer's operator agency: its anchors prove the audit trail.
     package var auditAgency: AgencyID
@@ -54,7 +56,7 @@ package struct IndexerRuntime: Sendable {
 
     package static func assemble(settings s: IndexerSettings, tls: TLSIdentity, host: String, port: Int, logger: Logger) throws -> IndexerRuntime {
         guard !s.validators.isEmpty else { throw IndexerError(.config, "validators: name at least one validator to follow (--validator HOST:PORT)") }
-        let store = IndexStore(settings: s.postgres, logger: logger)
+        let store = IndexStore(settings: s.postgres, readReplicas: s.postgresRead, logger: logger)
         let proven = try ProvenState(genesis: s.genesis)
         let status = FollowerStatus()
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
@@ -80,7 +82,7 @@ package struct IndexerRuntime: Sendable {
     /// (with `extra`, e.g. the process's `RegistryAgent`).
     package func run(alongside extra: [any Service] = []) async throws {
         // PostgreSQL outlives everything that queries it, feeds' shared reads included.
-        try await withBackground({ [store] in await store.client.run() }) {
+        try await withBackground({ [store] in await store.runClients() }) {
             do { try await store.migrate() } catch {
                 node.server.abandon(error)
                 throw error

@@ -63,17 +63,20 @@ extension IndexStore {
         var out = proofCache.get(heights)
         let missing = heights.subtracting(out.keys)
         guard !missing.isEmpty else { return out }
-        let rows = try await client.query("""
-            SELECT height, header, certificate, leaf_hashes FROM citychain.blocks WHERE height = ANY(\(missing.map { Int64($0) }))
-            """, logger: logger)
-        var fetched: [UInt64: ProofMaterial] = [:]
-        for try await (h, header, cert, leaves) in rows.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer).self) {
-            guard let hashes = Hash32.list(concatenated: Array(buffer: leaves)) else {
-                throw IndexerError(.database, "stored leaf hashes of block \(h) are damaged; reindex")
+        let fetched = try await reading(atLeast: missing.max() ?? 0) { db in
+            let rows = try await db.query("""
+                SELECT height, header, certificate, leaf_hashes FROM citychain.blocks WHERE height = ANY(\(missing.map { Int64($0) }))
+                """, logger: self.logger)
+            var fetched: [UInt64: ProofMaterial] = [:]
+            for try await (h, header, cert, leaves) in rows.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer).self) {
+                guard let hashes = Hash32.list(concatenated: Array(buffer: leaves)) else {
+                    throw IndexerError(.database, "stored leaf hashes of block \(h) are damaged; reindex")
+                }
+                fetched[UInt64(h)] = ProofMaterial(header: CertifiedHeader(header: try Self.decode(header, "header"),
+                                                                           certificate: try Self.decode(cert, "certificate")),
+                                                   subtrees: MerkleSubtrees(leafHashes: hashes))
             }
-            fetched[UInt64(h)] = ProofMaterial(header: CertifiedHeader(header: try Self.decode(header, "header"),
-                                                                       certificate: try Self.decode(cert, "certificate")),
-                                               subtrees: MerkleSubtrees(leafHashes: hashes))
+            return fetched
         }
         proofCache.put(fetched)
         out.merge(fetched) { a, _ in a }
@@ -92,6 +95,11 @@ extension IndexStore {
         }
     }
 
+    /// The rows of `sql`, read at or above index height `height` (a replica's or the primary's).
+    private func storedRows(atLeast height: UInt64, _ sql: PostgresQuery) async throws -> [StoredTransaction] {
+        try await reading(atLeast: height) { db in try await self.storedRows(try await db.query(sql, logger: self.logger)) }
+    }
+
     private func storedRows(_ rows: PostgresRowSequence) async throws -> [StoredTransaction] {
         var out: [StoredTransaction] = []
         for try await (tx, h, i, d, s) in rows.decode((ByteBuffer, Int64, Int32, String?, String?).self) {
@@ -103,20 +111,20 @@ extension IndexStore {
 
     /// Transaction `id` if indexed at or below `maxHeight`.
     package func transaction(_ id: TransactionID, maxHeight: UInt64) async throws -> StoredTransaction? {
-        try await storedRows(try await client.query("""
+        try await storedRows(atLeast: maxHeight, """
             SELECT tx, height, idx, dataset, subject FROM citychain.transactions WHERE id = \(Self.buffer(id.hash.bytes))
               AND height <= \(Int64(maxHeight))
-            """, logger: logger)).first
+            """).first
     }
 
     /// Versions of a record after `afterVersion`, oldest first, at or below `maxHeight` (one more than `limit` tells there is more).
     package func history(dataset: DatasetID, subject: SubjectKey, afterVersion: UInt64, maxHeight: UInt64, limit: Int) async throws -> [StoredTransaction] {
-        try await storedRows(try await client.query("""
+        try await storedRows(atLeast: maxHeight, """
             SELECT tx, height, idx, dataset, subject FROM citychain.transactions
             WHERE dataset = \(dataset.value) AND subject = \(subject.value) AND version IS NOT NULL
               AND version > \(Int64(clamping: afterVersion)) AND height <= \(Int64(maxHeight))
             ORDER BY version LIMIT \(limit)
-            """, logger: logger))
+            """)
     }
 
     /// Record changes of a dataset matching `q`, in chain order, at or below `maxHeight`.
@@ -145,7 +153,7 @@ extension IndexStore {
         text += " ORDER BY height, idx LIMIT \(next())"
         binds.append(limit)
         sql = PostgresQuery(unsafeSQL: text, binds: binds)
-        return try await storedRows(try await client.query(sql, logger: logger))
+        return try await storedRows(atLeast: maxHeight, sql)
     }
 
     /// ` AND …` conditions for `predicates` on `payload_json`, their values appended to `binds`.
@@ -190,19 +198,19 @@ extension IndexStore {
 
     /// The `changeValidatorSet` transactions in blocks `afterHeight+1...maxHeight`, in chain order (at most `limit`).
     package func validatorChanges(afterHeight: UInt64, maxHeight: UInt64, limit: Int) async throws -> [StoredTransaction] {
-        try await storedRows(try await client.query("""
+        try await storedRows(atLeast: maxHeight, """
             SELECT tx, height, idx, dataset, subject FROM citychain.transactions
             WHERE operation = 'changeValidatorSet' AND height > \(Int64(clamping: afterHeight)) AND height <= \(Int64(clamping: maxHeight))
             ORDER BY height, idx LIMIT \(limit)
-            """, logger: logger))
+            """)
     }
 
     /// The transactions of block `height` with the dataset each touches, and its certified header.
     package func blockContents(height: UInt64) async throws -> (CertifiedHeader, [StoredTransaction])? {
         guard let header = try await certifiedHeader(at: height) else { return nil }
-        let rows = try await storedRows(try await client.query("""
+        let rows = try await storedRows(atLeast: height, """
             SELECT tx, height, idx, dataset, subject FROM citychain.transactions WHERE height = \(Int64(height)) ORDER BY idx
-            """, logger: logger))
+            """)
         return (header, rows)
     }
 }

@@ -15,10 +15,22 @@ package final class IndexStore: Sendable {
     /// Proof material of recently proven blocks (a block never changes once indexed).
     let proofCache = ProofCache(capacity: 256)
 
-    package init(settings: PostgresSettings, logger: Logger) {
+    /// Hot-standby replicas the queries' reads may go to (`--postgres-read`; none by default).
+    package let replicas: ReadReplicas
+
+    package init(settings: PostgresSettings, readReplicas: [PostgresSettings] = [], replicaReadTimeout: Duration = .seconds(5), logger: Logger) {
         client = PostgresClient(configuration: settings.indexerClient, backgroundLogger: logger)
+        replicas = ReadReplicas(readReplicas, readTimeout: replicaReadTimeout, logger: logger)
         self.logger = logger
         target = "\(settings.user)@\(settings.host):\(settings.port)/\(settings.database)"
+    }
+
+    /// Runs the primary's pool and the replicas' (with their head polls) until cancelled.
+    package func runClients() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.replicas.run() }
+        }
     }
 
     // MARK: - Schema
