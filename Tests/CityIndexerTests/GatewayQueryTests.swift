@@ -123,4 +123,37 @@ import Testing
 
 private struct Empty: CanonicalEncodable {
     func encode(to w: inout CanonicalWriter) {}
+
+    /// Two indexers (each on its own database) behind one gateway share the queries: even one
+    /// agency's sequential reads reach both, and every answer verifies.
+    @Test(.timeLimit(.minutes(3))) func indexersBehindOneGatewayShareTheQueries() async throws {
+        var chain = IndexerChain()
+        chain.block([chain.property("parcel-17", owner: "Ana Silva"), chain.grant(F.property, to: "tax-office", by: "land-bureau", expires: 1000)])
+        let (_, ca, validator) = try await ChainServer.serve(chain)
+        let a = try await TestIndexer(db: try await TestPostgres.database().settings, validators: [validator.address], ca: ca)
+        let b = try await TestIndexer(db: try await TestPostgres.database().settings, validators: [validator.address], ca: ca)
+        let gateway = try GatewayRuntime.assemble(
+            settings: GatewaySettings(genesis: F.genesis, validators: [validator.address],
+                                      indexers: [HostPort(host: "127.0.0.1", port: a.port), HostPort(host: "127.0.0.1", port: b.port)]),
+            tls: try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test")), host: "127.0.0.1", port: 0, logger: testLogger)
+        let running = Task { try await gateway.run() }
+        defer { Task { running.cancel(); await a.stop(); await b.stop(); await validator.stop() } }
+        try await a.waitFor(height: 1)
+        try await b.waitFor(height: 1)
+        try await eventually("both indexers healthy behind the gateway", seconds: 10) { gateway.indexers.health().filter(\.healthy).count == 2 }
+        let port = try await gateway.node.server.listeningAddress.port!
+        let client = try WireClient(tls: TLSSetup.client(TLSIdentity(issued: ca.issue(role: .agency("tax-office"), name: "tax-office"))), logger: testLogger)
+        try await client.withConnection(host: "127.0.0.1", port: port, expecting: .gateway) { c in
+            for _ in 0..<40 {
+                let answer = try await c.ask(IndexerAPI.record, RecordQuery(dataset: F.property, subject: F.subject("parcel-17"), purpose: "assessment"),
+                                             as: RecordAnswer.self)
+                try answer.verify(dataset: F.property, subject: F.subject("parcel-17"), validatorSet: genesisSet)
+            }
+        }
+        // Each answer of an internal dataset is disclosed by the indexer that gave it.
+        let byA = try await a.runtime.store.disclosures(dataset: F.property, subject: F.subject("parcel-17"), after: 0, limit: 100).count
+        let byB = try await b.runtime.store.disclosures(dataset: F.property, subject: F.subject("parcel-17"), after: 0, limit: 100).count
+        #expect(byA + byB == 40)
+        #expect(byA > 0 && byB > 0, "both indexers answer: \(byA) and \(byB)")
+    }
 }

@@ -93,7 +93,9 @@ package final class UpstreamPool: Sendable {
             try Task.checkCancellation()
             let all = links.withLock { Array($0.values) }
             let candidates = all.filter { $0.snapshot.healthy && !tried.contains($0.address) }
-            guard let link = candidates.min(by: { $0.inFlight < $1.inFlight }), let (slot, conn) = link.pick() else {
+            // The least busy; among equally busy ones any (so upstreams share even a sequential load).
+            let least = candidates.map(\.inFlight).min()
+            guard let link = candidates.filter({ $0.inFlight == least }).randomElement(), let (slot, conn) = link.pick() else {
                 if !tried.isEmpty, all.allSatisfy({ tried.contains($0.address) || !$0.snapshot.healthy }) { tried = [] }
                 try await Task.sleep(for: .milliseconds(50))
                 continue
