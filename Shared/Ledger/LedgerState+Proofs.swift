@@ -32,3 +32,13 @@ extension LedgerState {
         verify(.record(dataset, subject), entry: entry, proof: proof, stateRoot: stateRoot)
     }
 }
+
+extension LedgerState {
+    /// True when `proof` shows `pending` as the scheduled validator changes under `stateRoot`
+    /// (the list's canonical bytes are the stored value).
+    package static func verifyPending(_ pending: [PendingValidatorChange], proof: StateProof, stateRoot: Hash32) -> Bool {
+        var w = CanonicalWriter()
+        w.array(pending)
+        return proof.verify(key: StateKey.pendingValidatorChanges.treeKey, value: w.bytes, root: stateRoot)
+    }
+}

@@ -6,8 +6,8 @@ import CityWire
 import Logging
 import ServiceLifecycle
 
-/// Follows the committed chain through the validators' commit stream (from height 1, failing over
-/// between validators) with the shared `CertifiedChainFollower`, so every block is verified before
+/// Follows the committed chain through the validators' commit stream (from height 1, or from a
+/// proven starting state near the head: `StartingPoint`, failing over between validators) with the shared `CertifiedChainFollower`, so every block is verified before
 /// it is used: the head height for expiry checks, the agencies' signing keys for the signature
 /// checks (`KeyDirectory`), and the last `keep` certified blocks, from which receipts are built
 /// without asking a validator again. A validator that sends a block that does not verify is
@@ -18,7 +18,11 @@ package actor ChainWatch: Service {
     private let pool: UpstreamPool
     private let keep: Int
     private let logger: Logger
-    private let start: ChainTracker
+    private var start: ChainTracker
+    /// Where to start instead of the genesis, asked once when the watch runs (nil: the genesis).
+    private let startingPoint: (@Sendable () async -> StartingPoint?)?
+    /// With a start near the head: the validator sets of the blocks before it (receipts of older blocks).
+    private var olderSets: TrustedValidatorSets?
     package private(set) var keys: KeyDirectory
     private var recent: BoundedFIFOMap<UInt64, CertifiedBlock>
     /// Whether the watch has reached a validator's head once.
@@ -33,9 +37,26 @@ package actor ChainWatch: Service {
     /// The clock the receipts' waits and the follower's retries run on (manual in tests).
     private nonisolated let clock: MonotonicClock
 
-    /// A watch of the chain that starts at `genesis`; throws when the genesis does not validate.
-    package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, clock: MonotonicClock = .system, logger: Logger) throws {
+    /// Where a watch starts near the head: the tracker and keys at a proven height, and the sets
+    /// that signed the blocks up to it (all from a verified `StartingStateAnswer`).
+    package struct StartingPoint: Sendable {
+        package var tracker: ChainTracker
+        package var keys: KeyDirectory
+        package var sets: TrustedValidatorSets
+
+        package init(tracker: ChainTracker, keys: KeyDirectory, sets: TrustedValidatorSets) {
+            self.tracker = tracker
+            self.keys = keys
+            self.sets = sets
+        }
+    }
+
+    /// A watch of the chain that starts at `genesis`, or where `startingPoint` says when it gives
+    /// one; throws when the genesis does not validate.
+    package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, clock: MonotonicClock = .system,
+                 startingPoint: (@Sendable () async -> StartingPoint?)? = nil, logger: Logger) throws {
         self.pool = pool
+        self.startingPoint = startingPoint
         self.clock = clock
         self.keep = keep
         recent = BoundedFIFOMap(capacity: max(1, keep))
@@ -78,9 +99,27 @@ package actor ChainWatch: Service {
     /// height. Its certificate may differ from the one the watch kept (each validator certifies with
     /// the precommits it collected), so a kept block is compared by hash, and the certificate checked.
     package func verifies(_ cb: CertifiedBlock) -> Bool {
-        guard cb.height >= 1, cb.height <= keys.height, let epoch = epochs.last(where: { $0.from <= cb.height }) else { return false }
+        guard cb.height >= 1, cb.height <= keys.height else { return false }
         if let kept = recent[cb.height], kept.block.header.hash != cb.block.header.hash { return false }
-        return (try? cb.verify(validatorSet: epoch.set)) != nil
+        let set: ValidatorSet
+        if let epoch = epochs.last(where: { $0.from <= cb.height }) {
+            set = epoch.set
+        } else if let older = try? olderSets?.validatorSet(forHeight: cb.height) {
+            set = older                       // before a start near the head
+        } else {
+            return false
+        }
+        return (try? cb.verify(validatorSet: set)) != nil
+    }
+
+    /// Starts from `point` instead of the genesis (before following).
+    private func adopt(_ point: StartingPoint) {
+        start = point.tracker
+        keys = point.keys
+        olderSets = point.sets
+        epochs = [(point.tracker.height, point.tracker.validatorSet)]
+        heights.announce(point.tracker.height)
+        logger.info("starting near the head", metadata: ["height": "\(point.tracker.height)"])
     }
 
     private func apply(_ cb: CertifiedBlock, tracker: ChainTracker) {
@@ -105,6 +144,7 @@ package actor ChainWatch: Service {
 
     package func run() async throws {
         try await cancelWhenGracefulShutdown {
+            if let startingPoint = self.startingPoint, let point = await startingPoint() { await self.adopt(point) }
             do { try await self.follow() } catch is CancellationError {}   // shutdown: a clean stop
         }
     }
@@ -112,7 +152,7 @@ package actor ChainWatch: Service {
     /// Nonisolated: the follower's closures hop onto the actor for each block and event.
     private nonisolated func follow() async throws {
         let follower = CertifiedChainFollower(source: PooledValidators(pool: pool), clock: clock, logger: logger)
-        try await follower.follow(from: start, events: { event in await self.note(event) }) { cb, tracker in await self.apply(cb, tracker: tracker) }
+        try await follower.follow(from: await start, events: { event in await self.note(event) }) { cb, tracker in await self.apply(cb, tracker: tracker) }
     }
 }
 

@@ -18,6 +18,9 @@ package struct GatewaySettings: Sendable {
     package var connectionsPerUpstream: Int
     /// Registries whose live validators and indexers are routed to as well (empty: flags only).
     package var registries: [HostPort] = []
+    /// Start the chain watch from an indexer's proven starting state near the head, when an indexer
+    /// answers within 5 s (else, and with false, replay the chain from block 1).
+    package var startNearHead = true
 
     package init(genesis: Genesis, validators: [HostPort], indexers: [HostPort] = [],
                  submitRate: AgencyRate = AgencyRate(perSecond: 500, burst: 1000),
@@ -59,7 +62,15 @@ package struct GatewayRuntime: Sendable {
         }
         validators.setAddresses(Set(s.validators))
         indexers.setAddresses(Set(s.indexers))
-        let watch = try ChainWatch(genesis: s.genesis, pool: validators, logger: logger)
+        let genesis = s.genesis
+        let discovering = !s.registries.isEmpty
+        var startingPoint: (@Sendable () async -> ChainWatch.StartingPoint?)?
+        if s.startNearHead {
+            startingPoint = { @Sendable [indexers] in
+                await NearHeadStart.fetch(genesis: genesis, indexers: indexers, discovering: discovering, wait: .seconds(5), logger: logger)
+            }
+        }
+        let watch = try ChainWatch(genesis: genesis, pool: validators, startingPoint: startingPoint, logger: logger)
         let service = GatewayService(chainID: chainID, validators: validators, indexers: indexers, watch: watch,
                                      submitLimits: RateLimiter(defaultRate: s.submitRate, overrides: s.agencyRates),
                                      queryLimits: RateLimiter(defaultRate: s.queryRate, overrides: s.agencyRates),

@@ -1,8 +1,9 @@
 import CityEncoding
 import CityLedger
 
-/// The agencies' signing keys as far as the gateway has seen the chain: the genesis keys, then
-/// the key effects (`LedgerState.statelessEffect`) of each committed block in order. The
+/// The agencies' signing keys as far as the gateway has seen the chain: the genesis keys (or the
+/// agencies' proven state entries at a recent height), then the key effects
+/// (`LedgerState.statelessEffect`) of each committed block in order. The
 /// gateway uses it only to refuse early what a validator would refuse anyway; the validators'
 /// ledger state stays the authority (a key the gateway has not seen is passed on). Pure.
 package struct KeyDirectory: Sendable {
@@ -17,6 +18,18 @@ package struct KeyDirectory: Sendable {
 
     package init(genesis: Genesis) {
         for a in genesis.agencies { add(a.id, a.keys) }
+    }
+
+    /// The directory at `height` from the agencies' state entries there (a verified
+    /// `StartingStateAnswer`): active signing keys, and revoked ones with their height.
+    package init(agencies: [AgencyEntry], height: UInt64) {
+        self.height = height
+        for a in agencies {
+            for k in a.keys {
+                guard case .signing(let pk) = k.key.material else { continue }
+                keys[a.id, default: [:]][k.key.keyID] = k.revokedAtHeight.map { .revoked(atHeight: $0) } ?? .active(pk)
+            }
+        }
     }
 
     private mutating func add(_ agency: AgencyID, _ list: [AgencyKey]) {

@@ -32,6 +32,16 @@ package struct ChainTracker: Hashable, Sendable, CanonicalCodable {
         pending = []
     }
 
+    /// The tracker at a height whose state is known otherwise (a `StartingStateAnswer`, verified):
+    /// the block's hash, the set that signed it and the changes scheduled after it.
+    package init(chainID: String, height: UInt64, lastHash: Hash32, validatorSet: ValidatorSet, pending: [PendingValidatorChange]) {
+        self.chainID = chainID
+        self.height = height
+        self.lastHash = lastHash
+        self.validatorSet = validatorSet
+        self.pending = pending
+    }
+
     /// The set that signs block `h` (≤ height + delay).
     package func validatorSet(forHeight h: UInt64) throws(ChainVerificationError) -> ValidatorSet {
         var set = validatorSet

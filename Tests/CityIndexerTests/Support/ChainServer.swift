@@ -24,6 +24,9 @@ actor ChainHolder {
         return Array(chain.blocks[Int(from - 1)..<min(chain.blocks.count, Int(from - 1) + max)])
     }
     func edit(_ body: (inout IndexerChain) -> Void) { body(&chain) }
+    /// Each commit stream asked for: by which role, from which height.
+    private(set) var commitStreams: [(role: Role, from: UInt64)] = []
+    func noteCommitStream(role: Role, from: UInt64) { commitStreams.append((role, from)) }
     func submit(_ tx: SignedTransaction) -> TxStatus {
         if let i = chain.blocks.firstIndex(where: { $0.block.transactions.contains { $0.id == tx.id } }) {
             return .committed(TxCommit(height: UInt64(i + 1), index: 0, blockHash: chain.blocks[i].block.header.hash))
@@ -64,6 +67,7 @@ final class ChainServer: Sendable {
         }
         r.stream(ValidatorAPI.commits, allowedRoles: { _ in true }) { req, writer in
             var next = try req.decode(CommitsRequest.self).from
+            await holder.noteCommitStream(role: req.peer.role, from: next)
             let (watcher, added) = holder.heights.watch()
             defer { holder.heights.unwatch(watcher) }
             var wake = added.makeAsyncIterator()

@@ -80,6 +80,20 @@ package actor ProvenState {
         return (header, out)
     }
 
+    /// The state a follower starts from at the published height (`StartingStateAnswer`), with the
+    /// entries of `agencies` (ids absent from the state are left out); nil before the first block.
+    package func startingState(agencies: [AgencyID]) -> StartingStateAnswer? {
+        guard halted == nil, let header else { return nil }
+        let (_, setProof) = published.prove(.validatorSet)
+        let (_, pendingProof) = published.prove(.pendingValidatorChanges)
+        let proven = agencies.sorted().compactMap { id -> ProvenAgency? in
+            let (_, proof) = published.prove(.agency(id))
+            return published.agency(id).map { ProvenAgency(entry: $0, proof: proof) }
+        }
+        return StartingStateAnswer(at: header, validatorSet: published.currentValidatorSet, validatorSetProof: setProof,
+                                   pending: published.pendingValidatorChanges, pendingProof: pendingProof, agencies: proven)
+    }
+
     /// The next audit sequence the chain expects from `agency` (nil: it never anchored).
     package func nextAuditSequence(agency: AgencyID) -> UInt64? { published.nextAuditSequence(agency: agency) }
 

@@ -36,8 +36,15 @@ package struct QueryService: Sendable {
         var r = WireRouter()
         let agencies: @Sendable (Role) -> Bool = { if case .agency = $0 { true } else { false } }
         let handlers = queryHandlers()
-        for (kind, handle) in handlers {
+        for (kind, handle) in handlers where kind != IndexerAPI.validatorChanges {
             r.unary(kind, allowedRoles: agencies) { req in try await IndexerMetrics.counted(kind) { try await handle(req.payload, Self.reader(req)) } }
+        }
+        // Public chain facts, also asked by gateways for themselves (their start near the head).
+        let agenciesAndGateways: @Sendable (Role) -> Bool = { if case .agency = $0 { true } else { $0 == .gateway } }
+        r.unary(IndexerAPI.validatorChanges, allowedRoles: agenciesAndGateways) { req in
+            try await IndexerMetrics.counted(IndexerAPI.validatorChanges) {
+                try await self.validatorChanges(try ValidatorChangesQuery(canonicalBytes: req.payload)).canonicalBytes
+            }
         }
         r.unary(IndexerAPI.forwarded, allowedRoles: { $0 == .gateway }) { req in
             let f: ForwardedQuery = try req.decode()
@@ -47,6 +54,10 @@ package struct QueryService: Sendable {
             return try await IndexerMetrics.counted(f.kind) { try await handle(f.payload, f.agency) }
         }
         r.unary(IndexerAPI.status, allowedRoles: { _ in true }) { _ in try await self.indexerStatus().canonicalBytes }
+        r.unary(IndexerAPI.startingState, allowedRoles: agenciesAndGateways) { req in
+            guard req.payload.isEmpty else { throw WireError(.invalidRequest, "indexer.startingState takes an empty payload, not \(req.payload.count) bytes") }
+            return try await self.startingState().canonicalBytes
+        }
         return r
     }
 
@@ -215,6 +226,23 @@ package struct QueryService: Sendable {
             items.append(AuditItem(record: record, anchor: anchor))
         }
         return AuditAnswer(at: at, anchoringAgency: auditAgency, items: items, more: rows.count > Int(q.limit))
+    }
+
+    /// The state a follower starts from at the proven height: the agencies are read from the index
+    /// at that height, and again if the proven height moved meanwhile (so none registered at or
+    /// below the answer's height is left out).
+    func startingState() async throws -> StartingStateAnswer {
+        var at = try await provenHeader().height
+        for _ in 0..<5 {
+            let ids = try await store.agencyIDs(maxHeight: at)
+            guard ids.count <= IndexerAPI.maxAgenciesPerStart else {
+                throw WireError(.unavailable, "the chain has \(ids.count) agencies, more than one starting state carries (\(IndexerAPI.maxAgenciesPerStart)); follow the chain from block 1")
+            }
+            guard let answer = await proven.startingState(agencies: ids) else { throw WireError(.unavailable, "nothing is indexed yet") }
+            if answer.at.height == at { return answer }
+            at = answer.at.height
+        }
+        throw WireError(.unavailable, "the index moved on at every try; retry")
     }
 
     func indexerStatus() async throws -> IndexerStatus {

@@ -205,6 +205,18 @@ extension IndexStore {
             """)
     }
 
+    /// The ids of the agencies registered at or below `maxHeight` (genesis ones included).
+    package func agencyIDs(maxHeight: UInt64) async throws -> [AgencyID] {
+        try await reading(atLeast: maxHeight) { db in
+            let rows = try await db.query("SELECT id FROM citychain.agencies WHERE registered_height <= \(Int64(maxHeight))", logger: self.logger)
+            var ids: [AgencyID] = []
+            for try await id in rows.decode(String.self) {
+                do { ids.append(try AgencyID(id)) } catch { throw IndexerError(.database, "stored agency id '\(id)' is not valid (\(error)); reindex") }
+            }
+            return ids
+        }
+    }
+
     /// The transactions of block `height` with the dataset each touches, and its certified header.
     package func blockContents(height: UInt64) async throws -> (CertifiedHeader, [StoredTransaction])? {
         guard let header = try await certifiedHeader(at: height) else { return nil }
