@@ -1,5 +1,6 @@
 import CityEncoding
 import CityLedger
+import CityMerkle
 import Foundation
 import Testing
 @testable import CityChainAPI
@@ -49,6 +50,13 @@ import Testing
                 AuditQuery(dataset: property, subject: parcel, afterSequence: 10, limit: 20),
                 "`0000001170726f70657274792e7265676973747279` `0000000970617263656c2d3432` `000000000000000a` `00000014`"),
             row("`BlockEntry.withheld(leafHash: H)`", BlockAnswer.Entry.withheld(leafHash: hash), "`01` H"),
+            row(#"`ProvenAgency(entry: AgencyEntry(id: "tax-office", name: "Tax Office", isAdmin: false, keys: [AgencyKeyState(key: AgencyKey(keyID: 1, material: .signing(H)), addedAtHeight: 0, revokedAtHeight: 7)]), proof: StateProof(terminal: .leaf(key: H, valueHash: H), siblings: []))`"#,
+                ProvenAgency(entry: AgencyEntry(id: taxOffice, name: "Tax Office", isAdmin: false,
+                                                keys: [AgencyKeyState(key: AgencyKey(keyID: 1, material: .signing(try! PublicKey(bytes: hash.bytes))),
+                                                                      addedAtHeight: 0, revokedAtHeight: 7)]),
+                             proof: StateProof(terminal: .leaf(key: hash, valueHash: hash), siblings: [])),
+                "`0000000a7461782d6f6666696365` `0000000a546178204f6666696365` `00` `00000001` `00000001` `00` H `0000000000000000` `01` `0000000000000007` "
+                    + "`01` H H `00000000`"),
             row(#"`DisclosureRecord(sequence: 11, reader: "tax-office", dataset: "property.registry", subject: "parcel-42", timeMillis: 1700000007000, purpose: "valuation", queryKind: 0x0201, height: 7)`"#,
                 DisclosureRecord(sequence: 11, reader: taxOffice, dataset: property, subject: parcel, timeMillis: 1_700_000_007_000,
                                  purpose: "valuation", queryKind: IndexerAPI.record.rawValue, height: 7),

@@ -70,7 +70,10 @@ extension IndexerChain {
             tls: try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test")), host: "127.0.0.1", port: 0, logger: testLogger)
         let running = Task { try await gateway.run() }
         defer { running.cancel() }
-        try await eventually("the gateway caught up", seconds: 20) { await gateway.watch.caughtUp }
+        try await eventually("the gateway caught up and asked for the commit stream", seconds: 20) {
+            let streams = await holder.commitStreams
+            return await gateway.watch.caughtUp && streams.contains { $0.role == .gateway }
+        }
         let gatewayStreams = await holder.commitStreams.filter { $0.role == .gateway }.map(\.from)
         #expect(gatewayStreams.first == 8, "the gateway asked the commit stream from \(gatewayStreams), not from 8")
         let keys = await gateway.watch.keys
@@ -99,7 +102,10 @@ extension IndexerChain {
             tls: try TLSIdentity(issued: ca.issue(role: .gateway, name: "gateway-test")), host: "127.0.0.1", port: 0, logger: testLogger)
         let running = Task { try await gateway.run() }
         defer { running.cancel(); Task { await validator.stop() } }
-        try await eventually("the gateway caught up", seconds: 20) { await gateway.watch.caughtUp }
+        try await eventually("the gateway caught up and asked for the commit stream", seconds: 20) {
+            let streams = await holder.commitStreams
+            return await gateway.watch.caughtUp && streams.contains { $0.role == .gateway }
+        }
         #expect(await holder.commitStreams.filter { $0.role == .gateway }.map(\.from).first == 1)
         #expect(await gateway.watch.height == 2)
     }
