@@ -1,6 +1,7 @@
 import ArgumentParser
 import CityChainAPI
 import CityEncoding
+import CityGateway
 import CityIndexer
 import CityLedger
 import CityMerkle
@@ -45,6 +46,11 @@ struct IndexBenchCommand: AsyncParsableCommand {
     @Option(help: "The indexer's --bulk-load-transactions: from this many transactions behind, catch up with the indexes dropped (0: never).")
     var bulkLoadTransactions = 50_000
     @Option(help: "Most seconds to wait for each phase (catch-up, proven state, live drain).") var timeout = 600.0
+    @Option(name: .customLong("postgres-read"), help: "A hot-standby replica of --postgres the indexer's queries read (its --postgres-read; repeat).")
+    var postgresRead: [String] = []
+    @Flag(inversion: .prefixedNo, help: "Start a gateway near the head (and, for comparison, by replay from block 1) and run the point queries through it too.")
+    var gateway = true
+    @Option(help: "Most seconds the gateway's replay from block 1 may take before it is reported as not done.") var gatewayReplayLimit = 120.0
     @Flag(help: "Drop the schemas of a previous run (citychain, citychain_bench) in --postgres first.") var reset = false
     @Flag(inversion: .prefixedNo, help: "Time the indexer's stages one by one after catch-up (decode, verify, apply, plan, COPY text).")
     var splits = true
@@ -95,6 +101,9 @@ struct IndexBenchCommand: AsyncParsableCommand {
         var settings = IndexerSettings(genesis: chain.genesis, postgres: pg, validators: [feed.address], auditAgency: IndexBenchChain.auditor,
                                        maxBlocksPerWrite: maxBlocksPerWrite)
         settings.bulkLoadTransactions = bulkLoadTransactions
+        for url in postgresRead {
+            do { settings.postgresRead.append(try PostgresSettings(url)) } catch { throw ValidationError("--postgres-read URL \(error.message)") }
+        }
         let runtime = try IndexerRuntime.assemble(settings: settings, tls: try TLSIdentity(issued: ca.issue(role: .indexer, name: "indexer-bench")),
                                                   host: "127.0.0.1", port: 0, logger: logger)
         let cpuStart = IndexBenchCPU.now(postmaster: server.postmaster)
@@ -105,6 +114,9 @@ struct IndexBenchCommand: AsyncParsableCommand {
         do {
             result = try await measure(chain: chain, runtime: runtime, indexer: indexer, blocks: blocks, ca: ca, copier: copier,
                                        server: server, started: started, cpuStart: cpuStart, cores: cores)
+            if gateway {
+                result.gateway = try await measureGateway(chain: chain, runtime: runtime, blocks: blocks, feed: feed.address, ca: ca, logger: logger)
+            }
         } catch {
             indexer.cancel()
             _ = try? await indexer.value
@@ -248,6 +260,46 @@ struct IndexBenchCommand: AsyncParsableCommand {
             say("verified: \(figures.verified) of \(figures.answered) answers")
         }
         s.queries = figures
+        if !runtime.store.replicas.isEmpty { s.replicaReads = runtime.store.replicas.servedReads.reduce(0, +) }
+    }
+
+    /// f. A gateway: its start near the head and by replay, and the point queries relayed through it.
+    private func measureGateway(chain: IndexBenchChain, runtime: IndexerRuntime, blocks: IndexBenchBlocks, feed: HostPort,
+                                ca: CertificateAuthority, logger: Logger) async throws -> IndexBenchGateway.Figures {
+        var fig = IndexBenchGateway.Figures()
+        let bench = IndexBenchGateway(chain: chain, feed: feed, indexerPort: try await runtime.node.server.listeningAddress.port!, ca: ca, logger: logger)
+        let head = await blocks.height
+        fig.headHeight = head
+        fig.replayLimitSeconds = gatewayReplayLimit
+        guard let (seconds, gw, task) = try await bench.start(nearHead: true, target: head, limit: min(timeout, 120)) else {
+            throw BenchFailure("the gateway did not follow the head (\(head)) within \(min(timeout, 120)) s of its start")
+        }
+        fig.nearHeadSeconds = seconds
+        fig.startedAt = head
+        say("gateway: started near the head in \(f(seconds, 3)) s (following block \(head), the agencies' keys from the indexer's proven starting state)")
+        if queriesPerSecond > 0, querySeconds > 0 {
+            let reader = try TLSIdentity(issued: ca.issue(role: .agency(IndexBenchChain.reader.value), name: IndexBenchChain.reader.value))
+            let client = try WireClient(tls: TLSSetup.client(reader), logger: Logger(label: "citychain.bench.index.reader"))
+            var queries = IndexBenchQueries(client: client, port: try await gw.node.server.listeningAddress.port!, chain: chain)
+            queries.role = .gateway
+            var (figures, answers) = try await queries.run(rate: queriesPerSecond, seconds: querySeconds, connections: queryConnections)
+            queries.verify(answers, into: &figures)
+            answers.removeAll()
+            fig.queries = figures
+            fig.queryRate = queriesPerSecond
+            say("gateway queries: \(figures.sent) sent, \(figures.answered) answered, \(figures.verified) verified, \(figures.failed) failed")
+        }
+        await bench.stop(task)
+        if gatewayReplayLimit > 0 {
+            if let (replay, _, task) = try await bench.start(nearHead: false, target: head, limit: gatewayReplayLimit) {
+                fig.replaySeconds = replay
+                await bench.stop(task)
+                say("gateway: started by replay from block 1 in \(f(replay, 2)) s")
+            } else {
+                say("gateway: the replay from block 1 did not reach block \(head) within \(f(gatewayReplayLimit, 0)) s")
+            }
+        }
+        return fig
     }
 
     /// The indexer's work for the catch-up blocks, one stage at a time in this process (the

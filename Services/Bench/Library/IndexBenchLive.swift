@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityIndexer
 import CityLedger
+import CityPKI
 import CityWire
 import Dispatch
 import Foundation
@@ -114,6 +115,8 @@ struct IndexBenchQueries {
     let client: WireClient
     let port: Int
     let chain: IndexBenchChain
+    /// Who answers on `port`: the indexer, or a gateway that relays to it.
+    var role: Role = .indexer
 
     /// The paced window: every answer received, not yet verified (see `verify`).
     func run(rate: Double, seconds: Double, connections: Int) async throws -> (Figures, [(SubjectKey, [UInt8])]) {
@@ -204,7 +207,7 @@ struct IndexBenchQueries {
     private func withConnections<T: Sendable>(_ n: Int, _ open: [WireConnection] = [],
                                               _ body: ([WireConnection]) async throws -> T) async throws -> T {
         if open.count >= n { return try await body(open) }
-        return try await client.withConnection(host: "127.0.0.1", port: port, expecting: .indexer) { conn in
+        return try await client.withConnection(host: "127.0.0.1", port: port, expecting: role) { conn in
             try await withConnections(n, open + [conn], body)
         }
     }

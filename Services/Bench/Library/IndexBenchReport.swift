@@ -42,6 +42,10 @@ struct Summary {
     /// Share of the subjects whose current version is in a live block (else in a catch-up block).
     var liveCurrentShare = 0.0
     var queryConnections = 0
+    /// The gateway's start and the queries through it (nil: --no-gateway).
+    var gateway: IndexBenchGateway.Figures?
+    /// Reads the indexer's read replicas answered during the run (nil: no --postgres-read).
+    var replicaReads: Int?
 
     static let catchUpTarget = 50_000.0
     static let lagTargetBlocks = 2
@@ -74,6 +78,7 @@ struct Summary {
         stageLines(&out)
         lagLines(&out)
         queryLines(&out)
+        gatewayLines(&out)
         let kv = keyValues(ingest: ingest, plainRate: plainRate, indexedRate: indexedRate)
         out.append("bench-index: " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
         out.append(jsonLine(ingest: ingest))
@@ -127,6 +132,23 @@ struct Summary {
         }
     }
 
+    /// The gateway lines.
+    private func gatewayLines(_ out: inout [String]) {
+        if let r = replicaReads {
+            out.append("read replicas: \(g(Double(r))) reads of the queries answered by the replica (the rest by the primary; each only once the replica had replayed the answer's height)")
+        }
+        guard let gw = gateway else { return }
+        let replay = gw.replaySeconds.map { "\(f($0)) s" } ?? "not done within \(f(gw.replayLimitSeconds, 0)) s"
+        out.append("gateway start on a chain of \(g(Double(transactions))) tx (\(gw.headHeight) blocks): near the head \(gw.nearHeadSeconds.map { f($0, 3) } ?? "?") s "
+                   + "(the indexer's proven starting state, checked from the genesis), by replay from block 1 \(replay); target ≤ 5 s: \(met((gw.nearHeadSeconds ?? .infinity) <= 5))")
+        let q = gw.queries
+        if q.sent > 0 {
+            out.append("point query with proof through the gateway: \(g(Double(q.sent))) sent at \(g(gw.queryRate)) q/s, \(g(Double(q.answered) / q.seconds)) q/s answered; "
+                       + "answer p50 \(f(p(q.answerMillis, 0.5))) / p99 \(f(p(q.answerMillis, 0.99))) / max \(f(q.answerMillis.max() ?? 0)) ms; "
+                       + "\(q.verified) of \(q.answered) verified; \(q.failed) failed, \(q.skipped) not sent" + (q.firstFailure.map { " (first failure: \($0))" } ?? ""))
+        }
+    }
+
     /// The figures as one JSON line (the bench's last line). `query_cpu_ms` counts this
     /// process (the indexer and the query client's sending and receiving; its verification runs
     /// afterwards) and PostgreSQL, per answer: an upper bound of the indexer's own.
@@ -171,6 +193,14 @@ struct Summary {
                    ("query_p50_ms", f(p(queries.answerMillis, 0.5))), ("query_p99_ms", f(p(queries.answerMillis, 0.99))),
                    ("query_max_ms", f(queries.answerMillis.max() ?? 0)), ("query_failed", "\(queries.failed)"), ("query_skipped", "\(queries.skipped)")]
         }
+        if let gw = gateway {
+            kv += [("gateway_start_s", gw.nearHeadSeconds.map { f($0, 3) } ?? "null"), ("gateway_replay_s", gw.replaySeconds.map { f($0, 2) } ?? "null")]
+            if gw.queries.sent > 0 {
+                kv += [("gateway_query_p50_ms", f(p(gw.queries.answerMillis, 0.5))), ("gateway_query_p99_ms", f(p(gw.queries.answerMillis, 0.99))),
+                       ("gateway_query_failed", "\(gw.queries.failed)")]
+            }
+        }
+        if let r = replicaReads { kv.append(("replica_reads", "\(r)")) }
         return kv
     }
 }
