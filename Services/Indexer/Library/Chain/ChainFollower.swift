@@ -137,6 +137,7 @@ package struct ChainFollower: Service {
                         bulk = try await self.bulkLoad(false, at: written)
                     }
                     try await self.write(batch.prepared, from: written, to: batch.to)
+                    if !bulk { self.store.rememberWritten(batch.prepared.plan) }   // queries are refused while bulk
                     await self.ledger.publish(batch.applied)
                     written = batch.to
                     if batch.prepared.plan.registersAgency { await self.store.ensureAnalystRoles() }

@@ -78,7 +78,7 @@ extension IndexStore {
             }
             return fetched
         }
-        proofCache.put(fetched)
+        proofCache.put(fetched.lazy.map { ($0.key, $0.value) })
         out.merge(fetched) { a, _ in a }
         return out
     }
@@ -109,9 +109,17 @@ extension IndexStore {
         return out
     }
 
-    /// Transaction `id` if indexed at or below `maxHeight`.
+    /// Remembers the transactions of a batch PostgreSQL committed (`recentTransactions`).
+    package func rememberWritten(_ plan: IndexPlan) {
+        recentTransactions.put(plan.transactions.lazy.map { row in
+            (row.id, StoredTransaction(bytes: row.bytes, height: row.height, index: row.index, dataset: row.dataset, subject: row.subject))
+        })
+    }
+
+    /// Transaction `id` if indexed at or below `maxHeight` (recently written ones without SQL).
     package func transaction(_ id: TransactionID, maxHeight: UInt64) async throws -> StoredTransaction? {
-        try await storedRows(atLeast: maxHeight, """
+        if let recent = recentTransactions.get(id) { return recent.height <= maxHeight ? recent : nil }
+        return try await storedRows(atLeast: maxHeight, """
             SELECT tx, height, idx, dataset, subject FROM citychain.transactions WHERE id = \(Self.buffer(id.hash.bytes))
               AND height <= \(Int64(maxHeight))
             """).first

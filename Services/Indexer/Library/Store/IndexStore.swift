@@ -13,7 +13,10 @@ package final class IndexStore: Sendable {
     /// `user@host:port/database`, for errors.
     let target: String
     /// Proof material of recently proven blocks (a block never changes once indexed).
-    let proofCache = ProofCache(capacity: 256)
+    let proofCache = BoundedCache<UInt64, ProofMaterial>(capacity: 256)
+    /// The rows of the transactions written last (about 48 MB at most for payloads of ~500 bytes):
+    /// a point query of a recently written record reads no SQL.
+    let recentTransactions = BoundedCache<TransactionID, StoredTransaction>(capacity: 65_536)
 
     /// Hot-standby replicas the queries' reads may go to (`--postgres-read`; none by default).
     package let replicas: ReadReplicas
