@@ -80,7 +80,7 @@ public final class TestPostgres: Sendable {
                 if !atExitInstalled.withLock({ installed in defer { installed = true }; return installed }) {
                     atexit {
                         for (ctl, data, root) in TestPostgres.stopCommands.withLock({ $0 }) {
-                            try? TestPostgres.run(ctl, ["-D", data, "-m", "immediate", "-w", "stop"], asPostgres: root)
+                            _ = try? TestPostgres.run(ctl, ["-D", data, "-m", "immediate", "-w", "stop"], asPostgres: root)
                         }
                     }
                 }

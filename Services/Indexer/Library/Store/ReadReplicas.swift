@@ -1,3 +1,4 @@
+import CityWire
 import CoreMetrics
 import Logging
 import PostgresNIO
@@ -96,8 +97,12 @@ package final class ReadReplicas: Sendable {
     private func poll(_ i: Int) async {
         let r = replicas[i]
         var failing = false
+        /// A head read that outlived its timeout and has not ended: no other is started beside it.
+        var stuck: Timeout?
         while !Task.isCancelled {
             do {
+                if let s = stuck, !s.ended() { throw s }
+                stuck = nil
                 let height = try await Self.within(pollTimeout, what: "reading the index head of \(r.target)") { [logger] in
                     var height: UInt64 = 0
                     let rows = try await r.client.query("SELECT height FROM citychain.index_head WHERE id = 1", logger: logger)
@@ -111,6 +116,7 @@ package final class ReadReplicas: Sendable {
                     logger.info("read replica answers again", metadata: ["replica": "\(r.target)", "replica.height": "\(height)"])
                 }
             } catch {
+                if let timeout = error as? Timeout { stuck = timeout }
                 markDown(i)
                 Gauge(label: "citychain_indexer_replica_height", dimensions: [("replica", r.target)]).record(-1)
                 if !failing && !Task.isCancelled {
@@ -125,21 +131,41 @@ package final class ReadReplicas: Sendable {
 }
 
 extension ReadReplicas {
-    struct Timeout: Error, CustomStringConvertible {
-        var description: String
+    /// Whether a read has ended.
+    final class EndFlag: Sendable {
+        private let flag = Mutex(false)
+        func set() { flag.withLock { $0 = true } }
+        var isSet: Bool { flag.withLock { $0 } }
     }
 
-    /// `body`'s result, or `Timeout` once `limit` passed (`body` is cancelled).
+    /// A read that did not end in time; `ended()` tells whether it has ended since.
+    struct Timeout: Error, CustomStringConvertible {
+        var description: String
+        var ended: @Sendable () -> Bool
+    }
+
+    /// `body`'s result, or `Timeout` once `limit` passed. On timeout `body` is cancelled but not
+    /// waited for (a PostgreSQL read does not always stop when cancelled: one on a connection
+    /// whose server stopped answering ends only with the connection), so the caller goes on at once.
     static func within<T: Sendable>(_ limit: Duration, what: @autoclosure () -> String,
                                     _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let outcome = try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask { try await Task.sleep(for: limit); return nil }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
+        let outcome = OneShot<T>()
+        let ended = EndFlag()
+        let work = Task {
+            do { outcome.complete(.success(try await body())) } catch { outcome.complete(.failure(error)) }
+            ended.set()
         }
-        guard let outcome else { throw Timeout(description: "\(what()) took more than \(limit)") }
-        return outcome
+        let description = "\(what()) took more than \(limit)"
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            if outcome.complete(.failure(Timeout(description: description, ended: { ended.isSet }))) { work.cancel() }
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            work.cancel()
+        }
     }
 }
 
