@@ -4,10 +4,10 @@ import NIOCore
 import Synchronization
 
 /// The IO side of one server connection: reads frames, feeds `ServerConnectionState`, performs its
-/// actions, and runs each request's handler as a child task that a cancel frame can stop.
+/// actions, and runs each request's handler as one child task that a cancel frame can stop.
 final class ServerSession: Sendable {
     private let state: Mutex<ServerConnectionState>
-    private let cancels = Mutex<[UInt32: OneShot<Void>]>([:])
+    private let running = Mutex<[UInt32: RunningHandler]>([:])
     private let channel: any Channel
     private let outbound: NIOAsyncChannelOutboundWriter<Frame>
     private let configuration: WireConfiguration
@@ -65,60 +65,80 @@ final class ServerSession: Sendable {
         case .close:
             return false
         case .cancel(let requestID):
-            cancels.withLock { $0[requestID] }?.complete(.success(()))
+            running.withLock { handlers in
+                guard var handler = handlers[requestID] else { return }
+                if let task = handler.task { task.cancel() } else { handler.cancelled = true }
+                handlers[requestID] = handler
+            }
             return true
         case .run(let route, let request):
-            let signal = OneShot<Void>()
-            cancels.withLock { $0[request.requestID] = signal }
-            group.addTask { await self.handle(route, request, cancelSignal: signal) }
+            running.withLock { $0[request.requestID] = RunningHandler() }
+            group.addTask { await self.handle(route, request) }
             return true
         }
     }
 
-    /// Runs one handler and writes its answer; never throws.
-    private func handle(_ route: WireRoute, _ request: WireRequest, cancelSignal: OneShot<Void>) async {
+    /// Runs one handler in the calling task and writes its answer; never throws. A cancel frame
+    /// cancels this task (through `running`), so a handler that checks cancellation stops, and the
+    /// answer is then `cancelled` whatever the handler returned.
+    private func handle(_ route: WireRoute, _ request: WireRequest) async {
         let id = request.requestID
-        Counter(label: "citychain_wire_requests_total", dimensions: [("kind", "\(request.kind)")]).increment()
+        Self.requestCounter(request.kind).increment()
         let frame: Frame
         do {
-            frame = try await Self.untilCancelled(cancelSignal) { [outbound, configuration] in
-                switch route.handler {
-                case .unary(let handler):
-                    let payload = try await handler(request)
-                    guard payload.count <= configuration.maxPayloadBytes else {
-                        throw WireError(.internal, "response of \(payload.count) bytes exceeds the frame limit")
-                    }
-                    return Frame(.response, kind: request.kind, requestID: id, payload: payload)
-                case .stream(let handler):
-                    let writer = StreamWriter(requestID: id, kind: request.kind, outbound: outbound,
-                                              maxPayloadBytes: configuration.maxPayloadBytes)
-                    try await handler(request, writer)
-                    return Frame(.streamEnd, kind: request.kind, requestID: id)
+            register(id)
+            let answer: Frame
+            switch route.handler {
+            case .unary(let handler):
+                let payload = try await handler(request)
+                guard payload.count <= configuration.maxPayloadBytes else {
+                    throw WireError(.internal, "response of \(payload.count) bytes exceeds the frame limit")
                 }
+                answer = Frame(.response, kind: request.kind, requestID: id, payload: payload)
+            case .stream(let handler):
+                let writer = StreamWriter(requestID: id, kind: request.kind, outbound: outbound,
+                                          maxPayloadBytes: configuration.maxPayloadBytes)
+                try await handler(request, writer)
+                answer = Frame(.streamEnd, kind: request.kind, requestID: id)
             }
+            try Task.checkCancellation()
+            frame = answer
         } catch {
-            let visible = WireError.forPeer(error)
+            let visible = WireError.forPeer(Task.isCancelled ? CancellationError() : error)
             if visible.code == .internal {
                 logger.error("handler failed", metadata: ["wire.kind": "\(request.kind)", "wire.error": "\(error)"])
             }
             frame = .error(visible, kind: request.kind, requestID: id)
         }
+        // Unregistered before the answer: from here no cancel frame may reach this task.
+        running.withLock { _ = $0.removeValue(forKey: id) }
         try? await outbound.write(frame)
-        cancels.withLock { _ = $0.removeValue(forKey: id) }
         if case .close = state.withLock({ $0.finished(id) }) { channel.close(promise: nil) }
     }
 
-    /// Runs `body` until it returns or `signal` fires (then throws `CancellationError`).
-    private static func untilCancelled<T: Sendable>(_ signal: OneShot<Void>,
-                                                    _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await signal.value()
-                throw CancellationError()
+    /// Records the current task as request `id`'s handler so a cancel frame can cancel it; a cancel
+    /// that arrived before the task started cancels it now.
+    private func register(_ id: UInt32) {
+        withUnsafeCurrentTask { task in
+            guard let task else { return }
+            running.withLock { handlers in
+                guard var handler = handlers[id] else { return }
+                if handler.cancelled { task.cancel() }
+                handler.task = HandlerTask(task)
+                handlers[id] = handler
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        }
+    }
+
+    /// One counter per message kind, looked up once (a metrics factory lookup per request costs a lock
+    /// and a dictionary probe in the factory).
+    private static let counters = Mutex<[MessageKind: Counter]>([:])
+    private static func requestCounter(_ kind: MessageKind) -> Counter {
+        counters.withLock { counters in
+            if let counter = counters[kind] { return counter }
+            let counter = Counter(label: "citychain_wire_requests_total", dimensions: [("kind", "\(kind)")])
+            counters[kind] = counter
+            return counter
         }
     }
 
@@ -131,4 +151,19 @@ final class ServerSession: Sendable {
         default: nil
         }
     }
+}
+
+/// A request whose handler runs: its task once started, or a cancel that came first.
+private struct RunningHandler: Sendable {
+    var task: HandlerTask?
+    var cancelled = false
+}
+
+/// A running handler's task. Holding an `UnsafeCurrentTask` beyond its scope is sound here only
+/// because the handler removes its entry from `ServerSession.running` (under the lock every cancel
+/// takes) before its task ends, so no cancel can reach a finished task.
+private struct HandlerTask: @unchecked Sendable {
+    private let task: UnsafeCurrentTask
+    init(_ task: UnsafeCurrentTask) { self.task = task }
+    func cancel() { task.cancel() }
 }
