@@ -83,7 +83,7 @@ struct IndexBenchLive {
 /// cost (6 Ed25519 checks, about 1 ms of CPU) and, done inline in this process, it would take
 /// half of a 2-core box from the indexer being measured.
 struct IndexBenchQueries {
-    struct Figures {
+    struct Figures: Codable {
         var answerMillis: [Double] = []
         var sent = 0
         var answered = 0
@@ -114,7 +114,8 @@ struct IndexBenchQueries {
 
     let client: WireClient
     let port: Int
-    let chain: IndexBenchChain
+    /// Subjects bay-0 … bay-(subjects − 1) exist; each query asks for a random one.
+    let subjects: Int
     /// Who answers on `port`: the indexer, or a gateway that relays to it.
     var role: Role = .indexer
 
@@ -123,7 +124,6 @@ struct IndexBenchQueries {
         let total = Int(rate * seconds)
         guard total > 0 else { return (Figures(), []) }
         return try await withConnections(connections) { conns in
-            let subjects = chain.subjects
             let inFlight = InFlight(conns.count)
             let periodNanos = 1e9 / rate
             var f = Figures()
@@ -170,10 +170,10 @@ struct IndexBenchQueries {
         }
     }
 
-    /// Verifies every answer of the paced window into `f`.
-    func verify(_ answers: [(SubjectKey, [UInt8])], into f: inout Figures) {
+    /// Verifies every answer of the paced window against `set` into `f`.
+    static func verify(_ answers: [(SubjectKey, [UInt8])], set: ValidatorSet, into f: inout Figures) {
         let verifyStart = LoadClock.now()
-        let failures = Self.verifyAll(answers, set: chain.validatorSet)
+        let failures = Self.verifyAll(answers, set: set)
         f.verifySeconds = Double(LoadClock.now() - verifyStart) / 1e9
         f.verified = answers.count - failures.count
         f.failed += failures.count
