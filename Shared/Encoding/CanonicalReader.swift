@@ -75,6 +75,12 @@ package struct CanonicalReader: Sendable {
         Array(try take(count, field))
     }
 
+    /// Reads `count` bytes and hands them to `body` in place (no array made).
+    package mutating func fixed<T>(_ count: Int, _ field: String, _ body: (UnsafeRawBufferPointer) -> T) throws(CodecError) -> T {
+        let slice = try take(count, field)
+        return slice.withUnsafeBytes(body)
+    }
+
     /// Reads a `u32` length (at most `max`) then that many bytes.
     package mutating func bytes(max: Int, _ field: String) throws(CodecError) -> [UInt8] {
         let n = try count(max: max, field)

@@ -85,12 +85,20 @@ package struct Hash32: Hashable, Comparable, Sendable, CanonicalCodable, CustomS
 
     /// The 32 bytes, big-endian words in order.
     package var bytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for w in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) }
+        [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: w0.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: w1.bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: w2.bigEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: w3.bigEndian, toByteOffset: 24, as: UInt64.self)
+            count = 32
         }
-        return out
+    }
+
+    /// The 32 bytes in place, without an array.
+    package func withUnsafeBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let words = (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian)
+        return try Swift.withUnsafeBytes(of: words, body)
     }
 
     /// Bit `i` (0 = most significant bit of the first byte); used to walk sparse Merkle trees.
@@ -115,10 +123,12 @@ package struct Hash32: Hashable, Comparable, Sendable, CanonicalCodable, CustomS
         (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
     }
 
-    package func encode(to writer: inout CanonicalWriter) { writer.fixed(bytes) }
+    /// Four big-endian words: the 32 bytes, with no array built.
+    package func encode(to writer: inout CanonicalWriter) {
+        writer.u64(w0); writer.u64(w1); writer.u64(w2); writer.u64(w3)
+    }
 
     package init(from reader: inout CanonicalReader) throws(CodecError) {
-        let b = try reader.fixed(32, "Hash32")
-        self = Hash32(bytes: b)!
+        self = try reader.fixed(32, "Hash32") { Hash32(raw: $0) }
     }
 }

@@ -20,10 +20,7 @@ struct NodeHash: Hashable, Sendable {
 
     /// Copies a `Hash32`.
     init(_ hash: Hash32) {
-        var r = SIMD4<UInt64>(repeating: 0)
-        let b = hash.bytes
-        withUnsafeMutableBytes(of: &r) { $0.copyBytes(from: b) }
-        raw = r
+        raw = hash.withUnsafeBytes { $0.loadUnaligned(as: SIMD4<UInt64>.self) }
     }
 
     /// The same digest as a `Hash32`.

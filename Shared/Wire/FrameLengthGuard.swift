@@ -5,6 +5,8 @@ import NIOExtras
 /// first checks each length field against `maxFrameBytes` (NIOExtras has no cap of its own): an
 /// oversized or too-short length throws a `WireError` as soon as its 4 bytes arrive, before any
 /// of the body is buffered. Emits the body after the length field (header + payload).
+/// With a `readTimeout`, a frame must arrive whole within that time of its first byte: a client
+/// trickling bytes gets a `timeout` error and the connection closes (issue 17 item 2).
 package final class FrameLengthGuard: ByteToMessageDecoder {
     package typealias InboundIn = ByteBuffer
     package typealias InboundOut = ByteBuffer
@@ -13,11 +15,16 @@ package final class FrameLengthGuard: ByteToMessageDecoder {
     private let maxFrameBytes: Int
     /// True once a length field has been checked and handed to `inner`, until its body is out.
     private var awaitingBody = false
+    private let readTimeout: TimeAmount?
+    /// Fires when the frame begun in the buffer has not completed within `readTimeout`.
+    private var deadline: Scheduled<Void>?
 
-    /// A guard for frames of at most `maxFrameBytes` after the length field.
-    package init(maxFrameBytes: Int) {
+    /// A guard for frames of at most `maxFrameBytes` after the length field, each to arrive within
+    /// `readTimeout` of its first byte (nil: no bound).
+    package init(maxFrameBytes: Int, readTimeout: Duration? = nil) {
         precondition(maxFrameBytes >= Frame.headerBytes, "maxFrameBytes must hold at least a header")
         self.maxFrameBytes = maxFrameBytes
+        self.readTimeout = readTimeout.map { TimeAmount($0) }
     }
 
     /// The error for a length field value, or nil when it is acceptable.
@@ -28,6 +35,18 @@ package final class FrameLengthGuard: ByteToMessageDecoder {
     }
 
     package func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let state = try decodeFrame(context: context, buffer: &buffer)
+        switch state {
+        case .continue:
+            deadline?.cancel()
+            deadline = nil
+        case .needMoreData:
+            if buffer.readableBytes > 0 { startDeadline(context: context) }
+        }
+        return state
+    }
+
+    private func decodeFrame(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         if !awaitingBody {
             guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
             if let error = Self.check(length: length, maxFrameBytes: maxFrameBytes) { throw error }
@@ -36,6 +55,22 @@ package final class FrameLengthGuard: ByteToMessageDecoder {
         let state = try inner.decode(context: context, buffer: &buffer)
         if case .continue = state { awaitingBody = false }
         return state
+    }
+
+    /// Starts the clock of the frame now begun, unless it runs already.
+    private func startDeadline(context: ChannelHandlerContext) {
+        guard let readTimeout, deadline == nil else { return }
+        let seconds = Double(readTimeout.nanoseconds) / 1e9
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: readTimeout) {
+            // The connection's owner answers the error and closes (as for any decoder error).
+            bound.value.fireErrorCaught(WireError(.timeout, "a frame did not arrive whole within \(seconds) s of its first byte; closing the connection (send each frame at once)"))
+        }
+    }
+
+    package func decoderRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
     }
 
     package func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {

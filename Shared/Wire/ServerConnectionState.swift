@@ -20,7 +20,8 @@ package struct ServerConnectionState: Sendable {
         case none
     }
 
-    private let peer: PeerIdentity
+    /// Who is on the other end.
+    package let peer: PeerIdentity
     private let router: WireRouter
     private let maxInFlight: Int
     private var inFlight: Set<UInt32> = []

@@ -12,9 +12,12 @@ final class ServerSession: Sendable {
     private let outbound: NIOAsyncChannelOutboundWriter<Frame>
     private let configuration: WireConfiguration
     private let logger: Logger
+    /// The peer's certificate (role and name), for refusal logs.
+    private let peer: String
 
     init(state: ServerConnectionState, channel: any Channel, outbound: NIOAsyncChannelOutboundWriter<Frame>,
          configuration: WireConfiguration, logger: Logger) {
+        self.peer = "\(state.peer)"
         self.state = Mutex(state)
         self.channel = channel
         self.outbound = outbound
@@ -57,9 +60,11 @@ final class ServerSession: Sendable {
         case .none:
             return true
         case .send(let frame):
+            noteRefusal(frame)
             do { try await outbound.write(frame) } catch { return false }
             return true
         case .sendThenClose(let frame):
+            noteRefusal(frame)
             try? await outbound.write(frame)
             return false
         case .close:
@@ -109,11 +114,22 @@ final class ServerSession: Sendable {
                 logger.error("handler failed", metadata: ["wire.kind": "\(request.kind)", "wire.error": "\(error)"])
             }
             frame = .error(visible, kind: request.kind, requestID: id)
+            if let reason = WireRefusals.reason(of: visible.code) {
+                WireRefusals.record(reason, peer: "\(request.peer)", detail: "\(request.kind): \(visible.message)", logger: logger)
+            }
         }
         // Unregistered before the answer: from here no cancel frame may reach this task.
         running.withLock { _ = $0.removeValue(forKey: id) }
         try? await outbound.write(frame)
         if case .close = state.withLock({ $0.finished(id) }) { channel.close(promise: nil) }
+    }
+
+    /// Counts and logs an error answer of the connection's own checks (role, kind, in-flight bound,
+    /// malformed frames) as a refusal.
+    private func noteRefusal(_ frame: Frame) {
+        guard frame.type == .error, let error = try? WireError(canonicalBytes: frame.payload),
+              let reason = WireRefusals.reason(of: error.code) else { return }
+        WireRefusals.record(reason, peer: peer, detail: "\(frame.kind): \(error.message)", logger: logger)
     }
 
     /// Records the current task as request `id`'s handler so a cancel frame can cancel it; a cancel

@@ -6,6 +6,15 @@ package struct WireConfiguration: Sendable {
     package var maxInFlightPerConnection = 64
     /// Close a connection after this long without any frame in or out; nil disables it.
     package var idleTimeout: Duration? = .seconds(120)
+    /// A frame must arrive whole within this time of its first byte, or the connection is closed
+    /// with a `timeout` error (a slow client cannot hold a connection and its buffer by trickling
+    /// bytes); nil disables it.
+    package var frameReadTimeout: Duration? = .seconds(30)
+    /// Server: connections open at once from one peer certificate (role and name); the next is
+    /// answered `unavailable` and closed.
+    package var maxConnectionsPerPeer = 256
+    /// Server: connections open at once in total, handshakes included.
+    package var maxConnections = 4096
     /// Close a connection whose TLS handshake has not finished in this time.
     package var handshakeTimeout: Duration = .seconds(10)
     /// On shutdown, how long in-flight requests may run before their connection is closed.

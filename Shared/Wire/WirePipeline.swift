@@ -27,7 +27,8 @@ package enum WirePipeline {
         try ops.addHandler(tls)
         try ops.addHandler(handshake)
         // The guard refuses oversized lengths before buffering; the buffer cap is a second line.
-        let guardHandler = ByteToMessageHandler(FrameLengthGuard(maxFrameBytes: configuration.maxFrameBytes),
+        let guardHandler = ByteToMessageHandler(FrameLengthGuard(maxFrameBytes: configuration.maxFrameBytes,
+                                                                 readTimeout: configuration.frameReadTimeout),
                                                 maximumBufferSize: configuration.maxFrameBytes + Frame.lengthFieldBytes)
         try ops.addHandler(guardHandler)
         try ops.addHandler(FrameParser())

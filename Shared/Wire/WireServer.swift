@@ -22,6 +22,7 @@ package final class WireServer: Service {
     /// while connections already open keep theirs.
     private let context = Mutex<NIOSSLContext?>(nil)
     private let phase = Mutex<String?>("not started")
+    private let limits: ConnectionLimits
 
     /// A server for `router` on `host:port` (port 0 picks a free port; see `listeningAddress`).
     /// `tls` should come from `TLSSetup.server`, which requires client certificates.
@@ -35,6 +36,7 @@ package final class WireServer: Service {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.limits = ConnectionLimits(configuration)
     }
 
     /// The address the server listens on, once bound (throws if binding failed).
@@ -80,7 +82,7 @@ package final class WireServer: Service {
                 try await serverChannel.executeThenClose { inbound in
                     for try await connection in inbound {
                         let handler = ServerConnection(connection: connection, router: router,
-                                                       configuration: configuration, logger: logger)
+                                                       configuration: configuration, limits: limits, logger: logger)
                         group.addTask {
                             open.increment()
                             await handler.run()
