@@ -16,15 +16,20 @@ package final class FrameLengthGuard: ByteToMessageDecoder {
     /// True once a length field has been checked and handed to `inner`, until its body is out.
     private var awaitingBody = false
     private let readTimeout: TimeAmount?
+    /// The server's bytes of unfinished frames across connections, and this connection's share.
+    private let budget: FrameBudget?
+    private var charged = 0
     /// Fires when the frame begun in the buffer has not completed within `readTimeout`.
     private var deadline: Scheduled<Void>?
 
     /// A guard for frames of at most `maxFrameBytes` after the length field, each to arrive within
     /// `readTimeout` of its first byte (nil: no bound).
-    package init(maxFrameBytes: Int, readTimeout: Duration? = nil) {
+    /// `readTimeout` (nil: no bound), charging what it buffers of unfinished frames to `budget`.
+    package init(maxFrameBytes: Int, readTimeout: Duration? = nil, budget: FrameBudget? = nil) {
         precondition(maxFrameBytes >= Frame.headerBytes, "maxFrameBytes must hold at least a header")
         self.maxFrameBytes = maxFrameBytes
         self.readTimeout = readTimeout.map { TimeAmount($0) }
+        self.budget = budget
     }
 
     /// The error for a length field value, or nil when it is acceptable.
@@ -40,10 +45,24 @@ package final class FrameLengthGuard: ByteToMessageDecoder {
         case .continue:
             deadline?.cancel()
             deadline = nil
+            budget?.release(charged)
+            charged = 0
         case .needMoreData:
             if buffer.readableBytes > 0 { startDeadline(context: context) }
+            try charge(upTo: buffer.readableBytes)
         }
         return state
+    }
+
+    /// Charges the budget for the `held` bytes of the unfinished frame, or refuses the connection.
+    private func charge(upTo held: Int) throws {
+        guard let budget, held > charged else { return }
+        guard budget.charge(held - charged) else {
+            throw UnfinishedFrameRefusal(
+                wire: WireError(.unavailable, "the server holds its most bytes of unfinished frames across connections (\(budget.limit) bytes); closing this connection: send each frame at once, and retry"),
+                reason: "buffers")
+        }
+        charged = held
     }
 
     private func decodeFrame(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -64,13 +83,17 @@ package final class FrameLengthGuard: ByteToMessageDecoder {
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(in: readTimeout) {
             // The connection's owner answers the error and closes (as for any decoder error).
-            bound.value.fireErrorCaught(WireError(.timeout, "a frame did not arrive whole within \(seconds) s of its first byte; closing the connection (send each frame at once)"))
+            bound.value.fireErrorCaught(UnfinishedFrameRefusal(
+                wire: WireError(.timeout, "a frame did not arrive whole within \(seconds) s of its first byte; closing the connection (send each frame at once)"),
+                reason: "frame"))
         }
     }
 
     package func decoderRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
+        budget?.release(charged)
+        charged = 0
     }
 
     package func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {

@@ -38,6 +38,9 @@ final class ServerSession: Sendable {
                 return
             }
             logger.debug("closing connection after error", metadata: ["wire.error": "\(wire)"])
+            if let refusal = error as? UnfinishedFrameRefusal {
+                WireRefusals.record(refusal.reason, peer: peer, detail: wire.message, logger: logger)
+            }
             _ = await perform(state.withLock { $0.failed(wire) }, group: &group)
         }
     }
@@ -162,6 +165,7 @@ final class ServerSession: Sendable {
     private static func connectionError(_ error: any Error) -> WireError? {
         switch error {
         case let wire as WireError: wire
+        case let refusal as UnfinishedFrameRefusal: refusal.wire
         case is ByteToMessageDecoderError.PayloadTooLargeError:
             WireError(.frameTooLarge, "more bytes buffered than a frame may hold; closing the connection")
         default: nil

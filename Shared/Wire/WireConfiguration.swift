@@ -13,8 +13,11 @@ package struct WireConfiguration: Sendable {
     /// Server: connections open at once from one peer certificate (role and name); the next is
     /// answered `unavailable` and closed.
     package var maxConnectionsPerPeer = 256
-    /// Server: connections open at once in total, handshakes included.
+    /// Server: connections open at once in total.
     package var maxConnections = 4096
+    /// Server: bytes of unfinished frames held across all connections; a connection whose bytes
+    /// would pass it is answered `unavailable` and closed.
+    package var maxUnfinishedFrameBytes = 256 * 1024 * 1024
     /// Close a connection whose TLS handshake has not finished in this time.
     package var handshakeTimeout: Duration = .seconds(10)
     /// On shutdown, how long in-flight requests may run before their connection is closed.

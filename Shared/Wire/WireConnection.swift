@@ -114,6 +114,8 @@ package final class WireConnection: Sendable {
             }
         } catch let error as WireError {
             reason = error
+        } catch let refusal as UnfinishedFrameRefusal {
+            reason = refusal.wire
         } catch {
             reason = WireError(.unavailable, "the connection to \(server) failed (\(error)); reconnect and retry")
         }

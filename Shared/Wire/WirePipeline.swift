@@ -18,8 +18,10 @@ package enum WirePipeline {
     /// `accepted`: a server's connection. The server may stop (cancelled) with accepted connections
     /// still queued for it, which NIO then drops unused; those must close on deinit, or NIO traps
     /// ("Deinited NIOAsyncWriter without calling finish()") and takes the whole process with it.
+    /// `budget`: a server's bytes of unfinished frames across its connections (nil for clients).
     package static func install(on channel: any Channel, tls: NIOSSLHandler,
-                                configuration: WireConfiguration, accepted: Bool = false) throws -> Connection {
+                                configuration: WireConfiguration, accepted: Bool = false,
+                                budget: FrameBudget? = nil) throws -> Connection {
         // The handshake guard adds the idle guard behind itself once TLS finished.
         let handshake = HandshakeHandler(timeout: configuration.handshakeTimeout,
                                          idleTimeout: configuration.idleTimeout, eventLoop: channel.eventLoop)
@@ -28,7 +30,7 @@ package enum WirePipeline {
         try ops.addHandler(handshake)
         // The guard refuses oversized lengths before buffering; the buffer cap is a second line.
         let guardHandler = ByteToMessageHandler(FrameLengthGuard(maxFrameBytes: configuration.maxFrameBytes,
-                                                                 readTimeout: configuration.frameReadTimeout),
+                                                                 readTimeout: configuration.frameReadTimeout, budget: budget),
                                                 maximumBufferSize: configuration.maxFrameBytes + Frame.lengthFieldBytes)
         try ops.addHandler(guardHandler)
         try ops.addHandler(FrameParser())

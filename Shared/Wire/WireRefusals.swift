@@ -9,8 +9,8 @@ import Synchronization
 ///
 /// Reasons: `handshake` (TLS failed, no or bad certificate, handshake timeout), `forbidden` (a
 /// kind the peer's role may not call, or a handler's own refusal), `unknownKind`, `rateLimited`,
-/// `tooManyInFlight`, `frame` (malformed, oversized or unfinished frames), `connections` (a
-/// connection cap), `invalidRequest`.
+/// `tooManyInFlight`, `frame` (malformed, oversized or unfinished frames), `buffers` (the budget
+/// of unfinished frames across connections), `connections` (a connection cap), `invalidRequest`.
 package enum WireRefusals {
     /// The shortest time between two log lines of one reason.
     package static let logInterval: Duration = .seconds(10)

@@ -23,6 +23,7 @@ package final class WireServer: Service {
     private let context = Mutex<NIOSSLContext?>(nil)
     private let phase = Mutex<String?>("not started")
     private let limits: ConnectionLimits
+    private let budget: FrameBudget
 
     /// A server for `router` on `host:port` (port 0 picks a free port; see `listeningAddress`).
     /// `tls` should come from `TLSSetup.server`, which requires client certificates.
@@ -37,6 +38,7 @@ package final class WireServer: Service {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.limits = ConnectionLimits(configuration)
+        self.budget = FrameBudget(limit: configuration.maxUnfinishedFrameBytes)
     }
 
     /// The address the server listens on, once bound (throws if binding failed).
@@ -101,7 +103,7 @@ package final class WireServer: Service {
     private func bind() async throws -> NIOAsyncChannel<WirePipeline.Connection, Never> {
         let initial = try NIOSSLContext(configuration: tls)
         context.withLock { if $0 == nil { $0 = initial } }
-        let configuration = self.configuration
+        let configuration = self.configuration, budget = self.budget
         return try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
@@ -110,7 +112,7 @@ package final class WireServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     let sslContext = self.context.withLock { $0 ?? initial }
                     return try WirePipeline.install(on: channel, tls: NIOSSLServerHandler(context: sslContext),
-                                             configuration: configuration, accepted: true)
+                                             configuration: configuration, accepted: true, budget: budget)
                 }
             }
     }

@@ -100,3 +100,48 @@ import Testing
         #expect(WireRefusals.reason(of: .internal) == nil)
     }
 }
+
+/// The server's budget of unfinished frames across connections.
+@Suite(.timeLimit(.minutes(3))) struct FrameBudgetTests {
+    @Test func aBudgetRefusesWhatWouldPassItAndTakesBackWhatIsReleased() {
+        let budget = FrameBudget(limit: 100)
+        #expect(budget.charge(60))
+        #expect(!budget.charge(41))
+        #expect(budget.held == 60)
+        #expect(budget.charge(40))
+        budget.release(60)
+        #expect(budget.held == 40)
+        #expect(budget.charge(60))
+    }
+
+    @Test func unfinishedFramesPastTheServersBudgetAreRefused() async throws {
+        var configuration = WireConfiguration()
+        configuration.maxUnfinishedFrameBytes = 48 * 1024
+        configuration.frameReadTimeout = .seconds(60)   // beyond the reads below: only the budget can close them
+        try await withServer(pki: try TestPKI(), configuration: configuration) { server async throws in
+            let tls = try server.pki.client(.gateway)
+            let before = WireRefusals.count("buffers")
+            // Three clients each send 20 KiB of a 64 KiB frame and stop: together they would hold 60 KiB.
+            let outcomes = try await withThrowingTaskGroup(of: RawTLSClient.Exchange.self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        var partial: [UInt8] = [0x00, 0x01, 0x00, 0x00]
+                        partial += Array(repeating: 0x5a, count: 20 * 1024)
+                        return try await RawTLSClient.exchange(port: server.port, tls: tls, chunks: [partial], readSeconds: 15)
+                    }
+                }
+                var all: [RawTLSClient.Exchange] = []
+                for try await e in group { all.append(e) }
+                return all
+            }
+            let refused = outcomes.filter { $0.closedByServer && $0.errorCodes == [.unavailable] }
+            #expect(refused.count >= 1, "no connection was refused: \(outcomes)")
+            #expect(outcomes.count - refused.count >= 1, "every connection was refused, though two fit the budget")
+            #expect(WireRefusals.count("buffers") > before)
+            // The budget is given back when connections close: a new client is answered.
+            try await withClient(server) { connection async throws in
+                #expect(try await connection.request(TestKinds.echo, [9]) == [9])
+            }
+        }
+    }
+}
