@@ -47,7 +47,42 @@ package struct NodeOptions: ParsableArguments, Sendable {
     @Option(help: "Log format on stderr: text, or json (one JSON object per line).")
     package var logFormat: String = "text"
 
+    /// The wire server's bound on a frame's arrival.
+    @Option(help: "Seconds a frame may take to arrive whole from its first byte before the connection is closed (1-3600).")
+    package var frameReadTimeoutSeconds: Double = 30
+
+    /// The wire server's caps on connections.
+    @Option(help: "Connections one peer certificate may hold open to this service at once (1-100000).")
+    package var maxConnectionsPerPeer: Int = 256
+    @Option(help: "Connections this service holds open at once in total (1-1000000).")
+    package var maxConnections: Int = 4096
+    /// The wire server's budget of unfinished frames.
+    @Option(help: "MiB of frames not yet whole this service holds across all connections (1-65536).")
+    package var maxUnfinishedFrameMib: Int = 256
+
     package init() {}
+
+    /// The wire server's limits of these options, each checked with an error that names its option.
+    package func wireConfiguration() throws -> WireConfiguration {
+        guard (1...3600).contains(frameReadTimeoutSeconds) else {
+            throw ValidationError("--frame-read-timeout-seconds must be from 1 to 3600 (got \(frameReadTimeoutSeconds))")
+        }
+        guard (1...100_000).contains(maxConnectionsPerPeer) else {
+            throw ValidationError("--max-connections-per-peer must be from 1 to 100000 (got \(maxConnectionsPerPeer))")
+        }
+        guard (1...1_000_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be from 1 to 1000000 (got \(maxConnections))")
+        }
+        guard (1...65_536).contains(maxUnfinishedFrameMib) else {
+            throw ValidationError("--max-unfinished-frame-mib must be from 1 to 65536 (got \(maxUnfinishedFrameMib))")
+        }
+        var wire = WireConfiguration()
+        wire.frameReadTimeout = .milliseconds(Int64(frameReadTimeoutSeconds * 1000))
+        wire.maxConnectionsPerPeer = maxConnectionsPerPeer
+        wire.maxConnections = maxConnections
+        wire.maxUnfinishedFrameBytes = maxUnfinishedFrameMib * 1_048_576
+        return wire
+    }
 
     /// The ops listen address of `--ops-listen` (nil when omitted), with an error that names the option.
     package func opsAddress() throws -> HostPort? {

@@ -87,7 +87,8 @@ package struct ServiceNode: Sendable {
         logger.logLevel = try options.level()
         let (host, port) = try options.listenAddress()
         let tls = try TLSIdentity(files: options.identityFiles)
-        let node = try ServiceNode(role: role, host: host, port: port, tls: tls, routes: routes, logger: logger)
+        let node = try ServiceNode(role: role, host: host, port: port, tls: tls, routes: routes,
+                                   configuration: try options.wireConfiguration(), logger: logger)
         logger[metadataKey: "node.name"] = "\(node.identity.name)"
         try node.configureOps(options: options)
         let agent = try node.registryAgent(options: options, tls: tls, logger: logger)
@@ -117,6 +118,8 @@ package struct ServiceStart {
     package let host: String
     package let port: Int
     package let tls: TLSIdentity
+    /// The wire server's limits (`--frame-read-timeout-seconds`, `--max-connections…`).
+    package let wire: WireConfiguration
 }
 
 extension NodeOptions {
@@ -127,6 +130,7 @@ extension NodeOptions {
         var logger = Logger(label: "citychain.\(role)")
         logger.logLevel = try level()
         let (host, port) = try listenAddress()
-        return ServiceStart(logger: logger, host: host, port: port, tls: try TLSIdentity(files: identityFiles))
+        return ServiceStart(logger: logger, host: host, port: port, tls: try TLSIdentity(files: identityFiles),
+                            wire: try wireConfiguration())
     }
 }

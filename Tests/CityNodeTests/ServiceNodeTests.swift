@@ -61,6 +61,26 @@ let quietLogger: Logger = {
         #expect(throws: (any Error).self) { _ = try options.level() }
     }
 
+    @Test func wireLimitsComeFromTheOptions() throws {
+        let defaults = try NodeOptions.parse(["--cert", "c", "--key", "k", "--ca", "a"]).wireConfiguration()
+        #expect(defaults.frameReadTimeout == .seconds(30) && defaults.maxConnectionsPerPeer == 256)
+        #expect(defaults.maxConnections == 4096 && defaults.maxUnfinishedFrameBytes == 256 * 1_048_576)
+        let set = try NodeOptions.parse(["--cert", "c", "--key", "k", "--ca", "a", "--frame-read-timeout-seconds", "2.5",
+                                         "--max-connections-per-peer", "3", "--max-connections", "40", "--max-unfinished-frame-mib", "8"])
+            .wireConfiguration()
+        #expect(set.frameReadTimeout == .milliseconds(2500) && set.maxConnectionsPerPeer == 3)
+        #expect(set.maxConnections == 40 && set.maxUnfinishedFrameBytes == 8 * 1_048_576)
+        for bad in [["--max-connections-per-peer", "0"], ["--frame-read-timeout-seconds", "0.5"], ["--max-unfinished-frame-mib", "70000"]] {
+            let options = try NodeOptions.parse(["--cert", "c", "--key", "k", "--ca", "a"] + bad)
+            let error = #expect(throws: (any Error).self) { _ = try options.wireConfiguration() }
+            #expect("\(error.map { "\($0)" } ?? "")".contains(bad[0]), "the error names \(bad[0])")
+        }
+        // The config file's keys fill in the same flags.
+        for key in ["wire.frameReadTimeoutSeconds", "wire.maxConnectionsPerPeer", "wire.maxConnections", "wire.maxUnfinishedFrameMib"] {
+            #expect(ConfigSchema.nodeSettings.contains { $0.key == key && $0.flag != nil })
+        }
+    }
+
     @Test func nodeInfoEncodingIsCanonical() throws {
         let info = NodeInfo(service: "registry", name: "registry-1", version: "0.1.0", uptimeMillis: 42, kinds: [1, 0x0401])
         #expect(try NodeInfo(canonicalBytes: info.canonicalBytes) == info)

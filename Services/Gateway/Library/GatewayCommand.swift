@@ -32,7 +32,7 @@ package struct GatewayCommand: ConfiguredCommand {
     package func run() async throws {
         let start = try node.start(role: .gateway)
         let runtime = try GatewayRuntime.assemble(settings: try makeSettings(), tls: start.tls, host: start.host, port: start.port,
-                                                  logger: start.logger)
+                                                  wire: start.wire, logger: start.logger)
         // With --registry the gateway also registers itself (ops see it in 'citychain status --registry').
         try runtime.node.configureOps(options: node)
         let agent = try runtime.node.registryAgent(options: node, tls: start.tls, logger: start.logger)

@@ -47,7 +47,8 @@ package struct GatewayRuntime: Sendable {
     /// The registry watch feeding the pools (nil without registries).
     package let discovery: Discovery?
 
-    package static func assemble(settings s: GatewaySettings, tls: TLSIdentity, host: String, port: Int, logger: Logger) throws -> GatewayRuntime {
+    package static func assemble(settings s: GatewaySettings, tls: TLSIdentity, host: String, port: Int,
+                                 wire: WireConfiguration = WireConfiguration(), logger: Logger) throws -> GatewayRuntime {
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
         let chainID = s.genesis.chainID
         let validators = UpstreamPool(role: .validator, client: client, connectionsPerUpstream: s.connectionsPerUpstream, logger: logger) { conn in
@@ -75,7 +76,8 @@ package struct GatewayRuntime: Sendable {
                                      submitLimits: RateLimiter(defaultRate: s.submitRate, overrides: s.agencyRates),
                                      queryLimits: RateLimiter(defaultRate: s.queryRate, overrides: s.agencyRates),
                                      logger: logger)
-        let node = try ServiceNode(role: .gateway, host: host, port: port, tls: tls, routes: service.router(), logger: logger)
+        let node = try ServiceNode(role: .gateway, host: host, port: port, tls: tls, routes: service.router(),
+                                   configuration: wire, logger: logger)
         node.ops.reloads(client)
         GatewayMetrics.install(on: node, validators: validators, indexers: indexers, watch: watch)
         let discovery = s.registries.isEmpty ? nil

@@ -43,7 +43,7 @@ package struct IndexerCommand: ConfiguredCommand {
     package func run() async throws {
         let start = try node.start(role: .indexer)
         let runtime = try IndexerRuntime.assemble(settings: try makeSettings(), tls: start.tls, host: start.host, port: start.port,
-                                                  logger: start.logger)
+                                                  wire: start.wire, logger: start.logger)
         try runtime.node.configureOps(options: node)
         let agent = try runtime.node.registryAgent(options: node, tls: start.tls, logger: start.logger)
         try await runtime.run(alongside: agent.map { [$0] } ?? [])

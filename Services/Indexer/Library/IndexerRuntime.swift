@@ -54,7 +54,8 @@ package struct IndexerRuntime: Sendable {
     package let anchorer: AuditAnchorer?
     package let feeds: FeedService
 
-    package static func assemble(settings s: IndexerSettings, tls: TLSIdentity, host: String, port: Int, logger: Logger) throws -> IndexerRuntime {
+    package static func assemble(settings s: IndexerSettings, tls: TLSIdentity, host: String, port: Int,
+                                 wire: WireConfiguration = WireConfiguration(), logger: Logger) throws -> IndexerRuntime {
         guard !s.validators.isEmpty else { throw IndexerError(.config, "validators: name at least one validator to follow (--validator HOST:PORT)") }
         let store = IndexStore(settings: s.postgres, readReplicas: s.postgresRead, logger: logger)
         let proven = try ProvenState(genesis: s.genesis)
@@ -67,7 +68,7 @@ package struct IndexerRuntime: Sendable {
         let feeds = FeedService(store: store, proven: proven, queries: queries, limits: s.feedLimits, logger: logger)
         var routes = queries.router()
         feeds.addRoutes(to: &routes)
-        let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: routes, logger: logger)
+        let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: routes, configuration: wire, logger: logger)
         node.ops.reloads(client)
         IndexerMetrics.install(on: node, store: store, status: status, proven: proven, maxLagBlocks: s.readyMaxLagBlocks, logger: logger)
         let anchorer = s.auditKey.map { keyID, key in

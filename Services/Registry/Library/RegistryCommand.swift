@@ -27,7 +27,7 @@ package struct RegistryCommand: ConfiguredCommand {
         do { database = try PostgresURL(postgres) } catch { throw ValidationError("--postgres URL \(error.message)") }
         guard (50...5000).contains(watchPollMillis) else { throw ValidationError("--watch-poll-millis must be 50 to 5000") }
         var runtime = try RegistryRuntime.assemble(database: database, tls: start.tls, host: start.host, port: start.port,
-                                                   pollInterval: .milliseconds(watchPollMillis), logger: start.logger)
+                                                   pollInterval: .milliseconds(watchPollMillis), wire: start.wire, logger: start.logger)
         try runtime.node.configureOps(options: node)
         if let agent = try runtime.node.registryAgent(options: node, tls: start.tls, logger: start.logger) { runtime.alongside.append(agent) }
         try await runtime.run()

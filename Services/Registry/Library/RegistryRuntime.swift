@@ -16,11 +16,13 @@ package struct RegistryRuntime: Sendable {
     package var alongside: [any Service] = []
 
     package static func assemble(database: RegistryDatabase, tls: TLSIdentity, host: String, port: Int,
-                                 pollInterval: Duration = .milliseconds(250), logger: Logger) throws -> RegistryRuntime {
+                                 pollInterval: Duration = .milliseconds(250), wire: WireConfiguration = WireConfiguration(),
+                                 logger: Logger) throws -> RegistryRuntime {
         let store = RegistryStore(settings: database, logger: logger)
         let watch = RegistryWatch(store: store, pollInterval: pollInterval)
         let service = RegistryService(store: store, watch: watch, logger: logger)
-        let node = try ServiceNode(role: .registry, host: host, port: port, tls: tls, routes: service.router(), logger: logger)
+        let node = try ServiceNode(role: .registry, host: host, port: port, tls: tls, routes: service.router(),
+                                   configuration: wire, logger: logger)
         RegistryMetrics.install(on: node, store: store, watch: watch)
         return RegistryRuntime(node: node, store: store, watch: watch, purger: RegistryPurger(store: store, logger: logger))
     }

@@ -177,6 +177,18 @@ package struct ConfigSchema: Sendable {
         ConfigSetting("registry.leaseSeconds", .double(1...300), flag: "--registry-lease-seconds", default: "15",
                       help: "Seconds the registry keeps this service without a heartbeat (heartbeats every third of it).",
                       fix: "write a number of seconds from 1 to 300, e.g. registry.leaseSeconds: 15"),
+        ConfigSetting("wire.frameReadTimeoutSeconds", .double(1...3600), flag: "--frame-read-timeout-seconds", default: "30",
+                      help: "Seconds a frame may take to arrive whole from its first byte; then the connection is closed.",
+                      fix: "write a number of seconds from 1 to 3600, e.g. wire.frameReadTimeoutSeconds: 30"),
+        ConfigSetting("wire.maxConnectionsPerPeer", .int(1...100_000), flag: "--max-connections-per-peer", default: "256",
+                      help: "Connections one peer certificate may hold open to this service at once.",
+                      fix: "write a whole number from 1 to 100000, e.g. wire.maxConnectionsPerPeer: 256"),
+        ConfigSetting("wire.maxConnections", .int(1...1_000_000), flag: "--max-connections", default: "4096",
+                      help: "Connections this service holds open at once in total.",
+                      fix: "write a whole number from 1 to 1000000, e.g. wire.maxConnections: 4096"),
+        ConfigSetting("wire.maxUnfinishedFrameMib", .int(1...65_536), flag: "--max-unfinished-frame-mib", default: "256",
+                      help: "MiB of frames not yet whole this service holds across all connections; the connection that would pass it is closed.",
+                      fix: "write a whole number of MiB from 1 to 65536, e.g. wire.maxUnfinishedFrameMib: 256"),
     ]
 
     /// Checks a PostgreSQL URL with the shared parser (the value itself is never printed).

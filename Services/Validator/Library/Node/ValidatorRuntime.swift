@@ -36,7 +36,7 @@ package struct ValidatorRuntime: Sendable {
         settings.readyMaxLagBlocks = o.tuning.readyMaxLagBlocks
         if let problem = settings.problem() { throw ValidationError(problem) }
         return try assemble(settings: settings, genesis: genesis, dataDirectory: o.dataDir, signer: signer, tls: tls, host: host, port: port,
-                            logger: logger)
+                            wire: try o.node.wireConfiguration(), logger: logger)
     }
 
     /// Wires the parts together (tests call this directly with in-process certificates).
