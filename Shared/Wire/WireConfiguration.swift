@@ -15,6 +15,10 @@ package struct WireConfiguration: Sendable {
     package var maxConnectionsPerPeer = 256
     /// Server: connections open at once in total.
     package var maxConnections = 4096
+    /// Server: places of `maxConnections` that agency certificates cannot take from the services'
+    /// (validators, indexers, gateways, registries, admins), and the services cannot take from the
+    /// agencies' (at most half of `maxConnections`).
+    package var connectionsReservedPerClass = 256
     /// Server: bytes of unfinished frames held across all connections; a connection whose bytes
     /// would pass it is answered `unavailable` and closed.
     package var maxUnfinishedFrameBytes = 256 * 1024 * 1024

@@ -145,3 +145,39 @@ import Testing
         }
     }
 }
+
+/// The connection caps per class of role, without sockets.
+@Suite struct ConnectionLimitsTests {
+    static func peer(_ role: Role, _ n: Int) throws -> PeerIdentity {
+        let ca = try CertificateAuthority.create()
+        return try ca.issue(role: role, name: "peer-\(n)").peer
+    }
+
+    @Test func agenciesCannotTakeTheServicesPlaces() throws {
+        var configuration = WireConfiguration()
+        configuration.maxConnections = 6
+        configuration.connectionsReservedPerClass = 2
+        let limits = ConnectionLimits(configuration)
+        let agencies = try (0..<5).map { try Self.peer(.agency("agency-\($0)"), $0) }
+        for a in agencies.prefix(4) { #expect(limits.admit(a) == nil) }
+        // Four agency connections: the fifth would take a place kept for the services.
+        #expect(limits.admit(agencies[4])?.code == .unavailable)
+        let validator = try Self.peer(.validator, 9), indexer = try Self.peer(.indexer, 10)
+        #expect(limits.admit(validator) == nil)
+        #expect(limits.admit(indexer) == nil)
+        // Six in all: nobody else.
+        #expect(limits.admit(try Self.peer(.gateway, 11))?.code == .unavailable)
+        limits.release(agencies[0])
+        #expect(limits.admit(agencies[4]) == nil)
+    }
+
+    @Test func aSmallServerKeepsAtMostHalfPerClass() throws {
+        var configuration = WireConfiguration()
+        configuration.maxConnections = 2
+        configuration.connectionsReservedPerClass = 256
+        let limits = ConnectionLimits(configuration)
+        #expect(limits.admit(try Self.peer(.agency("a"), 1)) == nil)
+        #expect(limits.admit(try Self.peer(.agency("b"), 2))?.code == .unavailable)
+        #expect(limits.admit(try Self.peer(.validator, 3)) == nil)
+    }
+}
