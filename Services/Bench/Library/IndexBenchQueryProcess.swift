@@ -21,36 +21,20 @@ struct IndexBenchQueryProcess {
     /// Runs the paced window in the child; returns its figures, the answers and its CPU seconds.
     func run(rate: Double, seconds: Double, connections: Int) async throws
         -> (IndexBenchQueries.Figures, [(SubjectKey, [UInt8])], Double) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("citychain-bench-queries-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let cert = dir.appendingPathComponent("reader.pem"), key = dir.appendingPathComponent("reader.key"),
-            ca = dir.appendingPathComponent("ca.pem"), answers = dir.appendingPathComponent("answers.bin"),
-            out = dir.appendingPathComponent("stdout.txt"), err = dir.appendingPathComponent("stderr.txt")
-        try reader.certificatePEM.write(to: cert, atomically: true, encoding: .utf8)
-        try reader.privateKeyPEM.write(to: key, atomically: true, encoding: .utf8)
-        try reader.caCertificatePEM.write(to: ca, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        child.arguments = ["index-queries", "--port", "\(port)", "--cert", cert.path, "--key", key.path, "--ca", ca.path,
-                           "--role", role.description, "--subjects", "\(subjects)", "--rate", "\(rate)", "--seconds", "\(seconds)",
-                           "--connections", "\(connections)", "--answers", answers.path]
-        child.standardOutput = try FileHandle(forWritingTo: out)
-        child.standardError = try FileHandle(forWritingTo: err)
-        let status: Int32 = try await withCheckedThrowingContinuation { done in
-            child.terminationHandler = { done.resume(returning: $0.terminationStatus) }
-            do { try child.run() } catch { done.resume(throwing: error) }
-        }
-        let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        let scratch = try BenchChild(prefix: "citychain-bench-queries")
+        defer { scratch.remove() }
+        let files = try scratch.write(reader, as: "reader")
+        let answers = scratch.path("answers.bin")
+        let (status, stdout, stderr) = try await scratch.run(
+            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+            ["index-queries", "--port", "\(port)", "--cert", files.certificatePath, "--key", files.privateKeyPath,
+             "--ca", files.caCertificatePath, "--role", role.description, "--subjects", "\(subjects)", "--rate", "\(rate)",
+             "--seconds", "\(seconds)", "--connections", "\(connections)", "--answers", answers])
         guard status == 0, let last = stdout.split(separator: "\n").last,
               let report = try? JSONDecoder().decode(IndexQueryClientCommand.Report.self, from: Data(last.utf8)) else {
-            let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
             throw BenchFailure("the query client (citychain-bench index-queries) exited with \(status): \(stderr.suffix(2000))\(stdout.suffix(500))")
         }
-        return (report.figures, try IndexQueryClientCommand.readAnswers(answers.path), report.cpuSeconds)
+        return (report.figures, try IndexQueryClientCommand.readAnswers(answers), report.cpuSeconds)
     }
 }
 

@@ -46,55 +46,41 @@ struct SlowClientsBenchCommand: AsyncParsableCommand {
         let serving = Task { try await group.run() }
         let port = try await server.listeningAddress.port!
 
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("citychain-slow-clients-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let slow = try ca.issue(role: .agency("slow-agency"), name: "slow-agency")
-        let cert = dir.appendingPathComponent("c.pem").path, key = dir.appendingPathComponent("k.pem").path,
-            caPath = dir.appendingPathComponent("ca.pem").path, ready = dir.appendingPathComponent("ready").path
-        try slow.certificatePEM.write(toFile: cert, atomically: true, encoding: .utf8)
-        try slow.privateKeyPEM.write(toFile: key, atomically: true, encoding: .utf8)
-        try slow.caCertificatePEM.write(toFile: caPath, atomically: true, encoding: .utf8)
+        let scratch = try BenchChild(prefix: "citychain-slow-clients")
+        defer { scratch.remove() }
+        let files = try scratch.write(try ca.issue(role: .agency("slow-agency"), name: "slow-agency"), as: "slow-agency")
+        let ready = scratch.path("ready")
 
         let probe = try WireClient(tls: TLSSetup.client(try TLSIdentity(issued: ca.issue(role: .agency("probe"), name: "probe"))), logger: logger)
         let before = Self.residentMiB()
         let refusedBefore = WireRefusals.count("buffers")
         print("slow clients: \(connections) connections each sending \(sendMib) MiB of a 4 MiB frame, then holding \(holdSeconds) s; "
               + "server budget of unfinished frames \(budgetMib == 0 ? "unbounded" : "\(budgetMib) MiB"); resident before: \(f(before)) MiB")
-        let out = dir.appendingPathComponent("out.txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        child.arguments = ["python3", script, "--port", "\(port)", "--cert", cert, "--key", key, "--ca", caPath,
-                           "--connections", "\(connections)", "--send-bytes", "\(Int(sendMib * 1_048_576))",
-                           "--hold-seconds", "\(holdSeconds)", "--ready-file", ready]
-        child.standardOutput = try FileHandle(forWritingTo: out)
-        let exited = Task<Int32, any Error> {
-            try await withCheckedThrowingContinuation { done in
-                child.terminationHandler = { done.resume(returning: $0.terminationStatus) }
-                do { try child.run() } catch { done.resume(throwing: error) }
-            }
-        }
         // Sample the resident memory until the script exits; time echoes once every slow client has sent.
         var peak = before
         var echoes: [Double] = []
         var echoFailures = 0
         let limit = Date().addingTimeInterval(holdSeconds + 180)
-        try await probe.withConnection(host: "127.0.0.1", port: port, expecting: .validator) { connection in
-            while child.isRunning, Date() < limit {   // bounded by the script's hold and the limit
-                peak = max(peak, Self.residentMiB())
-                if FileManager.default.fileExists(atPath: ready), echoes.count + echoFailures < 200 {
-                    let t = ContinuousClock.now
-                    do {
-                        _ = try await connection.request(Self.echo, [1, 2, 3], timeout: .seconds(5))
-                        echoes.append(Double((ContinuousClock.now - t) / .microseconds(1)) / 1000)
-                    } catch { echoFailures += 1 }
+        let (status, stdout, _) = try await scratch.run("/usr/bin/env", [
+            "python3", script, "--port", "\(port)", "--cert", files.certificatePath, "--key", files.privateKeyPath,
+            "--ca", files.caCertificatePath, "--connections", "\(connections)", "--send-bytes", "\(Int(sendMib * 1_048_576))",
+            "--hold-seconds", "\(holdSeconds)", "--ready-file", ready,
+        ]) { child in
+            try await probe.withConnection(host: "127.0.0.1", port: port, expecting: .validator) { connection in
+                while child.isRunning, Date() < limit {   // bounded by the script's hold and the limit
+                    peak = max(peak, Self.residentMiB())
+                    if FileManager.default.fileExists(atPath: ready), echoes.count + echoFailures < 200 {
+                        let t = ContinuousClock.now
+                        do {
+                            _ = try await connection.request(Self.echo, [1, 2, 3], timeout: .seconds(5))
+                            echoes.append(Double((ContinuousClock.now - t) / .microseconds(1)) / 1000)
+                        } catch { echoFailures += 1 }
+                    }
+                    try await Task.sleep(for: .milliseconds(20))   // the sampling period
                 }
-                try await Task.sleep(for: .milliseconds(20))   // the sampling period
             }
         }
-        let status = try await exited.value
-        let report = (try? String(contentsOfFile: out.path, encoding: .utf8))?.split(separator: "\n").last.map(String.init) ?? "{}"
+        let report = stdout.split(separator: "\n").last.map(String.init) ?? "{}"
         try await Task.sleep(for: .milliseconds(500))   // let the server drop the closed connections' buffers
         let after = Self.residentMiB()
         await group.triggerGracefulShutdown()
