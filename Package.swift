@@ -100,10 +100,13 @@ var targets: [Target] = [
     .testTarget(name: "CityCLITests", dependencies: ["CityCLI", "CityLedger", "CityEncoding", "CityPKI", "CityNode", argumentParser], path: "Tests/CityCLITests", swiftSettings: settings),
 ]
 targets += service("Validator", executable: "citychain-validator", dependencies: serviceDeps)
-targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", postgres])
+// The PostgreSQL link (TLS per the URL's sslmode, errors explained) of the services that keep state there.
+targets.append(.target(name: "CityPostgres", dependencies: ["CityNode", postgres, .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                       path: "Shared/Postgres", swiftSettings: settings))
+targets += service("Indexer", executable: "citychain-indexer", dependencies: serviceDeps + ["CityMerkle", "CityEncoding", "CityPostgres", postgres])
 // Test-only support shared by the PostgreSQL-backed services' tests: a private PostgreSQL cluster
 // (initdb as the postgres user into a temporary directory). A plain library so test targets share it.
-targets.append(.target(name: "CityTestSupport", dependencies: ["CityLedger", "CityEncoding", "CityWire", crypto], path: "Tests/Support", swiftSettings: settings))
+targets.append(.target(name: "CityTestSupport", dependencies: ["CityLedger", "CityEncoding", "CityWire", "CityPKI", crypto], path: "Tests/Support", swiftSettings: settings))
 // Indexer tests start their own PostgreSQL (see CityTestSupport).
 targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityGateway", "CityTestSupport", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle",
                                                                     "CityEncoding", "CityConsensus", "CityNode", "CityPKI", "CityWire",
@@ -112,7 +115,7 @@ targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer
 targets += service("Gateway", executable: "citychain-gateway", dependencies: serviceDeps)
 targets.append(.testTarget(name: "CityGatewayTests", dependencies: ["CityGateway", "CityChainAPI", "CityLedger", "CityMerkle", "CityEncoding", "CityWire", crypto],
                            path: "Tests/CityGatewayTests", swiftSettings: settings))
-targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps + ["CityEncoding", postgres])
+targets += service("Registry", executable: "citychain-registry", dependencies: serviceDeps + ["CityEncoding", "CityPostgres", postgres])
 // Registry tests start their own PostgreSQL (CityTestSupport) and real citychain-registry processes.
 targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegistry", "CityTestSupport", "CityChainAPI", "CityNode", "CityPKI", "CityLedger",
                                                                      "CityWire", "CityEncoding", crypto, logging, lifecycle, postgres] + nio,
@@ -121,7 +124,7 @@ targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegist
 targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509])
 // The benches: a measuring harness like the tests, not a service. It may import services to run
 // them in its own process (`citychain-bench index` and `feed` run a real indexer); docs/ARCHITECTURE.md.
-targets += service("Bench", executable: "citychain-bench", dependencies: serviceDeps + ["CityIndexer", "CityGateway", "CityMerkle", "CityEncoding", postgres])
+targets += service("Bench", executable: "citychain-bench", dependencies: serviceDeps + ["CityIndexer", "CityGateway", "CityMerkle", "CityEncoding", "CityPostgres", postgres])
 // Starts the `citychain` binary (CityTestSupport's runCLI) to make genesis and key files.
 targets.append(.testTarget(name: "CityBenchTests", dependencies: ["CityBench", "CityTestSupport", "CityChainAPI", "CityLedger", "CityEncoding"],
                            path: "Tests/CityBenchTests", swiftSettings: settings))

@@ -14,6 +14,9 @@ package enum Role: Hashable, Sendable, CustomStringConvertible {
     case admin
     /// An agency, with its on-chain agency id.
     case agency(String)
+    /// A PostgreSQL server (the indexer's or the registry's database): a TLS server certificate
+    /// the services verify on their database link. No service admits it as a peer.
+    case database
 
     /// One of each kind of role (an agency stands for every agency), to say which roles a rule admits.
     package static let representatives: [Role] = [.validator, .indexer, .gateway, .registry, .admin, .agency("any-agency")]
@@ -21,7 +24,7 @@ package enum Role: Hashable, Sendable, CustomStringConvertible {
     /// The URI scheme prefix used in the certificate's subject alternative name.
     package static let uriPrefix = "citychain:role:"
 
-    /// `validator`, `indexer`, `gateway`, `registry`, `admin` or `agency:<id>`.
+    /// `validator`, `indexer`, `gateway`, `registry`, `admin`, `agency:<id>` or `database`.
     package var description: String {
         switch self {
         case .validator: "validator"
@@ -30,6 +33,7 @@ package enum Role: Hashable, Sendable, CustomStringConvertible {
         case .registry: "registry"
         case .admin: "admin"
         case .agency(let id): "agency:\(id)"
+        case .database: "database"
         }
     }
 
@@ -42,7 +46,7 @@ package enum Role: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// Parses `validator`, `indexer`, `gateway`, `registry`, `admin` or `agency:<id>`
+    /// Parses `validator`, `indexer`, `gateway`, `registry`, `admin`, `agency:<id>` or `database`
     /// (agency ids: 1-64 characters of a-z, 0-9 and '-').
     package init(parsing text: String) throws(PKIError) {
         switch text {
@@ -51,9 +55,10 @@ package enum Role: Hashable, Sendable, CustomStringConvertible {
         case "gateway": self = .gateway
         case "registry": self = .registry
         case "admin": self = .admin
+        case "database": self = .database
         default:
             guard text.hasPrefix("agency:") else {
-                throw PKIError(.invalidRole, "unknown role '\(text)'; use validator, indexer, gateway, registry, admin or agency:<id>")
+                throw PKIError(.invalidRole, "unknown role '\(text)'; use validator, indexer, gateway, registry, admin, agency:<id> or database")
             }
             let id = String(text.dropFirst("agency:".count))
             guard Self.isValidAgencyID(id) else {

@@ -12,7 +12,13 @@ package final class ConnectionLimits: Sendable {
     package enum RoleClass: Hashable, Sendable, CustomStringConvertible {
         case agencies, services
 
-        package init(_ role: Role) { self = role.agencyID == nil ? .services : .agencies }
+        /// A database certificate (admitted by no route) counts with the agencies: it never takes a service's place.
+        package init(_ role: Role) {
+            switch role {
+            case .validator, .indexer, .gateway, .registry, .admin: self = .services
+            case .agency, .database: self = .agencies
+            }
+        }
 
         package var description: String {
             switch self {

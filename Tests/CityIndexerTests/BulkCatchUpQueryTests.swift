@@ -14,7 +14,7 @@ import Testing
         let ledger = try LedgerApplier(genesis: F.genesis, proven: proven, logger: testLogger)
         await ledger.publish(try await ledger.apply(chain.blocks))
         // Never reached: the refusal comes before any SQL.
-        let store = IndexStore(settings: PostgresSettings(host: "127.0.0.1", port: 1, user: "nobody", password: nil, database: "none"),
+        let store = try IndexStore(settings: PostgresSettings(host: "127.0.0.1", port: 1, user: "nobody", password: nil, database: "none", sslMode: .disable),
                                logger: testLogger)
         let status = FollowerStatus()
         let queries = QueryService(store: store, proven: proven, status: status, auditAgency: F.id("audit-office"),

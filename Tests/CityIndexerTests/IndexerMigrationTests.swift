@@ -16,7 +16,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             for db in dbs {
                 group.addTask {
-                    let store = IndexStore(settings: db.settings, logger: testLogger)
+                    let store = try IndexStore(settings: db.settings, logger: testLogger)
                     try await withThrowingTaskGroup(of: Void.self) { inner in
                         inner.addTask { await store.client.run() }
                         try await store.migrate()
@@ -36,7 +36,7 @@ import Testing
         let pg = try TestPostgres.shared.get()
         let tag = UUID().uuidString.prefix(8).lowercased()
         let agencies = (1...6).map { "race-\(tag)-\($0)" }
-        let stores = dbs.map { IndexStore(settings: $0.settings, logger: testLogger) }
+        let stores = try dbs.map { try IndexStore(settings: $0.settings, logger: testLogger) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for store in stores { group.addTask { await store.client.run() } }
             for (store, db) in zip(stores, dbs) {
@@ -65,7 +65,7 @@ import Testing
     /// Every migration is applied to a fresh database, the last one's index included.
     @Test(.timeLimit(.minutes(2))) func aFreshDatabaseGetsEveryMigration() async throws {
         let db = try await TestPostgres.database()
-        let store = IndexStore(settings: db.settings, logger: testLogger)
+        let store = try IndexStore(settings: db.settings, logger: testLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.client.run() }
             try await store.migrate()

@@ -48,7 +48,7 @@ import Testing
         try PEMFiles.write(ca.certificatePEM, to: dir + "/ca.pem", secret: false)
         try F.genesisJSON.write(to: URL(fileURLWithPath: dir + "/genesis.json"))
         let args = ["--listen", "127.0.0.1:0", "--cert", dir + "/cert.pem", "--key", dir + "/cert.key", "--ca", dir + "/ca.pem",
-                    "--genesis", dir + "/genesis.json", "--postgres", "postgres://citychain@127.0.0.1:\(db.port)/\(db.database)",
+                    "--genesis", dir + "/genesis.json", "--postgres", db.urlWithPassword,
                     "--validator", "\(validator.address)", "--audit-agency", "audit-office", "--max-blocks-per-write", "3",
                     // The whole catch-up with the transactions table's indexes dropped: kills land
                     // while they are dropped and while they are built again.

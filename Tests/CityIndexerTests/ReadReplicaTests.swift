@@ -18,7 +18,7 @@ import Testing
         let replica = try primary.startReplica()
         var replicaUp = true
         defer { if replicaUp { try? replica.stop() } }
-        let replicaDB = TestDatabase(host: "127.0.0.1", port: replica.port, user: db.user, database: db.database)
+        let replicaDB = db.on(replica)
 
         var chain = IndexerChain()
         chain.parkingBlocks(40, perBlock: 10)                                   // heights 1–4: bays 0–39
@@ -81,8 +81,9 @@ import Testing
     /// answered by the primary, and the replica is marked unusable.
     @Test(.timeLimit(.minutes(2))) func aReplicaThatHangsFallsBackToThePrimary() async throws {
         let db = try await TestPostgres.database()
-        let nowhere = PostgresSettings(host: "127.0.0.1", port: 1, user: db.user, password: nil, database: db.database)
-        let store = IndexStore(settings: db.settings, readReplicas: [nowhere], replicaReadTimeout: .milliseconds(300), logger: testLogger)
+        var nowhere = db.settings
+        nowhere.port = 1
+        let store = try IndexStore(settings: db.settings, readReplicas: [nowhere], replicaReadTimeout: .milliseconds(300), logger: testLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.client.run() }               // the replica's pool is never run: its reads wait
             try await store.migrate()

@@ -16,7 +16,7 @@ import Testing
         let applied = try await ledger.apply(chain.blocks)
         // No server behind it, and its pool never runs: a read that reached SQL would hang (the
         // time limit) or fail.
-        let store = IndexStore(settings: PostgresSettings(host: "127.0.0.1", port: 1, user: "nobody", password: nil, database: "none"),
+        let store = try IndexStore(settings: PostgresSettings(host: "127.0.0.1", port: 1, user: "nobody", password: nil, database: "none", sslMode: .disable),
                                logger: testLogger)
         store.rememberWritten(IndexPlan(applied))
         let late = chain.blocks[1].block.transactions[0]

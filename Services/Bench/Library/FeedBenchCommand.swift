@@ -20,7 +20,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
         commandName: "feed",
         abstract: "Feed delivery latency commit → subscriber (p50/p99) with N subscribers, and the most subscribers with p99 under 1 s.")
 
-    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (an empty database).") var postgres: String
+    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?sslrootcert=CA.pem (an empty database; sslmode=disable for clear text).") var postgres: String
     @Option(help: "Transactions indexed before the feeds open.") var catchUp = 2000
     @Option(help: "Transactions per block.") var perBlock = 100
     @Option(help: "Milliseconds between blocks (250 with 100 per block ≈ 400 tx/s, the 4-validator rate of docs/BENCHMARKS.md).")

@@ -29,7 +29,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
         Output: readable lines, then one 'bench-index: key=value ...' line.
         """)
 
-    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (an empty database).") var postgres: String
+    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?sslrootcert=CA.pem (an empty database; sslmode=disable for clear text).") var postgres: String
     @Option(help: "Transactions in the chain the indexer catches up on.") var transactions = 100_000
     @Option(help: "Transactions per catch-up block.") var perBlock = 1000
     @Option(help: "Distinct record subjects written (bay-0 …), so each has about transactions/subjects versions.") var subjects = 5000

@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityIndexer
 import CityLedger
+import CityPostgres
 import Foundation
 import Logging
 import NIOCore
@@ -62,9 +63,7 @@ struct IndexBenchCopy {
     let logger: Logger
 
     func connect() async throws -> PostgresConnection {
-        let c = PostgresConnection.Configuration(host: settings.host, port: settings.port, username: settings.user,
-                                                 password: settings.password, database: settings.database, tls: .disable)
-        return try await PostgresConnection.connect(configuration: c, id: 1, logger: logger)
+        try await PostgresConnection.connect(configuration: try settings.connectionConfiguration(), id: 1, logger: logger)
     }
 
     /// COPY `rows` into fresh scratch tables without and with indexes; `build` is the time to

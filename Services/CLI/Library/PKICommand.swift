@@ -34,7 +34,7 @@ struct PKICommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue a certificate for a service or agency: DIR/NAME.pem and DIR/NAME.key.")
 
-        @Option(help: "validator, indexer, gateway, registry, admin or agency:<id>.") var role: String
+        @Option(help: "validator, indexer, gateway, registry, admin, agency:<id>, or database (a PostgreSQL server's certificate).") var role: String
         @Option(help: "The holder's name (file name and certificate common name).") var name: String
         @Option(help: "Directory holding ca.pem and ca.key; output goes here too.") var dir = "pki"
         @Option(name: .customLong("host"), help: "DNS name or IP the holder serves on (repeatable).") var hosts: [String] = []

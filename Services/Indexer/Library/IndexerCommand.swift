@@ -20,7 +20,7 @@ package struct IndexerCommand: ConfiguredCommand {
     var config: String?
 
     @Option(help: "The chain's genesis file (JSON).") var genesis: String
-    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.") var postgres: String
+    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=CA.pem]; TLS 1.3 with the server's certificate checked against --ca (sslmode=verify-full) unless it says otherwise.") var postgres: String
     @Option(name: .customLong("postgres-read"),
             help: "A hot-standby replica of --postgres that queries may read (repeat); an answer reads a replica only once it has replayed the answer's height.")
     var postgresRead: [String] = []
@@ -68,14 +68,14 @@ package struct IndexerCommand: ConfiguredCommand {
         guard anchorEverySeconds >= 0.1 else { throw ValidationError("--anchor-every-seconds must be at least 0.1") }
         guard (1...5000).contains(maxBlocksPerWrite) else { throw ValidationError("--max-blocks-per-write must be 1…5000") }
         let pg: PostgresSettings
-        do { pg = try PostgresURL(postgres) } catch { throw ValidationError("--postgres URL \(error.message)") }
+        do { pg = try PostgresURL(postgres).withDefaultRootCertificate(node.ca) } catch { throw ValidationError("--postgres URL \(error.message)") }
         guard (1...100_000).contains(maxFeeds) else { throw ValidationError("--max-feeds \(maxFeeds) must be 1…100,000") }
         guard (1...maxFeeds).contains(maxFeedsPerAgency) else { throw ValidationError("--max-feeds-per-agency \(maxFeedsPerAgency) must be 1…--max-feeds (\(maxFeeds))") }
         guard (16...1_000_000).contains(feedMaxBufferedEvents) else { throw ValidationError("--feed-max-buffered-events \(feedMaxBufferedEvents) must be 16…1,000,000") }
         var settings = IndexerSettings(genesis: g, postgres: pg, validators: hosts, auditAgency: agency, auditKey: key,
                                        anchorPeriod: .milliseconds(Int64(anchorEverySeconds * 1000)), maxBlocksPerWrite: maxBlocksPerWrite)
         for url in postgresRead {
-            do { settings.postgresRead.append(try PostgresURL(url)) } catch { throw ValidationError("--postgres-read URL \(error.message)") }
+            do { settings.postgresRead.append(try PostgresURL(url).withDefaultRootCertificate(node.ca)) } catch { throw ValidationError("--postgres-read URL \(error.message)") }
         }
         settings.feedLimits.maxFeeds = maxFeeds
         settings.feedLimits.maxFeedsPerAgency = maxFeedsPerAgency
@@ -93,8 +93,8 @@ extension IndexerCommand {
         ConfigSetting("genesis", .file(.readable), flag: "--genesis", required: true, help: "The chain's genesis file (JSON).",
                       fix: "point it at the chain's genesis file (the validators' genesis)"),
         ConfigSetting("postgres", .string, flag: "--postgres", required: true, secret: true,
-                      help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.",
-                      fix: "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE", check: ConfigSchema.postgresURL),
+                      help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=CA.pem]; TLS 1.3 with the server's certificate checked against the CA (sslmode=verify-full) unless it says otherwise.",
+                      fix: "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=CA.pem]", check: ConfigSchema.postgresURL),
         ConfigSetting("postgresRead", .string, list: .repeated, flag: "--postgres-read", secret: true, default: "none: queries read the primary",
                       help: "Hot-standby replicas of postgres that queries may read (streaming replication); an answer reads a replica only once it has replayed the answer's height.",
                       fix: "write a list of postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, one per replica", check: ConfigSchema.postgresURL),

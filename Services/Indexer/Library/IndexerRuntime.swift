@@ -57,7 +57,10 @@ package struct IndexerRuntime: Sendable {
     package static func assemble(settings s: IndexerSettings, tls: TLSIdentity, host: String, port: Int,
                                  wire: WireConfiguration = WireConfiguration(), logger: Logger) throws -> IndexerRuntime {
         guard !s.validators.isEmpty else { throw IndexerError(.config, "validators: name at least one validator to follow (--validator HOST:PORT)") }
-        let store = IndexStore(settings: s.postgres, readReplicas: s.postgresRead, logger: logger)
+        let store: IndexStore
+        do { store = try IndexStore(settings: s.postgres, readReplicas: s.postgresRead, logger: logger) } catch {
+            throw IndexerError(.config, "--postgres or --postgres-read URL \(error.message)")
+        }
         let proven = try ProvenState(genesis: s.genesis)
         let status = FollowerStatus()
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)

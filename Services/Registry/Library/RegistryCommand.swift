@@ -16,7 +16,7 @@ package struct RegistryCommand: ConfiguredCommand {
     @Option(help: "YAML config file (docs/CONFIG.md); the environment (CITYCHAIN_*) and flags override its keys.")
     var config: String?
 
-    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (schema 'registry' is created).") var postgres: String
+    @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=CA.pem] (schema 'registry' is created); TLS 1.3 with the server's certificate checked against --ca unless it says otherwise.") var postgres: String
     @Option(help: "Milliseconds between a watch's checks of the directory (50-5000).") var watchPollMillis: Int = 250
 
     package init() {}
@@ -24,7 +24,7 @@ package struct RegistryCommand: ConfiguredCommand {
     package func run() async throws {
         let start = try node.start(role: .registry)
         let database: RegistryDatabase
-        do { database = try PostgresURL(postgres) } catch { throw ValidationError("--postgres URL \(error.message)") }
+        do { database = try PostgresURL(postgres).withDefaultRootCertificate(node.ca) } catch { throw ValidationError("--postgres URL \(error.message)") }
         guard (50...5000).contains(watchPollMillis) else { throw ValidationError("--watch-poll-millis must be 50 to 5000") }
         var runtime = try RegistryRuntime.assemble(database: database, tls: start.tls, host: start.host, port: start.port,
                                                    pollInterval: .milliseconds(watchPollMillis), wire: start.wire, logger: start.logger)
@@ -38,8 +38,8 @@ extension RegistryCommand {
     /// Every key of the registry's YAML config (docs/CONFIG.md, "Registry").
     package static let configSchema = ConfigSchema(service: "citychain-registry", settings: ConfigSchema.nodeSettings + [
         ConfigSetting("postgres", .string, flag: "--postgres", required: true, secret: true,
-                      help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (schema 'registry' is created).",
-                      fix: "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE", check: ConfigSchema.postgresURL),
+                      help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=CA.pem] (schema 'registry' is created); TLS 1.3 with the server's certificate checked against the CA unless it says otherwise.",
+                      fix: "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=CA.pem]", check: ConfigSchema.postgresURL),
         ConfigSetting("watchPollMillis", .int(50...5000), flag: "--watch-poll-millis", default: "250",
                       help: "Milliseconds between a watch's checks of the directory.",
                       fix: "write a whole number from 50 to 5000, e.g. watchPollMillis: 250"),

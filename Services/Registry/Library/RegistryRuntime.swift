@@ -18,7 +18,8 @@ package struct RegistryRuntime: Sendable {
     package static func assemble(database: RegistryDatabase, tls: TLSIdentity, host: String, port: Int,
                                  pollInterval: Duration = .milliseconds(250), wire: WireConfiguration = WireConfiguration(),
                                  logger: Logger) throws -> RegistryRuntime {
-        let store = RegistryStore(settings: database, logger: logger)
+        let store: RegistryStore
+        do { store = try RegistryStore(settings: database, logger: logger) } catch { throw RegistryError(.config, "--postgres URL \(error.message)") }
         let watch = RegistryWatch(store: store, pollInterval: pollInterval)
         let service = RegistryService(store: store, watch: watch, logger: logger)
         let node = try ServiceNode(role: .registry, host: host, port: port, tls: tls, routes: service.router(),
@@ -32,8 +33,9 @@ package struct RegistryRuntime: Sendable {
         // PostgreSQL outlives everything that queries it.
         try await withBackground({ [store] in await store.client.run() }) {
             do { try await store.migrate() } catch {
-                node.server.abandon(error)
-                throw error
+                let explained = RegistryError(.database, "cannot use the registry's database: \(store.url.explain(error)) (--postgres)")
+                node.server.abandon(explained)
+                throw explained
             }
             try await node.run(alongside: [purger] + alongside)
         }

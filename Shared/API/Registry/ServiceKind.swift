@@ -17,7 +17,7 @@ package enum ServiceKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringC
         case .indexer: self = .indexer
         case .gateway: self = .gateway
         case .registry: self = .registry
-        case .admin, .agency: return nil
+        case .admin, .agency, .database: return nil
         }
     }
 

@@ -55,7 +55,7 @@ final class IndexerProcess: @unchecked Sendable {
         self.port = port
         let (cert, key) = try files.identity(.indexer, name)
         args = ["--listen", "127.0.0.1:\(port)", "--cert", cert, "--key", key, "--ca", files.dir + "/ca.pem",
-                "--genesis", files.dir + "/genesis.json", "--postgres", "postgres://citychain@127.0.0.1:\(db.port)/\(db.database)",
+                "--genesis", files.dir + "/genesis.json", "--postgres", db.urlWithPassword,
                 "--validator", "\(validator)", "--audit-agency", "audit-office", "--log-level", "warning"]
     }
 

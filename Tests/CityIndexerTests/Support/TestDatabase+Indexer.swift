@@ -3,12 +3,14 @@ import CityTestSupport
 
 /// The indexer's view of a CityTestSupport database (the support library knows no service types).
 extension TestDatabase {
-    var settings: PostgresSettings { PostgresSettings(host: host, port: port, user: user, password: nil, database: database) }
+    var settings: PostgresSettings {
+        PostgresSettings(host: host, port: port, user: user, password: password, database: database, rootCertificate: rootCertificate)
+    }
 }
 
 extension TestPostgres {
     /// Runs `sql` with psql in the indexer's database `db`.
     func psql(_ db: PostgresSettings, _ sql: String) throws -> String {
-        try psql(TestDatabase(host: db.host, port: db.port, user: db.user, database: db.database), sql)
+        try psql(TestDatabase(host: db.host, port: db.port, user: db.user, database: db.database, password: db.password, rootCertificate: db.rootCertificate), sql)
     }
 }

@@ -15,12 +15,14 @@ let testLogger: Logger = {
 
 extension TestDatabase {
     /// The registry's view of a CityTestSupport database.
-    var registry: RegistryDatabase { RegistryDatabase(host: host, port: port, user: user, password: nil, database: database) }
+    var registry: RegistryDatabase {
+        RegistryDatabase(host: host, port: port, user: user, password: password, database: database, rootCertificate: rootCertificate)
+    }
 }
 
 /// A store on `db` with its pool running, migrated; `body` runs, then the pool stops.
 func withStore<T: Sendable>(_ db: TestDatabase, _ body: (RegistryStore) async throws -> T) async throws -> T {
-    let store = RegistryStore(settings: db.registry, logger: testLogger)
+    let store = try RegistryStore(settings: db.registry, logger: testLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await store.client.run() }
         defer { group.cancelAll() }

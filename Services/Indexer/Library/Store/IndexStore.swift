@@ -1,6 +1,8 @@
 import CityChainAPI
 import CityEncoding
 import CityLedger
+import CityNode
+import CityPostgres
 import Logging
 import NIOCore
 import PostgresNIO
@@ -21,11 +23,16 @@ package final class IndexStore: Sendable {
     /// Hot-standby replicas the queries' reads may go to (`--postgres-read`; none by default).
     package let replicas: ReadReplicas
 
-    package init(settings: PostgresSettings, readReplicas: [PostgresSettings] = [], replicaReadTimeout: Duration = .seconds(5), logger: Logger) {
-        client = PostgresClient(configuration: settings.indexerClient, backgroundLogger: logger)
-        replicas = ReadReplicas(readReplicas, readTimeout: replicaReadTimeout, logger: logger)
+    /// Where the primary is (its errors explained by `PostgresURL.explain`).
+    let url: PostgresSettings
+
+    /// Throws when a URL's TLS settings cannot be used (e.g. an unreadable sslrootcert).
+    package init(settings: PostgresSettings, readReplicas: [PostgresSettings] = [], replicaReadTimeout: Duration = .seconds(5), logger: Logger) throws(PostgresURLError) {
+        client = PostgresClient(configuration: try settings.indexerClient(), backgroundLogger: logger)
+        replicas = try ReadReplicas(readReplicas, readTimeout: replicaReadTimeout, logger: logger)
         self.logger = logger
-        target = "\(settings.user)@\(settings.host):\(settings.port)/\(settings.database)"
+        url = settings
+        target = settings.target
     }
 
     /// Runs the primary's pool and the replicas' (with their head polls) until cancelled.
@@ -42,10 +49,13 @@ package final class IndexStore: Sendable {
     /// lock (two indexers starting at once do not both migrate). Refuses a database whose schema
     /// is newer than this binary.
     package func migrate() async throws {
+        do throws(PostgresLinkError) { try await url.checkLink(logger: logger) } catch {
+            throw IndexerError(.database, "cannot use the index database: \(error.message) (--postgres)")
+        }
         do {
             try await client.query("CREATE SCHEMA IF NOT EXISTS citychain", logger: logger)
         } catch {
-            throw IndexerError(.database, "cannot use the PostgreSQL database \(target): \(String(reflecting: error)); check --postgres, that the server runs and that the database exists")
+            throw IndexerError(.database, "cannot use the index database: \(url.explain(error)) (--postgres)")
         }
         try await client.query("""
             CREATE TABLE IF NOT EXISTS citychain.schema_migrations (

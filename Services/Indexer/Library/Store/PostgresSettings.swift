@@ -1,16 +1,14 @@
 import CityNode
+import CityPostgres
 import PostgresNIO
 
 /// Where the index database is: the shared `PostgresURL` (parsed from `--postgres` /
-/// `postgres.url`). TLS to PostgreSQL is not configured yet: keep the database on the indexer's
-/// host or a private link.
+/// `postgres`), TLS to it as its `sslmode` says (verify-full against the city CA by default).
 package typealias PostgresSettings = PostgresURL
 
 extension PostgresURL {
     /// The indexer's connection pool (8 connections).
-    var indexerClient: PostgresClient.Configuration {
-        var c = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
-        c.options.maximumConnections = 8
-        return c
+    func indexerClient() throws(PostgresURLError) -> PostgresClient.Configuration {
+        try clientConfiguration(maximumConnections: 8)
     }
 }

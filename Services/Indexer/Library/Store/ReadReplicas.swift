@@ -1,3 +1,5 @@
+import CityNode
+import CityPostgres
 import CityWire
 import CoreMetrics
 import Logging
@@ -39,13 +41,13 @@ package final class ReadReplicas: Sendable {
     private let state: Mutex<State>
     private let logger: Logger
 
-    package init(_ settings: [PostgresSettings], pollInterval: Duration = .milliseconds(20), readTimeout: Duration = .seconds(5), logger: Logger) {
+    package init(_ settings: [PostgresSettings], pollInterval: Duration = .milliseconds(20), readTimeout: Duration = .seconds(5), logger: Logger) throws(PostgresURLError) {
         self.readTimeout = readTimeout
-        replicas = settings.map { s in
-            var c = s.indexerClient
-            c.options.maximumConnections = 8
-            return Replica(client: PostgresClient(configuration: c, backgroundLogger: logger), target: "\(s.user)@\(s.host):\(s.port)/\(s.database)")
+        var replicas: [Replica] = []
+        for s in settings {
+            replicas.append(Replica(client: PostgresClient(configuration: try s.indexerClient(), backgroundLogger: logger), target: s.target))
         }
+        self.replicas = replicas
         self.pollInterval = pollInterval
         state = Mutex(State(heights: Array(repeating: nil, count: settings.count), served: Array(repeating: 0, count: settings.count)))
         self.logger = logger

@@ -2,6 +2,8 @@ import CityChainAPI
 import CityEncoding
 import Logging
 import NIOCore
+import CityNode
+import CityPostgres
 import PostgresNIO
 
 /// The directory in PostgreSQL (schema `registry`). Every time comes from the database's clock,
@@ -12,8 +14,13 @@ package final class RegistryStore: Sendable {
     package let client: PostgresClient
     let logger: Logger
 
-    package init(settings: RegistryDatabase, logger: Logger) {
-        client = PostgresClient(configuration: settings.registryClient, backgroundLogger: logger)
+    /// Where the database is (its errors explained by `PostgresURL.explain`).
+    package let url: RegistryDatabase
+
+    /// A pool of 4 connections; throws when the URL's TLS settings cannot be used.
+    package init(settings: RegistryDatabase, logger: Logger) throws(PostgresURLError) {
+        client = PostgresClient(configuration: try settings.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
+        url = settings
         self.logger = logger
     }
 
@@ -38,6 +45,9 @@ package final class RegistryStore: Sendable {
     /// (concurrent `CREATE SCHEMA IF NOT EXISTS` can otherwise fail on a unique index). Refuses
     /// a schema newer than this binary.
     package func migrate() async throws {
+        do throws(PostgresLinkError) { try await url.checkLink(logger: logger) } catch {
+            throw RegistryError(.database, "cannot use the registry's database: \(error.message) (--postgres)")
+        }
         let latest = RegistryMigrations.all.last?.version ?? 0
         try await client.withTransaction(logger: logger) { c in
             try await c.query("SELECT pg_advisory_xact_lock(7243101)", logger: logger)
