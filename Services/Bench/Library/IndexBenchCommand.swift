@@ -85,7 +85,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let copier = IndexBenchCopy(settings: pg, logger: logger)
         let server = try await prepareDatabase(copier)
-        say("machine: \(cores) cores, load average \(loadAverage()); PostgreSQL \(server.version) at \(pg.host):\(pg.port)/\(pg.database) (\(server.settings))")
+        say("machine: \(cores) cores, load average \(loadAverage()); PostgreSQL \(server.version) at \(pg.host):\(pg.port)/\(pg.database) (\(server.settings)); link \(pg.sslMode == .disable ? "clear text" : "TLS 1.3, sslmode=\(pg.sslMode.rawValue)")")
 
         // a. The chain.
         let chain = try IndexBenchChain.build(catchUp: transactions, perBlock: perBlock, liveBlocks: liveBlocks, livePerBlock: livePerBlock,
