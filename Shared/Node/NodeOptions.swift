@@ -64,24 +64,33 @@ package struct NodeOptions: ParsableArguments, Sendable {
 
     /// The wire server's limits of these options, each checked with an error that names its option.
     package func wireConfiguration() throws -> WireConfiguration {
-        guard (1...3600).contains(frameReadTimeoutSeconds) else {
-            throw ValidationError("--frame-read-timeout-seconds must be from 1 to 3600 (got \(frameReadTimeoutSeconds))")
-        }
-        guard (1...100_000).contains(maxConnectionsPerPeer) else {
-            throw ValidationError("--max-connections-per-peer must be from 1 to 100000 (got \(maxConnectionsPerPeer))")
-        }
-        guard (1...1_000_000).contains(maxConnections) else {
-            throw ValidationError("--max-connections must be from 1 to 1000000 (got \(maxConnections))")
-        }
-        guard (1...65_536).contains(maxUnfinishedFrameMib) else {
-            throw ValidationError("--max-unfinished-frame-mib must be from 1 to 65536 (got \(maxUnfinishedFrameMib))")
-        }
+        try Self.check(Double(frameReadTimeoutSeconds), "wire.frameReadTimeoutSeconds")
+        try Self.check(Double(maxConnectionsPerPeer), "wire.maxConnectionsPerPeer")
+        try Self.check(Double(maxConnections), "wire.maxConnections")
+        try Self.check(Double(maxUnfinishedFrameMib), "wire.maxUnfinishedFrameMib")
         var wire = WireConfiguration()
         wire.frameReadTimeout = .milliseconds(Int64(frameReadTimeoutSeconds * 1000))
         wire.maxConnectionsPerPeer = maxConnectionsPerPeer
         wire.maxConnections = maxConnections
         wire.maxUnfinishedFrameBytes = maxUnfinishedFrameMib * 1_048_576
         return wire
+    }
+
+    /// Refuses `value` outside the range ConfigSchema gives the setting `key` (the one place the
+    /// wire settings' ranges are written), naming its flag.
+    static func check(_ value: Double, _ key: String) throws {
+        guard let setting = ConfigSchema.nodeSettings.first(where: { $0.key == key }) else {
+            preconditionFailure("\(key) is not a node setting")
+        }
+        let range: ClosedRange<Double>?
+        switch setting.kind {
+        case .int(let r): range = r.map { Double($0.lowerBound)...Double($0.upperBound) }
+        case .double(let r): range = r
+        default: range = nil
+        }
+        guard let range, !range.contains(value) else { return }
+        let shown = { (d: Double) in d == d.rounded() ? String(Int(d)) : String(d) }
+        throw ValidationError("\(setting.flag ?? key) must be from \(shown(range.lowerBound)) to \(shown(range.upperBound)) (got \(shown(value)))")
     }
 
     /// The ops listen address of `--ops-listen` (nil when omitted), with an error that names the option.
