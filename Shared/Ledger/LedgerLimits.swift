@@ -20,6 +20,8 @@ package enum LedgerLimits {
     package static let maxSchemaBytes = 128
     /// Longest grant purpose or deletion reason, in bytes.
     package static let maxReasonBytes = 256
+    /// Most certificates revoked on chain (`revokeCertificate`; one state entry lists them all).
+    package static let maxRevokedCertificates = 4096
     /// Most writers a dataset lists.
     package static let maxWritersPerDataset = 64
     /// Most keys (signing and sealing together) an agency holds, revoked ones included.

@@ -24,6 +24,8 @@ extension LedgerOperation: CanonicalCodable {
             w.array(changes)
         case let .anchorAuditBatch(first, last, count, root):
             w.u64(first); w.u64(last); w.u64(count); w.encode(root)
+        case let .revokeCertificate(fingerprint, reason):
+            w.encode(fingerprint); w.string(reason)
         }
     }
 
@@ -65,6 +67,9 @@ extension LedgerOperation: CanonicalCodable {
                                      lastSequence: try r.u64("anchorAuditBatch.lastSequence"),
                                      recordCount: try r.u64("anchorAuditBatch.recordCount"),
                                      merkleRoot: try Hash32(from: &r))
+        case 11:
+            self = .revokeCertificate(fingerprint: try Hash32(from: &r),
+                                      reason: try r.string(max: LedgerLimits.maxReasonBytes, "revokeCertificate.reason"))
         default:
             throw .unknownTag("LedgerOperation.tag", tag)
         }

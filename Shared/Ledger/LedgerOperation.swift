@@ -23,6 +23,9 @@ package enum LedgerOperation: Hashable, Sendable {
     case changeValidatorSet(changes: [ValidatorChange])
     /// Tag 10. Anchors the Merkle root of audit events `firstSequence...lastSequence` of the signer's agency.
     case anchorAuditBatch(firstSequence: UInt64, lastSequence: UInt64, recordCount: UInt64, merkleRoot: Hash32)
+    /// Tag 11 (admin). Revokes a TLS certificate by its fingerprint (SHA-256 of its DER bytes): from
+    /// this block on every service refuses it, at the handshake and on connections already open.
+    case revokeCertificate(fingerprint: Hash32, reason: String)
 
     /// The operation's wire tag.
     package var tag: UInt8 {
@@ -37,6 +40,7 @@ package enum LedgerOperation: Hashable, Sendable {
         case .revokeAgencyKey: 8
         case .changeValidatorSet: 9
         case .anchorAuditBatch: 10
+        case .revokeCertificate: 11
         }
     }
 
@@ -53,13 +57,14 @@ package enum LedgerOperation: Hashable, Sendable {
         case .revokeAgencyKey: "revokeAgencyKey"
         case .changeValidatorSet: "changeValidatorSet"
         case .anchorAuditBatch: "anchorAuditBatch"
+        case .revokeCertificate: "revokeCertificate"
         }
     }
 
     /// True for operations that need M-of-N admin signatures.
     package var requiresAdmin: Bool {
         switch self {
-        case .registerAgency, .addAgencyKey, .revokeAgencyKey, .changeValidatorSet: true
+        case .registerAgency, .addAgencyKey, .revokeAgencyKey, .changeValidatorSet, .revokeCertificate: true
         default: false
         }
     }

@@ -167,6 +167,8 @@ extension LedgerState {
             put(.auditAnchor(me, firstSequence: first), AuditAnchorEntry(firstSequence: first, lastSequence: last, recordCount: count,
                                                                           merkleRoot: root, height: h, transactionID: id))
             putU64(.auditHead(me), last &+ 1)
+        case .certificateRevoked(let entry):
+            put(.revokedCertificates, revokedCertificates.adding(entry))
         }
     }
 }
@@ -194,6 +196,8 @@ extension LedgerState {
         case let .changeValidatorSet(changes):
             .validatorChangeScheduled(PendingValidatorChange(effectiveHeight: h + LedgerLimits.validatorChangeDelayHeights, changes: changes))
         case let .anchorAuditBatch(first, last, _, _): .auditAnchored(body.signer.agency, firstSequence: first, lastSequence: last)
+        case let .revokeCertificate(fingerprint, reason):
+            .certificateRevoked(RevokedCertificate(fingerprint: fingerprint, revokedAtHeight: h, reason: reason))
         }
     }
 

@@ -4,6 +4,9 @@ extension LedgerState {
     /// The recorded equivocation with this `Equivocation.id`, if any.
     package func evidenceEntry(_ id: Hash32) -> EvidenceEntry? { entry(.evidence(id)) }
 
+    /// Every certificate revoked on chain so far (empty when none is).
+    package var revokedCertificates: RevokedCertificates { entry(.revokedCertificates) ?? RevokedCertificates(entries: []) }
+
     /// Why `evidence` cannot be recorded by the block at `atHeight` on top of this state, or nil
     /// if it can. Checks, cheapest first: the two items conflict (`Equivocation.checkConflict`);
     /// `atHeight - maxEvidenceAgeHeights ≤ evidence height ≤ atHeight`; the offence is not

@@ -89,6 +89,10 @@ extension LedgerState {
                 throw .invalidAuditBatch("sequences \(first)...\(last) with \(count) records; need first ≤ last and at least one record")
             }
             if let next = nextAuditSequence(agency: me), next != first { throw .auditSequenceGap(expected: next, got: first) }
+        case let .revokeCertificate(fingerprint, _):
+            let revoked = revokedCertificates
+            if let entry = revoked.entry(fingerprint) { throw .certificateAlreadyRevoked(fingerprint, atHeight: entry.revokedAtHeight) }
+            guard revoked.entries.count < LedgerLimits.maxRevokedCertificates else { throw .tooManyRevokedCertificates }
         }
     }
 

@@ -32,6 +32,8 @@ extension Rejection: CanonicalCodable {
         case .badEvidenceSignature(let v), .evidenceOffenderNotValidator(let v): w.encode(v)
         case let .evidenceAlreadyRecorded(id, h): w.encode(id); w.u64(h)
         case .duplicateEvidence(let id): w.encode(id)
+        case let .certificateAlreadyRevoked(f, h): w.encode(f); w.u64(h)
+        case .tooManyRevokedCertificates: break
         }
     }
 
@@ -77,6 +79,8 @@ extension Rejection: CanonicalCodable {
         case 36: self = .evidenceAlreadyRecorded(try r.decode(), includedAtHeight: try r.u64("Rejection.includedAtHeight"))
         case 37: self = .duplicateEvidence(try r.decode())
         case 38: self = .tooMuchEvidence(count: try Self.count(&r), max: try Self.count(&r))
+        case 39: self = .certificateAlreadyRevoked(try r.decode(), atHeight: try r.u64("Rejection.atHeight"))
+        case 40: self = .tooManyRevokedCertificates
         default: throw .unknownTag("Rejection.code", code)
         }
     }

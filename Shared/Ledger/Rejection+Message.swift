@@ -40,6 +40,9 @@ extension Rejection {
         case let .evidenceAlreadyRecorded(id, h): "equivocation \(id) was already recorded by block \(h); nothing to do"
         case .duplicateEvidence(let id): "the block lists equivocation \(id) more than once; list each offence once"
         case let .tooMuchEvidence(c, m): "\(c) evidence items, more than the \(m) a block may hold; include the rest in later blocks"
+        case let .certificateAlreadyRevoked(f, h): "certificate \(f) was already revoked at height \(h); nothing to do"
+        case .tooManyRevokedCertificates:
+            "the chain holds \(LedgerLimits.maxRevokedCertificates) revoked certificates, its most; rotate the city CA (docs/OPERATIONS.md, \"Rotate certificates\") and start a fresh list"
         }
     }
 }

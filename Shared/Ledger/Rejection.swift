@@ -80,6 +80,10 @@ package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
     case duplicateEvidence(Hash32)
     /// A block holds more evidence than `maxEvidencePerBlock`.
     case tooMuchEvidence(count: Int, max: Int)
+    /// The certificate with this fingerprint is already revoked.
+    case certificateAlreadyRevoked(Hash32, atHeight: UInt64)
+    /// The chain holds `LedgerLimits.maxRevokedCertificates` revocations already.
+    case tooManyRevokedCertificates
 
     /// Stable wire code.
     package var code: UInt16 {
@@ -122,6 +126,8 @@ package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .evidenceAlreadyRecorded: 36
         case .duplicateEvidence: 37
         case .tooMuchEvidence: 38
+        case .certificateAlreadyRevoked: 39
+        case .tooManyRevokedCertificates: 40
         }
     }
 

@@ -27,6 +27,8 @@ package enum StateKey: Hashable, Sendable {
     case auditAnchor(AgencyID, firstSequence: UInt64)
     /// Tag 12: a recorded equivocation, by `Equivocation.id` (`EvidenceEntry`).
     case evidence(Hash32)
+    /// Tag 13: every certificate revoked on chain (`RevokedCertificates`).
+    case revokedCertificates
 
     /// The namespace tag.
     package var tag: UInt8 {
@@ -43,6 +45,7 @@ package enum StateKey: Hashable, Sendable {
         case .auditHead: 10
         case .auditAnchor: 11
         case .evidence: 12
+        case .revokedCertificates: 13
         }
     }
 
@@ -51,7 +54,7 @@ package enum StateKey: Hashable, Sendable {
         var w = CanonicalWriter(capacity: 96)
         w.u8(tag)
         switch self {
-        case .chainMeta, .adminSet, .validatorSet, .pendingValidatorChanges: break
+        case .chainMeta, .adminSet, .validatorSet, .pendingValidatorChanges, .revokedCertificates: break
         case .agency(let a): w.encode(a)
         case .dataset(let d): w.encode(d)
         case let .record(d, s): w.encode(d); w.encode(s)

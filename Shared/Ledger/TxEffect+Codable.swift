@@ -1,6 +1,6 @@
 import CityEncoding
 
-/// Canonical encoding (docs/protocol/ledger.md, "Rejections and outcomes"): u8 tag (1–10 in
+/// Canonical encoding (docs/protocol/ledger.md, "Rejections and outcomes"): u8 tag (1–11 in
 /// declaration order), then the case's fields in order.
 extension TxEffect: CanonicalCodable {
     /// The wire tag of this case.
@@ -16,6 +16,7 @@ extension TxEffect: CanonicalCodable {
         case .keyRevoked: 8
         case .validatorChangeScheduled: 9
         case .auditAnchored: 10
+        case .certificateRevoked: 11
         }
     }
 
@@ -31,6 +32,7 @@ extension TxEffect: CanonicalCodable {
         case let .keyRevoked(a, k): w.encode(a); w.encode(k)
         case .validatorChangeScheduled(let p): w.encode(p)
         case let .auditAnchored(a, first, last): w.encode(a); w.u64(first); w.u64(last)
+        case .certificateRevoked(let c): w.encode(c)
         }
     }
 
@@ -48,6 +50,7 @@ extension TxEffect: CanonicalCodable {
         case 9: self = .validatorChangeScheduled(try r.decode())
         case 10: self = .auditAnchored(try r.decode(), firstSequence: try r.u64("TxEffect.firstSequence"),
                                        lastSequence: try r.u64("TxEffect.lastSequence"))
+        case 11: self = .certificateRevoked(try r.decode())
         default: throw .unknownTag("TxEffect.tag", tag)
         }
     }

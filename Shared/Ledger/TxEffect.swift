@@ -23,4 +23,6 @@ package enum TxEffect: Hashable, Sendable {
     case validatorChangeScheduled(PendingValidatorChange)
     /// An audit batch was anchored.
     case auditAnchored(AgencyID, firstSequence: UInt64, lastSequence: UInt64)
+    /// A certificate was revoked (the entry as stored).
+    case certificateRevoked(RevokedCertificate)
 }

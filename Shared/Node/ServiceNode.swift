@@ -30,7 +30,8 @@ package struct ServiceNode: Sendable {
 
     /// Builds the node from an identity already loaded.
     package init(role: Role, host: String, port: Int, tls: TLSIdentity, routes: WireRouter = WireRouter(),
-                 configuration: WireConfiguration = WireConfiguration(), logger: Logger) throws {
+                 configuration: WireConfiguration = WireConfiguration(), revocations: CertificateRevocations = CertificateRevocations(),
+                 logger: Logger) throws {
         let identity = try PeerIdentity(certificate: tls.certificateChain[0])
         guard identity.role == role else {
             throw PKIError(.invalidRole, "the certificate is for \(identity.role) '\(identity.name)' but this is the \(role) service; issue one with 'citychain pki issue --role \(role) --name NAME'")
@@ -50,7 +51,7 @@ package struct ServiceNode: Sendable {
         self.identity = identity
         self.logger = logger
         server = WireServer(host: host, port: port, tls: TLSSetup.server(tls), router: router,
-                            configuration: configuration, logger: logger)
+                            configuration: configuration, revocations: revocations, logger: logger)
     }
 
     /// Serves until SIGTERM or SIGINT, then drains in-flight requests and stops. `services` run

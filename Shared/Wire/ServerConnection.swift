@@ -11,6 +11,7 @@ struct ServerConnection: Sendable {
     let router: WireRouter
     let configuration: WireConfiguration
     let limits: ConnectionLimits
+    let revocations: CertificateRevocations
     let logger: Logger
 
     func run() async {
@@ -25,6 +26,21 @@ struct ServerConnection: Sendable {
                     throw error
                 }
                 logger[metadataKey: "peer.id"] = "\(peer)"
+                // A certificate revoked on chain is refused now; one revoked later ends this connection then.
+                let channel = connection.channel.channel
+                let token: UInt64
+                let peerLogger = logger
+                switch revocations.open(peer.fingerprint, close: { refusal in
+                    WireRefusals.record("revoked", peer: "\(peer)", detail: refusal.message, logger: peerLogger)
+                    channel.writeAndFlush(Frame.error(refusal)).whenComplete { _ in channel.close(promise: nil) }
+                }) {
+                case .success(let t): token = t
+                case .failure(let refusal):
+                    WireRefusals.record("revoked", peer: "\(peer)", detail: refusal.message, logger: logger)
+                    try? await outbound.write(.error(refusal))
+                    return
+                }
+                defer { revocations.closed(peer.fingerprint, token: token) }
                 if let refusal = limits.admit(peer) {
                     WireRefusals.record("connections", peer: "\(peer)", detail: refusal.message, logger: logger)
                     try? await outbound.write(.error(refusal))

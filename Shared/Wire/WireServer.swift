@@ -24,12 +24,16 @@ package final class WireServer: Service {
     private let phase = Mutex<String?>("not started")
     private let limits: ConnectionLimits
     private let budget: FrameBudget
+    /// Certificates revoked on chain: refused at the handshake, their open connections ended
+    /// (the service feeds it from the blocks it follows).
+    package let revocations: CertificateRevocations
 
     /// A server for `router` on `host:port` (port 0 picks a free port; see `listeningAddress`).
     /// `tls` should come from `TLSSetup.server`, which requires client certificates.
     package init(host: String, port: Int, tls: TLSConfiguration, router: WireRouter,
-                 configuration: WireConfiguration = WireConfiguration(),
+                 configuration: WireConfiguration = WireConfiguration(), revocations: CertificateRevocations = CertificateRevocations(),
                  eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+        self.revocations = revocations
         self.host = host
         self.port = port
         self.tls = tls
@@ -83,8 +87,8 @@ package final class WireServer: Service {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
                     for try await connection in inbound {
-                        let handler = ServerConnection(connection: connection, router: router,
-                                                       configuration: configuration, limits: limits, logger: logger)
+                        let handler = ServerConnection(connection: connection, router: router, configuration: configuration,
+                                                       limits: limits, revocations: revocations, logger: logger)
                         group.addTask {
                             open.increment()
                             await handler.run()

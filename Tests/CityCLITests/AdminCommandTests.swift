@@ -28,6 +28,8 @@ struct AdminCommandTests {
         #expect(try op(#"{"op": "addAgencyKey", "agency": "tax-office", "key": {"keyID": 2, "kind": "signing", "publicKey": "\#(Self.keyA)"}}"#)
                 == .addAgencyKey(agency: try AgencyID("tax-office"), key: AgencyKey(keyID: 2, material: .signing(try PublicKey(hex: Self.keyA)))))
         #expect(try op(#"{"op": "revokeAgencyKey", "agency": "tax-office", "keyID": 1}"#) == .revokeAgencyKey(agency: try AgencyID("tax-office"), keyID: 1))
+        #expect(try op(#"{"op": "revokeCertificate", "fingerprint": "\#(String(repeating: "AB", count: 32))", "reason": "laptop stolen"}"#)
+                == .revokeCertificate(fingerprint: Hash32(hex: String(repeating: "ab", count: 32))!, reason: "laptop stolen"))
         #expect(try op(#"{"op": "defineDataset", "dataset": "parks.trees", "sensitivity": "public", "schema": "tree/v1", "writers": ["parks-department"]}"#)
                 == .defineDataset(id: try DatasetID("parks.trees"), sensitivity: .public, schema: "tree/v1", writers: [try AgencyID("parks-department")]))
     }
@@ -42,6 +44,7 @@ struct AdminCommandTests {
         #expect(error(#"{"op": "registerAgency", "agency": "x-y", "name": "X", "keys": []}"#).contains("at least one key"))
         #expect(error(#"{"op": "revokeAgencyKey", "agency": "x-y", "keyID": -1}"#).contains("positive whole number"))
         #expect(error(#"{"op": "defineDataset", "dataset": "d.x", "sensitivity": "secret", "schema": "s"}"#).contains("public, internal or restricted"))
+        #expect(error(#"{"op": "revokeCertificate", "fingerprint": "abc", "reason": "x"}"#).contains("is not 64 hex digits; use the fingerprint 'citychain pki show"))
         #expect(error(#"{"op": "mint"}"#).contains("changeValidatorSet"), "the error lists the operations")
     }
 

@@ -85,6 +85,14 @@ struct GatewayCoreTests {
         #expect(keys.key(traffic) == .revoked(atHeight: 2))
         #expect(keys.knows(Self.id("hospital")))
         #expect(keys.height == 2)
+        // Certificates revoked on chain: kept sorted, with their height (the gateway's server refuses them).
+        let leaked = Hash32.sha256([7]), stolen = Hash32.sha256([8])
+        keys.apply(Self.block(3, [Self.tx("admin-a", key: Self.key(1), nonce: 3, op: .revokeCertificate(fingerprint: stolen, reason: "stolen")),
+                                  Self.tx("admin-a", key: Self.key(1), nonce: 4, op: .revokeCertificate(fingerprint: leaked, reason: "leaked"))]))
+        #expect(keys.revokedCertificates.entries.map(\.fingerprint) == [leaked, stolen].sorted())
+        #expect(keys.revokedCertificates.entry(stolen)?.revokedAtHeight == 3)
+        let near = KeyDirectory(agencies: [], height: 9, revoked: keys.revokedCertificates)
+        #expect(near.revokedCertificates == keys.revokedCertificates, "a start near the head takes the proven list")
     }
 
     @Test func cheapChecksRefuseWhatTheLedgerWouldAndPassUnknownKeys() throws {

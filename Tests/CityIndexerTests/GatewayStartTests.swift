@@ -10,15 +10,6 @@ import Testing
 @testable import CityIndexer
 @preconcurrency import Crypto
 
-extension IndexerChain {
-    /// An admin operation signed by admin-a and co-signed by admin-b (the threshold is 2).
-    mutating func admin(_ op: LedgerOperation) -> SignedTransaction {
-        nonce += 1
-        let body = TransactionBody(chainID: F.chainID, signer: F.signer("admin-a"), nonce: nonce, expiresAtHeight: state.height + 1000, operation: op)
-        return try! SignedTransaction.sign(body, key: F.key("admin-a"), cosigners: [(F.signer("admin-b"), F.key("admin-b"))])
-    }
-}
-
 /// The gateway starts near the head (issue 14 item 5): the indexer's proven starting state
 /// (`indexer.startingState`: the validator set, the scheduled changes and every agency's keys, each
 /// proven under a certified state root) is checked against the genesis and the watch follows from

@@ -49,6 +49,8 @@ extension Fixture {
                                                                         name: "v4")]), nonce: 9, cosigners: admins),
             tx("tax-office", .anchorAuditBatch(firstSequence: 0, lastSequence: 99, recordCount: 100,
                                                merkleRoot: Hash32.sha256(Array("audit".utf8))), nonce: 10),
+            tx("admin-a", .revokeCertificate(fingerprint: Hash32.sha256(Array("leaked certificate".utf8)), reason: "laptop stolen"),
+               nonce: 11, cosigners: admins),
         ]
     }
 }

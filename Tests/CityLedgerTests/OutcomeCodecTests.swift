@@ -22,7 +22,7 @@ import Testing
             .invalidEvidence("same block"), .badEvidenceSignature(v), .evidenceOffenderNotValidator(v),
             .evidenceTooOld(height: 1, minHeight: 2), .evidenceTooNew(height: 9, maxHeight: 8),
             .evidenceAlreadyRecorded(Hash32.sha256([2]), includedAtHeight: 4), .duplicateEvidence(Hash32.sha256([3])),
-            .tooMuchEvidence(count: 65, max: 64),
+            .tooMuchEvidence(count: 65, max: 64), .certificateAlreadyRevoked(Hash32.sha256([4]), atHeight: 12), .tooManyRevokedCertificates,
         ]
     }
 
@@ -38,6 +38,7 @@ import Testing
             .accessGranted(d, a, GrantEntry(expiresAtHeight: 90, purpose: "audit", grantedAtHeight: 7)), .accessRevoked(d, a),
             .agencyRegistered(agency), .keyAdded(a, key), .keyRevoked(a, 1), .validatorChangeScheduled(change),
             .auditAnchored(a, firstSequence: 0, lastSequence: 99),
+            .certificateRevoked(RevokedCertificate(fingerprint: Hash32.sha256([5]), revokedAtHeight: 11, reason: "leaked laptop")),
         ]
     }
 
@@ -55,7 +56,7 @@ import Testing
 
     @Test func everyRejectionRoundTrips() throws {
         let all = Self.everyRejection
-        #expect(all.map(\.code) == Array(1...38))
+        #expect(all.map(\.code) == Array(1...40))
         for r in all {
             let bytes = r.canonicalBytes
             #expect(Array(bytes.prefix(2)) == [UInt8(r.code >> 8), UInt8(r.code & 0xff)])
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func unknownRejectionCodeIsRefused() {
-        for code: UInt16 in [0, 39, 0xffff] {
+        for code: UInt16 in [0, 41, 0xffff] {
             #expect(codecError(Rejection.self, [UInt8(code >> 8), UInt8(code & 0xff), 0, 0, 0, 0]) == .unknownTag)
         }
     }
@@ -93,14 +94,14 @@ import Testing
     }
 
     @Test func everyEffectRoundTrips() throws {
-        #expect(Self.everyEffect.map(\.tag) == Array(1...10))
+        #expect(Self.everyEffect.map(\.tag) == Array(1...11))
         for e in Self.everyEffect {
             let bytes = e.canonicalBytes
             #expect(bytes.first == e.tag)
             #expect(try TxEffect(canonicalBytes: bytes) == e)
             refusesCutAndPadded(TxEffect.self, bytes)
         }
-        for tag: UInt8 in [0, 11, 0xff] { #expect(codecError(TxEffect.self, [tag, 0, 0, 0, 0]) == .unknownTag) }
+        for tag: UInt8 in [0, 12, 0xff] { #expect(codecError(TxEffect.self, [tag, 0, 0, 0, 0]) == .unknownTag) }
     }
 
     @Test func outcomesRoundTrip() throws {

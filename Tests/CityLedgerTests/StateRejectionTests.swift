@@ -74,6 +74,30 @@ import Testing
                 .revokedKey(F.signer("land-bureau"), revokedAtHeight: 1))
     }
 
+    /// `revokeCertificate` (admin, M-of-N): the state lists the fingerprint with its height, sorted,
+    /// in one provable entry; revoking it again, or without the quorum, is refused.
+    @Test func certificateRevocationIsAnAdminOperationRecordedOnce() throws {
+        let leaked = Hash32.sha256(Array("agency certificate DER".utf8)), other = Hash32.sha256([9])
+        let revoke = F.tx("admin-a", .revokeCertificate(fingerprint: leaked, reason: "laptop stolen"), cosigners: ["admin-b"])
+        rejects(F.tx("admin-a", .revokeCertificate(fingerprint: leaked, reason: "x")), .adminQuorumNotMet(have: 1, need: 2))
+        rejects(F.tx("land-bureau", .revokeCertificate(fingerprint: leaked, reason: "x"), cosigners: ["admin-a", "admin-b"]),
+                .notAdmin(F.id("land-bureau")))
+        var s = F.state()
+        #expect(s.revokedCertificates.entries.isEmpty)
+        let outcomes = s.applyBlock([revoke], height: 1)
+        #expect(outcomes.first?.result.successValue == .certificateRevoked(RevokedCertificate(fingerprint: leaked, revokedAtHeight: 1, reason: "laptop stolen")))
+        #expect(s.revokedCertificates.entry(leaked)?.revokedAtHeight == 1)
+        rejects(F.tx("admin-a", .revokeCertificate(fingerprint: leaked, reason: "again"), cosigners: ["admin-c"]), at: 2, on: s,
+                .certificateAlreadyRevoked(leaked, atHeight: 1))
+        _ = s.applyBlock([F.tx("admin-a", .revokeCertificate(fingerprint: other, reason: "rotated"), cosigners: ["admin-c"])], height: 2)
+        #expect(s.revokedCertificates.entries.map(\.fingerprint) == [leaked, other].sorted())
+        // The one entry is proven under the state root (a follower starting near the head reads it).
+        let (_, proof) = s.prove(.revokedCertificates)
+        #expect(LedgerState.verify(.revokedCertificates, entry: s.revokedCertificates, proof: proof, stateRoot: s.stateRoot))
+        let (_, none) = F.state().prove(.revokedCertificates)
+        #expect(LedgerState.verify(.revokedCertificates, entry: RevokedCertificates?.none, proof: none, stateRoot: F.state().stateRoot))
+    }
+
     @Test func badSignature() {
         var t = F.tx("land-bureau", F.put("land.parcels", "p1", [1]))
         t.signatures[0].signature = try! F.key("hospital").ledgerSignature(for: t.body.signingMessage)

@@ -119,10 +119,11 @@ struct TestServer: Sendable {
 /// it down gracefully.
 func withServer<T: Sendable>(pki: TestPKI, router: WireRouter = testRouter(),
                              configuration: WireConfiguration = WireConfiguration(),
+                             revocations: CertificateRevocations = CertificateRevocations(),
                              _ body: @escaping @Sendable (TestServer) async throws -> T) async throws -> T {
     let tls = TLSSetup.server(try pki.identity(.validator, "validator-1"))
     let server = WireServer(host: "127.0.0.1", port: 0, tls: tls, router: router,
-                            configuration: configuration, logger: testLogger)
+                            configuration: configuration, revocations: revocations, logger: testLogger)
     let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: testLogger)
     return try await withTimeout(60) {
         try await withThrowingTaskGroup(of: Void.self) { tasks in

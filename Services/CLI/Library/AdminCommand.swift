@@ -21,7 +21,7 @@ struct AdminCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build an admin transaction from a JSON operation, sign it as the first admin and write the proposal file.")
 
-        @Option(help: "A JSON file with the operation (registerAgency, addAgencyKey, revokeAgencyKey, changeValidatorSet; docs/OPERATIONS.md, 'Operations as JSON').")
+        @Option(help: "A JSON file with the operation (registerAgency, addAgencyKey, revokeAgencyKey, changeValidatorSet, revokeCertificate; docs/OPERATIONS.md, 'Operations as JSON').")
         var txFile: String
         @Option(help: "The proposing admin agency (its id).") var agency: String
         @Option(help: "Its signing key file.") var signingKey: String
@@ -239,6 +239,8 @@ struct AdminProposal: Codable {
             lines.append("operation   addAgencyKey \(agency) key \(key.keyID): \(describe(key.material))")
         case let .revokeAgencyKey(agency, keyID):
             lines.append("operation   revokeAgencyKey \(agency) key \(keyID)")
+        case let .revokeCertificate(fingerprint, reason):
+            lines.append("operation   revokeCertificate \(fingerprint) (\"\(reason)\")")
         case let .changeValidatorSet(changes):
             lines.append("operation   changeValidatorSet")
             for c in changes { lines.append("            \(c.name) \(c.publicKey): " + (c.power == 0 ? "removed" : "power \(c.power)")) }

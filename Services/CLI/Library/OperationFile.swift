@@ -15,10 +15,11 @@ import Foundation
 ///   `{"op": "registerAgency", "agency": A, "name": N, "isAdmin": false, "keys": [{"keyID": 1, "kind": "signing"|"sealing", "publicKey": HEX}, …]}`,
 ///   `{"op": "addAgencyKey", "agency": A, "key": {"keyID": 2, "kind": …, "publicKey": HEX}}`,
 ///   `{"op": "revokeAgencyKey", "agency": A, "keyID": 1}`,
-///   `{"op": "changeValidatorSet", "changes": [{"publicKey": HEX, "power": 10, "name": "validator-5"}, …]}` (power 0 removes).
+///   `{"op": "changeValidatorSet", "changes": [{"publicKey": HEX, "power": 10, "name": "validator-5"}, …]}` (power 0 removes),
+///   `{"op": "revokeCertificate", "fingerprint": HEX, "reason": R}` (the fingerprint `citychain pki show` prints).
 enum OperationFile {
     static let kinds = ["putRecord", "deleteRecord", "grantAccess", "revokeAccess", "defineDataset",
-                        "registerAgency", "addAgencyKey", "revokeAgencyKey", "changeValidatorSet"]
+                        "registerAgency", "addAgencyKey", "revokeAgencyKey", "changeValidatorSet", "revokeCertificate"]
 
     /// Reads the operation in `data` (the file's bytes); `source` names the flag in errors.
     static func operation(fromJSON data: Data, source: String = "--tx-file") throws -> LedgerOperation {
@@ -124,6 +125,12 @@ enum OperationFile {
                 }
                 guard Set(parsed.map(\.publicKey)).count == parsed.count else { throw fail("\"changes\" names a public key twice; one entry per validator") }
                 return .changeValidatorSet(changes: parsed.sorted { $0.publicKey < $1.publicKey })
+            case "revokeCertificate":
+                let text = try string("fingerprint")
+                guard let fingerprint = Hash32(hex: text.lowercased()) else {
+                    throw fail("\"fingerprint\" '\(text)' is not 64 hex digits; use the fingerprint 'citychain pki show CERT.pem' prints")
+                }
+                return .revokeCertificate(fingerprint: fingerprint, reason: try string("reason"))
             case let other:
                 throw fail("\"op\" '\(other)' is not one of \(OperationFile.kinds.joined(separator: ", "))")
             }

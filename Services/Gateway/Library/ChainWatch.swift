@@ -36,6 +36,8 @@ package actor ChainWatch: Service {
 
     /// The clock the receipts' waits and the follower's retries run on (manual in tests).
     private nonisolated let clock: MonotonicClock
+    /// Certificates revoked on chain as far as the watch has verified it (the gateway's wire server refuses them).
+    package nonisolated let revocations: CertificateRevocations
 
     /// Where a watch starts near the head: the tracker and keys at a proven height, and the sets
     /// that signed the blocks up to it (all from a verified `StartingStateAnswer`).
@@ -54,8 +56,10 @@ package actor ChainWatch: Service {
     /// A watch of the chain that starts at `genesis`, or where `startingPoint` says when it gives
     /// one; throws when the genesis does not validate.
     package init(genesis: Genesis, pool: UpstreamPool, keep: Int = 512, clock: MonotonicClock = .system,
-                 startingPoint: (@Sendable () async -> StartingPoint?)? = nil, logger: Logger) throws {
+                 startingPoint: (@Sendable () async -> StartingPoint?)? = nil,
+                 revocations: CertificateRevocations = CertificateRevocations(), logger: Logger) throws {
         self.pool = pool
+        self.revocations = revocations
         self.startingPoint = startingPoint
         self.clock = clock
         self.keep = keep
@@ -116,6 +120,7 @@ package actor ChainWatch: Service {
     private func adopt(_ point: StartingPoint) {
         start = point.tracker
         keys = point.keys
+        publishRevocations()
         olderSets = point.sets
         epochs = [(point.tracker.height, point.tracker.validatorSet)]
         heights.announce(point.tracker.height)
@@ -125,6 +130,7 @@ package actor ChainWatch: Service {
     private func apply(_ cb: CertifiedBlock, tracker: ChainTracker) {
         precondition(cb.height == keys.height + 1, "the follower hands on blocks in order")
         keys.apply(cb.block)
+        if cb.block.revokesCertificates { publishRevocations() }
         recent.insert(cb, for: cb.height)
         if tracker.validatorSet != epochs[epochs.count - 1].set { epochs.append((cb.height, tracker.validatorSet)) }
         heights.announce(cb.height)
@@ -132,6 +138,11 @@ package actor ChainWatch: Service {
             caughtUp = true
             logger.info("caught up with the chain", metadata: ["height": "\(cb.height)"])
         }
+    }
+
+    /// Hands the revocations seen so far to the wire server.
+    private func publishRevocations() {
+        revocations.revoke(keys.revokedCertificates)
     }
 
     private func note(_ event: CertifiedChainFollower.Event) {

@@ -71,13 +71,14 @@ package struct GatewayRuntime: Sendable {
                 await NearHeadStart.fetch(genesis: genesis, indexers: indexers, discovering: discovering, wait: .seconds(5), logger: logger)
             }
         }
-        let watch = try ChainWatch(genesis: genesis, pool: validators, startingPoint: startingPoint, logger: logger)
+        let revocations = CertificateRevocations()
+        let watch = try ChainWatch(genesis: genesis, pool: validators, startingPoint: startingPoint, revocations: revocations, logger: logger)
         let service = GatewayService(chainID: chainID, validators: validators, indexers: indexers, watch: watch,
                                      submitLimits: RateLimiter(defaultRate: s.submitRate, overrides: s.agencyRates),
                                      queryLimits: RateLimiter(defaultRate: s.queryRate, overrides: s.agencyRates),
                                      logger: logger)
         let node = try ServiceNode(role: .gateway, host: host, port: port, tls: tls, routes: service.router(),
-                                   configuration: wire, logger: logger)
+                                   configuration: wire, revocations: revocations, logger: logger)
         node.ops.reloads(client)
         GatewayMetrics.install(on: node, validators: validators, indexers: indexers, watch: watch)
         let discovery = s.registries.isEmpty ? nil

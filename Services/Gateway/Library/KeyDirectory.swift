@@ -15,6 +15,8 @@ package struct KeyDirectory: Sendable {
     private var keys: [AgencyID: [KeyID: KeyState]] = [:]
     /// Height of the last block applied (0: genesis only).
     package private(set) var height: UInt64 = 0
+    /// Certificates revoked on chain: the gateway's wire server refuses them.
+    package private(set) var revokedCertificates = RevokedCertificates(entries: [])
 
     package init(genesis: Genesis) {
         for a in genesis.agencies { add(a.id, a.keys) }
@@ -22,8 +24,9 @@ package struct KeyDirectory: Sendable {
 
     /// The directory at `height` from the agencies' state entries there (a verified
     /// `StartingStateAnswer`): active signing keys, and revoked ones with their height.
-    package init(agencies: [AgencyEntry], height: UInt64) {
+    package init(agencies: [AgencyEntry], height: UInt64, revoked: RevokedCertificates = RevokedCertificates(entries: [])) {
         self.height = height
+        revokedCertificates = revoked
         for a in agencies {
             for k in a.keys {
                 guard case .signing(let pk) = k.key.material else { continue }
@@ -54,6 +57,8 @@ package struct KeyDirectory: Sendable {
             case let .keyAdded(agency, key)?: add(agency, [key])
             case let .keyRevoked(agency, keyID)?:
                 if keys[agency]?[keyID] != nil { keys[agency]?[keyID] = .revoked(atHeight: height) }
+            case .certificateRevoked(let entry)?:
+                revokedCertificates = revokedCertificates.adding(entry)
             default: break
             }
         }

@@ -33,7 +33,8 @@ enum NearHeadStart {
             try answer.verify(validatorSet: sets)
             logger.info("proven starting state from an indexer", metadata: [
                 "indexer": "\(address)", "height": "\(answer.at.height)", "agencies": "\(answer.agencies.count)"])
-            return ChainWatch.StartingPoint(tracker: answer.tracker, keys: KeyDirectory(agencies: answer.agencies.map(\.entry), height: answer.at.height),
+            return ChainWatch.StartingPoint(tracker: answer.tracker, keys: KeyDirectory(agencies: answer.agencies.map(\.entry), height: answer.at.height,
+                                                                                          revoked: answer.revoked),
                                             sets: sets)
         } catch {
             logger.warning("cannot start near the head from the indexer's starting state: following the chain from block 1",

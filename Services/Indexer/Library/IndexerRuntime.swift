@@ -71,7 +71,8 @@ package struct IndexerRuntime: Sendable {
         let feeds = FeedService(store: store, proven: proven, queries: queries, limits: s.feedLimits, logger: logger)
         var routes = queries.router()
         feeds.addRoutes(to: &routes)
-        let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: routes, configuration: wire, logger: logger)
+        let node = try ServiceNode(role: .indexer, host: host, port: port, tls: tls, routes: routes, configuration: wire,
+                                   revocations: proven.revocations, logger: logger)
         node.ops.reloads(client)
         IndexerMetrics.install(on: node, store: store, status: status, proven: proven, maxLagBlocks: s.readyMaxLagBlocks, logger: logger)
         let anchorer = s.auditKey.map { keyID, key in

@@ -31,13 +31,14 @@ package struct ProvenAgency: Hashable, Sendable, CanonicalCodable {
 /// The state a follower starts from at the height of `at`, each part proven under its state root:
 /// the validator set that signed `at` (state entry `validatorSet`) and the changes scheduled after
 /// it (`pendingValidatorChanges`) — with `at`'s hash, the `ChainTracker` that checks every later
-/// block — and the registered agencies with all their keys (`agency` entries), in id order.
+/// block — the registered agencies with all their keys (`agency` entries), in id order, and the
+/// certificates revoked on chain (`revokedCertificates`, proven present or, when none is, absent).
 /// The agencies' list is not proven complete (the state tree is keyed by hash): a follower that
 /// misses an agency only lacks its keys, as before it saw the agency's registration.
 ///
 /// Encoding: CertifiedHeader at, ValidatorSet validatorSet, StateProof validatorSetProof,
 /// array<PendingValidatorChange> pending (≤ 1024), StateProof pendingProof, array<ProvenAgency>
-/// agencies (≤ 2048).
+/// agencies (≤ 2048), RevokedCertificates revoked, StateProof revokedProof.
 @MemberwiseInit
 package struct StartingStateAnswer: Hashable, Sendable, CanonicalCodable {
     package var at: CertifiedHeader
@@ -46,6 +47,9 @@ package struct StartingStateAnswer: Hashable, Sendable, CanonicalCodable {
     package var pending: [PendingValidatorChange]
     package var pendingProof: StateProof
     package var agencies: [ProvenAgency]
+    /// The certificates revoked on chain (empty: none, and `revokedProof` proves the entry absent).
+    package var revoked: RevokedCertificates
+    package var revokedProof: StateProof
 
     /// Throws unless `at` is certified by the set `sets` gives for its height and every part is
     /// proven under its state root.
@@ -67,6 +71,9 @@ package struct StartingStateAnswer: Hashable, Sendable, CanonicalCodable {
                 throw ProofFailure("the entry of agency '\(a.entry.id)' is not the one under the state root of block \(at.height)")
             }
         }
+        guard LedgerState.verify(.revokedCertificates, entry: revoked.entries.isEmpty ? nil : revoked, proof: revokedProof, stateRoot: root) else {
+            throw ProofFailure("the revoked certificates given are not the ones under the state root of block \(at.height)")
+        }
     }
 
     /// The tracker that follows from `at` (call after `verify`).
@@ -76,6 +83,7 @@ package struct StartingStateAnswer: Hashable, Sendable, CanonicalCodable {
 
     package func encode(to w: inout CanonicalWriter) {
         w.encode(at); w.encode(validatorSet); w.encode(validatorSetProof); w.array(pending); w.encode(pendingProof); w.array(agencies)
+        w.encode(revoked); w.encode(revokedProof)
     }
 
     package init(from r: inout CanonicalReader) throws(CodecError) {
@@ -85,5 +93,7 @@ package struct StartingStateAnswer: Hashable, Sendable, CanonicalCodable {
         pending = try r.array(max: 1024, "StartingStateAnswer.pending")
         pendingProof = try r.decode()
         agencies = try r.array(max: IndexerAPI.maxAgenciesPerStart, "StartingStateAnswer.agencies")
+        revoked = try r.decode()
+        revokedProof = try r.decode()
     }
 }

@@ -54,6 +54,13 @@ struct IndexerChain: Sendable {
 
     static func put(_ dataset: DatasetID, _ subject: String, _ payload: [UInt8]) -> LedgerOperation { F.put(dataset, subject, payload) }
 
+    /// An admin operation signed by admin-a and co-signed by admin-b (the threshold is 2).
+    mutating func admin(_ op: LedgerOperation) -> SignedTransaction {
+        nonce += 1
+        let body = TransactionBody(chainID: F.chainID, signer: F.signer("admin-a"), nonce: nonce, expiresAtHeight: state.height + 1000, operation: op)
+        return try! SignedTransaction.sign(body, key: F.key("admin-a"), cosigners: [(F.signer("admin-b"), F.key("admin-b"))])
+    }
+
     /// A parking session (public JSON).
     mutating func parking(_ i: Int, zone: String? = nil) -> SignedTransaction {
         let z = zone ?? ["A", "B", "C"][i % 3]

@@ -119,6 +119,50 @@ import Testing
         }
     }
 
+    /// A certificate revoked on chain (`revokeCertificate`, issue 17 item 3): once the block commits
+    /// every validator refuses it, and a validator restarted from its data directory still does
+    /// (the list comes from the state it rebuilds).
+    @Test func aCertificateRevokedOnChainIsRefusedByEveryValidatorAndAfterARestart() async throws {
+        let cluster = try TestCluster()
+        let ports = TestCluster.freePorts(4)
+        let validators = try cluster.makeValidators(ports: ports)
+        let a = ports.map { "127.0.0.1:\($0)" }
+        let leaked = try TLSIdentity(issued: cluster.ca.issue(role: .agency("tax-office"), name: "tax-office"))
+        let fingerprint = try PeerIdentity(certificate: leaked.certificateChain[0]).fingerprint
+        let agency = try WireClient(tls: TLSSetup.client(leaked), logger: cluster.logger)
+        let admin = try cluster.client(.admin)
+        /// Whether the validator at `address` refuses the leaked certificate as revoked.
+        func refuses(_ address: String) async -> Bool {
+            do {
+                _ = try await agency.submit(F.parking(99, expires: 500), to: address)
+                return false
+            } catch let e as WireError { return e.code == .forbidden && e.message.contains("revoked on chain") } catch { return false }
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            for v in validators { group.addTask { try await v.run() } }
+            for v in validators { _ = try await v.address() }
+            guard case .committed = try await agency.submit(F.parking(1, expires: 500), to: a[0], waitMillis: 10_000).status else {
+                Issue.record("the certificate did not work before its revocation"); return
+            }
+            let revoke = F.tx("admin-a", .revokeCertificate(fingerprint: Hash32(hex: fingerprint)!, reason: "leaked"), nonce: 901, cosigners: ["admin-b"])
+            guard case .committed(let place) = try await admin.submit(revoke, to: a[1], waitMillis: 15_000).status else {
+                Issue.record("the revocation did not commit"); return
+            }
+            for (i, address) in a.enumerated() {
+                try await eventually("validator-\(i) refuses the revoked certificate") { await refuses(address) }
+                #expect(await validators[i].node.revocations.revokedAt(fingerprint) == place.height)
+            }
+            await validators[3].stop()
+            let restarted = try cluster.makeValidator(3, signer: TestCluster.signer(3), port: ports[3], peers: a)
+            group.addTask { try await restarted.run() }
+            _ = try await restarted.address()
+            #expect(restarted.node.revocations.revokedAt(fingerprint) == place.height, "the restarted validator rebuilt the list")
+            #expect(await refuses(a[3]))
+            for v in validators.prefix(3) { await v.stop() }
+            await restarted.stop()
+        }
+    }
+
     @Test func aRestartStartsFromTheNewestSnapshotAndReplaysOnlyTheRest() async throws {
         let cluster = try TestCluster()
         let ports = TestCluster.freePorts(4)

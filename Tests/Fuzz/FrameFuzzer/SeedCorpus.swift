@@ -69,6 +69,7 @@ enum SeedCorpus {
                 ValidatorChange(publicKey: publicKey(0x30), power: 0, name: "v1"),
             ]),
             .anchorAuditBatch(firstSequence: 0, lastSequence: 99, recordCount: 100, merkleRoot: hash("audit")),
+            .revokeCertificate(fingerprint: hash("leaked certificate"), reason: "laptop stolen"),
         ]
     }
 

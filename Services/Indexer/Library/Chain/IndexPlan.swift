@@ -109,7 +109,7 @@ package struct IndexPlan: Sendable {
         case .agencyRegistered(let a):
             registersAgency = true
             changes.append(.agency(id: a.id, name: a.name, isAdmin: a.isAdmin, height: h))
-        case .keyAdded, .keyRevoked, .validatorChangeScheduled, .auditAnchored:
+        case .keyAdded, .keyRevoked, .validatorChangeScheduled, .auditAnchored, .certificateRevoked:
             break
         }
     }

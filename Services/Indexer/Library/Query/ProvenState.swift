@@ -3,6 +3,7 @@ import CityEncoding
 import CityLedger
 import CityMerkle
 import CityNode
+import CityWire
 
 /// The ledger state answers come from: the state after the last batch PostgreSQL holds
 /// (published by the writer once a batch is committed), its certified header, and whether the
@@ -15,6 +16,9 @@ package actor ProvenState {
     package private(set) var header: CertifiedHeader?
     /// Announces each height answers reflect as it is reached (the feeds wake on it).
     package nonisolated let advanced = HeightWatchers()
+    /// Certificates revoked on chain as of the published height: the indexer's wire server refuses
+    /// them (and ends their open connections, feeds included) once the index holds the block.
+    package nonisolated let revocations = CertificateRevocations()
     /// Set when a block's state root did not match: the state stops there.
     package private(set) var halted: String?
 
@@ -33,6 +37,9 @@ package actor ProvenState {
         guard halted == nil, batch.header.height > (header?.height ?? 0) else { return }
         published = batch.state
         header = batch.header
+        if batch.blocks.contains(where: { $0.block.block.revokesCertificates }) {
+            revocations.revoke(batch.state.revokedCertificates)
+        }
         advanced.announce(batch.header.height)
     }
 
@@ -90,8 +97,10 @@ package actor ProvenState {
             let (_, proof) = published.prove(.agency(id))
             return published.agency(id).map { ProvenAgency(entry: $0, proof: proof) }
         }
+        let (_, revokedProof) = published.prove(.revokedCertificates)
         return StartingStateAnswer(at: header, validatorSet: published.currentValidatorSet, validatorSetProof: setProof,
-                                   pending: published.pendingValidatorChanges, pendingProof: pendingProof, agencies: proven)
+                                   pending: published.pendingValidatorChanges, pendingProof: pendingProof, agencies: proven,
+                                   revoked: published.revokedCertificates, revokedProof: revokedProof)
     }
 
     /// The next audit sequence the chain expects from `agency` (nil: it never anchored).

@@ -16,6 +16,9 @@ extension ValidatorNode {
             return
         }
         state = executedBlock.state
+        if block.revokesCertificates {
+            revocations.revoke(state.revokedCertificates)
+        }
         tip = ChainTip(header: block.header)
         lastCertificate = certificate
         mempool.blockCommitted(block, state: state)

@@ -59,6 +59,8 @@ package actor ValidatorNode {
     package nonisolated let verifiedSignatures = VerifiedSignatures()
     /// Gossiped transactions still in a peer intake's verification stage (compact proposals use them).
     package nonisolated let gossipPending = GossipPending()
+    /// Certificates revoked on chain, kept current at each commit: the wire server refuses them.
+    package nonisolated let revocations = CertificateRevocations()
     /// Whether client submissions are refused now (backpressure), read by the routes without a hop.
     package nonisolated let admission = AdmissionGate()
     /// The committed rate that bounds admission.
@@ -125,6 +127,7 @@ package actor ValidatorNode {
             tip = ChainTip(genesis: genesis)
         }
         try Self.indexRecent(log: log, height: height, into: &txIndex, limit: 100)
+        revocations.revoke(state.revokedCertificates)
         logger.info("validator state rebuilt", metadata: [
             "chain.height": "\(height)", "chain.stateRoot": "\(state.stateRoot)",
             "storage.rebuildMillis": "\(Int((monotonic.now - started) / .milliseconds(1)))",

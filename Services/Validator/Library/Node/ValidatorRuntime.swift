@@ -49,7 +49,7 @@ package struct ValidatorRuntime: Sendable {
                                           hub: hub, commands: input, logger: logger)
         let routes = ValidatorRoutes.router(node: validator, hub: hub, commands: input, logger: logger)
         let server = try ServiceNode(role: .validator, host: host, port: port, tls: tls, routes: routes, configuration: wire,
-                                     logger: logger)
+                                     revocations: validator.revocations, logger: logger)
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
         server.ops.reloads(client)
         server.ops.addCheck("consensus") { await validator.readinessProblem() }
