@@ -20,11 +20,16 @@ package struct WireClient: Sendable {
     private let configuration: WireConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
+    /// Certificates revoked on chain (the service's list): a server presenting one is not used,
+    /// and a connection to a server whose certificate is revoked later is closed then.
+    private let revocations: CertificateRevocations?
 
     /// A client; `tls` should come from `TLSSetup.client` (it carries the client certificate).
     package init(tls: TLSConfiguration, configuration: WireConfiguration = WireConfiguration(),
-                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) throws {
+                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                 revocations: CertificateRevocations? = nil, logger: Logger) throws {
         tlsContext = ClientTLSContext(try NIOSSLContext(configuration: tls))
+        self.revocations = revocations
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -53,6 +58,15 @@ package struct WireClient: Sendable {
             guard expecting(server.role) else {
                 throw WireError(.forbidden, "the server at \(host):\(port) is \(server), not the role expected; check the address")
             }
+            var token: UInt64?
+            if let revocations {
+                switch revocations.open(server.fingerprint, close: { _ in channel.close(promise: nil) }) {
+                case .success(let t): token = t
+                case .failure(let refusal):
+                    throw WireError(.forbidden, "the server at \(host):\(port) (\(server)) presents a certificate revoked on chain: \(refusal.message)")
+                }
+            }
+            defer { if let token { revocations?.closed(server.fingerprint, token: token) } }
             var logger = logger
             logger[metadataKey: "peer.id"] = "\(server)"
             let wire = WireConnection(server: server, channel: channel, configuration: configuration, logger: logger)

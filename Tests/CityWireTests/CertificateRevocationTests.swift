@@ -45,6 +45,36 @@ import Testing
         }
     }
 
+    /// The other direction: a service's client does not use a server whose certificate is revoked,
+    /// and closes its connection to one revoked while it is open.
+    @Test func aClientDropsAServerWhoseCertificateIsRevoked() async throws {
+        try await withServer(pki: try TestPKI()) { server async throws in
+            let revocations = CertificateRevocations()
+            let client = try WireClient(tls: try server.pki.client(.gateway), revocations: revocations, logger: testLogger)
+            let validatorFingerprint = try await client.withConnection(host: "127.0.0.1", port: server.port, expecting: .validator) { c async throws in
+                #expect(try await c.request(TestKinds.echo, [1]) == [1])
+                return c.server.fingerprint
+            }
+            let ended: WireError? = try await client.withConnection(host: "127.0.0.1", port: server.port, expecting: .validator) { c async throws in
+                var seen = 0
+                do {
+                    for try await _ in c.stream(TestKinds.forever, []) {
+                        seen += 1
+                        if seen == 3 { revocations.revoke([(validatorFingerprint, 8)]) }
+                        if seen > 100_000 { return nil }
+                    }
+                    return nil
+                } catch let error as WireError { return error }
+            }
+            #expect(ended != nil, "the stream from the revoked server ended")
+            await expectWireError(.forbidden, "presents a certificate revoked on chain") {
+                _ = try await client.withConnection(host: "127.0.0.1", port: server.port, expecting: .validator) { c async throws in
+                    try await c.request(TestKinds.echo, [2])
+                }
+            }
+        }
+    }
+
     @Test func revocationsAreKeptOnceAndClosedConnectionsAreForgotten() {
         let revocations = CertificateRevocations()
         let closed = ClosedLog()

@@ -49,7 +49,8 @@ package struct GatewayRuntime: Sendable {
 
     package static func assemble(settings s: GatewaySettings, tls: TLSIdentity, host: String, port: Int,
                                  wire: WireConfiguration = WireConfiguration(), logger: Logger) throws -> GatewayRuntime {
-        let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
+        let revocations = CertificateRevocations()
+        let client = try WireClient(tls: TLSSetup.client(tls), revocations: revocations, logger: logger)
         let chainID = s.genesis.chainID
         let validators = UpstreamPool(role: .validator, client: client, connectionsPerUpstream: s.connectionsPerUpstream, logger: logger) { conn in
             let st = try ValidatorStatus(canonicalBytes: try await conn.request(ValidatorAPI.status, [], timeout: .seconds(3)))
@@ -71,7 +72,6 @@ package struct GatewayRuntime: Sendable {
                 await NearHeadStart.fetch(genesis: genesis, indexers: indexers, discovering: discovering, wait: .seconds(5), logger: logger)
             }
         }
-        let revocations = CertificateRevocations()
         let watch = try ChainWatch(genesis: genesis, pool: validators, startingPoint: startingPoint, revocations: revocations, logger: logger)
         let service = GatewayService(chainID: chainID, validators: validators, indexers: indexers, watch: watch,
                                      submitLimits: RateLimiter(defaultRate: s.submitRate, overrides: s.agencyRates),

@@ -63,7 +63,7 @@ package struct IndexerRuntime: Sendable {
         }
         let proven = try ProvenState(genesis: s.genesis)
         let status = FollowerStatus()
-        let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
+        let client = try WireClient(tls: TLSSetup.client(tls), revocations: proven.revocations, logger: logger)
         let follower = try ChainFollower(store: store, proven: proven, genesis: s.genesis, validators: s.validators, client: client,
                                      status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, bulkLoadTransactions: s.bulkLoadTransactions, logger: logger)
         let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency,

@@ -50,7 +50,7 @@ package struct ValidatorRuntime: Sendable {
         let routes = ValidatorRoutes.router(node: validator, hub: hub, commands: input, logger: logger)
         let server = try ServiceNode(role: .validator, host: host, port: port, tls: tls, routes: routes, configuration: wire,
                                      revocations: validator.revocations, logger: logger)
-        let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
+        let client = try WireClient(tls: TLSSetup.client(tls), revocations: validator.revocations, logger: logger)
         server.ops.reloads(client)
         server.ops.addCheck("consensus") { await validator.readinessProblem() }
         server.ops.addRefresher { await ValidatorMetrics.refresh(validator) }
