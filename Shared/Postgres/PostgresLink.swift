@@ -62,6 +62,16 @@ extension PostgresURL {
         throw PostgresLinkError(message: last.map(explain) ?? "PostgreSQL at \(target) could not be reached")
     }
 
+    /// Why the database does not answer, for a readiness check whose query failed with `error`:
+    /// the cause one fresh connection finds (a rotated password, an expired server certificate;
+    /// the pool itself only says its circuit breaker tripped), else the query's own error.
+    package func notAnswering(after error: any Error, logger: Logger) async -> String {
+        do throws(PostgresLinkError) { try await checkLink(logger: logger, attempts: 1) } catch {
+            return "PostgreSQL does not answer: \(error.message)"
+        }
+        return "PostgreSQL takes new connections, but the query failed: \(explain(error))"
+    }
+
     /// A connection reset or closed with no word from the server or from TLS.
     static func isBareReset(_ error: any Error) -> Bool {
         guard let e = error as? PSQLError else { return false }

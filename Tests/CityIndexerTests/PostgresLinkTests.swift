@@ -2,6 +2,7 @@ import CityChainAPI
 import CityLedger
 import CityNode
 import CityPKI
+import CityPostgres
 import CityTestSupport
 import Foundation
 import Testing
@@ -60,6 +61,13 @@ import Testing
         let message = try await migrateError(wrong)
         #expect(message.contains("refused the password of user citychain_service"), "\(message)")
         #expect(!message.contains("not-the-password-41c"))
+        // /readyz after the password was rotated under a running service: the pool only says its
+        // circuit breaker tripped; the check names the cause from a fresh connection.
+        struct PoolSaysLittle: Error {}
+        let ready = await wrong.notAnswering(after: PoolSaysLittle(), logger: testLogger)
+        #expect(ready.hasPrefix("PostgreSQL does not answer: ") && ready.contains("refused the password of user citychain_service"), "\(ready)")
+        let fine = await (try await TestPostgres.database().settings).notAnswering(after: PoolSaysLittle(), logger: testLogger)
+        #expect(fine.hasPrefix("PostgreSQL takes new connections, but the query failed"), "\(fine)")
     }
 
     @Test(.timeLimit(.minutes(2))) func aServerCertificateFromAnotherCAIsRefused() async throws {

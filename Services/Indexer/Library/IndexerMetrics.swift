@@ -1,5 +1,6 @@
 import CityChainAPI
 import CityNode
+import CityPostgres
 import CityWire
 import CoreMetrics
 import Logging
@@ -49,7 +50,7 @@ enum IndexerMetrics {
                 _ = try await store.client.query("SELECT 1", logger: logger).collect()
                 return nil
             } catch {
-                return "PostgreSQL does not answer: \(String(reflecting: error).prefix(200))"
+                return await store.url.notAnswering(after: error, logger: logger)
             }
         }
         node.ops.addCheck("caught up") {

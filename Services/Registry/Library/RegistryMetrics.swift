@@ -1,5 +1,6 @@
 import CityChainAPI
 import CityNode
+import CityPostgres
 import CoreMetrics
 
 /// The registry's Prometheus metrics and readiness (docs/METRICS.md).
@@ -12,7 +13,7 @@ enum RegistryMetrics {
                 _ = try await store.head()
                 return nil
             } catch {
-                return "PostgreSQL does not answer: \(String(reflecting: error).prefix(200))"
+                return await store.url.notAnswering(after: error, logger: store.logger)
             }
         }
         node.ops.addRefresher {
