@@ -55,7 +55,16 @@ public final class TestPostgres: Sendable {
     public static let shared: Result<TestPostgres, any Error> = Result { try TestPostgres() }
 
     public static func database() async throws -> TestDatabase {
-        try await shared.get().createDatabase()
+        try await offThePool { try shared.get() }.createDatabase()
+    }
+
+    /// Runs blocking work (initdb, pg_ctl, psql: posix_spawn and waitpid) on a Dispatch thread, so
+    /// it never holds one of the few threads of Swift's cooperative pool (two on this box) that
+    /// every other test's tasks, timeouts and readers run on.
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
     }
 
     /// A cluster of the test's own (e.g. the primary of a replication test, whose base backup
@@ -203,8 +212,11 @@ public final class TestPostgres: Sendable {
     /// A new empty database, owned by `serviceRole`.
     public func createDatabase() async throws -> TestDatabase {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        try Self.run(Self.binDir() + "/psql", ["-h", dir, "-p", "\(port)", "-U", Self.adminRole, "-d", "postgres", "-q",
-                                               "-c", "CREATE DATABASE \(name) OWNER \(Self.serviceRole)"])
+        let (dir, port) = (self.dir, self.port)
+        try await Self.offThePool {
+            try Self.run(Self.binDir() + "/psql", ["-h", dir, "-p", "\(port)", "-U", Self.adminRole, "-d", "postgres", "-q",
+                                                   "-c", "CREATE DATABASE \(name) OWNER \(Self.serviceRole)"])
+        }
         return TestDatabase(host: "127.0.0.1", port: port, user: Self.serviceRole, database: name, password: servicePassword, rootCertificate: caFile)
     }
 
