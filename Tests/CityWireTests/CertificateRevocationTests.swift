@@ -18,18 +18,8 @@ import Testing
             let fingerprint = try PeerIdentity(certificate: agency.certificateChain[0]).fingerprint
             let client = try WireClient(tls: TLSSetup.client(agency), logger: testLogger)
             let refusedBefore = WireRefusals.count("revoked")
-            let ended: WireError? = try await client.withConnection(host: "127.0.0.1", port: server.port, expecting: .validator) { connection async throws in
-                var seen = 0
-                do {
-                    for try await _ in connection.stream(TestKinds.forever, []) {
-                        seen += 1
-                        // Revoked while its stream runs (as a block carrying revokeCertificate arrives).
-                        if seen == 3 { revocations.revoke([(fingerprint, 42)]) }
-                        if seen > 100_000 { return nil }
-                    }
-                    return nil
-                } catch let error as WireError { return error }
-            }
+            // Revoked while its stream runs (as a block carrying revokeCertificate arrives).
+            let ended = try await Self.streamEnd(client, server) { revocations.revoke([(fingerprint, 42)]) }
             #expect(ended?.code == .forbidden, "the open stream ended with the refusal: \(String(describing: ended))")
             #expect(ended?.message.contains("revoked on chain at height 42") == true)
             // A new connection with that certificate: refused after the handshake, then closed.
@@ -55,23 +45,29 @@ import Testing
                 #expect(try await c.request(TestKinds.echo, [1]) == [1])
                 return c.server.fingerprint
             }
-            let ended: WireError? = try await client.withConnection(host: "127.0.0.1", port: server.port, expecting: .validator) { c async throws in
-                var seen = 0
-                do {
-                    for try await _ in c.stream(TestKinds.forever, []) {
-                        seen += 1
-                        if seen == 3 { revocations.revoke([(validatorFingerprint, 8)]) }
-                        if seen > 100_000 { return nil }
-                    }
-                    return nil
-                } catch let error as WireError { return error }
-            }
+            let ended = try await Self.streamEnd(client, server) { revocations.revoke([(validatorFingerprint, 8)]) }
             #expect(ended != nil, "the stream from the revoked server ended")
             await expectWireError(.forbidden, "presents a certificate revoked on chain") {
                 _ = try await client.withConnection(host: "127.0.0.1", port: server.port, expecting: .validator) { c async throws in
                     try await c.request(TestKinds.echo, [2])
                 }
             }
+        }
+    }
+
+    /// Opens the endless test stream to `server`, calls `revoke` after its third item, and returns
+    /// the error the stream ended with (nil if it never ended).
+    static func streamEnd(_ client: WireClient, _ server: TestServer, revoke: @Sendable () -> Void) async throws -> WireError? {
+        try await client.withConnection(host: "127.0.0.1", port: server.port, expecting: .validator) { c async throws in
+            var seen = 0
+            do {
+                for try await _ in c.stream(TestKinds.forever, []) {
+                    seen += 1
+                    if seen == 3 { revoke() }
+                    if seen > 100_000 { return nil }
+                }
+                return nil
+            } catch let error as WireError { return error }
         }
     }
 
