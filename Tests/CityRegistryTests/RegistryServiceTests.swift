@@ -69,6 +69,8 @@ import Testing
         defer { run.cancel() }
         var changes = directory.changes().makeAsyncIterator()
         try await eventually("the directory's first snapshot") { await directory.isSynced }
+        // The watch's first snapshot must come before the registration (else the indexer is in it, not added after it).
+        try await eventually("the watch's first snapshot") { !recorder.recorded.isEmpty }
         _ = try await registry.connect(as: indexer) {
             try await $0.ask(RegistryAPI.register, indexer.registration(.indexer, leaseMillis: 1_000), as: ServiceEntry.self)
         }
