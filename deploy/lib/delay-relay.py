@@ -8,6 +8,10 @@ chunk before it: a TCP stream is never reordered). Bounded: at most MAX_BUFFER b
 direction (the reader waits beyond that), and it exits when its parent dies or after --seconds.
 
     delay-relay.py --listen 127.0.0.1:PORT --target 127.0.0.1:PORT --delay-ms 20 --jitter-ms 5 [--seconds N]
+                   [--control FILE]
+
+With --control, FILE holds "DELAY JITTER" (milliseconds) and is read again every second, so a
+fault campaign (deploy/chaos) changes the delay of open connections without cutting them.
 """
 import argparse
 import asyncio
@@ -18,7 +22,7 @@ import sys
 MAX_BUFFER = 8 << 20
 
 
-async def pipe(reader, writer, delay, jitter, rng):
+async def pipe(reader, writer, conf, rng):
     queue = asyncio.Queue()
     held = 0
     space = asyncio.Event()
@@ -48,7 +52,8 @@ async def pipe(reader, writer, delay, jitter, rng):
             chunk = await reader.read(65536)
             if not chunk:
                 break
-            due = max(last_due, loop.time() + (delay + rng.uniform(-jitter, jitter)) / 1000.0)
+            delay, jitter = conf["delay"], conf["jitter"]
+            due = max(last_due, loop.time() + max(0.0, delay + rng.uniform(-jitter, jitter)) / 1000.0)
             last_due = due
             held += len(chunk)
             if held >= MAX_BUFFER:
@@ -71,11 +76,23 @@ async def main():
     ap.add_argument("--delay-ms", type=float, default=20)
     ap.add_argument("--jitter-ms", type=float, default=5)
     ap.add_argument("--seconds", type=float, default=3600)
+    ap.add_argument("--control", default=None)
     a = ap.parse_args()
     lhost, lport = a.listen.rsplit(":", 1)
     thost, tport = a.target.rsplit(":", 1)
     rng = random.Random(int(lport))
     parent = os.getppid()
+    conf = {"delay": a.delay_ms, "jitter": a.jitter_ms}
+
+    def read_control():
+        if not a.control:
+            return
+        try:
+            with open(a.control) as f:
+                d, j = f.read().split()[:2]
+            conf["delay"], conf["jitter"] = float(d), float(j)
+        except (OSError, ValueError):
+            pass
 
     async def handle(cr, cw):
         try:
@@ -83,7 +100,7 @@ async def main():
         except OSError:
             cw.close()
             return
-        await asyncio.gather(pipe(cr, tw, a.delay_ms, a.jitter_ms, rng), pipe(tr, cw, a.delay_ms, a.jitter_ms, rng))
+        await asyncio.gather(pipe(cr, tw, conf, rng), pipe(tr, cw, conf, rng))
 
     server = await asyncio.start_server(handle, lhost, int(lport))
     print(f"relay {a.listen} -> {a.target}, {a.delay_ms} ± {a.jitter_ms} ms", flush=True)
@@ -91,6 +108,7 @@ async def main():
     deadline = loop.time() + a.seconds
     async with server:
         while loop.time() < deadline and os.getppid() == parent:
+            read_control()
             await asyncio.sleep(1)   # the relay's own lifetime check, not synchronisation
 
 
