@@ -115,14 +115,35 @@ package final class ValidatorEngine: Service, Sendable {
                     logger.info("gossip connected", metadata: ["peer.address": "\(address)", "peer.id": "\(conn.server)"])
                     backoff.reset()
                     reported = false
-                    let batches = conn.stream(ValidatorAPI.gossip, subscribe.canonicalBytes).map { try GossipBatch(canonicalBytes: $0) }
                     let node = self.node
+                    let clock = node.monotonic
+                    let heard = LastHeard(clock.now)
+                    let batches = conn.stream(ValidatorAPI.gossip, subscribe.canonicalBytes).map { bytes in
+                        heard.mark(clock.now)
+                        return try GossipBatch(canonicalBytes: bytes)
+                    }
                     let fetch = CompactFetch(connection: conn, timeout: .milliseconds(Int64(settings.consensus.proposeBaseMillis)), logger: logger)
-                    let dropped = try await GossipIntake().run(batches, pending: node.gossipPending, consensus: { items in
-                        await Self.handOver(items, node: node, from: address, fetch: fetch)
-                    }, transactions: { txs in
-                        await node.receive(txs.map(GossipItem.transaction), from: address, preverified: Self.verify(txs, node: node))
-                    })
+                    let silence = Self.silenceLimit(announceMillis: settings.announceMillis)
+                    // The intake, beside a watch on the stream's silence: a peer announces its height
+                    // every announcement period, so a stream silent for three of them is dead (a
+                    // partition drops packets without a reset, and TCP's retransmission backoff would
+                    // keep it for many seconds after the link heals): drop it and dial again.
+                    let dropped = try await withThrowingTaskGroup(of: Int?.self) { group in
+                        group.addTask {
+                            try await GossipIntake().run(batches, pending: node.gossipPending, consensus: { items in
+                                await Self.handOver(items, node: node, from: address, fetch: fetch)
+                            }, transactions: { txs in
+                                await node.receive(txs.map(GossipItem.transaction), from: address, preverified: Self.verify(txs, node: node))
+                            })
+                        }
+                        group.addTask {
+                            try await Self.watchSilence(heard, limit: silence, clock: clock)
+                            return nil
+                        }
+                        defer { group.cancelAll() }
+                        let first = try await group.next()
+                        return (first ?? nil) ?? 0
+                    }
                     if dropped > 0 { logger.notice("gossiped transaction batches dropped: verification fell behind", metadata: ["peer.address": "\(address)", "gossip.droppedBatches": "\(dropped)"]) }
                 }
             } catch {
@@ -133,6 +154,22 @@ package final class ValidatorEngine: Service, Sendable {
             }
             await node.peerConnection(address, connected: false)
             guard (try? await backoff.wait(orUntil: wake)) != nil else { return }
+        }
+    }
+
+    /// How long a gossip stream may stay silent before it is taken for dead: three announcement
+    /// periods, and at least 3 s.
+    static func silenceLimit(announceMillis: UInt64) -> Duration {
+        .milliseconds(Int64(max(3 * announceMillis, 3_000)))
+    }
+
+    /// Returns nothing while items keep arriving (`heard` moves); throws `PeerSilent` once the
+    /// stream has been silent for `limit`. Checks four times per limit.
+    static func watchSilence(_ heard: LastHeard, limit: Duration, clock: MonotonicClock) async throws {
+        while true {
+            try await clock.sleep(for: limit / 4)
+            let quiet = clock.now - heard.at
+            if quiet >= limit { throw PeerSilent(quiet: quiet) }
         }
     }
 
@@ -214,9 +251,10 @@ package final class ValidatorEngine: Service, Sendable {
         }
     }
 
-    /// Fetches certified blocks from the first peer that has them until caught up with it.
+    /// Fetches certified blocks from the first peer that has them until caught up with it, asking
+    /// the peers heard from lately first (`ValidatorNode.syncOrder`).
     func syncOnce() async {
-        for peer in peers.withLock({ $0 }).shuffled() {
+        for peer in await node.syncOrder(peers.withLock({ $0 })) {
             guard let (host, port) = Self.split(peer), !Task.isCancelled else { continue }
             do {
                 let caughtUp = try await client.withConnection(host: host, port: port, expecting: .validator) { conn in
@@ -234,7 +272,8 @@ package final class ValidatorEngine: Service, Sendable {
         for _ in 0..<100_000 {
             let (next, _) = await node.syncTarget()
             let request = BlocksRequest(from: next, maxCount: settings.syncBatchBlocks)
-            let response = try BlocksResponse(canonicalBytes: try await conn.request(ValidatorAPI.blocks, request.canonicalBytes))
+            // Bounded: a peer that goes silent mid-sync is left for the next one after 10 s.
+            let response = try BlocksResponse(canonicalBytes: try await conn.request(ValidatorAPI.blocks, request.canonicalBytes, timeout: .seconds(10)))
             if response.blocks.isEmpty { return response.latestHeight < next }
             guard await node.applyCertified(response.blocks, from: peer) > 0 else { return false }
             if let last = response.blocks.last, last.height >= response.latestHeight { return true }
@@ -245,6 +284,23 @@ package final class ValidatorEngine: Service, Sendable {
     /// "HOST:PORT" split, or nil.
     package static func split(_ address: String) -> (String, Int)? {
         HostPort(address).map { ($0.host, $0.port) }
+    }
+}
+
+/// When a stream last brought something (its reader marks, its silence watch reads).
+package final class LastHeard: Sendable {
+    private let time: Mutex<Duration>
+    package init(_ now: Duration) { time = Mutex(now) }
+    package func mark(_ now: Duration) { time.withLock { $0 = now } }
+    package var at: Duration { time.withLock { $0 } }
+}
+
+/// A peer's gossip stream brought nothing for longer than its announcements allow; it is redialled.
+package struct PeerSilent: Error, CustomStringConvertible {
+    /// How long it had been silent.
+    package var quiet: Duration
+    package var description: String {
+        "no gossip from the peer for \(quiet.components.seconds) s although it announces its height every second or so; the link is taken for dead and dialled again"
     }
 }
 

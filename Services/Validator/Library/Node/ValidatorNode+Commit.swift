@@ -116,6 +116,23 @@ extension ValidatorNode {
         return applied
     }
 
+    /// The order to ask `peers` for blocks in: first those whose gossip arrived within the last
+    /// three announcement periods and that announced a height above ours (freshest first), then the
+    /// rest in random order. A peer cut off by a partition sends nothing and so comes last: asking
+    /// it first cost a catching-up node the whole connect timeout (10 s) while its blocks were
+    /// needed for a quorum (deploy/chaos: a partition healed, then another validator cut).
+    package func syncOrder(_ peers: [String]) -> [String] {
+        let now = monotonic.now
+        let fresh = Duration.milliseconds(Int64(3 * max(settings.announceMillis, 100)))
+        let next = tip.height + 1
+        var ahead: [(String, Duration)] = []
+        var rest: [String] = []
+        for p in peers {
+            if let heard = peerHeard[p], now - heard <= fresh, (peerHeights[p] ?? 0) >= next { ahead.append((p, heard)) } else { rest.append(p) }
+        }
+        return ahead.sorted { $0.1 > $1.1 }.map(\.0) + rest.shuffled()
+    }
+
     /// The height to sync from and how far the peers say they are.
     package func syncTarget() -> (next: UInt64, best: UInt64) {
         (tip.height + 1, max(tip.height, peerHeights.values.max() ?? 0))

@@ -144,6 +144,7 @@ extension ValidatorNode {
     /// Gossip from `peer` whose proposal and vote signatures the caller verified.
     package func receive(_ items: [GossipItem], from peer: String, preverified: [Bool]) {
         precondition(items.count == preverified.count, "one verification flag per item")
+        if !items.isEmpty { peerHeard[peer] = monotonic.now }
         for (item, verified) in zip(items, preverified) {
             switch item {
             case .proposal(let p): if verified { consensusMessage(height: p.height, .proposal(p)) }

@@ -20,7 +20,7 @@ package actor ValidatorNode {
     let commands: AsyncStream<EngineCommand>.Continuation
     let clock: @Sendable () -> UInt64
     /// Monotonic time for durations (height latency, rebuild time); manual in tests.
-    let monotonic: MonotonicClock
+    nonisolated let monotonic: MonotonicClock
     let log: BlockLog
     let signStore: SignRecordStore
     /// The key consensus signs with (an observer's key is not in the set, so it never signs).
@@ -66,6 +66,8 @@ package actor ValidatorNode {
     /// The committed rate that bounds admission.
     var admissionControl = AdmissionControl()
     var peerHeights: [String: UInt64] = [:]
+    /// When each peer's gossip last reached this node (any item): block sync asks peers heard from lately first.
+    var peerHeard: [String: Duration] = [:]
     var connectedPeers: Set<String> = []
     var evidenceSeen: UInt64 = 0
     /// When this node started the height in progress (commit latency), and whether `start()` ran (readiness).
