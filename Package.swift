@@ -108,7 +108,7 @@ targets += service("Indexer", executable: "citychain-indexer", dependencies: ser
 // (initdb as the postgres user into a temporary directory). A plain library so test targets share it.
 targets.append(.target(name: "CityTestSupport", dependencies: ["CityLedger", "CityEncoding", "CityWire", "CityPKI", crypto], path: "Tests/Support", swiftSettings: settings))
 // Indexer tests start their own PostgreSQL (see CityTestSupport).
-targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityGateway", "CityTestSupport", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle", "CityPostgres",
+targets.append(.testTarget(name: "CityIndexerTests", dependencies: ["CityIndexer", "CityGateway", "CityRegistry", "CityTestSupport", "CityValidator", "CityChainAPI", "CityLedger", "CityMerkle", "CityPostgres",
                                                                     "CityEncoding", "CityConsensus", "CityNode", "CityPKI", "CityWire",
                                                                     crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityIndexerTests", swiftSettings: settings))

@@ -593,7 +593,7 @@ class Campaign:
             self.findings.append(f"not back and ready at the end: {', '.join(down)}")
 
         by_kind = collections.Counter(f["kind"] for f in self.faults)
-        slowest = max(self.faults, key=lambda f: f["ready_after_s"] or 1e9, default=None)
+        slowest = max(self.faults, key=lambda f: 1e9 if f["ready_after_s"] is None else f["ready_after_s"], default=None)
         return {
             "seed": self.a.seed, "minutes": self.a.minutes, "rate": self.a.rate,
             "faults": len(self.faults), "faults_by_kind": dict(sorted(by_kind.items())),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CityLedger
 import CityNode
 import CityPKI
 import Logging
@@ -18,6 +19,8 @@ package struct RegistryCommand: ConfiguredCommand {
 
     @Option(help: "PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=CA.pem] (schema 'registry' is created); TLS 1.3 with the server's certificate checked against --ca unless it says otherwise.") var postgres: String
     @Option(help: "Milliseconds between a watch's checks of the directory (50-5000).") var watchPollMillis: Int = 250
+    @Option(help: "The chain's genesis file: with it the registry refuses certificates revoked on chain, learnt from the indexers in its directory and checked against this genesis.")
+    var genesis: String?
 
     package init() {}
 
@@ -26,8 +29,13 @@ package struct RegistryCommand: ConfiguredCommand {
         let database: RegistryDatabase
         do { database = try PostgresURL(postgres).withDefaultRootCertificate(node.ca) } catch { throw ValidationError("--postgres URL \(error.message)") }
         guard (50...5000).contains(watchPollMillis) else { throw ValidationError("--watch-poll-millis must be 50 to 5000") }
+        let chain = try genesis.map { try Genesis.load(path: $0, flag: "--genesis") }
         var runtime = try RegistryRuntime.assemble(database: database, tls: start.tls, host: start.host, port: start.port,
-                                                   pollInterval: .milliseconds(watchPollMillis), wire: start.wire, logger: start.logger)
+                                                   pollInterval: .milliseconds(watchPollMillis), wire: start.wire, genesis: chain,
+                                                   logger: start.logger)
+        if chain == nil {
+            start.logger.notice("no --genesis: the registry does not learn the certificates revoked on chain and serves them until the CA is rotated")
+        }
         try runtime.node.configureOps(options: node)
         if let agent = try runtime.node.registryAgent(options: node, tls: start.tls, logger: start.logger) { runtime.alongside.append(agent) }
         try await runtime.run()
@@ -43,5 +51,8 @@ extension RegistryCommand {
         ConfigSetting("watchPollMillis", .int(50...5000), flag: "--watch-poll-millis", default: "250",
                       help: "Milliseconds between a watch's checks of the directory.",
                       fix: "write a whole number from 50 to 5000, e.g. watchPollMillis: 250"),
+        ConfigSetting("genesis", .file(.readable), flag: "--genesis", default: "none",
+                      help: "The chain's genesis file: with it the registry refuses certificates revoked on chain, learnt from the indexers in its directory.",
+                      fix: "write the path of the chain's genesis.json"),
     ])
 }

@@ -39,8 +39,9 @@ package struct QueryService: Sendable {
         for (kind, handle) in handlers where kind != IndexerAPI.validatorChanges {
             r.unary(kind, allowedRoles: agencies) { req in try await IndexerMetrics.counted(kind) { try await handle(req.payload, Self.reader(req)) } }
         }
-        // Public chain facts, also asked by gateways for themselves (their start near the head).
-        let agenciesAndGateways: @Sendable (Role) -> Bool = { if case .agency = $0 { true } else { $0 == .gateway } }
+        // Public chain facts, also asked by gateways for themselves (their start near the head) and
+        // by registries (the certificates revoked on chain).
+        let agenciesAndGateways: @Sendable (Role) -> Bool = { if case .agency = $0 { true } else { $0 == .gateway || $0 == .registry } }
         r.unary(IndexerAPI.validatorChanges, allowedRoles: agenciesAndGateways) { req in
             try await IndexerMetrics.counted(IndexerAPI.validatorChanges) {
                 try await self.validatorChanges(try ValidatorChangesQuery(canonicalBytes: req.payload)).canonicalBytes
