@@ -251,7 +251,7 @@ class Campaign:
             vals += ["--validator", f"{addr(v)}:{VALIDATOR_PORT}"]
         if name == "registry":
             return [f"{b}/citychain-registry", "--listen", registry_at] + self.tls("registry-1") + [
-                "--postgres", self.pg_url("registry"), "--registry", registry_at, "--ops-listen", f"127.0.0.1:{OPS_PORT}"]
+                "--postgres", self.pg_url("registry"), "--registry", registry_at, "--genesis", self.genesis, "--ops-listen", f"127.0.0.1:{OPS_PORT}"]
         if name in VALIDATORS:
             i = int(name[1])
             peers = []
