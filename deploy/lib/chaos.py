@@ -21,6 +21,8 @@ faulty, each followed by a bounded wait for the faulted service to be back and r
                       if it stopped)
   kill-indexer        kill -9 of the indexer, restarted
   kill-gateway        kill -9 of the gateway, restarted
+  crash-postgres      (only with --kinds) PostgreSQL stopped in immediate mode (a crash: recovery
+                      at restart), restarted after the fault's duration
 
 The load (citychain-bench chaos-load) writes through the gateway all along with clients that
 resubmit until acknowledged; its record of every transaction's fate is checked at the end against
@@ -46,6 +48,8 @@ PROPOSE_TIMEOUT_MS = 3000          # ConsensusConfig.proposeBaseMillis (every va
 STALL_LIMIT_MS = 3 * PROPOSE_TIMEOUT_MS
 FAULT_KINDS = ["kill-validator", "freeze-validator", "delay", "loss", "partition", "partition-proposer",
                "disk-full", "kill-indexer", "kill-gateway"]
+# Kinds only dealt when asked for with --kinds (not in the default deck, so seeds keep their schedules).
+EXTRA_KINDS = ["crash-postgres"]
 VALIDATOR_FAULTS = {"kill-validator", "freeze-validator", "loss", "partition", "partition-proposer", "disk-full"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -227,6 +231,7 @@ class Campaign:
                 f"-c ssl_key_file={pg}/tls/postgres-1.key -c ssl_min_protocol_version=TLSv1.3")
         self.run([f"{self.pg_bin}/pg_ctl", "-D", self.pg_data, "-l", f"{pg}/log", "-w", "-t", "30", "-o", opts, "start"],
                  host="registry", user="postgres", timeout=60)
+        self.pg_opts = opts
         self.pg_socket = pg
         self.pg_password = os.urandom(16).hex()
         self.psql("postgres", f"CREATE ROLE citychain_service LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS PASSWORD '{self.pg_password}'")
@@ -434,6 +439,13 @@ class Campaign:
             halts = len(self.exits) - exits_before
             if halts:
                 detail += f"; it halted and was restarted {halts}×"
+        elif kind == "crash-postgres":
+            target = "postgresql"
+            self.run([f"{self.pg_bin}/pg_ctl", "-D", self.pg_data, "-m", "immediate", "-w", "-t", "30", "stop"],
+                     user="postgres", timeout=60)
+            self.sleep_watching(duration)
+            self.run([f"{self.pg_bin}/pg_ctl", "-D", self.pg_data, "-l", f"{self.pg_socket}/log", "-w", "-t", "60", "-o", self.pg_opts, "start"],
+                     host="registry", user="postgres", timeout=90)
         elif kind in ("kill-indexer", "kill-gateway"):
             target = kind[5:]
             self.kill9(target)
@@ -455,7 +467,7 @@ class Campaign:
         kinds = []
         while time.time() < end - 8:
             if not kinds:
-                kinds = list(FAULT_KINDS)
+                kinds = list(self.a.kinds.split(",")) if self.a.kinds else list(FAULT_KINDS)
                 self.rng.shuffle(kinds)
             kind = kinds.pop()
             # Short campaigns (deploy/test's 2 minutes) use shorter faults, so most kinds get a turn.
@@ -465,7 +477,8 @@ class Campaign:
             start_ms = int(time.time() * 1000)
             target, detail = self.inject(kind, duration)
             end_ms = int(time.time() * 1000)
-            names = [target] if target in self.procs else (VALIDATORS if target == "all validator links" else [])
+            names = [target] if target in self.procs else (VALIDATORS if target == "all validator links" else
+                                                            ["registry", "indexer"] if target == "postgresql" else [])
             back = self.wait_ready(names + ["gateway"], 90, kind)
             f = {"kind": kind, "target": target, "start_ms": start_ms, "end_ms": end_ms, "seconds": round((end_ms - start_ms) / 1000, 1),
                  "detail": detail, "ready_after_s": None if back is None else round(back, 1)}
@@ -658,7 +671,8 @@ class Campaign:
 
     def report(self, r):
         print()
-        print(f"chaos campaign, {r['minutes']:g} min, seed {r['seed']} (replay: deploy/chaos --minutes {r['minutes']:g} --seed {r['seed']} --rate {r['rate']:g})")
+        kinds = f" --kinds {self.a.kinds}" if self.a.kinds else ""
+        print(f"chaos campaign, {r['minutes']:g} min, seed {r['seed']} (replay: deploy/chaos --minutes {r['minutes']:g} --seed {r['seed']} --rate {r['rate']:g}{kinds})")
         print(f"  faults injected: {r['faults']}: " + ", ".join(f"{k} {n}" for k, n in r["faults_by_kind"].items()))
         print(f"  transactions: {r['sent']} sent, {r['acknowledged']} acknowledged, {r['committed']} committed "
               f"({r['committed_unacknowledged']} of them not acknowledged), {r['duplicated']} duplicated, {r['lost']} lost, "
@@ -711,7 +725,12 @@ def main():
     ap.add_argument("--rate", type=float, default=20)
     ap.add_argument("--work", default=None)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--kinds", default=None, help="comma-separated fault kinds to deal (default: every kind of the deck)")
     a = ap.parse_args()
+    if a.kinds:
+        unknown = [k for k in a.kinds.split(",") if k not in FAULT_KINDS + EXTRA_KINDS]
+        if unknown:
+            ap.error(f"unknown fault kind(s) {', '.join(unknown)}; known: {', '.join(FAULT_KINDS + EXTRA_KINDS)}")
     if a.seed is None:
         a.seed = random.SystemRandom().randrange(1, 1 << 31)
     c = Campaign(a)
