@@ -78,8 +78,10 @@ package struct ChainFollower: Service {
                     return
                 } catch {
                     if Task.isCancelled { return }
-                    logger.error("indexing stopped; restarting from the indexed head", metadata: ["error": "\(error)"])
-                    await status.failed("\(error)")
+                    // PSQLError's own description hides the cause; explain says what the server said.
+                    let why = error is PSQLError ? store.url.explain(error) : "\(error)"
+                    logger.error("indexing stopped; restarting from the indexed head", metadata: ["error": "\(why)"])
+                    await status.failed(why)
                     _ = try? await backoff.wait()
                 }
             }

@@ -63,7 +63,7 @@ package final class IndexStore: Sendable {
             """, logger: logger)
         let latest = Migrations.all.last?.version ?? 0
         for m in Migrations.all {
-            try await client.withTransaction(logger: logger) { c in
+            try await client.guardedTransaction("migration \(m.version)", logger: logger) { [logger] c in
                 try await c.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
                 let applied = try await c.query("SELECT max(version) FROM citychain.schema_migrations", logger: logger)
                 var current = 0
@@ -93,7 +93,7 @@ package final class IndexStore: Sendable {
     /// datasets) and returns the genesis tracker. Refuses a database holding another chain.
     package func openHead(genesis: Genesis) async throws -> ChainTracker {
         let genesisTracker = try ChainTracker(genesis: genesis)
-        return try await client.withTransaction(logger: logger) { c in
+        return try await client.guardedTransaction("opening the index head", logger: logger) { [logger] c in
             try await c.query("SELECT pg_advisory_xact_lock(7243002)", logger: logger)
             let rows = try await c.query("SELECT chain_id, genesis_hash, tracker FROM citychain.index_head WHERE id = 1", logger: logger)
             for try await (chain, hash, tracker) in rows.decode((String, ByteBuffer, ByteBuffer).self) {
@@ -157,7 +157,7 @@ package final class IndexStore: Sendable {
     /// Writes a prepared batch (see `write(_:from:to:queryableJSON:)`).
     package func write(_ prepared: PreparedWrite, from: ChainTracker, to: ChainTracker) async throws {
         let (plan, blocks, txs) = (prepared.plan, prepared.blocks, prepared.transactions)
-        try await client.withTransaction(logger: logger) { c in
+        try await client.guardedTransaction("the write of blocks \(from.height + 1)...\(to.height)", logger: logger) { [logger] c in
             let moved = try await c.query("""
                 UPDATE citychain.index_head SET height = \(Int64(to.height)), block_hash = \(Self.buffer(to.lastHash.bytes)),
                        tracker = \(Self.buffer(to.canonicalBytes)), updated_at = now()
@@ -327,7 +327,7 @@ extension IndexStore {
         for id in missing {
             let role = Self.analystRole(id)
             do {
-                try await client.withTransaction(logger: logger) { c in
+                try await client.guardedTransaction("creating role \(role)", logger: logger) { [logger] c in
                     try await c.query("SELECT pg_advisory_xact_lock(7243003)", logger: logger)
                     let exists = try await c.query("SELECT 1 FROM pg_roles WHERE rolname = \(role)", logger: logger)
                     var found = false

@@ -49,7 +49,7 @@ package final class RegistryStore: Sendable {
             throw RegistryError(.database, "cannot use the registry's database: \(error.message) (--postgres)")
         }
         let latest = RegistryMigrations.all.last?.version ?? 0
-        try await client.withTransaction(logger: logger) { c in
+        try await client.guardedTransaction("the registry's migrations", logger: logger) { [logger] c in
             try await c.query("SELECT pg_advisory_xact_lock(7243101)", logger: logger)
             try await c.query("CREATE SCHEMA IF NOT EXISTS registry", logger: logger)
             try await c.query("""
@@ -76,7 +76,7 @@ package final class RegistryStore: Sendable {
     /// Inserts or replaces the entry of `r.key`; its lease starts now. Keeps the first
     /// registration time while the same certificate re-registers a live entry (a failover).
     package func register(_ r: RegisterRequest) async throws -> ServiceEntry {
-        try await client.withTransaction(logger: logger) { c in
+        try await client.guardedTransaction("the registration of \(r.key)", logger: logger) { [logger] c in
             let revision = try await Self.bump(c, logger)
             let rows = try await c.query("""
                 INSERT INTO registry.services AS s (\(unescaped: Self.columns), revision)
@@ -111,7 +111,7 @@ package final class RegistryStore: Sendable {
 
     /// Removes the entry of `key` held by `fingerprint`.
     package func deregister(_ key: ServiceKey, fingerprint: Hash32) async throws -> Outcome {
-        let removed: Bool = try await client.withTransaction(logger: logger) { c in
+        let removed: Bool = try await client.guardedTransaction("the deregistration of \(key)", logger: logger) { [logger] c in
             let rows = try await c.query("""
                 DELETE FROM registry.services
                 WHERE kind = \(Int16(key.kind.rawValue)) AND id = \(key.id) AND fingerprint = \(Self.buffer(fingerprint.bytes))
