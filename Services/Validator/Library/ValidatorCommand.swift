@@ -1,5 +1,6 @@
 import ArgumentParser
 import CityConsensus
+import CityEncoding
 import CityLedger
 import CityNode
 import CityOps
@@ -32,11 +33,52 @@ package struct ValidatorCommand: ConfiguredCommand {
     @OptionGroup package var tuning: ValidatorTuning
     @Flag(help: "The sign record (consensus.sign) is lost: start although the block log shows this validator has signed (docs/OPERATIONS.md, \"A missing sign record\"). Never in a config file.")
     package var signRecordLost = false
+    @Flag(help: "When the data directory holds no chain yet, start from a peer's snapshot instead of replaying from height 1: checked against the genesis validator set, or against --trust-height/--trust-hash (docs/OPERATIONS.md, \"Starting a node from a snapshot\"). Ignored once the directory holds a chain.")
+    package var stateSync = false
+    @Option(help: "With --state-sync: trust block H (with --trust-hash), e.g. the latest height of 'citychain status'; the snapshot must be at or below it.")
+    package var trustHeight: UInt64?
+    @Option(help: "With --state-sync: the hash of the block at --trust-height (64 hex digits).")
+    package var trustHash: String?
 
     package init() {}
 
+    /// The trust of `--state-sync` from `--trust-height/--trust-hash` (the genesis without them).
+    func stateSyncTrust() throws -> StateSyncTrust {
+        switch (trustHeight, trustHash) {
+        case (nil, nil): return .genesis
+        case let (h?, x?):
+            guard h >= 1 else { throw ValidationError("--trust-height is at least 1 (height 0 is the genesis: leave both trust flags out)") }
+            guard let hash = Hash32(hex: x) else { throw ValidationError("--trust-hash '\(x)' must be 64 hex digits (a block hash, e.g. from citychain status --output json)") }
+            return .block(height: h, hash: hash)
+        default: throw ValidationError("give --trust-height and --trust-hash together (a block's height and its hash)")
+        }
+    }
+
+    /// `--state-sync` on an empty data directory: fills it from a peer's snapshot.
+    func syncStateIfAsked(tls: TLSIdentity, logger: Logger) async throws {
+        let trust = try stateSyncTrust()
+        guard stateSync else {
+            if trustHeight != nil { throw ValidationError("--trust-height/--trust-hash are for --state-sync; add it, or leave them out") }
+            return
+        }
+        guard StateSync.isEmpty(dataDirectory: dataDir) else {
+            logger.info("--state-sync ignored: the data directory already holds a chain", metadata: ["storage.path": "\(dataDir)"])
+            return
+        }
+        let addresses = try peers.map { p -> HostPort in
+            guard let hp = HostPort(p) else { throw ValidationError("--peer '\(p)' is not HOST:PORT") }
+            return hp
+        }
+        guard !addresses.isEmpty else { throw ValidationError("--state-sync needs at least one --peer to fetch a snapshot from") }
+        let genesis = try Genesis.load(path: genesis)
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
+        _ = try await StateSync(client: client, peers: addresses, genesis: genesis, trust: trust, logger: logger).run(into: dataDir)
+    }
+
     package func run() async throws {
         var start = try node.start(role: .validator)
+        try await syncStateIfAsked(tls: start.tls, logger: start.logger)
         let runtime = try ValidatorRuntime.make(options: self, logger: start.logger)
         start.logger[metadataKey: "node.name"] = "\(runtime.node.identity.name)"
         try runtime.node.configureOps(options: node)
@@ -95,6 +137,9 @@ extension ValidatorCommand {
             ConfigSetting("ready.maxLagBlocks", .int(0...1_000_000), flag: "--ready-max-lag-blocks", default: "2",
                           help: "Blocks behind the best height its peers report a validator may be and still be ready (/readyz).",
                           fix: "write a whole number of blocks, e.g. ready.maxLagBlocks: 2"),
+            ConfigSetting("snapshot.everyBlocks", .int(0...100_000_000), flag: "--snapshot-every-blocks", default: "1000",
+                          help: "Blocks between snapshots of the ledger state (restarts and state sync start from them); 0: none.",
+                          fix: "write a whole number of blocks, e.g. snapshot.everyBlocks: 1000"),
         ])
     }()
 }

@@ -10,12 +10,13 @@ package enum SignRecordGuard {
     package static let lookback: UInt64 = 1000
 
     /// Throws `.missingSignRecord` when the record is missing, `lost` is false and one of the last
-    /// `lookback` certificates up to `height` holds `key`'s signature (`certificate(h)` reads height h).
+    /// `lookback` certificates up to `height` holds `key`'s signature (`certificate(h)` reads height h;
+    /// nil where the log holds no block: below a state-synced or pruned log's base).
     package static func check(recordExists: Bool, lost: Bool, key: PublicKey, height: UInt64, path: String,
-                              certificate: (UInt64) throws -> CommitCertificate) throws {
+                              certificate: (UInt64) throws -> CommitCertificate?) throws {
         guard !recordExists, !lost, height > 0 else { return }
         let first = height > lookback ? height - lookback + 1 : 1
-        for h in stride(from: height, through: first, by: -1) where try certificate(h).signatures.contains(where: { $0.validator == key }) {
+        for h in stride(from: height, through: first, by: -1) where try certificate(h)?.signatures.contains(where: { $0.validator == key }) == true {
             throw BlockStoreError(.missingSignRecord, path: path, height: h, """
                 the sign record is missing, but this validator's key signed the commit certificate of block \(h): it has been \
                 part of this chain and may have signed at height \(height + 1) already, so signing again could double-sign. \

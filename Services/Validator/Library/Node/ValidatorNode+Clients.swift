@@ -67,6 +67,9 @@ extension ValidatorNode {
     /// The encoded `CertifiedBlock` at `height` (from memory for recent heights, else the log).
     package func certifiedBlockBytes(at height: UInt64) throws -> [UInt8] {
         if let bytes = recentBlocks[height] { return bytes }
+        if height >= 1, height <= log.baseHeight {
+            throw WireError(.notFound, "this validator keeps blocks from height \(log.baseHeight + 1) on (it started from a snapshot, or prunes older blocks): fetch block \(height) from another validator or an archive node")
+        }
         let record = try log.record(at: height)
         return CertifiedBlock(block: record.block, certificate: record.certificate).canonicalBytes
     }

@@ -99,7 +99,7 @@ package actor ValidatorNode {
         let signStore = try SignRecordStore.open(path: dataDirectory + "/consensus.sign")
         if let signer {
             try SignRecordGuard.check(recordExists: signStore.exists, lost: settings.signRecordLost, key: signer.publicKey,
-                                      height: height, path: signStore.path) { h in try log.record(at: h).certificate }
+                                      height: height, path: signStore.path) { h in log.holds(h) ? try log.record(at: h).certificate : nil }
             try signStore.markStarted()
         }
         let key = signer ?? Ed25519Signer(Curve25519.Signing.PrivateKey())
@@ -122,13 +122,13 @@ package actor ValidatorNode {
         self.txIndex = TxIndex(capacity: settings.maxRememberedCommits)
         self.recentBlocks = BoundedFIFOMap(capacity: settings.maxCachedBlocks)
         if height > 0 {
-            let last = try log.record(at: height)
-            tip = ChainTip(header: last.block.header)
+            let last = try log.certifiedHeader(at: height)
+            tip = ChainTip(header: last.header)
             lastCertificate = last.certificate
         } else {
             tip = ChainTip(genesis: genesis)
         }
-        try Self.indexRecent(log: log, height: height, into: &txIndex, limit: 100)
+        try Self.indexRecent(log: log, into: &txIndex, limit: 100)
         revocations.revoke(state.revokedCertificates)
         logger.info("validator state rebuilt", metadata: [
             "chain.height": "\(height)", "chain.stateRoot": "\(state.stateRoot)",
@@ -141,9 +141,10 @@ package actor ValidatorNode {
     package static let wallClockMillis: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
 
     /// Remembers the transactions of the last `limit` blocks, so status queries answer for them after a restart.
-    private static func indexRecent(log: BlockLog, height: UInt64, into index: inout TxIndex, limit: UInt64) throws {
-        guard height > 0 else { return }
-        var h = height > limit ? height - limit + 1 : 1
+    private static func indexRecent(log: BlockLog, into index: inout TxIndex, limit: UInt64) throws {
+        let height = log.lastHeight
+        guard height > log.baseHeight else { return }
+        var h = max(log.baseHeight + 1, height > limit ? height - limit + 1 : 1)
         while h <= height {   // bounded by limit
             index.record(try log.block(at: h))
             h += 1

@@ -35,6 +35,14 @@ package enum ValidatorRoutes {
         r.unary(ValidatorAPI.proposalTransactions, allowedRoles: [.validator]) { req in
             try await node.proposalTransactions(try req.decode(ProposalTransactionsRequest.self)).canonicalBytes
         }
+        // State sync (issue 18): validators and indexers starting from a snapshot.
+        let snapshots = SnapshotServer(directory: node.snapshotDirectory)
+        r.unary(ValidatorAPI.snapshots, allowedRoles: [.validator, .indexer]) { _ in
+            try snapshots.offers().canonicalBytes
+        }
+        r.unary(ValidatorAPI.snapshotChunk, allowedRoles: [.validator, .indexer]) { req in
+            try snapshots.chunk(try req.decode(SnapshotChunkRequest.self)).canonicalBytes
+        }
         r.stream(ValidatorAPI.gossip, allowedRoles: [.validator]) { req, writer in
             let subscribe = try req.decode(GossipSubscribe.self)
             if !subscribe.advertise.isEmpty { commands.yield(.follow(subscribe.advertise)) }

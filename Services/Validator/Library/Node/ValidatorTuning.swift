@@ -40,6 +40,8 @@ package struct ValidatorTuning: ParsableArguments, Sendable {
 
     @Option(help: "Blocks behind the best height its peers report a validator may be and still be ready (/readyz 200) (config key: ready.maxLagBlocks).")
     package var readyMaxLagBlocks: UInt64 = 2
+    @Option(help: "Write a snapshot of the ledger state every N blocks, 0 for none; nodes that state-sync start from them (config key: snapshot.everyBlocks).")
+    package var snapshotEveryBlocks: UInt64 = 1000
 
     package init() {}
 

@@ -5,7 +5,9 @@ import Logging
 
 /// The validator's append-only block log (docs/STORAGE.md, "Block log"): one file holding a
 /// header then one checksummed record per committed block and its certificate, heights
-/// contiguous from 1, each block linked to its parent.
+/// contiguous from 1 (or from just above its base: a log made by state sync or pruning starts after
+/// a certified block whose header and certificate its file header holds), each block linked to
+/// its parent.
 ///
 /// `append` returns only after fdatasync, so a commit may be acknowledged once it returns; with
 /// `sync: false` it only writes, and `beginSync` / `FileSync.run` (anywhere) / `finishSync` make the
@@ -22,7 +24,9 @@ package final class BlockLog {
     package let genesisHash: Hash32
     private let file: StorageFile
     private let logger: Logger
-    /// Byte offset of the record of height `i + 1` at index `i`: the only per-height memory (one Int).
+    /// The certified block below the first record (nil: the log starts at height 1).
+    package let base: BlockLogBase?
+    /// Byte offset of the record of height `baseHeight + i + 1` at index `i`: the only per-height memory (one Int).
     private var offsets: [Int]
     private var tip: LogTip
     /// Byte offset where the next record goes.
@@ -32,8 +36,10 @@ package final class BlockLog {
     /// Whether a sync from `beginSync` has not finished yet.
     private var syncRunning = false
 
-    /// Height of the last stored block (0 when empty).
+    /// Height of the last stored block (0 when empty; the base height when only the base is held).
     package var lastHeight: UInt64 { tip.lastHeight }
+    /// The base height: records start at `baseHeight + 1` (0 for a log from genesis).
+    package var baseHeight: UInt64 { base?.height ?? 0 }
     /// Hash of the last stored block's header (the genesis hash when empty).
     package var lastHash: Hash32 { tip.lastHash }
 
@@ -42,6 +48,7 @@ package final class BlockLog {
         self.file = file
         self.logger = logger
         genesisHash = scan.header.genesisHash
+        base = scan.header.base
         offsets = scan.recordOffsets
         tip = scan.tip
         end = scan.validEnd
@@ -50,13 +57,15 @@ package final class BlockLog {
     }
 
     /// Opens (or creates) the log at `path` for `chainID` and `genesisHash`, locks it, scans it,
-    /// cuts a torn tail and indexes every record. Throws `BlockStoreError` naming the file,
-    /// offset and height for a lock held elsewhere, a foreign or damaged header, or corruption.
-    package static func open(path: String, chainID: String, genesisHash: Hash32,
+    /// cuts a torn tail and indexes every record. A log created here starts at height 1, or after
+    /// `base` when given (state sync); `base` is ignored when the log exists. Throws
+    /// `BlockStoreError` naming the file, offset and height for a lock held elsewhere, a foreign or
+    /// damaged header, or corruption.
+    package static func open(path: String, chainID: String, genesisHash: Hash32, base: BlockLogBase? = nil,
                              logger: Logger = Logger(label: "citychain.blocklog")) throws(BlockStoreError) -> BlockLog {
         if access(path, F_OK) != 0 {
             // The header goes in through a rename, so a crash never leaves a log with half a header.
-            try AtomicFile.write(BlockLogHeader(chainID: chainID, genesisHash: genesisHash).bytes, to: path)
+            try AtomicFile.write(BlockLogHeader(chainID: chainID, genesisHash: genesisHash, base: base).bytes, to: path)
             logger.info("created block log", metadata: ["storage.path": "\(path)", "chain.id": "\(chainID)"])
         }
         let file = try StorageFile(path: path, create: false)
@@ -147,21 +156,27 @@ package final class BlockLog {
 
     /// What holds between appends: one record offset per height, in order, each before the end.
     private func checkInvariants() {
-        precondition(offsets.count == Int(tip.lastHeight), "block log \(path): \(offsets.count) records for \(tip.lastHeight) heights")
+        precondition(offsets.count == Int(tip.lastHeight - baseHeight), "block log \(path): \(offsets.count) records for heights \(baseHeight + 1)...\(tip.lastHeight)")
         precondition(durableHeight <= tip.lastHeight, "block log \(path): durable past the last height")
         precondition(offsets.last.map { $0 < end } ?? true, "block log \(path): the last record starts at or past the end \(end)")
         assert(offsets.count < 2 || offsets[offsets.count - 2] < offsets[offsets.count - 1], "block log \(path): record offsets increase")
     }
 
-    /// The block and certificate at `height` (1...lastHeight), re-checked after reading:
+    /// Whether the log holds the block at `height` (`baseHeight + 1 ... lastHeight`).
+    package func holds(_ height: UInt64) -> Bool { height > baseHeight && height <= lastHeight }
+
+    /// The block and certificate at `height` (baseHeight+1...lastHeight), re-checked after reading:
     /// checksum, decoding, height, chain id and that the certificate is for this block.
     package func record(at height: UInt64) throws(BlockStoreError) -> BlockRecord {
-        guard height >= 1, height <= lastHeight else {
-            throw BlockStoreError(.notFound, path: path, height: height,
-                                  "the log holds heights 1...\(lastHeight); fetch later blocks from peers")
+        guard holds(height) else {
+            let held = lastHeight > baseHeight ? "heights \(baseHeight + 1)...\(lastHeight)" : "no block yet"
+            let fix = height > lastHeight ? "fetch later blocks from peers"
+                : "blocks up to \(baseHeight) are not kept here (state sync or pruning started the log after them): fetch them from an archive node"
+            throw BlockStoreError(.notFound, path: path, height: height, "the log holds \(held); \(fix)")
         }
-        let offset = offsets[Int(height - 1)]
-        let nextOffset = Int(height) < offsets.count ? offsets[Int(height)] : end
+        let index = Int(height - baseHeight - 1)
+        let offset = offsets[index]
+        let nextOffset = index + 1 < offsets.count ? offsets[index + 1] : end
         let bytes = try file.read(offset: offset, count: nextOffset - offset)
         let (length, checksum) = BlockRecord.parsePrefix(bytes[...])
         let payload = bytes[BlockRecord.prefixBytes...]
@@ -179,6 +194,13 @@ package final class BlockLog {
             : LogTip.certificateRefusal(record.certificate, for: header, hash: header.hash)
         if let why { throw BlockLogScan.chainBreak(path, offset, height, why) }
         return record
+    }
+
+    /// The header and commit certificate of the block at `height`: the base's, or a record's.
+    package func certifiedHeader(at height: UInt64) throws(BlockStoreError) -> (header: BlockHeader, certificate: CommitCertificate) {
+        if let base, height == base.height { return (base.header, base.certificate) }
+        let record = try record(at: height)
+        return (record.block.header, record.certificate)
     }
 
     /// The block at `height`.

@@ -13,7 +13,7 @@ package enum BlockLogScan {
     package struct Outcome: Sendable {
         /// The file header.
         package var header: BlockLogHeader
-        /// Byte offset of the record of height `i + 1` at index `i`.
+        /// Byte offset of the record of height `base + i + 1` at index `i`.
         package var recordOffsets: [Int]
         /// The verified end of the chain.
         package var tip: LogTip
@@ -36,7 +36,7 @@ package enum BlockLogScan {
             throw BlockStoreError(.wrongChain, path: path, offset: 0,
                                   "the log is for chain \"\(header.chainID)\" with genesis \(header.genesisHash), this node runs \"\(chainID)\" with genesis \(genesisHash); point the validator at its own data directory")
         }
-        var tip = LogTip(chainID: chainID, genesisHash: genesisHash)
+        var tip = LogTip(chainID: chainID, genesisHash: genesisHash, base: header.base)
         var offsets: [Int] = []
         var offset = headerEnd
         while offset < size {   // each pass consumes at least one record of ≥ 9 bytes, or stops

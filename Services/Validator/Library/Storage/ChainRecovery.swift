@@ -60,6 +60,10 @@ package enum ChainRecovery {
             state = loaded
             snapshotHeight = loaded.height
         }
+        if log.baseHeight > 0 && (snapshotHeight ?? 0) < log.baseHeight {
+            throw BlockStoreError(.badSnapshot, path: log.path, height: log.baseHeight,
+                                  "the log starts after block \(log.baseHeight) (state sync or pruning) but no usable snapshot at or above that height is in \(snapshots?.directory ?? "the data directory"): the state before it cannot be rebuilt here; move the data directory aside and start with --state-sync, or restore it from a backup")
+        }
         let skipSignatures = verifyCertificates && !verifyTransactionSignatures
         var height = state.height + 1
         while height <= log.lastHeight {   // bounded by the log's height
@@ -97,12 +101,12 @@ package enum ChainRecovery {
     /// Why the snapshot with `header` is not on the chain `log` holds, or nil when its root is
     /// the one the log's block at its height commits to. Read before the snapshot's body.
     static func certifiedRefusal(_ header: SnapshotHeader, log: BlockLog) -> String? {
-        let block: Block
-        do { block = try log.block(at: header.height) } catch {
+        let block: BlockHeader
+        do { block = try log.certifiedHeader(at: header.height).header } catch {
             return "the log's block at height \(header.height) cannot be read (\(error.detail))"
         }
-        guard block.header.stateRoot == header.stateRoot else {
-            return "its state root \(header.stateRoot) is not \(block.header.stateRoot), the root the log's certified block \(header.height) commits to: it is from another chain or another build"
+        guard block.stateRoot == header.stateRoot else {
+            return "its state root \(header.stateRoot) is not \(block.stateRoot), the root the log's certified block \(header.height) commits to: it is from another chain or another build"
         }
         return nil
     }
@@ -114,8 +118,7 @@ package enum ChainRecovery {
         func refused(_ why: String) -> BlockStoreError {
             BlockStoreError(.badSnapshot, height: h, "\(why); the snapshot is not used")
         }
-        let record = try log.record(at: h)
-        let header = record.block.header
+        let (header, certificate) = try log.certifiedHeader(at: h)
         let state: LedgerState
         do { state = try LedgerState(snapshot: snapshot) } catch { throw refused("\(error)") }
         guard state.chainID == log.chainID, state.genesisHash == log.genesisHash, state.height == h,
@@ -127,7 +130,7 @@ package enum ChainRecovery {
             throw refused("the snapshot's validator set is not the one block \(h)'s header names, \(header.validatorSetHash)")
         }
         if verifyCertificates {
-            do { try record.certificate.verify(header: header, validatorSet: set) } catch {
+            do { try certificate.verify(header: header, validatorSet: set) } catch {
                 throw refused("block \(h)'s commit certificate does not verify against the snapshot's validator set: \(error)")
             }
         }

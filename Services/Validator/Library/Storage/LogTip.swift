@@ -12,11 +12,11 @@ package struct LogTip: Hashable, Sendable {
     /// Hash of the last block's header (the genesis hash before block 1).
     package private(set) var lastHash: Hash32
 
-    /// The tip of an empty log.
-    package init(chainID: String, genesisHash: Hash32) {
+    /// The tip of an empty log: at genesis, or at its base block.
+    package init(chainID: String, genesisHash: Hash32, base: BlockLogBase? = nil) {
         self.chainID = chainID
-        lastHeight = 0
-        lastHash = genesisHash
+        lastHeight = base?.height ?? 0
+        lastHash = base?.header.hash ?? genesisHash
     }
 
     /// Why `header` cannot follow the tip, or nil if it can.

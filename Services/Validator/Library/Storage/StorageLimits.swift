@@ -6,8 +6,9 @@ package enum StorageLimits {
     /// Largest framed size (prefixes and payloads) of one `append(contentsOf:)` batch, in bytes. It
     /// also bounds the torn tail recovery may cut: nothing larger was ever written without an fsync.
     package static let maxBatchBytes = 128 * 1024 * 1024
-    /// Largest block-log file header, in bytes (magic, version, genesis hash, chain id, checksum).
-    package static let maxLogHeaderBytes = 8 + 4 + 32 + 4 + 64 + 4
+    /// Largest block-log file header, in bytes: version 1 (magic, version, genesis hash, chain id,
+    /// checksum) is at most 116; version 2 adds the base block's header and commit certificate.
+    package static let maxLogHeaderBytes = 1024 * 1024
     /// Largest signed message the signer state keeps (a vote's or proposal's sign bytes), in bytes.
     package static let maxSignBytes = 64 * 1024
     /// Largest signature the signer state keeps, in bytes.
