@@ -24,6 +24,7 @@ extension ConsensusCore {
             return old
         }
         guard votes?.validators.validator(signer.publicKey) != nil else { return nil }   // observers do not vote
+        guard height > signFloor else { return nil }   // may have been signed in an earlier life
         let message = Vote.signBytes(chainID: config.chainID, kind: kind, height: height, round: round, blockHash: blockHash)
         let vote = Vote(kind: kind, height: height, round: round, blockHash: blockHash,
                         validator: signer.publicKey, signature: signer.sign(message))
@@ -41,7 +42,7 @@ extension ConsensusCore {
             deliverOwn(.proposal(old))   // restarted after proposing: re-send the same proposal
             return
         }
-        guard votes?.validators.validator(signer.publicKey) != nil else { return }
+        guard votes?.validators.validator(signer.publicKey) != nil, height > signFloor else { return }
         let p = Proposal.sign(height: height, round: round, validRound: vr, value: value,
                               chainID: config.chainID, signer: signer)
         persist(SignRecord(height: height, round: round, step: .propose, message: .proposal(p), lock: currentLock))

@@ -42,6 +42,10 @@ package struct ConsensusCore<Value: ConsensusValue>: Sendable {
     package internal(set) var lastSigned: SignRecord<Value>?
     /// The decision of the current height, once made.
     package internal(set) var decision: Decision<Value>?
+    /// Heights at or below it are never signed (proposals and votes abstain): set by a validator
+    /// that may have signed them in an earlier life whose sign record it does not have (a wiped disk,
+    /// state sync), from the certificates it sees (issue 18 item 5). 0: no floor.
+    package var signFloor: UInt64 = 0
 
     var schedule: ProposerSchedule?
     var votes: VoteBook?

@@ -27,6 +27,20 @@ import Testing
         #expect(Hex.encode(r.canonicalBytes) == hash + "02" + "0000000000000007" + "00000002" + hash)
     }
 
+    @Test func stateSyncVectors() throws {
+        let h = Hex.encode(Self.hash.bytes)
+        #expect(Hex.encode(SnapshotChunkRequest(height: 1000, index: 3).canonicalBytes) == "00000000000003e8" + "00000003")
+        #expect(Hex.encode(SnapshotChunk(height: 1000, index: 3, bytes: [0xCA, 0xFE]).canonicalBytes) == "00000000000003e8" + "00000003" + "00000002cafe")
+        let offers = SnapshotOffers(offers: [SnapshotOffer(height: 1000, stateRoot: Self.hash, fileBytes: 3, chunkBytes: 2, chunkHashes: [Self.hash, Self.hash])])
+        let hex = "00000001" + "00000000000003e8" + h + "0000000000000003" + "00000002" + "00000002" + h + h
+        #expect(Hex.encode(offers.canonicalBytes) == hex)
+        #expect(try SnapshotOffers(canonicalBytes: offers.canonicalBytes) == offers)
+        // As many hashes as chunks, or the offer is refused.
+        let short = SnapshotOffer(height: 1000, stateRoot: Self.hash, fileBytes: 5, chunkBytes: 2, chunkHashes: [Self.hash, Self.hash])
+        #expect(throws: CodecError.self) { _ = try SnapshotOffer(canonicalBytes: short.canonicalBytes) }
+        #expect(offers.offers[0].range(ofChunk: 1) == 2..<3, "the last chunk is the file's tail")
+    }
+
     @Test func proposalTransactionsRequestVector() {
         let r = ProposalTransactionsRequest(blockHash: Self.hash, indexes: [0, 5])
         #expect(Hex.encode(r.canonicalBytes) == Hex.encode(Self.hash.bytes) + "00000002" + "00000000" + "00000005")

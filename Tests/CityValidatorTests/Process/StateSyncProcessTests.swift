@@ -71,6 +71,7 @@ import Testing
             let n = min(mine.count, theirs.count)
             #expect(n > 0 && mine.prefix(n).map(\.block.header.hash) == theirs.prefix(n).map(\.block.header.hash))
 
+            try await aWipedValidatorRejoinsWithoutSigningWhereItMayHave(newcomer, others: Array(procs.prefix(3)), client: client)
             try await observersTrustABlockByHeightAndHash(cluster: cluster, genesisPath: genesisPath, ports: Array(ports[4...]),
                                                           peers: Array(addresses.prefix(4)), client: client, reference: procs[0])
         } catch {
@@ -78,6 +79,33 @@ import Testing
             throw error
         }
         for p in procs { #expect(await p.terminate() == 0, "\(p.name) exits cleanly on SIGTERM") }
+    }
+
+    /// Safe rejoining (issue 18 item 5): the same validator, its disk wiped (sign record and all),
+    /// state-syncs again; the certificates it sees hold its key, so it signs nothing up to the last
+    /// of them plus a margin, and votes again above.
+    func aWipedValidatorRejoinsWithoutSigningWhereItMayHave(_ p: ValidatorProcess, others: [ValidatorProcess], client: WireClient) async throws {
+        await p.kill9()
+        try FileManager.default.removeItem(atPath: p.dataDirectory)
+        let logStart = p.logSize
+        try await p.start()
+        let key = F.validatorKeys[3].ledgerPublicKey
+        try await eventually("the rejoined validator sets its sign floor from the certificates it sees", seconds: 60) {
+            p.log(from: logStart).contains("before this start, whose sign record is not here")
+        }
+        let text = p.log(from: logStart)
+        let floors = text.split(separator: "\n").compactMap { line -> UInt64? in
+            guard let r = line.range(of: "consensus.signFloor=") else { return nil }
+            return UInt64(line[r.upperBound...].prefix { $0.isNumber })
+        }
+        let floor = try #require(floors.max(), "the floor is logged: \(text.suffix(2000))")
+        for i in 61...90 { _ = try await client.submit(F.parking(UInt64(i), expires: 900), to: others[i % 3].address) }
+        try await eventually("it signs again above its floor", seconds: 60) {
+            let blocks = try await client.blocks(others[0].address, from: floor + 1)
+            return blocks.contains { $0.certificate.signatures.contains { $0.validator == key } }
+        }
+        let status: ValidatorStatus = try await client.call(p.address, ValidatorAPI.status, Empty())
+        #expect(status.voting && status.height > floor)
     }
 
     /// `--trust-height/--trust-hash`: a wrong hash is refused before anything is written; the

@@ -137,6 +137,9 @@ final class ValidatorProcess: @unchecked Sendable {
     }
 
     /// The log from byte `offset` (small: info level, one test).
+    /// Bytes in the log file now (`log(from:)` of what comes after).
+    var logSize: Int { ((try? FileManager.default.attributesOfItem(atPath: logPath))?[.size] as? NSNumber)?.intValue ?? 0 }
+
     func log(from offset: Int) -> String {
         guard let data = FileManager.default.contents(atPath: logPath), data.count > offset else { return "" }
         return String(decoding: data.dropFirst(offset), as: UTF8.self)

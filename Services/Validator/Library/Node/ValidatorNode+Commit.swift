@@ -21,6 +21,7 @@ extension ValidatorNode {
         }
         tip = ChainTip(header: block.header)
         lastCertificate = certificate
+        noteEarlierSignature(certificate)
         mempool.blockCommitted(block, state: state)
         admissionControl.committed(transactions: block.transactions.count, nowMillis: clock())
         updateAdmission()

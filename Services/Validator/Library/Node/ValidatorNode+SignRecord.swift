@@ -21,6 +21,7 @@ extension ValidatorNode {
     /// Stages the core's `signing` record (written, not synced); the messages it covers wait in
     /// `held` until a sync covers them.
     func stageSignRecord(_ record: SignRecord<Block>) {
+        if firstSignedHeight == nil { firstSignedHeight = record.height }
         do { try signStore.stage(record) } catch {
             halt("could not write the consensus sign record (\(error)); nothing it covers was sent: fix the disk and restart")
         }
@@ -78,5 +79,19 @@ extension ValidatorNode {
         }
         signStore.finishSync(sync)
         syncSignRecord()
+    }
+}
+
+extension ValidatorNode {
+    /// Raises the core's sign floor when `certificate` holds this key's signature at a height this
+    /// life has not signed (see `earlierLifeWatch`).
+    func noteEarlierSignature(_ certificate: CommitCertificate) {
+        guard earlierLifeWatch, certificate.signatures.contains(where: { $0.validator == publicKey }) else { return }
+        if let first = firstSignedHeight, certificate.height >= first { return }   // this life's own signature
+        let floor = certificate.height + Self.signFloorMargin
+        guard floor > core.signFloor else { return }
+        core.signFloor = floor
+        logger.notice("this validator's key signed block \(certificate.height) before this start, whose sign record is not here: it signs nothing at or below height \(floor)",
+                      metadata: ["chain.height": "\(certificate.height)", "consensus.signFloor": "\(floor)"])
     }
 }

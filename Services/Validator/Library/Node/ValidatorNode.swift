@@ -70,6 +70,16 @@ package actor ValidatorNode {
     var peerHeard: [String: Duration] = [:]
     var connectedPeers: Set<String> = []
     var evidenceSeen: UInt64 = 0
+    /// True when this process started without a sign record (a first start, a wiped disk, state
+    /// sync, `--sign-record-lost`): a certificate holding this key's signature at a height this
+    /// life has not signed shows an earlier life did, so the core's `signFloor` rises above it
+    /// (issue 18 item 5: a validator that rejoins on a new disk never signs where it may have).
+    var earlierLifeWatch = false
+    /// The first height this process signed at (nil: none yet).
+    var firstSignedHeight: UInt64?
+    /// Heights above the last one an earlier life is seen to have signed that are not signed either:
+    /// the earlier life may have voted there without its vote reaching a certificate.
+    package static let signFloorMargin: UInt64 = 2
     /// When this node started the height in progress (commit latency), and whether `start()` ran (readiness).
     var heightStartedAt: Duration?
     var started = false
@@ -97,6 +107,7 @@ package actor ValidatorNode {
         let recovered = try ChainRecovery.rebuild(genesis: genesis, log: log, snapshots: snapshots, logger: logger)
         let (state, height) = (recovered.state, recovered.lastHeight)
         let signStore = try SignRecordStore.open(path: dataDirectory + "/consensus.sign")
+        let recordExisted = signStore.exists
         if let signer {
             try SignRecordGuard.check(recordExists: signStore.exists, lost: settings.signRecordLost, key: signer.publicKey,
                                       height: height, path: signStore.path) { h in log.holds(h) ? try log.record(at: h).certificate : nil }
@@ -129,6 +140,22 @@ package actor ValidatorNode {
             tip = ChainTip(genesis: genesis)
         }
         try Self.indexRecent(log: log, into: &txIndex, limit: 100)
+        if signer != nil && !recordExisted {
+            earlierLifeWatch = true
+            var h = max(log.baseHeight, height > SignRecordGuard.lookback ? height - SignRecordGuard.lookback : 0)
+            var floor: UInt64 = 0
+            while h <= height, h > 0 {   // bounded by the lookback
+                if try log.certifiedHeader(at: h).certificate.signatures.contains(where: { $0.validator == key.publicKey }) {
+                    floor = h + Self.signFloorMargin
+                }
+                h += 1
+            }
+            if floor > 0 {
+                core.signFloor = floor
+                logger.notice("this validator's key signed a block before this start, whose sign record is not here: it signs nothing at or below height \(floor)",
+                              metadata: ["consensus.signFloor": "\(floor)"])
+            }
+        }
         revocations.revoke(state.revokedCertificates)
         logger.info("validator state rebuilt", metadata: [
             "chain.height": "\(height)", "chain.stateRoot": "\(state.stateRoot)",
