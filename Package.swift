@@ -124,7 +124,7 @@ targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegist
 targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509])
 // The benches: a measuring harness like the tests, not a service. It may import services to run
 // them in its own process (`citychain-bench index` and `feed` run a real indexer); docs/ARCHITECTURE.md.
-targets += service("Bench", executable: "citychain-bench", dependencies: serviceDeps + ["CityIndexer", "CityGateway", "CityMerkle", "CityEncoding", "CityPostgres", postgres])
+targets += service("Bench", executable: "citychain-bench", dependencies: serviceDeps + ["CityIndexer", "CityGateway", "CityValidator", "CityMerkle", "CityEncoding", "CityPostgres", postgres])
 // Starts the `citychain` binary (CityTestSupport's runCLI) to make genesis and key files.
 targets.append(.testTarget(name: "CityBenchTests", dependencies: ["CityBench", "CityTestSupport", "CityChainAPI", "CityLedger", "CityEncoding"],
                            path: "Tests/CityBenchTests", swiftSettings: settings))

@@ -9,7 +9,7 @@ import Foundation
 package struct BenchCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain-bench", abstract: "Measure this machine's limits and CityChain's rates.",
-        subcommands: [Crypto.self, LoadCommand.self, ChaosLoadCommand.self, ChainDumpCommand.self, CatchUpCommand.self, IndexBenchCommand.self, GatewayBenchCommand.self, FeedBenchCommand.self, IndexQueryClientCommand.self, SlowClientsBenchCommand.self])
+        subcommands: [Crypto.self, LoadCommand.self, ChaosLoadCommand.self, ChainDumpCommand.self, CatchUpCommand.self, IndexBenchCommand.self, GatewayBenchCommand.self, FeedBenchCommand.self, IndexQueryClientCommand.self, SlowClientsBenchCommand.self, StateSyncBenchCommand.self])
 
     package init() {}
 

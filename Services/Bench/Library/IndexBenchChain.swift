@@ -28,6 +28,10 @@ struct IndexBenchChain: Sendable {
     let subjects: Int
     let signSeconds: Double
     let applySeconds: Double
+    /// The four validators' private keys (raw), for benches that run validator processes on the chain.
+    let validatorKeys: [[UInt8]]
+    /// The ledger state after the last block.
+    let finalState: LedgerState
 
     var catchUpTransactions: Int { blocks.prefix(catchUpBlocks).reduce(0) { $0 + $1.block.transactions.count } }
     var catchUpHeight: UInt64 { UInt64(catchUpBlocks) }
@@ -104,7 +108,8 @@ struct IndexBenchChain: Sendable {
         let encoded = blocks.map(\.canonicalBytes)
         let applySeconds = Double(LoadClock.now() - applyStart) / 1e9
         return IndexBenchChain(genesis: genesis, blocks: blocks, encoded: encoded, catchUpBlocks: catchUpBlocks,
-                               subjects: min(subjects, max(1, catchUp)), signSeconds: signSeconds, applySeconds: applySeconds)
+                               subjects: min(subjects, max(1, catchUp)), signSeconds: signSeconds, applySeconds: applySeconds,
+                               validatorKeys: validatorKeys.map { Array($0.rawRepresentation) }, finalState: state)
     }
 
     /// Signs transaction i (put-record of `bay-(i % subjects)`, nonce i + 1, in block `heights[i]`)

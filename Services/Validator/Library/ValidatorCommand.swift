@@ -140,6 +140,9 @@ extension ValidatorCommand {
             ConfigSetting("snapshot.everyBlocks", .int(0...100_000_000), flag: "--snapshot-every-blocks", default: "1000",
                           help: "Blocks between snapshots of the ledger state (restarts and state sync start from them); 0: none.",
                           fix: "write a whole number of blocks, e.g. snapshot.everyBlocks: 1000"),
+            ConfigSetting("block.retainBlocks", .int(0...Int(Int32.max)), flag: "--retain-blocks", default: "0",
+                          help: "Blocks kept below the head; older ones are pruned after each snapshot. 0: keep every block (an archive node).",
+                          fix: "write a whole number of blocks, e.g. block.retainBlocks: 100000, or 0 to keep all"),
         ])
     }()
 }

@@ -66,8 +66,8 @@ import Testing
                 return blocks.contains { $0.certificate.signatures.contains { $0.validator == key } }
             }
             // The same chain as the others from its base on.
-            let mine = try await client.blocks(newcomer.address, from: head.height)
-            let theirs = try await client.blocks(procs[1].address, from: head.height)
+            let mine = try await client.blocks(newcomer.address, from: head.height + 1)
+            let theirs = try await client.blocks(procs[1].address, from: head.height + 1)
             let n = min(mine.count, theirs.count)
             #expect(n > 0 && mine.prefix(n).map(\.block.header.hash) == theirs.prefix(n).map(\.block.header.hash))
 

@@ -226,6 +226,7 @@ package final class ValidatorEngine: Service, Sendable {
             return
         }
         let box = UncheckedBox(store)
+        await node.pruneIfDue(snapshotHeights: store.heights)
         for await state in snapshotSignal.stream {
             let started = ContinuousClock.now
             let written: Result<Void, any Error> = await LowPriorityThread.run("citychain-snapshot") {
@@ -236,6 +237,7 @@ package final class ValidatorEngine: Service, Sendable {
                 let took = ContinuousClock.now - started
                 logger.info("snapshot written", metadata: ["chain.height": "\(state.height)",
                                                           "storage.snapshotMillis": "\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)"])
+                await node.pruneIfDue(snapshotHeights: box.value.heights)
             } catch {
                 logger.error("snapshot not written; restart replays more blocks until the next one", metadata: [
                     "chain.height": "\(state.height)", "error": "\(error)"])

@@ -66,6 +66,25 @@ extension ValidatorNode {
         return (height + offset) % every == 0
     }
 
+    /// Prunes the block log after a snapshot (`settings.retainBlocks` > 0): through the lower of the
+    /// head minus the blocks to retain and the older of the two newest snapshots (so a restart
+    /// still has a snapshot at or above the base if the newest is damaged), and never past what
+    /// is durable. A failure is logged; the log stays as it was.
+    func pruneIfDue(snapshotHeights: [UInt64]) {
+        let retain = settings.retainBlocks
+        guard retain > 0, halted == nil, let restartPoint = snapshotHeights.count >= 2 ? snapshotHeights[snapshotHeights.count - 2] : snapshotHeights.last,
+              log.durableHeight > retain else { return }
+        let through = min(restartPoint, log.durableHeight - retain)
+        guard through > log.baseHeight else { return }
+        do {
+            let (before, after) = try log.prune(through: through)
+            logger.info("block log pruned", metadata: ["chain.height": "\(through)", "storage.keptFrom": "\(through + 1)",
+                                                       "storage.bytesBefore": "\(before)", "storage.bytesAfter": "\(after)"])
+        } catch {
+            logger.warning("block log not pruned", metadata: ["chain.height": "\(through)", "error": "\(error)"])
+        }
+    }
+
     /// The height commit streams may serve: the last one on disk.
     package var durableHeight: UInt64 { log.durableHeight }
 

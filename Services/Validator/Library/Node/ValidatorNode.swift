@@ -71,7 +71,7 @@ package actor ValidatorNode {
     var connectedPeers: Set<String> = []
     var evidenceSeen: UInt64 = 0
     /// True when this process started without a sign record (a first start, a wiped disk, state
-    /// sync, `--sign-record-lost`): a certificate holding this key's signature at a height this
+    /// sync; not with `--sign-record-lost`): a certificate holding this key's signature at a height this
     /// life has not signed shows an earlier life did, so the core's `signFloor` rises above it
     /// (issue 18 item 5: a validator that rejoins on a new disk never signs where it may have).
     var earlierLifeWatch = false
@@ -140,7 +140,10 @@ package actor ValidatorNode {
             tip = ChainTip(genesis: genesis)
         }
         try Self.indexRecent(log: log, into: &txIndex, limit: 100)
-        if signer != nil && !recordExisted {
+        // `--sign-record-lost` is the operator's word that the chain is past what it may have
+        // signed (and the only way out when every validator lost its record at once, where
+        // overlapping floors would stop the chain): no floor then.
+        if signer != nil && !recordExisted && !settings.signRecordLost {
             earlierLifeWatch = true
             var h = max(log.baseHeight, height > SignRecordGuard.lookback ? height - SignRecordGuard.lookback : 0)
             var floor: UInt64 = 0

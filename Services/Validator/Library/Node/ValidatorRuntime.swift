@@ -35,6 +35,7 @@ package struct ValidatorRuntime: Sendable {
         settings.signRecordLost = o.signRecordLost
         settings.readyMaxLagBlocks = o.tuning.readyMaxLagBlocks
         settings.snapshotEveryBlocks = o.tuning.snapshotEveryBlocks
+        settings.retainBlocks = o.tuning.retainBlocks
         if let problem = settings.problem() { throw ValidationError(problem) }
         return try assemble(settings: settings, genesis: genesis, dataDirectory: o.dataDir, signer: signer, tls: tls, host: host, port: port,
                             wire: try o.node.wireConfiguration(), logger: logger)

@@ -28,6 +28,9 @@ package struct ValidatorSettings: Sendable {
     /// A ledger snapshot is written every this many heights (0: never), so a restart replays at
     /// most this many blocks (docs/STORAGE.md, "Snapshots").
     package var snapshotEveryBlocks: UInt64 = 1000
+    /// Blocks kept below the head (0: all, an archive node). Older ones are pruned after each
+    /// snapshot, never above the older of the two snapshots kept (docs/STORAGE.md, "Pruning").
+    package var retainBlocks: UInt64 = 0
     /// The operator says the sign record is lost (`--sign-record-lost`): start without it even though
     /// the block log shows this validator has signed (`SignRecordGuard`).
     package var signRecordLost = false

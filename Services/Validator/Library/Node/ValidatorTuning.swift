@@ -42,6 +42,8 @@ package struct ValidatorTuning: ParsableArguments, Sendable {
     package var readyMaxLagBlocks: UInt64 = 2
     @Option(help: "Write a snapshot of the ledger state every N blocks, 0 for none; nodes that state-sync start from them (config key: snapshot.everyBlocks).")
     package var snapshotEveryBlocks: UInt64 = 1000
+    @Option(help: "Keep only the last N blocks (pruned after each snapshot; 0: keep all, an archive node) (config key: block.retainBlocks).")
+    package var retainBlocks: UInt64 = 0
 
     package init() {}
 

@@ -24,8 +24,11 @@ package final class BlockLog {
     package let genesisHash: Hash32
     private let file: StorageFile
     private let logger: Logger
-    /// The certified block below the first record (nil: the log starts at height 1).
-    package let base: BlockLogBase?
+    /// The certified block below the first record (nil: the log starts at height 1): the file
+    /// header's (state sync), or the prune mark's once pruned.
+    package private(set) var base: BlockLogBase?
+    /// Where the prune mark lives (`<log>.prune`).
+    package var prunePath: String { path + ".prune" }
     /// Byte offset of the record of height `baseHeight + i + 1` at index `i`: the only per-height memory (one Int).
     private var offsets: [Int]
     private var tip: LogTip
@@ -48,7 +51,7 @@ package final class BlockLog {
         self.file = file
         self.logger = logger
         genesisHash = scan.header.genesisHash
-        base = scan.header.base
+        base = scan.base
         offsets = scan.recordOffsets
         tip = scan.tip
         end = scan.validEnd
@@ -71,8 +74,14 @@ package final class BlockLog {
         let file = try StorageFile(path: path, create: false)
         try file.lockExclusive()
         let size = try file.size()
+        var pruned: PruneMark?
+        if access(path + ".prune", F_OK) == 0 {
+            let markFile = try StorageFile(path: path + ".prune", create: false)
+            defer { markFile.close() }
+            pruned = try PruneMark.decode(try markFile.read(offset: 0, count: min(try markFile.size(), PruneMark.maxBytes)), path: path + ".prune")
+        }
         let scan = try BlockLogScan.scan(StorageFileBytes(file: file, count: size), path: path,
-                                         chainID: chainID, genesisHash: genesisHash)
+                                         chainID: chainID, genesisHash: genesisHash, pruned: pruned)
         if scan.tornBytes > 0 {
             logger.warning("block log had a torn tail (an append that never reached fsync); cut it", metadata: [
                 "storage.path": "\(path)", "storage.cutBytes": "\(scan.tornBytes)",
@@ -195,6 +204,38 @@ package final class BlockLog {
         if let why { throw BlockLogScan.chainBreak(path, offset, height, why) }
         return record
     }
+
+    /// Prunes the log through `height` (docs/STORAGE.md, "Pruning"): the blocks up to it are no
+    /// longer held, block `height` becomes the base (its header and certificate kept in the prune
+    /// mark), and the disk blocks before the next record are freed. The mark is written durably
+    /// before anything is freed, so a crash in between leaves a log that opens after the new base.
+    /// `height` must be held (or be the base) and durable. Returns the bytes the file takes on disk
+    /// before and after.
+    @discardableResult
+    package func prune(through height: UInt64) throws(BlockStoreError) -> (before: Int, after: Int) {
+        guard height > baseHeight else { return (try file.allocatedBytes(), try file.allocatedBytes()) }
+        guard height <= durableHeight else {
+            throw BlockStoreError(.outOfOrder, path: path, height: height, "prune only blocks on disk (durable through \(durableHeight)); nothing was changed")
+        }
+        let before = try file.allocatedBytes()
+        let kept = try certifiedHeader(at: height)
+        let index = Int(height - baseHeight)
+        let recordOffset = index < offsets.count ? offsets[index] : end
+        try AtomicFile.write(PruneMark(base: BlockLogBase(header: kept.header, certificate: kept.certificate), recordOffset: recordOffset).bytes,
+                             to: prunePath)
+        let firstFreed = offsets.first ?? recordOffset
+        base = BlockLogBase(header: kept.header, certificate: kept.certificate)
+        offsets.removeFirst(index)
+        checkInvariants()
+        do { try file.punchHole(offset: firstFreed, length: recordOffset - firstFreed) } catch {
+            logger.warning("blocks pruned but their disk space not freed: this filesystem cannot punch holes", metadata: [
+                "storage.path": "\(path)", "chain.height": "\(height)", "error": "\(error.detail)"])
+        }
+        return (before, try file.allocatedBytes())
+    }
+
+    /// Bytes the log file takes on disk.
+    package func allocatedBytes() throws(BlockStoreError) -> Int { try file.allocatedBytes() }
 
     /// The header and commit certificate of the block at `height`: the base's, or a record's.
     package func certifiedHeader(at height: UInt64) throws(BlockStoreError) -> (header: BlockHeader, certificate: CommitCertificate) {

@@ -21,14 +21,17 @@ package enum BlockLogScan {
         package var validEnd: Int
         /// Bytes of torn tail past `validEnd` (0 for a clean log).
         package var tornBytes: Int
+        /// The certified block below the first record: the prune mark's, else the header's.
+        package var base: BlockLogBase?
     }
 
     /// Bytes of the payload that always hold a whole block header (chain id ≤ 64 bytes plus fixed fields).
     static let headerPrefixBytes = 512
 
-    /// Scans `bytes`, the content of the log at `path`, expecting `chainID` and `genesisHash`.
+    /// Scans `bytes`, the content of the log at `path`, expecting `chainID` and `genesisHash`;
+    /// from `pruned`'s record offset, after its base, when the log was pruned (`PruneMark`).
     package static func scan(_ bytes: some LogBytes, path: String, chainID: String,
-                             genesisHash: Hash32) throws(BlockStoreError) -> Outcome {
+                             genesisHash: Hash32, pruned: PruneMark? = nil) throws(BlockStoreError) -> Outcome {
         let size = bytes.count
         let (header, headerEnd) = try BlockLogHeader.decode(
             try bytes.read(offset: 0, count: min(size, StorageLimits.maxLogHeaderBytes)), path: path)
@@ -36,13 +39,21 @@ package enum BlockLogScan {
             throw BlockStoreError(.wrongChain, path: path, offset: 0,
                                   "the log is for chain \"\(header.chainID)\" with genesis \(header.genesisHash), this node runs \"\(chainID)\" with genesis \(genesisHash); point the validator at its own data directory")
         }
-        var tip = LogTip(chainID: chainID, genesisHash: genesisHash, base: header.base)
+        var tip = LogTip(chainID: chainID, genesisHash: genesisHash, base: pruned?.base ?? header.base)
         var offsets: [Int] = []
         var offset = headerEnd
+        if let pruned {
+            guard pruned.recordOffset >= headerEnd, pruned.recordOffset <= size, pruned.base.header.chainID == chainID,
+                  pruned.base.height >= (header.base?.height ?? 0) else {
+                throw chainBreak(path, pruned.recordOffset, pruned.base.height + 1,
+                                 "the prune mark names byte offset \(pruned.recordOffset) after block \(pruned.base.height), which this log (\(size) bytes, header \(headerEnd)) cannot hold")
+            }
+            offset = pruned.recordOffset
+        }
         while offset < size {   // each pass consumes at least one record of ≥ 9 bytes, or stops
             guard let length = try intactRecordLength(bytes, at: offset) else {
                 try refuseIfValidRecordFollows(bytes, damagedAt: offset, path: path, height: tip.lastHeight + 1)
-                return Outcome(header: header, recordOffsets: offsets, tip: tip, validEnd: offset, tornBytes: size - offset)
+                return Outcome(header: header, recordOffsets: offsets, tip: tip, validEnd: offset, tornBytes: size - offset, base: pruned?.base ?? header.base)
             }
             let prefix = try bytes.read(offset: offset + BlockRecord.prefixBytes, count: min(length, headerPrefixBytes))
             let blockHeader: BlockHeader
@@ -54,7 +65,7 @@ package enum BlockLogScan {
             offsets.append(offset)
             offset += BlockRecord.prefixBytes + length
         }
-        return Outcome(header: header, recordOffsets: offsets, tip: tip, validEnd: offset, tornBytes: 0)
+        return Outcome(header: header, recordOffsets: offsets, tip: tip, validEnd: offset, tornBytes: 0, base: pruned?.base ?? header.base)
     }
 
     /// The payload length of the record at `offset` if it is whole and its checksum matches; nil otherwise.

@@ -83,6 +83,33 @@ package final class StorageFile {
         try sync()
     }
 
+    /// Frees the disk blocks of `length` bytes at `offset` (they read as zeros after), keeping the
+    /// file's size: fallocate(PUNCH_HOLE | KEEP_SIZE). Throws `.io` where the filesystem cannot.
+    package func punchHole(offset: Int, length: Int) throws(BlockStoreError) {
+        try checkOpen()
+        guard length > 0 else { return }
+        let punchHoleKeepSize: Int32 = 0x02 | 0x01   // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (linux/falloc.h)
+        guard let fallocate = Self.fallocate else {
+            throw BlockStoreError(.io, path: path, "fallocate is not available from this C library; the blocks were not freed")
+        }
+        guard fallocate(fd, punchHoleKeepSize, off_t(offset), off_t(length)) == 0 else { throw Self.ioError("fallocate(PUNCH_HOLE)", path) }
+    }
+
+    /// glibc's fallocate(2) wrapper: Swift's Glibc module does not declare it (it needs _GNU_SOURCE),
+    /// so it is looked up once by name.
+    private static let fallocate: (@convention(c) (Int32, Int32, off_t, off_t) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32, off_t, off_t) -> Int32).self)
+    }()
+
+    /// Bytes the file takes on disk (its allocated blocks), which holes do not count.
+    package func allocatedBytes() throws(BlockStoreError) -> Int {
+        try checkOpen()
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Self.ioError("fstat", path) }
+        return Int(st.st_blocks) * 512
+    }
+
     private func checkOpen() throws(BlockStoreError) {
         guard fd >= 0 else { throw BlockStoreError(.closed, path: path, "the file was closed; open it again") }
     }
