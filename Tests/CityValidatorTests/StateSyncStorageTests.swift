@@ -75,6 +75,21 @@ import Testing
         }
     }
 
+    @Test func theStateStateSyncCheckedIsUsedAsIsAndAForeignOneIsNot() throws {
+        let (chain, snaps) = S.chain(blocks: 9, snapshotsAt: [6])
+        let dir = TempDir()
+        let log = try Self.baseLog(chain, base: 6, in: dir)
+        try log.append(contentsOf: Array(chain.records[6...]))
+        let installed = try LedgerState(snapshot: snaps[0])
+        let empty = try S.store(dir, [])   // no snapshot file: the installed state is the only way in
+        let outcome = try ChainRecovery.rebuild(genesis: Chain.genesis, log: log, snapshots: empty, installed: installed)
+        #expect(outcome.snapshotHeight == 6 && outcome.state.stateRoot == chain.state.stateRoot)
+        let (_, foreign) = S.chain(blocks: 6, salt: "b", snapshotsAt: [6])
+        #expect(throws: BlockStoreError.self) {
+            _ = try ChainRecovery.rebuild(genesis: Chain.genesis, log: log, snapshots: empty, installed: try LedgerState(snapshot: foreign[0]))
+        }
+    }
+
     // MARK: - Trust
 
     static func certified(_ chain: Chain, _ h: Int) -> CertifiedBlock {

@@ -23,6 +23,7 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Transactions in the chain.") var transactions = 1_000_000
     @Option(help: "Transactions per block.") var perBlock = 1000
+    @Option(help: "Distinct records written (default: one per transaction, the largest state for the chain).") var subjects: Int?
     @Option(help: "Directory for the validators' data, certificates and logs (created; emptied first).") var dir: String
     @Option(help: "The citychain-validator binary (default: beside this one).") var validatorBinary: String?
     @Option(help: "Most seconds to wait for each step.") var timeout = 300.0
@@ -34,9 +35,9 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 
         let buildStart = LoadClock.now()
-        let chain = try IndexBenchChain.build(catchUp: transactions, perBlock: perBlock, liveBlocks: 0, livePerBlock: 0, subjects: 5000)
+        let chain = try IndexBenchChain.build(catchUp: transactions, perBlock: perBlock, liveBlocks: 0, livePerBlock: 0, subjects: subjects ?? transactions)
         let head = UInt64(chain.blocks.count)
-        print("bench-statesync: chain of \(transactions) transactions in \(head) blocks built in \(secs(since: buildStart)) s (signing \(String(format: "%.1f", chain.signSeconds)) s)")
+        print("bench-statesync: chain of \(transactions) transactions (\(subjects ?? transactions) distinct records) in \(head) blocks built in \(secs(since: buildStart)) s (signing \(String(format: "%.1f", chain.signSeconds)) s)")
 
         let ca = try CertificateAuthority.create(commonName: "State sync bench CA")
         let genesisPath = dir + "/genesis.json"

@@ -55,15 +55,15 @@ package struct ValidatorCommand: ConfiguredCommand {
     }
 
     /// `--state-sync` on an empty data directory: fills it from a peer's snapshot.
-    func syncStateIfAsked(tls: TLSIdentity, logger: Logger) async throws {
+    func syncStateIfAsked(tls: TLSIdentity, logger: Logger) async throws -> LedgerState? {
         let trust = try stateSyncTrust()
         guard stateSync else {
             if trustHeight != nil { throw ValidationError("--trust-height/--trust-hash are for --state-sync; add it, or leave them out") }
-            return
+            return nil
         }
         guard StateSync.isEmpty(dataDirectory: dataDir) else {
             logger.info("--state-sync ignored: the data directory already holds a chain", metadata: ["storage.path": "\(dataDir)"])
-            return
+            return nil
         }
         let addresses = try peers.map { p -> HostPort in
             guard let hp = HostPort(p) else { throw ValidationError("--peer '\(p)' is not HOST:PORT") }
@@ -73,13 +73,13 @@ package struct ValidatorCommand: ConfiguredCommand {
         let genesis = try Genesis.load(path: genesis)
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let client = try WireClient(tls: TLSSetup.client(tls), logger: logger)
-        _ = try await StateSync(client: client, peers: addresses, genesis: genesis, trust: trust, logger: logger).run(into: dataDir)
+        return try await StateSync(client: client, peers: addresses, genesis: genesis, trust: trust, logger: logger).run(into: dataDir)
     }
 
     package func run() async throws {
         var start = try node.start(role: .validator)
-        try await syncStateIfAsked(tls: start.tls, logger: start.logger)
-        let runtime = try ValidatorRuntime.make(options: self, logger: start.logger)
+        let installed = try await syncStateIfAsked(tls: start.tls, logger: start.logger)
+        let runtime = try ValidatorRuntime.make(options: self, installed: installed, logger: start.logger)
         start.logger[metadataKey: "node.name"] = "\(runtime.node.identity.name)"
         try runtime.node.configureOps(options: node)
         let agent = try runtime.node.registryAgent(options: node, tls: start.tls, nodeKey: try consensusPublicKey(), logger: start.logger)

@@ -96,6 +96,7 @@ package actor ValidatorNode {
     /// restores consensus from the last sign record. `signer` is the consensus key (nil: observer).
     package init(settings: ValidatorSettings, genesis: Genesis, dataDirectory: String, signer: (any ConsensusSigner)?,
                  hub: GossipHub, commands: AsyncStream<EngineCommand>.Continuation, logger: Logger,
+                 installed: LedgerState? = nil,
                  clock: @escaping @Sendable () -> UInt64 = ValidatorNode.wallClockMillis, monotonic: MonotonicClock = .system,
                  runSync: @escaping @Sendable (FileSync) throws(BlockStoreError) -> Void = { try $0.run() }) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
@@ -104,7 +105,7 @@ package actor ValidatorNode {
         let started = monotonic.now
         let snapshotDirectory = dataDirectory + "/snapshots"
         let snapshots = try SnapshotStore.open(directory: snapshotDirectory, logger: logger)
-        let recovered = try ChainRecovery.rebuild(genesis: genesis, log: log, snapshots: snapshots, logger: logger)
+        let recovered = try ChainRecovery.rebuild(genesis: genesis, log: log, snapshots: snapshots, installed: installed, logger: logger)
         let (state, height) = (recovered.state, recovered.lastHeight)
         let signStore = try SignRecordStore.open(path: dataDirectory + "/consensus.sign")
         let recordExisted = signStore.exists

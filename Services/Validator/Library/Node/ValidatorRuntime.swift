@@ -19,7 +19,7 @@ package struct ValidatorRuntime: Sendable {
     package let engine: ValidatorEngine
 
     /// Builds it from the command's flags (the config file and environment filled them in).
-    static func make(options o: ValidatorCommand, logger: Logger) throws -> ValidatorRuntime {
+    static func make(options o: ValidatorCommand, installed: LedgerState? = nil, logger: Logger) throws -> ValidatorRuntime {
         let (host, port) = try o.node.listenAddress()
         let genesis = try Genesis.load(path: o.genesis)
         let signer: Ed25519Signer? = try o.validatorKey.map { path in
@@ -38,17 +38,17 @@ package struct ValidatorRuntime: Sendable {
         settings.retainBlocks = o.tuning.retainBlocks
         if let problem = settings.problem() { throw ValidationError(problem) }
         return try assemble(settings: settings, genesis: genesis, dataDirectory: o.dataDir, signer: signer, tls: tls, host: host, port: port,
-                            wire: try o.node.wireConfiguration(), logger: logger)
+                            wire: try o.node.wireConfiguration(), installed: installed, logger: logger)
     }
 
     /// Wires the parts together (tests call this directly with in-process certificates).
     package static func assemble(settings: ValidatorSettings, genesis: Genesis, dataDirectory: String, signer: (any ConsensusSigner)?,
                                  tls: TLSIdentity, host: String, port: Int, wire: WireConfiguration = WireConfiguration(),
-                                 logger: Logger) throws -> ValidatorRuntime {
+                                 installed: LedgerState? = nil, logger: Logger) throws -> ValidatorRuntime {
         let hub = GossipHub(maxQueuedItems: settings.maxGossipQueueItems)
         let (commands, input) = AsyncStream.makeStream(of: EngineCommand.self, bufferingPolicy: .unbounded)
         let validator = try ValidatorNode(settings: settings, genesis: genesis, dataDirectory: dataDirectory, signer: signer,
-                                          hub: hub, commands: input, logger: logger)
+                                          hub: hub, commands: input, logger: logger, installed: installed)
         let routes = ValidatorRoutes.router(node: validator, hub: hub, commands: input, logger: logger)
         let server = try ServiceNode(role: .validator, host: host, port: port, tls: tls, routes: routes, configuration: wire,
                                      revocations: validator.revocations, logger: logger)

@@ -109,8 +109,9 @@ package struct StateSync: Sendable {
         !FileManager.default.fileExists(atPath: dataDirectory + "/blocks.log")
     }
 
-    /// Fills `dataDirectory` (which has no block log) and returns the snapshot's height.
-    package func run(into dataDirectory: String) async throws -> UInt64 {
+    /// Fills `dataDirectory` (which has no block log) and returns the state it installed (checked
+    /// against the certified block at its height), which the node may start from as is.
+    package func run(into dataDirectory: String) async throws -> LedgerState {
         let began = ContinuousClock.now
         var offers: [(peer: HostPort, offer: SnapshotOffer)] = []
         for peer in peers {
@@ -139,12 +140,12 @@ package struct StateSync: Sendable {
         var failures: [String] = []
         for candidate in candidates.prefix(4) {
             do {
-                let height = try await install(candidate.offer, from: candidate.peers, into: dataDirectory)
+                let state = try await install(candidate.offer, from: candidate.peers, into: dataDirectory)
                 logger.notice("state sync: started from a snapshot; block sync takes it from here", metadata: [
-                    "chain.height": "\(height)", "storage.snapshotBytes": "\(candidate.offer.fileBytes)",
+                    "chain.height": "\(state.height)", "storage.snapshotBytes": "\(candidate.offer.fileBytes)",
                     "stateSync.peers": "\(candidate.peers.count)", "stateSync.seconds": "\(began.duration(to: .now))",
                 ])
-                return height
+                return state
             } catch {
                 failures.append("snapshot \(candidate.offer.height): \(error)")
                 logger.warning("state sync: snapshot not used, trying an older one", metadata: ["chain.height": "\(candidate.offer.height)", "error": "\(error)"])
@@ -154,7 +155,7 @@ package struct StateSync: Sendable {
     }
 
     /// Checks and installs one offered snapshot; throws why not.
-    private func install(_ offer: SnapshotOffer, from sources: [HostPort], into dataDirectory: String) async throws -> UInt64 {
+    private func install(_ offer: SnapshotOffer, from sources: [HostPort], into dataDirectory: String) async throws -> LedgerState {
         let block = try await certifiedBlock(offer.height, from: sources + peers)
         guard block.block.header.stateRoot == offer.stateRoot else {
             throw StateSyncError("the offer's state root \(offer.stateRoot) is not block \(offer.height)'s \(block.block.header.stateRoot)")
@@ -175,7 +176,7 @@ package struct StateSync: Sendable {
         let log = try BlockLog.open(path: dataDirectory + "/blocks.log", chainID: genesis.chainID, genesisHash: genesis.hash,
                                     base: BlockLogBase(header: block.block.header, certificate: block.certificate), logger: logger)
         log.close()
-        return offer.height
+        return state!
     }
 
     /// The certified block at `height`, from the first source that has it.

@@ -44,8 +44,12 @@ package enum ChainRecovery {
     /// root, its validator-set hash, (if `verifyCertificates`) its commit certificate against the
     /// set that signs its height, and that the resulting state root equals the header's. Throws
     /// `.invalidBlock` or `.stateRootMismatch` naming the height otherwise.
+    /// `installed` is a state this process has just checked against the log's certified block
+    /// at its height (state sync: `StateSyncCheck`); when it is still that block's, it is used as
+    /// is instead of loading and checking the same snapshot file a second time.
     package static func rebuild(genesis: Genesis, log: BlockLog, snapshots: SnapshotStore?,
                                 verifyCertificates: Bool = true, verifyTransactionSignatures: Bool = false,
+                                installed: LedgerState? = nil,
                                 logger: Logger = Logger(label: "citychain.recovery")) throws(BlockStoreError) -> Outcome {
         var state: LedgerState
         do { state = try LedgerState(genesis: genesis) } catch {
@@ -56,7 +60,13 @@ package enum ChainRecovery {
                                   "the log is for chain \"\(log.chainID)\" genesis \(log.genesisHash) but the genesis given is \"\(state.chainID)\" \(state.genesisHash); start with the chain's own genesis file")
         }
         var snapshotHeight: UInt64?
-        if let snapshots, let loaded = newestTrustedSnapshot(snapshots, log: log, verifyCertificates: verifyCertificates, logger: logger) {
+        if let installed, installed.chainID == state.chainID, installed.genesisHash == state.genesisHash,
+           installed.height >= log.baseHeight, installed.height <= log.lastHeight,
+           let certified = try? log.certifiedHeader(at: installed.height), certified.header.stateRoot == installed.stateRoot,
+           installed.validatorSet(forHeight: installed.height)?.hash == certified.header.validatorSetHash {
+            state = installed
+            snapshotHeight = installed.height
+        } else if let snapshots, let loaded = newestTrustedSnapshot(snapshots, log: log, verifyCertificates: verifyCertificates, logger: logger) {
             state = loaded
             snapshotHeight = loaded.height
         }
