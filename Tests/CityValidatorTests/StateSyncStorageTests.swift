@@ -2,6 +2,7 @@ import CityChainAPI
 import CityEncoding
 import CityLedger
 import Foundation
+import Logging
 import Testing
 @testable import CityValidator
 
@@ -88,6 +89,32 @@ import Testing
         #expect(throws: BlockStoreError.self) {
             _ = try ChainRecovery.rebuild(genesis: Chain.genesis, log: log, snapshots: empty, installed: try LedgerState(snapshot: foreign[0]))
         }
+    }
+
+    /// A validator that starts without a sign record on a log whose certificates hold its key (a
+    /// wiped disk refilled, or a lost record) signs nothing up to the last of them plus the margin;
+    /// one that says the record is lost (`--sign-record-lost`) or holds its record sets no floor.
+    @Test func aValidatorWithoutItsSignRecordFloorsItsSigningAboveTheCertificatesItSees() async throws {
+        let chain = Chain.make(blocks: 10)
+        func node(_ dir: TempDir, lost: Bool = false, signer: Int = 0) throws -> ValidatorNode {
+            var settings = TestCluster.settings(name: "validator-\(signer)")
+            settings.signRecordLost = lost
+            let (_, commands) = AsyncStream<EngineCommand>.makeStream()
+            return try ValidatorNode(settings: settings, genesis: Chain.genesis, dataDirectory: dir.path, signer: TestCluster.signer(signer),
+                                     hub: GossipHub(maxQueuedItems: 10), commands: commands, logger: Logger(label: "test.floor"))
+        }
+        // Just state-synced at block 10: the log holds only its base, whose certificate validator 0
+        // signed (Chain.certify: validators 0-2). The start guard sees no record to refuse on.
+        let (_, snaps) = S.chain(blocks: 10, snapshotsAt: [10])
+        func synced() throws -> TempDir {
+            let dir = TempDir()
+            try Self.baseLog(chain, base: 10, in: dir).close()
+            _ = try S.store(dir, snaps)
+            return dir
+        }
+        #expect(try await node(try synced()).signFloor == 10 + ValidatorNode.signFloorMargin)
+        #expect(try await node(try synced(), signer: 3).signFloor == 0, "validator 3 is in no certificate: nothing to fear")
+        #expect(try await node(try synced(), lost: true).signFloor == 0, "--sign-record-lost: the operator waited")
     }
 
     // MARK: - Trust

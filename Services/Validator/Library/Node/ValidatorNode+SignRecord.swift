@@ -83,6 +83,9 @@ extension ValidatorNode {
 }
 
 extension ValidatorNode {
+    /// Heights at or below it this node signs nothing at (0: none; see `earlierLifeWatch`).
+    package var signFloor: UInt64 { core.signFloor }
+
     /// Raises the core's sign floor when `certificate` holds this key's signature at a height this
     /// life has not signed (see `earlierLifeWatch`).
     func noteEarlierSignature(_ certificate: CommitCertificate) {
