@@ -42,7 +42,7 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
         let ca = try CertificateAuthority.create(commonName: "State sync bench CA")
         let genesisPath = dir + "/genesis.json"
         try chain.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
-        let ports = try (0..<4).map { _ in try Self.freePort() }
+        let ports = LoopbackPorts.free(4)
         let peers = ports.map { "127.0.0.1:\($0)" }
         let writeStart = LoadClock.now()
         var snapshotBytes = 0
@@ -177,21 +177,4 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
     }
 
     private static func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0 }
-
-    /// A free loopback TCP port (bound, read, closed).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw BenchFailure("socket() failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw BenchFailure("bind() failed") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
 }
