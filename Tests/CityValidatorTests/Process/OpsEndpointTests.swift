@@ -94,7 +94,8 @@ import Testing
         let v = try await Self.readyMetrics(validator, opsPort: ops.validator)
         Self.expectMetrics(v, ["citychain_validator_height", "citychain_validator_round", "citychain_validator_commits_total",
                                "citychain_validator_mempool_transactions", "citychain_validator_peers_connected",
-                               "citychain_validator_equivocation_evidence_total"], service: "validator")
+                               "citychain_validator_equivocation_evidence_total", "citychain_validator_block_log_disk_bytes"], service: "validator")
+        #expect(Self.sample(v, "citychain_validator_first_block_height") == 1, "an archive node holds block 1:\n\(v)")
         let r = try await Self.readyMetrics(registry, opsPort: ops.registry)
         Self.expectMetrics(r, ["citychain_registry_watches"], service: "registry")
         #expect(Self.sample(r, "citychain_registry_entries", labels: "kind=\"validator\"") == 0, "no validator registered:\n\(r)")

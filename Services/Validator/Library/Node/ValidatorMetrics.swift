@@ -42,6 +42,9 @@ enum ValidatorMetrics {
         Gauge(label: "citychain_validator_round").record(Int64(status.round))
         Gauge(label: "citychain_validator_mempool_transactions").record(Int64(status.mempoolCount))
         Gauge(label: "citychain_validator_peers_connected").record(Int64(status.peers))
+        let storage = await node.blockLogFigures()
+        Gauge(label: "citychain_validator_first_block_height").record(Int64(storage.firstHeight))
+        Gauge(label: "citychain_validator_block_log_disk_bytes").record(Int64(storage.diskBytes))
         // Make the counters visible (at 0) before their first event.
         Counter(label: "citychain_validator_commits_total").increment(by: 0)
         Counter(label: "citychain_validator_equivocation_evidence_total").increment(by: 0)

@@ -85,6 +85,12 @@ extension ValidatorNode {
         }
     }
 
+    /// The lowest height whose block the log holds (1 from genesis; above the base after state
+    /// sync or pruning) and the bytes the log takes on disk (-1 when it cannot be read).
+    func blockLogFigures() -> (firstHeight: UInt64, diskBytes: Int) {
+        (log.baseHeight + 1, (try? log.allocatedBytes()) ?? -1)
+    }
+
     /// The height commit streams may serve: the last one on disk.
     package var durableHeight: UInt64 { log.durableHeight }
 
