@@ -34,6 +34,8 @@ package enum LedgerLimits {
     package static let maxTotalVotingPower: UInt64 = 1 << 60
     /// Most recipients of a sealed payload.
     package static let maxSealedRecipients = 64
+    /// Most record keys one `shareRecordKeys` carries (each ~150 bytes: several fit a transaction).
+    package static let maxKeySharesPerTransaction = 256
     /// Largest HPKE encapsulated key, in bytes (X25519 uses 32).
     package static let maxEncapsulatedKeyBytes = 133
     /// Largest wrapped content key, in bytes (32-byte key plus a 16-byte tag).

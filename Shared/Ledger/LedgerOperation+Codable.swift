@@ -10,8 +10,8 @@ extension LedgerOperation: CanonicalCodable {
             w.encode(dataset); w.encode(subject); w.bytes(payload); w.encode(payloadHash)
         case let .deleteRecord(dataset, subject, reason):
             w.encode(dataset); w.encode(subject); w.string(reason)
-        case let .grantAccess(dataset, grantee, expiresAtHeight, purpose):
-            w.encode(dataset); w.encode(grantee); w.u64(expiresAtHeight); w.string(purpose)
+        case let .grantAccess(dataset, grantee, expiresAtHeight, expiresAtMillis, purpose):
+            w.encode(dataset); w.encode(grantee); w.u64(expiresAtHeight); w.u64(expiresAtMillis); w.string(purpose)
         case let .revokeAccess(dataset, grantee):
             w.encode(dataset); w.encode(grantee)
         case let .registerAgency(id, name, isAdmin, keys):
@@ -26,6 +26,8 @@ extension LedgerOperation: CanonicalCodable {
             w.u64(first); w.u64(last); w.u64(count); w.encode(root)
         case let .revokeCertificate(fingerprint, reason):
             w.encode(fingerprint); w.string(reason)
+        case let .shareRecordKeys(dataset, grantee, shares):
+            w.encode(dataset); w.encode(grantee); w.array(shares)
         }
     }
 
@@ -49,6 +51,7 @@ extension LedgerOperation: CanonicalCodable {
         case 4:
             self = .grantAccess(dataset: try DatasetID(from: &r), grantee: try AgencyID(from: &r),
                                 expiresAtHeight: try r.u64("grantAccess.expiresAtHeight"),
+                                expiresAtMillis: try r.u64("grantAccess.expiresAtMillis"),
                                 purpose: try r.string(max: LedgerLimits.maxReasonBytes, "grantAccess.purpose"))
         case 5:
             self = .revokeAccess(dataset: try DatasetID(from: &r), grantee: try AgencyID(from: &r))
@@ -70,6 +73,15 @@ extension LedgerOperation: CanonicalCodable {
         case 11:
             self = .revokeCertificate(fingerprint: try Hash32(from: &r),
                                       reason: try r.string(max: LedgerLimits.maxReasonBytes, "revokeCertificate.reason"))
+        case 12:
+            let dataset = try DatasetID(from: &r)
+            let grantee = try AgencyID(from: &r)
+            let shares: [RecordKeyShare] = try r.array(max: LedgerLimits.maxKeySharesPerTransaction, "shareRecordKeys.shares")
+            guard !shares.isEmpty else {
+                throw CodecError(.invalidValue, field: "shareRecordKeys.shares", "no shares; list at least one record key")
+            }
+            try Self.requireIncreasing(shares.map(\.order), "shareRecordKeys.shares")
+            self = .shareRecordKeys(dataset: dataset, grantee: grantee, shares: shares)
         default:
             throw .unknownTag("LedgerOperation.tag", tag)
         }

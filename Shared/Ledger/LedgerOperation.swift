@@ -9,8 +9,9 @@ package enum LedgerOperation: Hashable, Sendable {
     case putRecord(dataset: DatasetID, subject: SubjectKey, payload: [UInt8], payloadHash: Hash32)
     /// Tag 3. Tombstones `subject` with a reason (history stays in the chain).
     case deleteRecord(dataset: DatasetID, subject: SubjectKey, reason: String)
-    /// Tag 4. Lets `grantee` read `dataset` up to and including `expiresAtHeight` (owner only).
-    case grantAccess(dataset: DatasetID, grantee: AgencyID, expiresAtHeight: UInt64, purpose: String)
+    /// Tag 4. Lets `grantee` read `dataset` up to and including `expiresAtHeight` and, when
+    /// `expiresAtMillis` is not 0, while the block time is before it (owner only).
+    case grantAccess(dataset: DatasetID, grantee: AgencyID, expiresAtHeight: UInt64, expiresAtMillis: UInt64 = 0, purpose: String)
     /// Tag 5. Removes `grantee`'s grant on `dataset` (owner only).
     case revokeAccess(dataset: DatasetID, grantee: AgencyID)
     /// Tag 6 (admin). Registers an agency with its keys (sorted by key id, ids unique).
@@ -26,6 +27,10 @@ package enum LedgerOperation: Hashable, Sendable {
     /// Tag 11 (admin). Revokes a TLS certificate by its fingerprint (SHA-256 of its DER bytes): from
     /// this block on every service refuses it, at the handshake and on connections already open.
     case revokeCertificate(fingerprint: Hash32, reason: String)
+    /// Tag 12. Gives `grantee` the content keys of records of the restricted `dataset` written
+    /// before it could read them: each share is a record version's content key, re-wrapped by the
+    /// owner to one of the grantee's sealing keys (owner only; sorted by subject, version, key id).
+    case shareRecordKeys(dataset: DatasetID, grantee: AgencyID, shares: [RecordKeyShare])
 
     /// The operation's wire tag.
     package var tag: UInt8 {
@@ -41,6 +46,7 @@ package enum LedgerOperation: Hashable, Sendable {
         case .changeValidatorSet: 9
         case .anchorAuditBatch: 10
         case .revokeCertificate: 11
+        case .shareRecordKeys: 12
         }
     }
 
@@ -58,6 +64,7 @@ package enum LedgerOperation: Hashable, Sendable {
         case .changeValidatorSet: "changeValidatorSet"
         case .anchorAuditBatch: "anchorAuditBatch"
         case .revokeCertificate: "revokeCertificate"
+        case .shareRecordKeys: "shareRecordKeys"
         }
     }
 

@@ -169,6 +169,10 @@ extension LedgerState {
             putU64(.auditHead(me), last &+ 1)
         case .certificateRevoked(let entry):
             put(.revokedCertificates, revokedCertificates.adding(entry))
+        case .recordKeysShared:
+            // The shares live in the block (and the index), not the state: the grantee proves one
+            // by its transaction's inclusion, and a wrong key fails the payload's AEAD tag anyway.
+            break
         }
     }
 }
@@ -186,8 +190,9 @@ extension LedgerState {
                                          writers: writers, createdAtHeight: h))
         case let .putRecord(ds, subject, _, _): .recordPut(ds, subject, version: nextVersion(ds, subject))
         case let .deleteRecord(ds, subject, _): .recordDeleted(ds, subject, version: nextVersion(ds, subject))
-        case let .grantAccess(ds, grantee, expiresAtHeight, purpose):
-            .accessGranted(ds, grantee, GrantEntry(expiresAtHeight: expiresAtHeight, purpose: purpose, grantedAtHeight: h))
+        case let .grantAccess(ds, grantee, expiresAtHeight, expiresAtMillis, purpose):
+            .accessGranted(ds, grantee, GrantEntry(expiresAtHeight: expiresAtHeight, expiresAtMillis: expiresAtMillis,
+                                                   purpose: purpose, grantedAtHeight: h))
         case let .revokeAccess(ds, grantee): .accessRevoked(ds, grantee)
         case let .registerAgency(id, name, isAdmin, keys):
             .agencyRegistered(AgencyEntry(id: id, name: name, isAdmin: isAdmin, keys: keys.map { AgencyKeyState(key: $0, addedAtHeight: h) }))
@@ -198,6 +203,7 @@ extension LedgerState {
         case let .anchorAuditBatch(first, last, _, _): .auditAnchored(body.signer.agency, firstSequence: first, lastSequence: last)
         case let .revokeCertificate(fingerprint, reason):
             .certificateRevoked(RevokedCertificate(fingerprint: fingerprint, revokedAtHeight: h, reason: reason))
+        case let .shareRecordKeys(ds, grantee, shares): .recordKeysShared(ds, grantee, shareCount: UInt32(shares.count))
         }
     }
 

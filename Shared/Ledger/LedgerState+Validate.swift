@@ -60,11 +60,11 @@ extension LedgerState {
             for w in writers where agency(w) == nil { throw .unknownWriter(w) }
         case let .putRecord(datasetID, _, payload, _):
             let d = try writableDataset(datasetID, by: me)
-            if d.sensitivity == .restricted { try checkSealed(payload) }
+            if d.sensitivity == .restricted { try checkSealed(payload, owner: d.owner) }
         case let .deleteRecord(datasetID, subject, _):
             _ = try writableDataset(datasetID, by: me)
             guard let r = record(dataset: datasetID, subject: subject), !r.deleted else { throw .recordNotFound(datasetID, subject) }
-        case let .grantAccess(datasetID, grantee, expiresAtHeight, _):
+        case let .grantAccess(datasetID, grantee, expiresAtHeight, _, _):
             _ = try ownedDataset(datasetID, by: me)
             guard agency(grantee) != nil else { throw .unknownAgency(grantee) }
             guard expiresAtHeight > atHeight else { throw .grantExpiryInPast(expiresAtHeight: expiresAtHeight, height: atHeight) }
@@ -93,6 +93,8 @@ extension LedgerState {
             let revoked = revokedCertificates
             if let entry = revoked.entry(fingerprint) { throw .certificateAlreadyRevoked(fingerprint, atHeight: entry.revokedAtHeight) }
             guard revoked.entries.count < LedgerLimits.maxRevokedCertificates else { throw .tooManyRevokedCertificates }
+        case let .shareRecordKeys(datasetID, grantee, shares):
+            try checkKeyShares(shares, dataset: try ownedDataset(datasetID, by: me), grantee: grantee, atHeight: atHeight)
         }
     }
 
@@ -108,13 +110,45 @@ extension LedgerState {
         return d
     }
 
-    /// A restricted payload must be a `SealedPayload` whose recipients are active registered sealing keys.
-    private func checkSealed(_ payload: [UInt8]) throws(Rejection) {
+    /// A restricted payload must be a `SealedPayload` whose recipients are active registered sealing
+    /// keys, one of them the dataset owner's (so the owner can later re-wrap it for a new grantee).
+    private func checkSealed(_ payload: [UInt8], owner: AgencyID) throws(Rejection) {
         let sealed: SealedPayload
         do { sealed = try SealedPayload(canonicalBytes: payload) } catch { throw .payloadNotSealed(error.description) }
-        for r in sealed.recipients {
-            guard let a = agency(r.agency), let k = a.key(r.keyID), case .sealing = k.key.material, k.revokedAtHeight == nil else {
-                throw .payloadNotSealed("recipient \(r.agency)#\(r.keyID) is not an active registered sealing key")
+        for r in sealed.recipients where !isActiveSealingKey(r.agency, r.keyID) {
+            throw .payloadNotSealed("recipient \(r.agency)#\(r.keyID) is not an active registered sealing key")
+        }
+        guard sealed.recipients.contains(where: { $0.agency == owner }) else {
+            throw .payloadNotSealed("no recipient is the dataset owner \(owner); seal to the owner's sealing key too, so it can share the record with agencies it grants access later")
+        }
+    }
+
+    private func isActiveSealingKey(_ agencyID: AgencyID, _ keyID: KeyID) -> Bool {
+        guard let a = agency(agencyID), let k = a.key(keyID), case .sealing = k.key.material else { return false }
+        return k.revokedAtHeight == nil
+    }
+
+    /// Shares go to a grantee that may read the restricted dataset, each to one of its active
+    /// sealing keys, for record versions that exist.
+    private func checkKeyShares(_ shares: [RecordKeyShare], dataset d: DatasetEntry, grantee: AgencyID,
+                                atHeight: UInt64) throws(Rejection) {
+        guard d.sensitivity == .restricted else {
+            throw .invalidKeyShare("dataset \(d.id) is \(d.sensitivity), not restricted: its payloads are not sealed, there is no key to share")
+        }
+        guard agency(grantee) != nil else { throw .unknownAgency(grantee) }
+        let mayRead = d.writers.contains(grantee) || grant(dataset: d.id, grantee: grantee).map { atHeight <= $0.expiresAtHeight } ?? false
+        guard mayRead else {
+            throw .invalidKeyShare("\(grantee) holds no live grant on \(d.id); grant access first (grantAccess), then share the keys")
+        }
+        for s in shares {
+            guard s.key.agency == grantee else {
+                throw .invalidKeyShare("share for \(s.subject) v\(s.version) is wrapped to \(s.key.agency), not the grantee \(grantee)")
+            }
+            guard isActiveSealingKey(grantee, s.key.keyID) else {
+                throw .invalidKeyShare("\(grantee)#\(s.key.keyID) is not an active registered sealing key; wrap to one the grantee holds")
+            }
+            guard s.version >= 1, let r = record(dataset: d.id, subject: s.subject), s.version <= r.version else {
+                throw .invalidKeyShare("\(d.id)/\(s.subject) has no version \(s.version); share keys of versions written before")
             }
         }
     }

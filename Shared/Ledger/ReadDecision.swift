@@ -1,3 +1,5 @@
+import Foundation
+
 /// Whether an agency may read a dataset at a height, and why.
 package enum ReadDecision: Hashable, Sendable {
     /// Reading is allowed on this basis.
@@ -13,8 +15,8 @@ package enum ReadDecision: Hashable, Sendable {
         case owner
         /// The reader is a listed writer.
         case writer
-        /// The reader holds a grant live until this height.
-        case grant(expiresAtHeight: UInt64)
+        /// The reader holds a grant live until this height (and before this block time, when not 0).
+        case grant(expiresAtHeight: UInt64, expiresAtMillis: UInt64)
     }
 
     /// Why a read is refused.
@@ -25,6 +27,13 @@ package enum ReadDecision: Hashable, Sendable {
         case noGrant
         /// The reader's grant ended at this height: ask the owner to renew it.
         case grantExpired(expiredAtHeight: UInt64)
+        /// The reader's grant ended at this block time (ms since the Unix epoch): ask the owner to renew it.
+        case grantExpiredAtTime(expiredAtMillis: UInt64)
+    }
+
+    /// `millis` (since the Unix epoch) as an ISO 8601 UTC time, for messages.
+    package static func isoTime(_ millis: UInt64) -> String {
+        Date(timeIntervalSince1970: Double(millis) / 1000).formatted(.iso8601)
     }
 
     /// True when allowed.

@@ -10,7 +10,7 @@ extension Rejection: CanonicalCodable {
         w.u16(code)
         switch self {
         case .malformed(let d), .signerMismatch(let d), .payloadNotSealed(let d), .invalidValidatorChange(let d),
-             .invalidAuditBatch(let d), .invalidEvidence(let d):
+             .invalidAuditBatch(let d), .invalidEvidence(let d), .invalidKeyShare(let d):
             w.string(Self.clipped(d))
         case let .tooLarge(bytes, max), let .tooMuchEvidence(bytes, max): w.u64(UInt64(clamping: bytes)); w.u64(UInt64(clamping: max))
         case let .wrongChain(expected, got): w.string(expected); w.string(got)
@@ -81,6 +81,7 @@ extension Rejection: CanonicalCodable {
         case 38: self = .tooMuchEvidence(count: try Self.count(&r), max: try Self.count(&r))
         case 39: self = .certificateAlreadyRevoked(try r.decode(), atHeight: try r.u64("Rejection.atHeight"))
         case 40: self = .tooManyRevokedCertificates
+        case 41: self = .invalidKeyShare(try Self.detail(&r))
         default: throw .unknownTag("Rejection.code", code)
         }
     }

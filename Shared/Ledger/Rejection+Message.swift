@@ -43,6 +43,7 @@ extension Rejection {
         case let .certificateAlreadyRevoked(f, h): "certificate \(f) was already revoked at height \(h); nothing to do"
         case .tooManyRevokedCertificates:
             "the chain holds \(LedgerLimits.maxRevokedCertificates) revoked certificates, its most; rotate the city CA (docs/OPERATIONS.md, \"Rotate certificates\") and start a fresh list"
+        case .invalidKeyShare(let d): "record key share refused: \(d)"
         }
     }
 }

@@ -84,6 +84,9 @@ package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
     case certificateAlreadyRevoked(Hash32, atHeight: UInt64)
     /// The chain holds `LedgerLimits.maxRevokedCertificates` revocations already.
     case tooManyRevokedCertificates
+    /// A `shareRecordKeys` share is not acceptable (dataset not restricted, grantee without a live
+    /// grant, a key not the grantee's, a version that does not exist).
+    case invalidKeyShare(String)
 
     /// Stable wire code.
     package var code: UInt16 {
@@ -128,6 +131,7 @@ package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .tooMuchEvidence: 38
         case .certificateAlreadyRevoked: 39
         case .tooManyRevokedCertificates: 40
+        case .invalidKeyShare: 41
         }
     }
 

@@ -51,15 +51,49 @@ package struct SealedPayload: Hashable, Sendable, CanonicalCodable {
         guard let entry = recipients.first(where: { $0.agency == agency && $0.keyID == keyID }) else {
             throw Failure(description: "\(agency)#\(keyID) is not a recipient; ask the writer or owner to re-seal to this key")
         }
+        return try open(entry: entry, privateKey: privateKey)
+    }
+
+    /// Decrypts with a content key shared later (`shareRecordKeys`) rather than listed in the payload.
+    package func open(share entry: SealedRecipient, privateKey: Curve25519.KeyAgreement.PrivateKey) throws -> [UInt8] {
+        try open(entry: entry, privateKey: privateKey)
+    }
+
+    private func open(entry: SealedRecipient, privateKey: Curve25519.KeyAgreement.PrivateKey) throws -> [UInt8] {
         do {
-            var recipient = try HPKE.Recipient(privateKey: privateKey, ciphersuite: Self.ciphersuite, info: Self.info,
-                                               encapsulatedKey: Data(entry.encapsulatedKey))
-            let keyBytes = try recipient.open(entry.wrappedKey, authenticating: entry.associatedData)
             let box = try ChaChaPoly.SealedBox(combined: ciphertext)
-            return Array(try ChaChaPoly.open(box, using: SymmetricKey(data: keyBytes)))
+            return Array(try ChaChaPoly.open(box, using: try Self.unwrap(entry, privateKey: privateKey)))
+        } catch {
+            throw Failure(description: "cannot open as \(entry.agency)#\(entry.keyID): wrong private key or tampered payload (\(error))")
+        }
+    }
+
+    private static func unwrap(_ entry: SealedRecipient, privateKey: Curve25519.KeyAgreement.PrivateKey) throws -> SymmetricKey {
+        var recipient = try HPKE.Recipient(privateKey: privateKey, ciphersuite: ciphersuite, info: info,
+                                           encapsulatedKey: Data(entry.encapsulatedKey))
+        return SymmetricKey(data: try recipient.open(entry.wrappedKey, authenticating: entry.associatedData))
+    }
+
+    /// The content key, unwrapped as `agency`'s key `keyID` and sealed again to `reader`'s key:
+    /// what the dataset owner puts in a `shareRecordKeys` for a grantee. Throws unless the key
+    /// opens this payload.
+    package func rewrap(as agency: AgencyID, keyID: KeyID, privateKey: Curve25519.KeyAgreement.PrivateKey,
+                        to reader: (AgencyID, KeyID, Curve25519.KeyAgreement.PublicKey)) throws -> SealedRecipient {
+        guard let entry = recipients.first(where: { $0.agency == agency && $0.keyID == keyID }) else {
+            throw Failure(description: "\(agency)#\(keyID) is not a recipient of this payload; only a recipient can share its key")
+        }
+        let contentKey: SymmetricKey
+        do {
+            contentKey = try Self.unwrap(entry, privateKey: privateKey)
+            _ = try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: ciphertext), using: contentKey)
         } catch {
             throw Failure(description: "cannot open as \(agency)#\(keyID): wrong private key or tampered payload (\(error))")
         }
+        var share = SealedRecipient(agency: reader.0, keyID: reader.1, encapsulatedKey: [], wrappedKey: [])
+        var sender = try HPKE.Sender(recipientKey: reader.2, ciphersuite: Self.ciphersuite, info: Self.info)
+        share.wrappedKey = Array(try sender.seal(contentKey.withUnsafeBytes { Array($0) }, authenticating: share.associatedData))
+        share.encapsulatedKey = Array(sender.encapsulatedKey)
+        return share
     }
 
     package func encode(to w: inout CanonicalWriter) {

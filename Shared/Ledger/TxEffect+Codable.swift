@@ -1,6 +1,6 @@
 import CityEncoding
 
-/// Canonical encoding (docs/protocol/ledger.md, "Rejections and outcomes"): u8 tag (1–11 in
+/// Canonical encoding (docs/protocol/ledger.md, "Rejections and outcomes"): u8 tag (1–12 in
 /// declaration order), then the case's fields in order.
 extension TxEffect: CanonicalCodable {
     /// The wire tag of this case.
@@ -17,6 +17,7 @@ extension TxEffect: CanonicalCodable {
         case .validatorChangeScheduled: 9
         case .auditAnchored: 10
         case .certificateRevoked: 11
+        case .recordKeysShared: 12
         }
     }
 
@@ -33,6 +34,7 @@ extension TxEffect: CanonicalCodable {
         case .validatorChangeScheduled(let p): w.encode(p)
         case let .auditAnchored(a, first, last): w.encode(a); w.u64(first); w.u64(last)
         case .certificateRevoked(let c): w.encode(c)
+        case let .recordKeysShared(d, a, n): w.encode(d); w.encode(a); w.u32(n)
         }
     }
 
@@ -51,6 +53,7 @@ extension TxEffect: CanonicalCodable {
         case 10: self = .auditAnchored(try r.decode(), firstSequence: try r.u64("TxEffect.firstSequence"),
                                        lastSequence: try r.u64("TxEffect.lastSequence"))
         case 11: self = .certificateRevoked(try r.decode())
+        case 12: self = .recordKeysShared(try r.decode(), try r.decode(), shareCount: try r.u32("TxEffect.shareCount"))
         default: throw .unknownTag("TxEffect.tag", tag)
         }
     }

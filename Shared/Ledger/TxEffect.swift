@@ -25,4 +25,6 @@ package enum TxEffect: Hashable, Sendable {
     case auditAnchored(AgencyID, firstSequence: UInt64, lastSequence: UInt64)
     /// A certificate was revoked (the entry as stored).
     case certificateRevoked(RevokedCertificate)
+    /// Record content keys were re-wrapped to a grantee (how many; the shares are in the transaction).
+    case recordKeysShared(DatasetID, AgencyID, shareCount: UInt32)
 }

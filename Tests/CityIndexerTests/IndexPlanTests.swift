@@ -48,8 +48,8 @@ import Testing
         if case let .dataset(id, owner, level, schema, writers, height) = plan2.changes[0] {
             #expect(id == stops && owner == F.id("traffic-bureau") && level == .public && schema == "stop/v1" && writers == [F.id("traffic-bureau")] && height == 2)
         } else { Issue.record("first change is not the dataset: \(plan2.changes[0])") }
-        if case let .grant(d, grantee, expires, purpose, height) = plan2.changes[1] {
-            #expect(d == F.property && grantee == F.id("hospital") && expires == 90 && purpose == "audit of parcels" && height == 2)
+        if case let .grant(d, grantee, expires, expiresMillis, purpose, height) = plan2.changes[1] {
+            #expect(d == F.property && grantee == F.id("hospital") && expires == 90 && expiresMillis == 0 && purpose == "audit of parcels" && height == 2)
         } else { Issue.record("second change is not the grant: \(plan2.changes[1])") }
         #expect(!plan2.registersAgency)
         await ledger.publish(second)

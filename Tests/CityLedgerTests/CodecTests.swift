@@ -18,7 +18,7 @@ import Testing
 
     @Test func everyTransactionKindRoundTripsAndPassesStatelessChecks() throws {
         let txs = F.sampleTransactions
-        #expect(txs.map(\.body.operation.tag) == Array(1...11))
+        #expect(txs.map(\.body.operation.tag) == Array(1...12))
         for tx in txs {
             roundTrip(tx)
             roundTrip(tx.body)

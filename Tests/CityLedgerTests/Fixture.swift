@@ -36,7 +36,7 @@ extension Fixture {
                                          payloadHash: Hash32.sha256(payload)), nonce: 2),
             tx("land-bureau", .deleteRecord(dataset: ds("land.parcels"), subject: subject("parcel-42"), reason: "merged"), nonce: 3),
             tx("land-bureau", .grantAccess(dataset: ds("land.parcels"), grantee: id("tax-office"), expiresAtHeight: 90,
-                                           purpose: "assessment"), nonce: 4),
+                                           expiresAtMillis: 1_800_000_000_000, purpose: "assessment"), nonce: 4),
             tx("land-bureau", .revokeAccess(dataset: ds("land.parcels"), grantee: id("tax-office")), nonce: 5),
             tx("admin-a", .registerAgency(id: id("fire-dept"), name: "Fire Department", isAdmin: false, keys: [
                 AgencyKey(keyID: 1, material: .signing(signingKey(0x07).ledgerPublicKey)),
@@ -51,6 +51,11 @@ extension Fixture {
                                                merkleRoot: Hash32.sha256(Array("audit".utf8))), nonce: 10),
             tx("admin-a", .revokeCertificate(fingerprint: Hash32.sha256(Array("leaked certificate".utf8)), reason: "laptop stolen"),
                nonce: 11, cosigners: admins),
+            tx("land-bureau", .shareRecordKeys(dataset: ds("land.parcels"), grantee: id("tax-office"), shares: [
+                RecordKeyShare(subject: subject("parcel-42"), version: 1,
+                               key: SealedRecipient(agency: id("tax-office"), keyID: 2, encapsulatedKey: [UInt8](repeating: 0x11, count: 32),
+                                                    wrappedKey: [UInt8](repeating: 0x22, count: 48))),
+            ]), nonce: 12),
         ]
     }
 }

@@ -23,6 +23,7 @@ import Testing
             .evidenceTooOld(height: 1, minHeight: 2), .evidenceTooNew(height: 9, maxHeight: 8),
             .evidenceAlreadyRecorded(Hash32.sha256([2]), includedAtHeight: 4), .duplicateEvidence(Hash32.sha256([3])),
             .tooMuchEvidence(count: 65, max: 64), .certificateAlreadyRevoked(Hash32.sha256([4]), atHeight: 12), .tooManyRevokedCertificates,
+            .invalidKeyShare("not the grantee's key"),
         ]
     }
 
@@ -35,10 +36,12 @@ import Testing
         let change = PendingValidatorChange(effectiveHeight: 9, changes: [ValidatorChange(publicKey: F.signingKey(0x20).ledgerPublicKey, power: 5, name: "v-new")])
         return [
             .datasetDefined(dataset), .recordPut(d, s, version: 2), .recordDeleted(d, s, version: 3),
-            .accessGranted(d, a, GrantEntry(expiresAtHeight: 90, purpose: "audit", grantedAtHeight: 7)), .accessRevoked(d, a),
+            .accessGranted(d, a, GrantEntry(expiresAtHeight: 90, expiresAtMillis: 1_800_000_000_000, purpose: "audit", grantedAtHeight: 7)),
+            .accessRevoked(d, a),
             .agencyRegistered(agency), .keyAdded(a, key), .keyRevoked(a, 1), .validatorChangeScheduled(change),
             .auditAnchored(a, firstSequence: 0, lastSequence: 99),
             .certificateRevoked(RevokedCertificate(fingerprint: Hash32.sha256([5]), revokedAtHeight: 11, reason: "leaked laptop")),
+            .recordKeysShared(d, a, shareCount: 3),
         ]
     }
 
@@ -56,7 +59,7 @@ import Testing
 
     @Test func everyRejectionRoundTrips() throws {
         let all = Self.everyRejection
-        #expect(all.map(\.code) == Array(1...40))
+        #expect(all.map(\.code) == Array(1...41))
         for r in all {
             let bytes = r.canonicalBytes
             #expect(Array(bytes.prefix(2)) == [UInt8(r.code >> 8), UInt8(r.code & 0xff)])
@@ -66,7 +69,7 @@ import Testing
     }
 
     @Test func unknownRejectionCodeIsRefused() {
-        for code: UInt16 in [0, 41, 0xffff] {
+        for code: UInt16 in [0, 42, 0xffff] {
             #expect(codecError(Rejection.self, [UInt8(code >> 8), UInt8(code & 0xff), 0, 0, 0, 0]) == .unknownTag)
         }
     }
@@ -94,14 +97,14 @@ import Testing
     }
 
     @Test func everyEffectRoundTrips() throws {
-        #expect(Self.everyEffect.map(\.tag) == Array(1...11))
+        #expect(Self.everyEffect.map(\.tag) == Array(1...12))
         for e in Self.everyEffect {
             let bytes = e.canonicalBytes
             #expect(bytes.first == e.tag)
             #expect(try TxEffect(canonicalBytes: bytes) == e)
             refusesCutAndPadded(TxEffect.self, bytes)
         }
-        for tag: UInt8 in [0, 12, 0xff] { #expect(codecError(TxEffect.self, [tag, 0, 0, 0, 0]) == .unknownTag) }
+        for tag: UInt8 in [0, 13, 0xff] { #expect(codecError(TxEffect.self, [tag, 0, 0, 0, 0]) == .unknownTag) }
     }
 
     @Test func outcomesRoundTrip() throws {

@@ -252,4 +252,5 @@ import Testing
 extension Result {
     var failureValue: Failure? { if case .failure(let f) = self { f } else { nil } }
     var successValue: Success? { if case .success(let s) = self { s } else { nil } }
+    var isSuccess: Bool { if case .success = self { true } else { false } }
 }

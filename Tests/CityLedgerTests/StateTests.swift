@@ -55,17 +55,17 @@ import Testing
         var s = F.state()
         _ = s.applyBlock(Array(Self.script.prefix(3)), height: 1)
         let parcels = F.ds("land.parcels")
-        #expect(s.canRead(agency: F.id("land-bureau"), dataset: parcels, atHeight: 2) == .allowed(.owner))
-        #expect(s.canRead(agency: F.id("tax-office"), dataset: parcels, atHeight: 2) == .allowed(.writer))
-        #expect(s.canRead(agency: F.id("hospital"), dataset: parcels, atHeight: 3) == .allowed(.grant(expiresAtHeight: 3)))
-        #expect(s.canRead(agency: F.id("hospital"), dataset: parcels, atHeight: 4) == .denied(.grantExpired(expiredAtHeight: 3)))
-        #expect(s.canRead(agency: F.id("admin-a"), dataset: parcels, atHeight: 2) == .denied(.noGrant))
-        #expect(s.canRead(agency: F.id("admin-a"), dataset: F.ds("parking.sessions"), atHeight: 2) == .allowed(.publicDataset))
-        #expect(s.canRead(agency: F.id("admin-a"), dataset: F.ds("nope"), atHeight: 2) == .denied(.unknownDataset))
-        #expect(s.canRead(agency: F.id("tax-office"), dataset: F.ds("health.visits"), atHeight: 2) == .denied(.noGrant))
+        #expect(s.canRead(agency: F.id("land-bureau"), dataset: parcels, atHeight: 2, atTimeMillis: 0) == .allowed(.owner))
+        #expect(s.canRead(agency: F.id("tax-office"), dataset: parcels, atHeight: 2, atTimeMillis: 0) == .allowed(.writer))
+        #expect(s.canRead(agency: F.id("hospital"), dataset: parcels, atHeight: 3, atTimeMillis: 0) == .allowed(.grant(expiresAtHeight: 3, expiresAtMillis: 0)))
+        #expect(s.canRead(agency: F.id("hospital"), dataset: parcels, atHeight: 4, atTimeMillis: 0) == .denied(.grantExpired(expiredAtHeight: 3)))
+        #expect(s.canRead(agency: F.id("admin-a"), dataset: parcels, atHeight: 2, atTimeMillis: 0) == .denied(.noGrant))
+        #expect(s.canRead(agency: F.id("admin-a"), dataset: F.ds("parking.sessions"), atHeight: 2, atTimeMillis: 0) == .allowed(.publicDataset))
+        #expect(s.canRead(agency: F.id("admin-a"), dataset: F.ds("nope"), atHeight: 2, atTimeMillis: 0) == .denied(.unknownDataset))
+        #expect(s.canRead(agency: F.id("tax-office"), dataset: F.ds("health.visits"), atHeight: 2, atTimeMillis: 0) == .denied(.noGrant))
         // Revoking removes the grant.
         _ = s.applyBlock([F.tx("land-bureau", .revokeAccess(dataset: parcels, grantee: F.id("hospital")), nonce: 9)], height: 2)
-        #expect(s.canRead(agency: F.id("hospital"), dataset: parcels, atHeight: 2) == .denied(.noGrant))
+        #expect(s.canRead(agency: F.id("hospital"), dataset: parcels, atHeight: 2, atTimeMillis: 0) == .denied(.noGrant))
     }
 
     @Test func recordProofsOfPresenceAndAbsence() throws {

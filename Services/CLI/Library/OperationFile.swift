@@ -8,7 +8,8 @@ import Foundation
 ///
 /// - `{"op": "putRecord", "dataset": D, "subject": S, "payload": <JSON value>}`
 /// - `{"op": "deleteRecord", "dataset": D, "subject": S, "reason": R}`
-/// - `{"op": "grantAccess", "dataset": D, "grantee": A, "expiresAtHeight": H, "purpose": P}`
+/// - `{"op": "grantAccess", "dataset": D, "grantee": A, "expiresAtHeight": H, "expiresAt": "2027-06-30T00:00:00Z", "purpose": P}`
+///   (at least one of `expiresAtHeight` and `expiresAt`, an ISO 8601 time the grant ends at, by block time)
 /// - `{"op": "revokeAccess", "dataset": D, "grantee": A}`
 /// - `{"op": "defineDataset", "dataset": D, "sensitivity": "public"|"internal"|"restricted", "schema": S, "writers": [A, …]}`
 /// - admin operations (co-signed by `adminThreshold` admin agencies, `citychain admin`):
@@ -59,6 +60,17 @@ enum OperationFile {
             return UInt64(n.int64Value)
         }
 
+        /// `object[key]`, an ISO 8601 time in the future, as milliseconds since the Unix epoch (0 when absent).
+        func expiryTime(_ key: String, in op: String, now: Date = Date()) throws -> UInt64 {
+            guard object[key] != nil else { return 0 }
+            let text = try string(key)
+            guard let date = (try? Date(text, strategy: .iso8601)) ?? ISO8601DateFormatter().date(from: text) else {
+                throw fail("\"\(key)\" '\(text)' is not an ISO 8601 time such as 2027-06-30T00:00:00Z")
+            }
+            guard date > now else { throw fail("\"\(key)\" \(text) is not in the future; the grant would be over at once") }
+            return UInt64(date.timeIntervalSince1970 * 1000)
+        }
+
         /// `object[key]` decoded with its `Codable` JSON form (keys as hex, enums as names).
         func decoded<T: Decodable>(_ key: String, as: T.Type, in op: String, form: String) throws -> T {
             guard let value = object[key] else { throw fail("\(op) needs \"\(key)\": \(form)") }
@@ -92,8 +104,13 @@ enum OperationFile {
             case "deleteRecord":
                 return .deleteRecord(dataset: try id("dataset", DatasetID.init), subject: try id("subject", SubjectKey.init), reason: try string("reason"))
             case "grantAccess":
+                let millis = try expiryTime("expiresAt", in: "grantAccess")
+                guard object["expiresAtHeight"] != nil || millis != 0 else {
+                    throw fail("grantAccess needs \"expiresAtHeight\" (a block height), \"expiresAt\" (an ISO 8601 time) or both")
+                }
+                let height = object["expiresAtHeight"] == nil ? UInt64.max : try positive("expiresAtHeight", in: "grantAccess")
                 return .grantAccess(dataset: try id("dataset", DatasetID.init), grantee: try id("grantee", AgencyID.init),
-                                    expiresAtHeight: try positive("expiresAtHeight", in: "grantAccess"), purpose: try string("purpose"))
+                                    expiresAtHeight: height, expiresAtMillis: millis, purpose: try string("purpose"))
             case "revokeAccess":
                 return .revokeAccess(dataset: try id("dataset", DatasetID.init), grantee: try id("grantee", AgencyID.init))
             case "defineDataset":

@@ -42,7 +42,7 @@ package struct IndexPlan: Sendable {
     package enum Change: Sendable {
         case dataset(id: DatasetID, owner: AgencyID, sensitivity: Sensitivity, schema: String, writers: [AgencyID], height: UInt64)
         case agency(id: AgencyID, name: String, isAdmin: Bool, height: UInt64)
-        case grant(dataset: DatasetID, grantee: AgencyID, expiresAtHeight: UInt64, purpose: String, height: UInt64)
+        case grant(dataset: DatasetID, grantee: AgencyID, expiresAtHeight: UInt64, expiresAtMillis: UInt64, purpose: String, height: UInt64)
         case revoke(dataset: DatasetID, grantee: AgencyID, height: UInt64)
     }
 
@@ -102,13 +102,16 @@ package struct IndexPlan: Sendable {
             changes.append(.dataset(id: e.id, owner: e.owner, sensitivity: e.sensitivity, schema: e.schema, writers: e.writers, height: h))
         case let .accessGranted(d, grantee, g):
             row.dataset = d
-            changes.append(.grant(dataset: d, grantee: grantee, expiresAtHeight: g.expiresAtHeight, purpose: g.purpose, height: h))
+            changes.append(.grant(dataset: d, grantee: grantee, expiresAtHeight: g.expiresAtHeight, expiresAtMillis: g.expiresAtMillis,
+                                  purpose: g.purpose, height: h))
         case let .accessRevoked(d, grantee):
             row.dataset = d
             changes.append(.revoke(dataset: d, grantee: grantee, height: h))
         case .agencyRegistered(let a):
             registersAgency = true
             changes.append(.agency(id: a.id, name: a.name, isAdmin: a.isAdmin, height: h))
+        case let .recordKeysShared(d, _, _):
+            row.dataset = d
         case .keyAdded, .keyRevoked, .validatorChangeScheduled, .auditAnchored, .certificateRevoked:
             break
         }

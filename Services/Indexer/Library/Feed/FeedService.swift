@@ -180,6 +180,8 @@ private struct Feed: Sendable {
             case .allowed: continue
             case .denied(.grantExpired(let h)):
                 return FeedEnd(.grantExpired, resumeAfter: cursor, message: "agency '\(reader)''s grant on dataset '\(d)' expired at height \(h); ask its owner to renew it, then resume")
+            case .denied(.grantExpiredAtTime(let t)):
+                return FeedEnd(.grantExpired, resumeAfter: cursor, message: "agency '\(reader)''s grant on dataset '\(d)' expired at block time \(ReadDecision.isoTime(t)); ask its owner to renew it, then resume")
             case .denied(let why):
                 return FeedEnd(.accessRevoked, resumeAfter: cursor, message: "agency '\(reader)' may no longer read dataset '\(d)' at height \(height) (\(why)); its grant was revoked")
             }

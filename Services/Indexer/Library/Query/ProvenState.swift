@@ -55,9 +55,9 @@ package actor ProvenState {
         header = nil
     }
 
-    /// Whether `agency` may read `dataset` now.
+    /// Whether `agency` may read `dataset` now: at the published block's height and time.
     package func canRead(agency: AgencyID, dataset: DatasetID) -> ReadDecision {
-        published.canRead(agency: agency, dataset: dataset, atHeight: published.height)
+        published.canRead(agency: agency, dataset: dataset, atHeight: published.height, atTimeMillis: header?.header.timeMillis ?? 0)
     }
 
     /// The dataset's definition.

@@ -93,6 +93,9 @@ package struct QueryService: Sendable {
         case .denied(.grantExpired(let h)):
             let owner = await proven.dataset(dataset)?.owner.value ?? "its owner"
             throw WireError(.forbidden, "agency '\(reader)''s grant on dataset '\(dataset)' expired at height \(h); ask its owner '\(owner)' to renew it")
+        case .denied(.grantExpiredAtTime(let t)):
+            let owner = await proven.dataset(dataset)?.owner.value ?? "its owner"
+            throw WireError(.forbidden, "agency '\(reader)''s grant on dataset '\(dataset)' expired at block time \(ReadDecision.isoTime(t)); ask its owner '\(owner)' to renew it")
         case .allowed:
             guard let d = await proven.dataset(dataset), d.sensitivity != .public else { return false }
             guard !purpose.trimmingCharacters(in: .whitespaces).isEmpty else {

@@ -194,11 +194,12 @@ package final class IndexStore: Sendable {
                 INSERT INTO citychain.agencies (id, name, is_admin, registered_height) VALUES (\(id.value), \(name), \(isAdmin), \(Int64(h)))
                 ON CONFLICT (id) DO NOTHING
                 """, logger: logger)
-        case let .grant(d, grantee, expires, purpose, h):
+        case let .grant(d, grantee, expires, expiresMillis, purpose, h):
             try await c.query("""
-                INSERT INTO citychain.grants (dataset, grantee, expires_at_height, purpose, granted_height, revoked_height)
-                VALUES (\(d.value), \(grantee.value), \(Int64(clamping: expires)), \(purpose), \(Int64(h)), NULL)
+                INSERT INTO citychain.grants (dataset, grantee, expires_at_height, expires_at_ms, purpose, granted_height, revoked_height)
+                VALUES (\(d.value), \(grantee.value), \(Int64(clamping: expires)), \(Int64(clamping: expiresMillis)), \(purpose), \(Int64(h)), NULL)
                 ON CONFLICT (dataset, grantee) DO UPDATE SET expires_at_height = EXCLUDED.expires_at_height,
+                    expires_at_ms = EXCLUDED.expires_at_ms,
                     purpose = EXCLUDED.purpose, granted_height = EXCLUDED.granted_height, revoked_height = NULL
                 """, logger: logger)
         case let .revoke(d, grantee, h):

@@ -245,5 +245,25 @@ package enum Migrations {
         Migration(version: 7, description: "bulk catch-up: the transactions table's indexes dropped while far behind, kept to rebuild", statements: [
             "CREATE TABLE citychain.deferred_indexes (name text PRIMARY KEY, create_sql text NOT NULL, is_constraint boolean NOT NULL)",
         ]),
+        // Grants may end at a block time as well as a height (GrantEntry.expiresAtMillis, 0 = none);
+        // the analysts' rule, like LedgerState.canRead, takes the indexed block's time.
+        Migration(version: 8, description: "grants that end at a block time", statements: [
+            "ALTER TABLE citychain.grants ADD COLUMN expires_at_ms bigint NOT NULL DEFAULT 0",
+            """
+            CREATE OR REPLACE FUNCTION citychain.may_read(role name, ds text) RETURNS boolean
+                LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+                AS $$
+                    SELECT EXISTS (
+                        SELECT 1 FROM citychain.analyst_roles r JOIN citychain.datasets d ON d.id = ds
+                        WHERE r.role_name = role AND citychain.analyst_agency(role) IS NOT NULL AND (
+                            d.sensitivity = 'public' OR d.owner = r.agency OR r.agency = ANY (d.writers)
+                            OR EXISTS (SELECT 1 FROM citychain.grants g, citychain.index_head h
+                                       WHERE g.dataset = ds AND g.grantee = r.agency AND g.revoked_height IS NULL
+                                         AND g.expires_at_height >= h.height
+                                         AND (g.expires_at_ms = 0 OR g.expires_at_ms > COALESCE(
+                                              (SELECT b.time_ms FROM citychain.blocks b WHERE b.height = h.height), 0)))))
+                $$
+            """,
+        ]),
     ]
 }
