@@ -76,3 +76,13 @@ package enum LedgerOperation: Hashable, Sendable {
         }
     }
 }
+
+extension LedgerOperation {
+    /// The dataset whose record this operation writes or deletes (nil for every other operation).
+    package var recordDataset: DatasetID? {
+        switch self {
+        case let .putRecord(d, _, _, _), let .deleteRecord(d, _, _): d
+        default: nil
+        }
+    }
+}

@@ -18,10 +18,15 @@ package struct RecordKeyShare: Hashable, Sendable, CanonicalCodable {
     package var order: Order { Order(subject: subject, version: version, keyID: key.keyID) }
 
     /// The sort key of a share.
-    package struct Order: Comparable, Sendable {
-        var subject: SubjectKey
-        var version: UInt64
-        var keyID: KeyID
+    package struct Order: Comparable, Hashable, Sendable {
+        package var subject: SubjectKey
+        package var version: UInt64
+        package var keyID: KeyID
+        package init(subject: SubjectKey, version: UInt64, keyID: KeyID) {
+            self.subject = subject
+            self.version = version
+            self.keyID = keyID
+        }
         package static func < (a: Order, b: Order) -> Bool {
             (a.subject, a.version, a.keyID) < (b.subject, b.version, b.keyID)
         }

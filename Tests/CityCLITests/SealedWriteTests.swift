@@ -29,8 +29,8 @@ struct SealedWriteTests {
         return path
     }
 
-    func submit(_ genesis: String, sealTo: String) throws -> SubmitCommand {
-        try SubmitCommand.parse(["--gateway", "127.0.0.1:1", "--cert", "c", "--key", "k", "--ca", "a", "--agency", "general-hospital",
+    func submit(_ genesis: String, sealTo: String, as agency: String = "general-hospital") throws -> SubmitCommand {
+        try SubmitCommand.parse(["--gateway", "127.0.0.1:1", "--cert", "c", "--key", "k", "--ca", "a", "--agency", agency,
                                  "--signing-key", "s", "--dataset", "medical-records", "--subject", "patient-0017",
                                  "--json", #"{"allergies":["penicillin"]}"#, "--genesis", genesis, "--seal-to", sealTo])
     }
@@ -55,6 +55,18 @@ struct SealedWriteTests {
         guard case .failure = thief.open(sealed) else { Issue.record("the wrong private key opened it"); return }
         #expect(QueryCommand.describe(payload, opener: ambulance).contains("penicillin"))
         #expect(!QueryCommand.describe(payload).contains("penicillin"))
+    }
+
+    /// The ledger refuses a restricted record its owner cannot open (so the owner can share it with a
+    /// later grantee): a writer's record is sealed to the owner too, unasked.
+    @Test func aWritersRecordIsSealedToTheDatasetOwnerToo() throws {
+        let genesis = try Self.genesisFile()
+        defer { try? FileManager.default.removeItem(atPath: genesis) }
+        guard case let .putRecord(_, _, payload, _) = try submit(genesis, sealTo: "ambulance-service", as: "tax-office").makeOperation() else {
+            Issue.record("not a record write"); return
+        }
+        let sealed = try SealedPayload(canonicalBytes: payload)
+        #expect(Set(sealed.recipients.map { "\($0.agency)" }) == ["ambulance-service", "tax-office", "general-hospital"])
     }
 
     @Test func sealingErrorsNameTheProblem() throws {

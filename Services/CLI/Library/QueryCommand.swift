@@ -22,13 +22,35 @@ struct IndexerOptions: ParsableArguments {
     @Option(help: "Your agency's sealing key file (citychain keys new --kind sealing): sealed payloads sealed to it are opened and printed.")
     var openWith: String?
 
-    /// The opener of `--open-with`, for the agency the certificate names.
-    func opener() throws -> SealedOpener? {
+    /// The opener of `--open-with`, for the agency the certificate names; with `dataset`, it also
+    /// holds the record keys the dataset's owner shared with the agency after the records were
+    /// written (`indexer.keyShares`, its proofs checked like any answer when a trust anchor is given).
+    func opener(dataset: DatasetID? = nil) async throws -> SealedOpener? {
         guard let openWith else { return nil }
         let file = try KeyFile.load(openWith, expecting: .sealing)
         let identity = try PeerIdentity(certificate: try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca)).certificateChain[0])
         guard case .agency(let id) = identity.role else { throw ValidationError("--open-with: the certificate is for \(identity.role), not an agency; sealed records are opened by the agency they are sealed to") }
-        return SealedOpener(agency: try AgencyID(id), key: try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: file.privateKeyBytes))
+        var opener = SealedOpener(agency: try AgencyID(id), key: try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: file.privateKeyBytes))
+        if let dataset { opener.shares = try await keyShares(dataset, for: opener.agency) }
+        return opener
+    }
+
+    /// Every record key shared with `agency` in `dataset`, by subject.
+    func keyShares(_ dataset: DatasetID, for agency: AgencyID) async throws -> [SubjectKey: [SealedRecipient]] {
+        var out: [SubjectKey: [SealedRecipient]] = [:]
+        var after = ChainCursor.start
+        var quiet = self
+        quiet.save = nil
+        while true {
+            let (bytes, _) = try await quiet.ask(IndexerAPI.keyShares, KeySharesQuery(dataset: dataset, after: after))
+            let a = try ChangesAnswer(canonicalBytes: bytes)
+            for item in a.items {
+                guard case let .shareRecordKeys(d, grantee, shares) = item.transaction.body.operation, d == dataset, grantee == agency else { continue }
+                for share in shares where share.key.agency == agency { out[share.subject, default: []].append(share.key) }
+            }
+            guard a.more, let last = a.items.last else { return out }
+            after = last.cursor
+        }
     }
 
     /// Sends `query`, verifies (when --genesis or --trust-height is given: with the validator set in
@@ -40,8 +62,7 @@ struct IndexerOptions: ParsableArguments {
         default: throw ValidationError("name exactly one of --indexer HOST:PORT or --gateway HOST:PORT")
         }
         guard let address = HostPort(text) else { throw ValidationError("--\(role) '\(text)' must be HOST:PORT") }
-        let identity = try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca))
-        let client = try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.query"))
+        let client = try self.client()
         let bytes = query.canonicalBytes
         return try await client.withConnection(host: address.host, port: address.port, expecting: role) { conn in
             let answer = try await conn.request(kind, bytes)
@@ -53,6 +74,12 @@ struct IndexerOptions: ParsableArguments {
     }
 
     var json: Bool { output == "json" }
+
+    /// A wire client with this agency's certificate.
+    func client() throws -> WireClient {
+        let identity = try TLSIdentity(files: .init(certificatePath: cert, privateKeyPath: key, caCertificatePath: ca))
+        return try WireClient(tls: TLSSetup.client(identity), logger: Logger(label: "citychain.query"))
+    }
 }
 
 /// `citychain query …`: read the index, with proofs.
@@ -75,7 +102,7 @@ struct QueryCommand: AsyncParsableCommand {
             var row: [(String, String)] = [("record", "\(dataset)/\(subject)"), ("as of block", "\(a.at.height)")]
             if let e = a.entry {
                 row += [("version", "\(e.version)"), ("state", e.deleted ? "deleted" : "written"), ("writer", "\(e.writer.agency)"),
-                        ("height", "\(e.height)"), ("transaction", "\(e.transactionID)"), ("payload", QueryCommand.describe(a.payload, opener: try o.opener()))]
+                        ("height", "\(e.height)"), ("transaction", "\(e.transactionID)"), ("payload", QueryCommand.describe(a.payload, subject: e.deleted ? nil : q.subject, opener: try await o.opener(dataset: q.dataset)))]
             } else {
                 row += [("state", "absent (never written)")]
             }
@@ -96,7 +123,7 @@ struct QueryCommand: AsyncParsableCommand {
             let q = HistoryQuery(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), afterVersion: afterVersion, limit: limit,
                                  purpose: purpose)
             let (bytes, verified) = try await o.ask(IndexerAPI.history, q)
-            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json, opener: try o.opener())
+            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json, opener: try await o.opener(dataset: q.dataset))
         }
     }
 
@@ -128,7 +155,7 @@ struct QueryCommand: AsyncParsableCommand {
             let q = DatasetQuery(dataset: try DatasetID(dataset), after: cursor, fromTimeMillis: fromTime, toTimeMillis: toTime,
                                  writer: try writer.map { try AgencyID($0) }, predicates: predicates, limit: limit, purpose: purpose)
             let (bytes, verified) = try await o.ask(IndexerAPI.dataset, q)
-            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json, opener: try o.opener())
+            QueryCommand.printChanges(try ChangesAnswer(canonicalBytes: bytes), verified: verified, json: o.json, opener: try await o.opener(dataset: q.dataset))
         }
     }
 
@@ -142,7 +169,7 @@ struct QueryCommand: AsyncParsableCommand {
             guard let txID = TransactionID(hex: id) else { throw ValidationError("--id must be 64 hex digits") }
             let (bytes, verified) = try await o.ask(IndexerAPI.transaction, TransactionQuery(id: txID, purpose: purpose))
             let a = try TransactionAnswer(canonicalBytes: bytes)
-            QueryCommand.print(QueryCommand.describe(a.item, opener: try o.opener()) + [("as of block", "\(a.at.height)")], verified: verified, json: o.json)
+            QueryCommand.print(QueryCommand.describe(a.item, opener: try await o.opener(dataset: a.item.transaction.body.operation.recordDataset)) + [("as of block", "\(a.at.height)")], verified: verified, json: o.json)
         }
     }
 
@@ -206,11 +233,11 @@ struct QueryCommand: AsyncParsableCommand {
 
     // MARK: - Rendering
 
-    static func describe(_ payload: [UInt8]?, opener: SealedOpener? = nil) -> String {
+    static func describe(_ payload: [UInt8]?, subject: SubjectKey? = nil, opener: SealedOpener? = nil) -> String {
         guard let payload else { return "none" }
         if let sealed = try? SealedPayload(canonicalBytes: payload) {
             if let opener {
-                switch opener.open(sealed) {
+                switch opener.open(sealed, subject: subject) {
                 case .success(let text): return "opened (sealed for \(sealed.recipients.map { "\($0.agency)" }.joined(separator: ", "))): \(text)"
                 case .failure(let why): return "sealed, not opened: \(why)"
                 }
@@ -225,7 +252,7 @@ struct QueryCommand: AsyncParsableCommand {
         var row: [(String, String)] = [("transaction", "\(item.transaction.id)"), ("at", "\(item.cursor)"), ("signer", "\(body.signer.agency)"),
                                        ("operation", body.operation.name)]
         switch body.operation {
-        case let .putRecord(d, s, p, _): row += [("record", "\(d)/\(s)"), ("payload", describe(p, opener: opener))]
+        case let .putRecord(d, s, p, _): row += [("record", "\(d)/\(s)"), ("payload", describe(p, subject: s, opener: opener))]
         case let .deleteRecord(d, s, reason): row += [("record", "\(d)/\(s)"), ("deleted", reason)]
         default: break
         }
@@ -300,11 +327,24 @@ struct SealedOpener: Sendable {
     struct OpenFailure: Error, CustomStringConvertible { let description: String }
     let agency: AgencyID
     let key: Curve25519.KeyAgreement.PrivateKey
+    /// Record keys shared with `agency` later (`shareRecordKeys`), by subject: each opens the one
+    /// version it was wrapped for (the others fail their AEAD tag).
+    var shares: [SubjectKey: [SealedRecipient]] = [:]
 
-    func open(_ sealed: SealedPayload) -> Result<String, OpenFailure> {
+    init(agency: AgencyID, key: Curve25519.KeyAgreement.PrivateKey) {
+        self.agency = agency
+        self.key = key
+    }
+
+    func open(_ sealed: SealedPayload, subject: SubjectKey? = nil) -> Result<String, OpenFailure> {
         let mine = sealed.recipients.filter { $0.agency == agency }
         guard !mine.isEmpty else {
-            return .failure(OpenFailure(description: "not sealed to \(agency); ask the writer to seal to it (citychain submit --seal-to)"))
+            for share in subject.flatMap({ shares[$0] }) ?? [] {
+                if let bytes = try? sealed.open(share: share, privateKey: key) {
+                    return .success(String(validating: bytes, as: UTF8.self) ?? "\(bytes.count) bytes")
+                }
+            }
+            return .failure(OpenFailure(description: "not sealed to \(agency) and no key shared with it; ask the writer to seal to it (citychain submit --seal-to) or the dataset's owner to share the record's key (citychain share-keys)"))
         }
         var last = OpenFailure(description: "no key of \(agency) opened it")
         for r in mine {

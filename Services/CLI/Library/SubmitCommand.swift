@@ -62,17 +62,20 @@ struct SubmitCommand: AsyncParsableCommand {
         case let (nil, f?): Array(try Data(contentsOf: URL(fileURLWithPath: f)))
         default: throw ValidationError("give the payload with exactly one of --json or --file")
         }
-        let carried = try sealTo.map { try seal(payload, to: $0) } ?? payload
+        let carried = try sealTo.map { try seal(payload, to: $0, dataset: try DatasetID(dataset)) } ?? payload
         return .putRecord(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), payload: carried, payloadHash: Hash32.sha256(carried))
     }
 
     /// `payload` sealed (HPKE, docs/PROTOCOL.md) to the active sealing keys the genesis names for the
-    /// agencies of `--seal-to` and for the signer: only they can open it; the chain carries ciphertext.
-    func seal(_ payload: [UInt8], to list: String) throws -> [UInt8] {
+    /// agencies of `--seal-to`, the signer and the dataset's owner (when the genesis defines the
+    /// dataset; the ledger refuses a restricted record its owner cannot open): only they can open
+    /// it; the chain carries ciphertext.
+    func seal(_ payload: [UInt8], to list: String, dataset: DatasetID) throws -> [UInt8] {
         guard let genesis = target.trust.genesis else { throw ValidationError("--seal-to needs --genesis FILE: the readers' sealing keys are read from it") }
         let g = try Genesis.load(path: genesis)
         var names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if !names.contains(agency) { names.append(agency) }
+        if let owner = g.datasets.first(where: { $0.id == dataset })?.owner.value, !names.contains(owner) { names.append(owner) }
         var readers: [(AgencyID, KeyID, Curve25519.KeyAgreement.PublicKey)] = []
         for name in names {
             guard let entry = g.agencies.first(where: { "\($0.id)" == name }) else {

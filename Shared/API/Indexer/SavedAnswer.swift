@@ -43,6 +43,10 @@ package struct SavedAnswer: Hashable, Sendable, CanonicalCodable {
             let q = try AuditQuery(canonicalBytes: query), a = try AuditAnswer(canonicalBytes: answer)
             let anchored = try a.verify(dataset: q.dataset, subject: q.subject, validatorSet: validatorSet)
             return "\(a.items.count) disclosure records of \(q.dataset)/\(q.subject), \(anchored) of them anchored on chain as of block \(a.at.height)"
+        case IndexerAPI.keyShares:
+            let q = try KeySharesQuery(canonicalBytes: query), a = try ChangesAnswer(canonicalBytes: answer)
+            try a.verifyKeyShares(dataset: q.dataset, grantee: nil, validatorSet: validatorSet)
+            return "\(a.items.count) record-key shares of \(q.dataset), each in its certified block, as of block \(a.at.height)"
         case GatewayAPI.submit, GatewayAPI.receipt:
             let q = try TxStatusRequest(canonicalBytes: query), a = try Receipt(canonicalBytes: answer)
             try a.verify(id: q.id, validatorSet: validatorSet)

@@ -50,7 +50,7 @@ package struct QueryService: Sendable {
         r.unary(IndexerAPI.forwarded, allowedRoles: { $0 == .gateway }) { req in
             let f: ForwardedQuery = try req.decode()
             guard let handle = handlers[f.kind] else {
-                throw WireError(.unknownKind, "a gateway may forward only query kinds 0x0201-0x0206 and 0x020B, not \(f.kind)")
+                throw WireError(.unknownKind, "a gateway may forward only query kinds 0x0201-0x0206, 0x020B and 0x020D, not \(f.kind)")
             }
             return try await IndexerMetrics.counted(f.kind) { try await handle(f.payload, f.agency) }
         }
@@ -71,6 +71,7 @@ package struct QueryService: Sendable {
             IndexerAPI.transaction: { try await self.transaction(try TransactionQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
             IndexerAPI.block: { try await self.block(try BlockQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
             IndexerAPI.audit: { try await self.audit(try AuditQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+            IndexerAPI.keyShares: { try await self.keyShares(try KeySharesQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
             IndexerAPI.validatorChanges: { q, _ in try await self.validatorChanges(try ValidatorChangesQuery(canonicalBytes: q)).canonicalBytes },
         ]
     }
@@ -165,6 +166,15 @@ package struct QueryService: Sendable {
             try await self.disclose(reader, q.dataset, subjects, purpose: q.purpose, kind: IndexerAPI.dataset, height: at.height)
         }
         return ChangesAnswer(at: at, items: items, more: rows.count > Int(q.limit))
+    }
+
+    /// The record keys the owner shared with `reader` in `q.dataset` (a reader that may read it).
+    /// Not a disclosure: the records these keys open are disclosed when the reader asks for them.
+    func keyShares(_ q: KeySharesQuery, reader: AgencyID) async throws -> ChangesAnswer {
+        _ = try await authorize(reader, q.dataset, purpose: q.purpose.isEmpty ? "record keys" : q.purpose)
+        let at = try await provenHeader()
+        let rows = try await store.keyShares(dataset: q.dataset, grantee: reader, after: q.after, maxHeight: at.height, limit: Int(q.limit) + 1)
+        return ChangesAnswer(at: at, items: try await store.prove(Array(rows.prefix(Int(q.limit)))), more: rows.count > Int(q.limit))
     }
 
     func transaction(_ q: TransactionQuery, reader: AgencyID) async throws -> TransactionAnswer {

@@ -135,6 +135,31 @@ extension IndexStore {
             """)
     }
 
+    /// `shareRecordKeys` transactions of `dataset` to `grantee` after `after`, in chain order, at or
+    /// below `maxHeight`, at most `limit`. The grantee is inside the transaction, so rows are read
+    /// in pages (partial index `transactions_key_shares`) and the others dropped here.
+    package func keyShares(dataset: DatasetID, grantee: AgencyID, after: ChainCursor, maxHeight: UInt64, limit: Int) async throws -> [StoredTransaction] {
+        var out: [StoredTransaction] = []
+        var cursor = after
+        let page = 256
+        while out.count < limit {
+            let rows = try await storedRows(atLeast: maxHeight, """
+                SELECT tx, height, idx, dataset, subject FROM citychain.transactions
+                WHERE dataset = \(dataset.value) AND operation = 'shareRecordKeys'
+                  AND (height, idx) > (\(Int64(cursor.height)), \(Int32(clamping: cursor.index))) AND height <= \(Int64(maxHeight))
+                ORDER BY height, idx LIMIT \(page)
+                """)
+            for row in rows {
+                let tx = try Self.decode(ByteBuffer(bytes: row.bytes), "transaction") as SignedTransaction
+                if case let .shareRecordKeys(_, g, _) = tx.body.operation, g == grantee { out.append(row) }
+                if out.count == limit { break }
+            }
+            guard let last = rows.last, rows.count == page else { break }
+            cursor = ChainCursor(height: last.height, index: UInt32(last.index))
+        }
+        return out
+    }
+
     /// Record changes of a dataset matching `q`, in chain order, at or below `maxHeight`.
     package func changes(_ q: DatasetQuery, maxHeight: UInt64, limit: Int) async throws -> [StoredTransaction] {
         var sql = PostgresQuery(unsafeSQL: "")

@@ -247,8 +247,10 @@ package enum Migrations {
         ]),
         // Grants may end at a block time as well as a height (GrantEntry.expiresAtMillis, 0 = none);
         // the analysts' rule, like LedgerState.canRead, takes the indexed block's time.
-        Migration(version: 8, description: "grants that end at a block time", statements: [
+        Migration(version: 8, description: "grants that end at a block time; record keys shared with later grantees", statements: [
             "ALTER TABLE citychain.grants ADD COLUMN expires_at_ms bigint NOT NULL DEFAULT 0",
+            // Record keys shared with a later grantee (indexer.keyShares), found without a scan of the dataset.
+            "CREATE INDEX transactions_key_shares ON citychain.transactions (dataset, height, idx) WHERE operation = 'shareRecordKeys'",
             """
             CREATE OR REPLACE FUNCTION citychain.may_read(role name, ds text) RETURNS boolean
                 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
