@@ -73,6 +73,9 @@ package struct ServerConnectionState: Sendable {
         if draining {
             return reject(.unavailable, "the server is shutting down; retry on another node or after it restarts")
         }
+        guard id != 0 else {
+            return reject(.badFrame, "request id 0 is reserved for the connection itself; number requests from 1")
+        }
         guard let route = router.route(for: frame.kind) else {
             return reject(.unknownKind, "message kind \(frame.kind) is not served here; check the kind and which service you called")
         }

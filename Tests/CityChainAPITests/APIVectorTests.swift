@@ -41,6 +41,18 @@ import Testing
         #expect(offers.offers[0].range(ofChunk: 1) == 2..<3, "the last chunk is the file's tail")
     }
 
+    /// docs/protocol/validator.md's `ValidatorStatus` row (step numbered 0 propose, 1 prevote, 2 precommit).
+    @Test func validatorStatusVector() throws {
+        let h = Hex.encode(Self.hash.bytes)
+        let s = ValidatorStatus(name: "v-1", chainID: "city", height: 7, lastBlockHash: Self.hash, lastBlockTimeMillis: 1_700_000_007_000,
+                                consensusHeight: 8, round: 0, step: 1, voting: true, validatorSetHash: Self.hash, mempoolCount: 3,
+                                mempoolBytes: 600, peers: 3, evidenceSeen: 0, power: 10, totalPower: 40, validators: [])
+        let hex = "00000003762d31" + "0000000463697479" + "0000000000000007" + h + "0000018bcfe58358" + "0000000000000008" + "00000000"
+            + "01" + "01" + h + "00000003" + "0000000000000258" + "00000003" + "0000000000000000" + "000000000000000a" + "0000000000000028" + "00000000"
+        #expect(Hex.encode(s.canonicalBytes) == hex)
+        #expect(try ValidatorStatus(canonicalBytes: s.canonicalBytes) == s)
+    }
+
     @Test func proposalTransactionsRequestVector() {
         let r = ProposalTransactionsRequest(blockHash: Self.hash, indexes: [0, 5])
         #expect(Hex.encode(r.canonicalBytes) == Hex.encode(Self.hash.bytes) + "00000002" + "00000000" + "00000005")

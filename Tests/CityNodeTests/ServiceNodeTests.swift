@@ -84,6 +84,9 @@ let quietLogger: Logger = {
     @Test func nodeInfoEncodingIsCanonical() throws {
         let info = NodeInfo(service: "registry", name: "registry-1", version: "0.1.0", uptimeMillis: 42, kinds: [1, 0x0401])
         #expect(try NodeInfo(canonicalBytes: info.canonicalBytes) == info)
+        // The vector of docs/protocol/wire.md ("NodeInfo").
+        #expect(Hex.encode(info.canonicalBytes) == "000000087265676973747279" + "0000000a72656769737472792d31" + "00000005302e312e30"
+                + "000000000000002a" + "00000002" + "0001" + "0401")
         var unsorted = info
         unsorted.kinds = [0x0401, 1]
         do { _ = try NodeInfo(canonicalBytes: unsorted.canonicalBytes); Issue.record("expected refusal") } catch {

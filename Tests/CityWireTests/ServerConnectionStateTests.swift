@@ -38,6 +38,29 @@ import Testing
         #expect(state.inFlightCount == 1)
     }
 
+    /// Request id 0 names the connection itself (docs/protocol/wire.md): a request with it is
+    /// refused with `badFrame` on id 0, never run, and the connection stays up. The checks run in
+    /// the documented order: draining, id 0, kind, role, id in flight, in-flight bound.
+    @Test func requestIDZeroIsRefusedAndChecksRunInOrder() {
+        var state = makeState(maxInFlight: 1)
+        let zero = state.receive(request(Self.echo, 0))
+        #expect(errorCode(zero) == .badFrame)
+        if case .send(let frame) = zero { #expect(frame.requestID == 0) }
+        #expect(state.inFlightCount == 0)
+        // id 0 is checked before the kind and the role.
+        #expect(errorCode(state.receive(request(MessageKind(.indexer, 7), 0))) == .badFrame)
+        #expect(errorCode(state.receive(request(Self.adminOnly, 0))) == .badFrame)
+        // The kind before the role, the role before the in-flight bound.
+        guard case .run = state.receive(request(Self.echo, 1)) else { Issue.record("not run"); return }
+        #expect(errorCode(state.receive(request(MessageKind(.indexer, 7), 2))) == .unknownKind)
+        #expect(errorCode(state.receive(request(Self.adminOnly, 2))) == .forbidden)
+        #expect(errorCode(state.receive(request(Self.echo, 1))) == .conflict)
+        #expect(errorCode(state.receive(request(Self.echo, 2))) == .tooManyInFlight)
+        // Draining comes first of all.
+        _ = state.beginDrain()
+        #expect(errorCode(state.receive(request(Self.echo, 0))) == .unavailable)
+    }
+
     @Test func boundsRequestsInFlightAndKeepsTheConnection() {
         var state = makeState(maxInFlight: 2)
         guard case .run = state.receive(request(Self.echo, 1)), case .run = state.receive(request(Self.echo, 2)) else {
