@@ -50,6 +50,10 @@ package enum LedgerLimits {
     package static let maxRejectionDetailBytes = 1024
     /// Most entries (or replay ids) a `LedgerSnapshot` lists.
     package static let maxSnapshotEntries = 1 << 26
+    /// Largest snapshot file (header, body, digest), in bytes. A snapshot is built and read whole
+    /// in memory, so this bounds the memory of a snapshot write or load; 1M records take 142 MB
+    /// (docs/STORAGE.md, "Figures"), so this is room for ~50M.
+    package static let maxSnapshotFileBytes = 8 * 1024 * 1024 * 1024
     /// Largest state entry value in a `LedgerSnapshot`, in bytes.
     package static let maxStateValueBytes = 1 << 24
     /// Most equivocation evidence items in one block.

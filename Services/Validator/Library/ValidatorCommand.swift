@@ -1,4 +1,5 @@
 import ArgumentParser
+import CityChainAPI
 import CityConsensus
 import CityEncoding
 import CityLedger

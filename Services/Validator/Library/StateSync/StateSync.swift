@@ -5,103 +5,14 @@ import CityWire
 import Foundation
 import Logging
 
-/// What a state-syncing node trusts (docs/OPERATIONS.md, "Starting a node from a snapshot").
-package enum StateSyncTrust: Sendable, Hashable {
-    /// The genesis: the snapshot's block must be certified by the genesis validator set (so state
-    /// sync from genesis works while the set has not changed; afterwards give a block).
-    case genesis
-    /// A block the operator trusts by height and hash (`--trust-height/--trust-hash`, e.g. from
-    /// `citychain status`): the snapshot must be at or below it, and the blocks from the snapshot's
-    /// up to it must link by hash to the trusted one.
-    case block(height: UInt64, hash: Hash32)
-}
-
-/// Why state sync could not start the node, in words the operator can act on.
-package struct StateSyncError: Error, CustomStringConvertible, Sendable {
-    package var description: String
-    package init(_ d: String) { description = d }
-}
-
-/// The checks of state sync that need no network (pure; tested alone).
-package enum StateSyncCheck {
-    /// Why `offered` (the snapshot's certified block, from a peer) cannot be trusted under `trust`
-    /// with `genesis`'s set, or nil. For `.block`, `links` are the headers of heights
-    /// `offered.height + 1 ... trusted height`, in order, as peers sent them.
-    package static func refusal(_ offered: CertifiedBlock, links: [BlockHeader], trust: StateSyncTrust, genesis: Genesis) -> String? {
-        let header = offered.block.header
-        guard header.chainID == genesis.chainID else { return "the peer's block \(header.height) is of chain \"\(header.chainID)\", not \"\(genesis.chainID)\"" }
-        guard offered.certificate.height == header.height, offered.certificate.blockHash == header.hash else {
-            return "the peer's certificate is not for its block \(header.height)"
-        }
-        switch trust {
-        case .genesis:
-            guard let set = try? ValidatorSet(genesis.validators) else { return "the genesis has no valid validator set" }
-            guard header.validatorSetHash == set.hash else {
-                return "block \(header.height) is signed by validator set \(header.validatorSetHash), not the genesis set \(set.hash): the set has changed since genesis, so trust cannot be carried from it here; give --trust-height and --trust-hash of a recent block (citychain status)"
-            }
-            do { try offered.certificate.verify(header: header, validatorSet: set) } catch {
-                return "block \(header.height)'s commit certificate does not verify against the genesis validator set: \(error)"
-            }
-            return nil
-        case let .block(height, hash):
-            guard height >= header.height else { return "the snapshot's block \(header.height) is above the trusted block \(height)" }
-            guard links.count == Int(height - header.height) else {
-                return "\(links.count) headers link block \(header.height) to the trusted block \(height), not \(height - header.height)"
-            }
-            var previous = header
-            for next in links {
-                guard next.height == previous.height + 1, next.previousHash == previous.hash else {
-                    return "block \(next.height) does not follow block \(previous.height) (its parent hash differs): a peer sent blocks of another chain"
-                }
-                previous = next
-            }
-            guard previous.hash == hash else {
-                return "block \(height) hashes to \(previous.hash), not \(hash), the hash you trust: the peers follow another chain, or the trusted hash is wrong (read it from a source you trust: citychain status, an operator)"
-            }
-            return nil
-        }
-    }
-
-    /// Why the assembled snapshot file is not the state `block` commits to, or nil (then `state`
-    /// is set). Decodes the file, rebuilds the state (its entries hashed into the tree) and
-    /// compares its root and validator set with the certified header's.
-    package static func refusal(file: [UInt8], for block: BlockHeader, genesis: Genesis, state: inout LedgerState?) -> String? {
-        let snapshot: LedgerSnapshot
-        do { snapshot = try SnapshotFile.decode(file, path: "the fetched snapshot") } catch { return "\(error.detail)" }
-        let s: LedgerState
-        do { s = try LedgerState(snapshot: snapshot) } catch { return "the snapshot's state does not rebuild: \(error)" }
-        guard s.chainID == genesis.chainID, s.genesisHash == genesis.hash, s.height == block.height, s.stateRoot == block.stateRoot else {
-            return "the snapshot's state (chain \"\(s.chainID)\", height \(s.height), root \(s.stateRoot)) is not the state block \(block.height) commits to (root \(block.stateRoot))"
-        }
-        guard s.validatorSet(forHeight: block.height)?.hash == block.validatorSetHash else {
-            return "the snapshot's validator set is not the one block \(block.height) names"
-        }
-        state = s
-        return nil
-    }
-}
-
-/// Starts a node's data directory from a peer's snapshot instead of replaying the chain from
-/// height 1 (issue 18 item 1): offers from every peer; the newest snapshot the trust allows; its
-/// certified block checked against the trust; its chunks fetched round-robin from the peers that
-/// offer the same file, each checked against the offer's hash (a bad chunk is fetched again from
-/// another peer, and its sender named in a warning and left out); the assembled state rebuilt and
-/// checked against the certified header; then the snapshot written as the node's own and a block
-/// log started after that block (`BlockLogBase`). Block sync then takes the node to the head.
+/// Starts a validator's (or observer's) data directory from a peer's snapshot (`StateSyncClient`
+/// fetches and checks it): the snapshot is written as the node's own and a block log started
+/// after its block (`BlockLogBase`). Block sync then takes the node to the head.
 package struct StateSync: Sendable {
-    package var client: WireClient
-    package var peers: [HostPort]
-    package var genesis: Genesis
-    package var trust: StateSyncTrust
-    package var logger: Logger
-    package var requestTimeout: Duration = .seconds(30)
+    package var client: StateSyncClient
 
     package init(client: WireClient, peers: [HostPort], genesis: Genesis, trust: StateSyncTrust, logger: Logger) {
-        self.client = client
-        self.peers = peers
-        self.genesis = genesis
-        self.trust = trust
-        self.logger = logger
+        self.client = StateSyncClient(client: client, peers: peers, genesis: genesis, trust: trust, logger: logger)
     }
 
     /// Whether `dataDirectory` has no block log yet (state sync only ever fills an empty one).
@@ -112,151 +23,18 @@ package struct StateSync: Sendable {
     /// Fills `dataDirectory` (which has no block log) and returns the state it installed (checked
     /// against the certified block at its height), which the node may start from as is.
     package func run(into dataDirectory: String) async throws -> LedgerState {
-        let began = ContinuousClock.now
-        var offers: [(peer: HostPort, offer: SnapshotOffer)] = []
-        for peer in peers {
-            do {
-                let answer = try SnapshotOffers(canonicalBytes: try await ask(peer, ValidatorAPI.snapshots, []))
-                offers += answer.offers.map { (peer, $0) }
-            } catch {
-                logger.warning("state sync: no snapshot offers from a peer", metadata: ["peer": "\(peer)", "error": "\(error)"])
-            }
-        }
-        let allowed = offers.filter { entry in
-            if case .block(let height, _) = trust { return entry.offer.height <= height }
-            return true
-        }
-        // One candidate per distinct file, newest first; each with the peers that offer that same file.
-        var candidates: [(offer: SnapshotOffer, peers: [HostPort])] = []
-        for entry in allowed.sorted(by: { $0.offer.height > $1.offer.height }) {
-            if let i = candidates.firstIndex(where: { $0.offer == entry.offer }) { candidates[i].peers.append(entry.peer) }
-            else { candidates.append((entry.offer, [entry.peer])) }
-        }
-        guard !candidates.isEmpty else {
-            let why = offers.isEmpty ? "no peer offered a snapshot (peers write one every snapshot interval; wait for one, or start without --state-sync to replay from height 1)"
-                : "every snapshot offered is above the trusted height: give a more recent --trust-height/--trust-hash (citychain status)"
-            throw StateSyncError("state sync found nothing to start from: \(why); peers asked: \(peers.map(\.description).joined(separator: ", "))")
-        }
-        var failures: [String] = []
-        for candidate in candidates.prefix(4) {
-            do {
-                let state = try await install(candidate.offer, from: candidate.peers, into: dataDirectory)
-                logger.notice("state sync: started from a snapshot; block sync takes it from here", metadata: [
-                    "chain.height": "\(state.height)", "storage.snapshotBytes": "\(candidate.offer.fileBytes)",
-                    "stateSync.peers": "\(candidate.peers.count)", "stateSync.seconds": "\(began.duration(to: .now))",
-                ])
-                return state
-            } catch {
-                failures.append("snapshot \(candidate.offer.height): \(error)")
-                logger.warning("state sync: snapshot not used, trying an older one", metadata: ["chain.height": "\(candidate.offer.height)", "error": "\(error)"])
-            }
-        }
-        throw StateSyncError("state sync failed: \(failures.joined(separator: "; "))")
-    }
-
-    /// Checks and installs one offered snapshot; throws why not.
-    private func install(_ offer: SnapshotOffer, from sources: [HostPort], into dataDirectory: String) async throws -> LedgerState {
-        let block = try await certifiedBlock(offer.height, from: sources + peers)
-        guard block.block.header.stateRoot == offer.stateRoot else {
-            throw StateSyncError("the offer's state root \(offer.stateRoot) is not block \(offer.height)'s \(block.block.header.stateRoot)")
-        }
-        var links: [BlockHeader] = []
-        if case .block(let height, _) = trust, height > offer.height {
-            links = try await headers(from: offer.height + 1, through: height)
-        }
-        if let why = StateSyncCheck.refusal(block, links: links, trust: trust, genesis: genesis) { throw StateSyncError(why) }
-        let file = try await fetch(offer, from: sources)
-        var state: LedgerState?
-        if let why = StateSyncCheck.refusal(file: file, for: block.block.header, genesis: genesis, state: &state) { throw StateSyncError(why) }
+        let synced = try await client.fetch()
+        let height = synced.block.height
         // The snapshot first, then the log: a crash in between leaves no log, so the next start
         // state-syncs again (the snapshot is rewritten).
         let snapshots = dataDirectory + "/snapshots"
         try FileManager.default.createDirectory(atPath: snapshots, withIntermediateDirectories: true)
-        try AtomicFile.write(file, to: snapshots + "/" + SnapshotStore.fileName(forHeight: offer.height))
-        let log = try BlockLog.open(path: dataDirectory + "/blocks.log", chainID: genesis.chainID, genesisHash: genesis.hash,
-                                    base: BlockLogBase(header: block.block.header, certificate: block.certificate), logger: logger)
+        try AtomicFile.write(synced.file, to: snapshots + "/" + SnapshotStore.fileName(forHeight: height))
+        let log = try BlockLog.open(path: dataDirectory + "/blocks.log", chainID: client.genesis.chainID, genesisHash: client.genesis.hash,
+                                    base: BlockLogBase(header: synced.block.block.header, certificate: synced.block.certificate),
+                                    logger: client.logger)
         log.close()
-        return state!
-    }
-
-    /// The certified block at `height`, from the first source that has it.
-    private func certifiedBlock(_ height: UInt64, from sources: [HostPort]) async throws -> CertifiedBlock {
-        var errors: [String] = []
-        for peer in sources {
-            do {
-                let r = try BlocksResponse(canonicalBytes: try await ask(peer, ValidatorAPI.blocks, BlocksRequest(from: height, maxCount: 1).canonicalBytes))
-                if let b = r.blocks.first, b.height == height { return b }
-                errors.append("\(peer): no block \(height)")
-            } catch {
-                errors.append("\(peer): \(error)")
-            }
-        }
-        throw StateSyncError("no peer sent block \(height) (\(errors.joined(separator: "; ")))")
-    }
-
-    /// The headers of `from...through`, from any peer (only their hashes and links are used).
-    private func headers(from: UInt64, through: UInt64) async throws -> [BlockHeader] {
-        var headers: [BlockHeader] = []
-        var next = from
-        var attempts = 0
-        while next <= through {   // each pass adds ≥ 1 header or counts a failed attempt (bounded below)
-            let peer = peers[attempts % peers.count]
-            do {
-                let count = UInt32(min(UInt64(ValidatorAPI.maxBlocksPerRequest), through - next + 1))
-                let r = try BlocksResponse(canonicalBytes: try await ask(peer, ValidatorAPI.blocks, BlocksRequest(from: next, maxCount: count).canonicalBytes))
-                guard r.blocks.first?.height == next else { throw StateSyncError("\(peer) sent no block \(next)") }
-                for b in r.blocks where b.height == next && next <= through { headers.append(b.block.header); next += 1 }
-            } catch {
-                attempts += 1
-                guard attempts < 3 * peers.count else { throw StateSyncError("could not fetch the blocks \(next)...\(through) that link the snapshot to the trusted block: \(error)") }
-            }
-        }
-        return headers
-    }
-
-    /// The snapshot file, chunk by chunk round-robin over `sources`; a chunk that fails its hash
-    /// (or any request that fails) is fetched again from the next source, and a source that sent
-    /// a bad chunk is named and left out.
-    private func fetch(_ offer: SnapshotOffer, from sources: [HostPort]) async throws -> [UInt8] {
-        var file: [UInt8] = []
-        file.reserveCapacity(Int(offer.fileBytes))
-        var live = sources
-        var turn = 0
-        for (index, expected) in offer.chunkHashes.enumerated() {
-            var tries = 0
-            while true {   // bounded: each failure counts a try, and bad sources leave `live`
-                guard !live.isEmpty, tries < 3 * sources.count else {
-                    throw StateSyncError("chunk \(index) of snapshot \(offer.height) could not be fetched intact from any peer that offers it")
-                }
-                let peer = live[turn % live.count]
-                turn += 1
-                tries += 1
-                do {
-                    let chunk = try SnapshotChunk(canonicalBytes: try await ask(peer, ValidatorAPI.snapshotChunk,
-                                                                               SnapshotChunkRequest(height: offer.height, index: UInt32(index)).canonicalBytes))
-                    guard chunk.height == offer.height, chunk.index == UInt32(index), Hash32.sha256(chunk.bytes) == expected,
-                          UInt64(chunk.bytes.count) == UInt64(offer.range(ofChunk: index).count) else {
-                        logger.warning("state sync: a peer sent a bad snapshot chunk; fetching it elsewhere and leaving the peer out", metadata: [
-                            "peer": "\(peer)", "chain.height": "\(offer.height)", "stateSync.chunk": "\(index)",
-                        ])
-                        live.removeAll { $0 == peer }
-                        continue
-                    }
-                    file += chunk.bytes
-                    break
-                } catch {
-                    logger.warning("state sync: a chunk request failed; asking another peer", metadata: [
-                        "peer": "\(peer)", "stateSync.chunk": "\(index)", "error": "\(error)",
-                    ])
-                }
-            }
-        }
-        return file
-    }
-
-    private func ask(_ peer: HostPort, _ kind: MessageKind, _ payload: [UInt8]) async throws -> [UInt8] {
-        try await client.withConnection(host: peer.host, port: peer.port, expecting: .validator) { conn in
-            try await conn.request(kind, payload, timeout: requestTimeout)
-        }
+        client.logger.notice("state sync: started from a snapshot; block sync takes it from here", metadata: ["chain.height": "\(height)"])
+        return synced.state
     }
 }

@@ -1,3 +1,5 @@
+import CityLedger
+
 /// Why the block log, chain recovery or a storage file refused. Typed by `code`; the message
 /// names the file, byte offset and height where known, what was wrong and what to do
 /// (docs/STORAGE.md, "Errors and what the operator does").
@@ -62,5 +64,12 @@ package struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertib
         if let height { place.append("height \(height)") }
         let at = place.isEmpty ? "" : " (" + place.joined(separator: ", ") + ")"
         return "block store \(code)\(at): \(detail)"
+    }
+}
+
+extension BlockStoreError {
+    /// A snapshot file's refusal as the block store reports it.
+    package init(_ e: SnapshotFileError) {
+        self.init(e.code == .tooLarge ? .tooLarge : .badSnapshot, path: e.path, height: e.height, e.detail)
     }
 }

@@ -72,7 +72,9 @@ package final class SnapshotStore {
     func write(_ snapshot: LedgerSnapshot, crash: AtomicFile.CrashPoint?) throws(BlockStoreError) {
         precondition(snapshot.height >= 1, "a snapshot at height 0 is the genesis state: rebuild it from the genesis file")
         let path = path(forHeight: snapshot.height)
-        try AtomicFile.write(try SnapshotFile.encode(snapshot), to: path, crash: crash)
+        let bytes: [UInt8]
+        do { bytes = try SnapshotFile.encode(snapshot) } catch { throw BlockStoreError(error) }
+        try AtomicFile.write(bytes, to: path, crash: crash)
         if crash != nil { return }
         if !heights.contains(snapshot.height) { heights = (heights + [snapshot.height]).sorted() }
         prune()
@@ -103,18 +105,21 @@ package final class SnapshotStore {
         let file = try StorageFile(path: path, create: false)
         defer { file.close() }
         let size = try file.size()
-        let header = try SnapshotHeader.decode(try file.read(offset: 0, count: min(size, SnapshotHeader.sizeBytes)), path: path)
+        let headerBytes = try file.read(offset: 0, count: min(size, SnapshotHeader.sizeBytes))
+        let header: SnapshotHeader
+        do { header = try SnapshotHeader.decode(headerBytes, path: path) } catch { throw BlockStoreError(error) }
         guard header.height == height else {
             throw BlockStoreError(.badSnapshot, path: path, height: height,
                                   "the file is named for height \(height) but its header says \(header.height); the snapshot is not used")
         }
-        try SnapshotFile.checkLength(header, fileBytes: size, path: path)
+        do { try SnapshotFile.checkLength(header, fileBytes: size, path: path) } catch { throw BlockStoreError(error) }
         if let why = refusal(header) {
             throw BlockStoreError(.badSnapshot, path: path, height: height, "\(why); the snapshot is not used")
         }
         let contentBytes = size - SnapshotFile.digestBytes   // checkLength: size ≥ header + digest
-        return try SnapshotFile.decode(content: try file.read(offset: 0, count: contentBytes),
-                                       digest: try file.read(offset: contentBytes, count: SnapshotFile.digestBytes), path: path)
+        let content = try file.read(offset: 0, count: contentBytes)
+        let digest = try file.read(offset: contentBytes, count: SnapshotFile.digestBytes)
+        do { return try SnapshotFile.decode(content: content, digest: digest, path: path) } catch { throw BlockStoreError(error) }
     }
 
     /// Deletes snapshots older than the newest `keep` and leftover temporary files (writes that

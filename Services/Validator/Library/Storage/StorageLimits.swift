@@ -1,3 +1,5 @@
+import CityLedger
+
 /// Every bound the validator's storage enforces, named with its unit (docs/STORAGE.md, "Limits").
 package enum StorageLimits {
     /// Largest record payload (one canonical block plus its certificate), in bytes. Block
@@ -13,10 +15,8 @@ package enum StorageLimits {
     package static let maxSignBytes = 64 * 1024
     /// Largest signature the signer state keeps, in bytes.
     package static let maxSignatureBytes = 1024
-    /// Largest snapshot file (header, body, digest), in bytes. A snapshot is built and read whole
-    /// in memory, so this bounds the memory of a snapshot write or load; 1M records take 142 MB
-    /// (docs/STORAGE.md, "Figures"), so this is room for ~50M.
-    package static let maxSnapshotBytes = 8 * 1024 * 1024 * 1024
+    /// Largest snapshot file (`LedgerLimits.maxSnapshotFileBytes`: the format is shared with state sync).
+    package static let maxSnapshotBytes = LedgerLimits.maxSnapshotFileBytes
     /// Snapshot files kept by default: the newest, and one older in case the newest is damaged.
     package static let defaultSnapshotsKept = 2
     /// Most snapshot files a store keeps (bounds the directory and the fallback loop at start).

@@ -1,5 +1,4 @@
 import CityEncoding
-import CityLedger
 
 /// A snapshot file's bytes (docs/STORAGE.md, "Snapshots"): the 64-byte `SnapshotHeader`, the
 /// canonical `LedgerSnapshot` body, then the full 32-byte SHA-256 of header and body. Pure:
@@ -14,14 +13,14 @@ package enum SnapshotFile {
     package static let digestBytes = 32
 
     /// The file content for `snapshot`. Refuses (`.tooLarge`) content over
-    /// `StorageLimits.maxSnapshotBytes`, which `decode` would refuse to read back.
-    package static func encode(_ snapshot: LedgerSnapshot) throws(BlockStoreError) -> [UInt8] {
+    /// `LedgerLimits.maxSnapshotFileBytes`, which `decode` would refuse to read back.
+    package static func encode(_ snapshot: LedgerSnapshot) throws(SnapshotFileError) -> [UInt8] {
         var body = CanonicalWriter(capacity: 1 << 20)
         body.encode(snapshot)
         let total = SnapshotHeader.sizeBytes + body.bytes.count + digestBytes
-        guard total <= StorageLimits.maxSnapshotBytes else {
-            throw BlockStoreError(.tooLarge, height: snapshot.height,
-                                  "a snapshot of \(total) bytes is over maxSnapshotBytes \(StorageLimits.maxSnapshotBytes); raise the bound with the machine's memory (a snapshot is read whole at start)")
+        guard total <= LedgerLimits.maxSnapshotFileBytes else {
+            throw SnapshotFileError(.tooLarge, height: snapshot.height,
+                                  "a snapshot of \(total) bytes is over maxSnapshotBytes \(LedgerLimits.maxSnapshotFileBytes); raise the bound with the machine's memory (a snapshot is read whole at start)")
         }
         var out = SnapshotHeader(height: snapshot.height, stateRoot: snapshot.stateRoot, bodyBytes: UInt64(body.bytes.count)).bytes
         out.reserveCapacity(total)
@@ -33,14 +32,14 @@ package enum SnapshotFile {
     /// The snapshot in `bytes`, the whole content of the file at `path`. Throws `.badSnapshot`
     /// for anything but a whole file of the current version whose digest matches and whose body
     /// decodes exactly to the height and root its header names.
-    package static func decode(_ bytes: [UInt8], path: String) throws(BlockStoreError) -> LedgerSnapshot {
+    package static func decode(_ bytes: [UInt8], path: String) throws(SnapshotFileError) -> LedgerSnapshot {
         guard bytes.count >= digestBytes else { throw bad(path, "the file is \(bytes.count) bytes, shorter than its digest") }
         return try decode(content: Array(bytes.dropLast(digestBytes)), digest: Array(bytes.suffix(digestBytes)), path: path)
     }
 
     /// `decode` with the file split into `content` (header and body) and the trailing `digest`,
     /// so a large file is hashed where it was read, without copying it.
-    package static func decode(content: [UInt8], digest: [UInt8], path: String) throws(BlockStoreError) -> LedgerSnapshot {
+    package static func decode(content: [UInt8], digest: [UInt8], path: String) throws(SnapshotFileError) -> LedgerSnapshot {
         let header = try SnapshotHeader.decode(content, path: path)
         try checkLength(header, fileBytes: content.count + digest.count, path: path)
         guard Hash32.sha256(parts: [content]).bytes == digest else {
@@ -62,9 +61,9 @@ package enum SnapshotFile {
     }
 
     /// Refuses a file whose size is not header + body + digest (a cut or extended file) or over the bound.
-    package static func checkLength(_ header: SnapshotHeader, fileBytes: Int, path: String) throws(BlockStoreError) {
-        guard fileBytes <= StorageLimits.maxSnapshotBytes else {
-            throw bad(path, "the file is \(fileBytes) bytes, over maxSnapshotBytes \(StorageLimits.maxSnapshotBytes)")
+    package static func checkLength(_ header: SnapshotHeader, fileBytes: Int, path: String) throws(SnapshotFileError) {
+        guard fileBytes <= LedgerLimits.maxSnapshotFileBytes else {
+            throw bad(path, "the file is \(fileBytes) bytes, over maxSnapshotBytes \(LedgerLimits.maxSnapshotFileBytes)")
         }
         let expected = UInt64(SnapshotHeader.sizeBytes + digestBytes).addingReportingOverflow(header.bodyBytes)
         guard !expected.overflow, expected.partialValue == UInt64(fileBytes) else {
@@ -72,7 +71,7 @@ package enum SnapshotFile {
         }
     }
 
-    private static func bad(_ path: String, _ why: String) -> BlockStoreError {
-        BlockStoreError(.badSnapshot, path: path, "\(why); the snapshot is not used")
+    private static func bad(_ path: String, _ why: String) -> SnapshotFileError {
+        SnapshotFileError(.badSnapshot, path: path, "\(why); the snapshot is not used")
     }
 }

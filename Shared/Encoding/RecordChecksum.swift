@@ -1,5 +1,3 @@
-import CityEncoding
-
 /// The 4-byte checksum of a block-log or snapshot record: the first 4 bytes of SHA-256, read
 /// big-endian. Chosen over CRC32C because swift-crypto's SHA-256 runs on the CPU's SHA
 /// instructions (faster than a table CRC in Swift, and as fast in debug builds) and gives the

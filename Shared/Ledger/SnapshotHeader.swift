@@ -1,5 +1,4 @@
 import CityEncoding
-import CityLedger
 
 /// A snapshot file's fixed 64-byte header (docs/STORAGE.md, "Snapshots"):
 /// `"CCSNAP01" | u32 version | u64 height | Hash32 stateRoot | u64 bodyBytes | u32 checksum`,
@@ -45,9 +44,9 @@ package struct SnapshotHeader: Hashable, Sendable {
 
     /// Decodes the header at the start of `bytes` (which may hold more). Throws `.badSnapshot`
     /// naming `path` for a short header, a wrong magic, version or checksum.
-    package static func decode(_ bytes: [UInt8], path: String) throws(BlockStoreError) -> SnapshotHeader {
-        func bad(_ why: String) -> BlockStoreError {
-            BlockStoreError(.badSnapshot, path: path, offset: 0, "\(why); the snapshot is not used")
+    package static func decode(_ bytes: [UInt8], path: String) throws(SnapshotFileError) -> SnapshotHeader {
+        func bad(_ why: String) -> SnapshotFileError {
+            SnapshotFileError(.badSnapshot, path: path, "\(why); the snapshot is not used")
         }
         guard bytes.count >= sizeBytes else { throw bad("the file is \(bytes.count) bytes, shorter than a \(sizeBytes)-byte header") }
         guard Array(bytes[0..<magic.count]) == magic else { throw bad("the file does not start with \"CCSNAP01\"") }
@@ -62,7 +61,7 @@ package struct SnapshotHeader: Hashable, Sendable {
                                         bodyBytes: try r.u64("SnapshotHeader.bodyBytes"))
             header.version = version
             return header
-        } catch let e as BlockStoreError {
+        } catch let e as SnapshotFileError {
             throw e
         } catch {
             throw bad("the header does not decode (\(error))")
