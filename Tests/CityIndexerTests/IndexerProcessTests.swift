@@ -112,7 +112,7 @@ import Testing
         #expect(try IndexerIngestTests.digest(db) == IndexerIngestTests.digest(of: chain))
         // Caught up: every index and constraint of the transactions table is back, none left deferred.
         #expect(try pg.psql(db, "SELECT count(*) FROM citychain.deferred_indexes") == "0")
-        #expect(try pg.psql(db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'citychain' AND tablename = 'transactions'") == "6")
+        #expect(try pg.psql(db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'citychain' AND tablename = 'transactions'") == "7")
         #expect(try pg.psql(db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'citychain.transactions'::regclass AND contype IN ('p', 'u')") == "2")
     }
 }

@@ -37,6 +37,7 @@ package struct IndexerCommand: ConfiguredCommand {
     @Option(help: "Blocks behind the chain's head the indexer may be and still be ready (/readyz).") var readyMaxLagBlocks: UInt64 = 2
     @Option(help: "Transactions behind the head (estimated) from which catching up drops the transactions table's indexes and builds them at the head (0: never).")
     var bulkLoadTransactions: Int = 200_000
+    @OptionGroup var sync: StateSyncOptions
 
     package init() {}
 
@@ -83,6 +84,7 @@ package struct IndexerCommand: ConfiguredCommand {
         settings.readyMaxLagBlocks = readyMaxLagBlocks
         guard bulkLoadTransactions >= 0 else { throw ValidationError("--bulk-load-transactions \(bulkLoadTransactions) must be 0 (never) or more") }
         settings.bulkLoadTransactions = bulkLoadTransactions
+        settings.stateSync = try sync.trust()
         return settings
     }
 }

@@ -28,6 +28,9 @@ package struct IndexerSettings: Sendable {
     /// Transactions behind the head (estimated) from which the indexer catches up with the
     /// transactions table's indexes dropped, building them when it reaches the head (0: never).
     package var bulkLoadTransactions = 200_000
+    /// Start a fresh index from the validators' snapshots instead of block 1 (`--state-sync`),
+    /// trusting this; nil: index from genesis. Ignored once the database holds an index.
+    package var stateSync: StateSyncTrust?
 
     package init(genesis: Genesis, postgres: PostgresSettings, validators: [HostPort], auditAgency: AgencyID,
                  auditKey: (KeyID, Curve25519.Signing.PrivateKey)? = nil, anchorPeriod: Duration = .seconds(60),
@@ -65,9 +68,11 @@ package struct IndexerRuntime: Sendable {
         let status = FollowerStatus()
         let client = try WireClient(tls: TLSSetup.client(tls), revocations: proven.revocations, logger: logger)
         let follower = try ChainFollower(store: store, proven: proven, genesis: s.genesis, validators: s.validators, client: client,
-                                     status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, bulkLoadTransactions: s.bulkLoadTransactions, logger: logger)
+                                     status: status, maxBlocksPerWrite: s.maxBlocksPerWrite, bulkLoadTransactions: s.bulkLoadTransactions,
+                                     stateSync: s.stateSync, logger: logger)
         let queries = QueryService(store: store, proven: proven, status: status, auditAgency: s.auditAgency,
-                                   genesisSet: try ValidatorSet(s.genesis.validators), logger: logger)
+                                   genesisSet: try ValidatorSet(s.genesis.validators),
+                                   prehistory: Prehistory(client: client, validators: s.validators, logger: logger), logger: logger)
         let feeds = FeedService(store: store, proven: proven, queries: queries, limits: s.feedLimits, logger: logger)
         var routes = queries.router()
         feeds.addRoutes(to: &routes)

@@ -34,34 +34,12 @@ package struct ValidatorCommand: ConfiguredCommand {
     @OptionGroup package var tuning: ValidatorTuning
     @Flag(help: "The sign record (consensus.sign) is lost: start although the block log shows this validator has signed (docs/OPERATIONS.md, \"A missing sign record\"). Never in a config file.")
     package var signRecordLost = false
-    @Flag(help: "When the data directory holds no chain yet, start from a peer's snapshot instead of replaying from height 1: checked against the genesis validator set, or against --trust-height/--trust-hash (docs/OPERATIONS.md, \"Starting a node from a snapshot\"). Ignored once the directory holds a chain.")
-    package var stateSync = false
-    @Option(help: "With --state-sync: trust block H (with --trust-hash), e.g. the latest height of 'citychain status'; the snapshot must be at or below it.")
-    package var trustHeight: UInt64?
-    @Option(help: "With --state-sync: the hash of the block at --trust-height (64 hex digits).")
-    package var trustHash: String?
-
+    @OptionGroup package var sync: StateSyncOptions
     package init() {}
-
-    /// The trust of `--state-sync` from `--trust-height/--trust-hash` (the genesis without them).
-    func stateSyncTrust() throws -> StateSyncTrust {
-        switch (trustHeight, trustHash) {
-        case (nil, nil): return .genesis
-        case let (h?, x?):
-            guard h >= 1 else { throw ValidationError("--trust-height is at least 1 (height 0 is the genesis: leave both trust flags out)") }
-            guard let hash = Hash32(hex: x) else { throw ValidationError("--trust-hash '\(x)' must be 64 hex digits (a block hash, e.g. from citychain status --output json)") }
-            return .block(height: h, hash: hash)
-        default: throw ValidationError("give --trust-height and --trust-hash together (a block's height and its hash)")
-        }
-    }
 
     /// `--state-sync` on an empty data directory: fills it from a peer's snapshot.
     func syncStateIfAsked(tls: TLSIdentity, logger: Logger) async throws -> LedgerState? {
-        let trust = try stateSyncTrust()
-        guard stateSync else {
-            if trustHeight != nil { throw ValidationError("--trust-height/--trust-hash are for --state-sync; add it, or leave them out") }
-            return nil
-        }
+        guard let trust = try sync.trust() else { return nil }
         guard StateSync.isEmpty(dataDirectory: dataDir) else {
             logger.info("--state-sync ignored: the data directory already holds a chain", metadata: ["storage.path": "\(dataDir)"])
             return nil

@@ -23,10 +23,12 @@ final class TestIndexer: Sendable {
     let port: Int
 
     init(db: PostgresSettings, validators: [HostPort], ca: CertificateAuthority, anchor: Bool = false,
-         genesis: Genesis = F.genesis, feedLimits: FeedLimits = FeedLimits(), readReplicas: [PostgresSettings] = []) async throws {
+         genesis: Genesis = F.genesis, feedLimits: FeedLimits = FeedLimits(), readReplicas: [PostgresSettings] = [],
+         stateSync: StateSyncTrust? = nil) async throws {
         var s = IndexerSettings(genesis: genesis, postgres: db, validators: validators, auditAgency: F.id("audit-office"),
                                 auditKey: anchor ? (KeyID(1), F.key("audit-office")) : nil, anchorPeriod: .seconds(3600))
         s.feedLimits = feedLimits
+        s.stateSync = stateSync
         s.postgresRead = readReplicas
         let tls = try TLSIdentity(issued: ca.issue(role: .indexer, name: "indexer-test"))
         runtime = try IndexerRuntime.assemble(settings: s, tls: tls, host: "127.0.0.1", port: 0, logger: testLogger)

@@ -53,10 +53,14 @@ package struct ChainFollower: Service {
     let maxBlocksPerWrite: Int
     /// Estimated transactions behind the head from which to catch up with the indexes dropped (0: never).
     let bulkLoadTransactions: Int
+    /// Seeds a fresh index from the validators' snapshots (`--state-sync`); nil: index from genesis.
+    let stateSync: StateSyncClient?
     let logger: Logger
 
     package init(store: IndexStore, proven: ProvenState, genesis: Genesis, validators: [HostPort], client: WireClient,
-                 status: FollowerStatus, maxBlocksPerWrite: Int = 500, bulkLoadTransactions: Int = 0, logger: Logger) throws {
+                 status: FollowerStatus, maxBlocksPerWrite: Int = 500, bulkLoadTransactions: Int = 0, stateSync: StateSyncTrust? = nil,
+                 logger: Logger) throws {
+        self.stateSync = stateSync.map { StateSyncClient(client: client, peers: validators, genesis: genesis, trust: $0, logger: logger) }
         self.store = store
         ledger = try LedgerApplier(genesis: genesis, proven: proven, logger: logger)
         self.genesis = genesis
@@ -98,6 +102,12 @@ package struct ChainFollower: Service {
     /// effects become rows and COPY text) and the writer (PostgreSQL, then answers move to the
     /// new height).
     private func follow() async throws {
+        if let stateSync, try await store.isFresh() {
+            try await store.seed(from: try await stateSync.fetch(), genesis: genesis)
+        }
+        if await ledger.baseHeight == 0, let base = try await store.stateBase() {
+            await ledger.startFrom(base.state, block: base.block)
+        }
         let start = try await store.openHead(genesis: genesis)
         await store.ensureAnalystRoles()
         await status.indexed(start)

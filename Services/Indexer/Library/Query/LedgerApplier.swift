@@ -10,6 +10,8 @@ import Logging
 package actor LedgerApplier {
     private var working: LedgerState
     private let genesis: Genesis
+    /// The state the index starts from: genesis, or the snapshot it was seeded from (state sync).
+    private var base: (state: LedgerState, header: CertifiedHeader?)
     private let proven: ProvenState
     private let logger: Logger
 
@@ -25,6 +27,7 @@ package actor LedgerApplier {
 
     package init(genesis: Genesis, proven: ProvenState, logger: Logger) throws {
         working = try LedgerState(genesis: genesis)
+        base = (working, nil)
         self.genesis = genesis
         self.proven = proven
         self.logger = logger
@@ -60,6 +63,25 @@ package actor LedgerApplier {
                        header: CertifiedHeader(header: last.block.header, certificate: last.certificate))
     }
 
+    /// Starts from `state` (the snapshot the index was seeded from, at `block`) instead of genesis.
+    package func startFrom(_ state: LedgerState, block: CertifiedBlock) async {
+        base = (state, CertifiedHeader(header: block.block.header, certificate: block.certificate))
+        await proven.setBase(state.height)
+        if working.height < state.height { try? await reset() }
+    }
+
+    /// The height of the state the index starts from (0: genesis).
+    package var baseHeight: UInt64 { base.state.height }
+
+    /// The working state back at the base, published as what answers read.
+    private func reset() async throws {
+        working = base.state
+        await proven.reset(to: working)
+        if let header = base.header {
+            await proven.publish(Applied(blocks: [], state: working.readView, header: header))
+        }
+    }
+
     /// Publishes `batch` once the index holds it.
     package func publish(_ batch: Applied) async {
         await proven.publish(batch)
@@ -72,9 +94,9 @@ package actor LedgerApplier {
         // Ahead of what answers read: a write failed after its batch was applied.
         let published = await proven.header?.height ?? 0
         if working.height > target || working.height != published {
-            logger.info("rebuilding the ledger state from the index", metadata: ["state.height": "\(working.height)", "index.height": "\(target)"])
-            working = try LedgerState(genesis: genesis)
-            await proven.reset(to: working)
+            logger.info("rebuilding the ledger state from the index", metadata: ["state.height": "\(working.height)", "index.height": "\(target)",
+                                                                                 "state.base": "\(base.state.height)"])
+            try await reset()
         }
         while working.height < target {
             let from = working.height + 1

@@ -21,6 +21,11 @@ package actor ProvenState {
     package nonisolated let revocations = CertificateRevocations()
     /// Set when a block's state root did not match: the state stops there.
     package private(set) var halted: String?
+    /// The height of the snapshot the index was seeded from (0: it indexed from genesis): records
+    /// written at or below it have no transaction in the index (`Prehistory`).
+    package private(set) var baseHeight: UInt64 = 0
+
+    func setBase(_ height: UInt64) { baseHeight = height }
 
     package init(genesis: Genesis) throws {
         published = try LedgerState(genesis: genesis).readView

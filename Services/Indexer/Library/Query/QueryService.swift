@@ -20,8 +20,12 @@ package struct QueryService: Sendable {
     /// The genesis validator set (the start of every validator-set answer's anchor set).
     let genesisSet: ValidatorSet
     let logger: Logger
+    /// Transactions from before the snapshot the index was seeded from (nil: the tests' indexers).
+    var prehistory: Prehistory?
 
-    package init(store: IndexStore, proven: ProvenState, status: FollowerStatus, auditAgency: AgencyID, genesisSet: ValidatorSet, logger: Logger) {
+    package init(store: IndexStore, proven: ProvenState, status: FollowerStatus, auditAgency: AgencyID, genesisSet: ValidatorSet,
+                 prehistory: Prehistory? = nil, logger: Logger) {
+        self.prehistory = prehistory
         self.genesisSet = genesisSet
         self.store = store
         self.proven = proven
@@ -132,10 +136,13 @@ package struct QueryService: Sendable {
         }
         var current: ProvenTransaction?
         if let entry {
-            guard let row = try await store.transaction(entry.transactionID, maxHeight: at.height) else {
+            if let row = try await store.transaction(entry.transactionID, maxHeight: at.height) {
+                current = try await store.prove([row]).first
+            } else if let prehistory, case let base = await proven.baseHeight, entry.height <= base {
+                current = try await prehistory.transaction(entry.transactionID, height: entry.height, baseHeight: base)
+            } else {
                 throw WireError(.unavailable, "the index does not hold transaction \(entry.transactionID) yet; retry")
             }
-            current = try await store.prove([row]).first
         }
         if disclose { try await self.disclose(reader, q.dataset, [q.subject], purpose: q.purpose, kind: IndexerAPI.record, height: at.height) }
         return RecordAnswer(at: at, entry: entry, proof: proof, current: current)

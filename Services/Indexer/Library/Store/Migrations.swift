@@ -267,5 +267,10 @@ package enum Migrations {
                 $$
             """,
         ]),
+        // An index seeded from a validator's snapshot keeps it (and its certified block, part -1):
+        // the proven state is rebuilt from it at each start (IndexStore.stateBase).
+        Migration(version: 9, description: "an index started from a snapshot keeps it", statements: [
+            "CREATE TABLE citychain.state_base (part int PRIMARY KEY, bytes bytea NOT NULL)",
+        ]),
     ]
 }

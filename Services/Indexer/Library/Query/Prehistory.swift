@@ -1,0 +1,62 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityWire
+import Logging
+
+/// Transactions from before the snapshot an index was seeded from (state sync): not in
+/// PostgreSQL, so a record written then is proven from the state and its transaction fetched
+/// from a validator that still keeps the block (an archive node, or one that has not pruned it),
+/// with its inclusion proof built here; the client checks the proof as for any answer. A few
+/// recent blocks are kept. When no validator keeps the block, the answer says so (`notFound`).
+package actor Prehistory {
+    private let client: WireClient
+    private let validators: [HostPort]
+    private let logger: Logger
+    private var cache: [UInt64: CertifiedBlock] = [:]
+    private var order: [UInt64] = []
+    private static let cached = 64
+
+    package init(client: WireClient, validators: [HostPort], logger: Logger) {
+        self.client = client
+        self.validators = validators
+        self.logger = logger
+    }
+
+    /// Transaction `id`, in block `height`, proven in its certified block.
+    package func transaction(_ id: TransactionID, height: UInt64, baseHeight: UInt64) async throws -> ProvenTransaction {
+        let block = try await block(height, baseHeight: baseHeight)
+        guard let index = block.block.transactions.firstIndex(where: { $0.id == id }),
+              let proof = block.block.inclusionProof(forTransactionAt: index) else {
+            throw WireError(.internal, "block \(height) sent by a validator does not hold transaction \(id)")
+        }
+        return ProvenTransaction(transaction: block.block.transactions[index], proof: proof,
+                                 header: CertifiedHeader(header: block.block.header, certificate: block.certificate))
+    }
+
+    private func block(_ height: UInt64, baseHeight: UInt64) async throws -> CertifiedBlock {
+        if let b = cache[height] { return b }
+        var errors: [String] = []
+        for v in validators {
+            do {
+                let answer = try await client.withConnection(host: v.host, port: v.port, expecting: .validator) { conn in
+                    try BlocksResponse(canonicalBytes: try await conn.request(ValidatorAPI.blocks, BlocksRequest(from: height, maxCount: 1).canonicalBytes,
+                                                                             timeout: .seconds(10)))
+                }
+                if let b = answer.blocks.first, b.height == height {
+                    cache[height] = b
+                    order.append(height)
+                    if order.count > Self.cached { cache[order.removeFirst()] = nil }
+                    return b
+                }
+                errors.append("\(v): no block \(height)")
+            } catch {
+                errors.append("\(v): \(error)")
+            }
+        }
+        logger.info("a block before this index's starting snapshot is kept by no validator", metadata: [
+            "block.height": "\(height)", "error": "\(errors.joined(separator: "; "))",
+        ])
+        throw WireError(.notFound, "this index started from a snapshot at height \(baseHeight) and holds no transactions before it; block \(height) is kept by none of the validators it follows (pruned): ask an indexer that indexed from genesis, or a validator that keeps every block (block.retainBlocks 0)")
+    }
+}
