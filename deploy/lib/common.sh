@@ -31,3 +31,29 @@ need_swift() {
   fi
   command -v swift >/dev/null 2>&1 || die "swift not found; this project needs Swift 6.1 or later on PATH"
 }
+
+# private_pg_start DIR — a private PostgreSQL cluster in DIR on a free loopback port, as the
+# postgres user when root (PostgreSQL refuses root), trust authentication for user citychain.
+# Sets pg_port and pg_dir; private_pg_stop stops it. Used by the benches that need one.
+private_pg_start() {
+  pg_dir=$1
+  local bin d
+  for d in /usr/lib/postgresql/*/bin /usr/local/pgsql/bin $(command -v pg_ctl >/dev/null 2>&1 && dirname "$(command -v pg_ctl)"); do
+    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { bin=$d; break; }
+  done
+  [ -n "${bin:-}" ] || die "no initdb/pg_ctl found (apt-get install postgresql)"
+  pg_tool() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$bin/$1" "${@:2}"; else "$bin/$1" "${@:2}"; fi; }
+  mkdir -p "$pg_dir"
+  if [ "$(id -u)" -eq 0 ]; then chmod 711 "$(dirname "$pg_dir")"; chown postgres "$pg_dir"; fi
+  pg_tool initdb -D "$pg_dir/data" -A trust -U citychain > "$pg_dir.initdb.log" 2>&1 || { cat "$pg_dir.initdb.log"; die "initdb failed"; }
+  local tries=0
+  while :; do
+    pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    pg_tool pg_ctl -D "$pg_dir/data" -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" -l "$pg_dir/log" -w start > "$pg_dir.start.log" 2>&1 && break
+    tries=$((tries + 1)); [ $tries -lt 5 ] || { cat "$pg_dir.start.log"; die "PostgreSQL did not start"; }
+  done
+}
+private_pg_stop() {
+  [ -n "${pg_dir:-}" ] && [ -d "$pg_dir/data" ] || return 0
+  pg_tool pg_ctl -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || pg_tool pg_ctl -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+}

@@ -27,6 +27,9 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
     @Option(help: "Directory for the validators' data, certificates and logs (created; emptied first).") var dir: String
     @Option(help: "The citychain-validator binary (default: beside this one).") var validatorBinary: String?
     @Option(help: "Most seconds to wait for each step.") var timeout = 300.0
+    @Option(help: "PostgreSQL URL of an empty database: also time a new indexer started with --state-sync (omit: validators only).")
+    var postgres: String?
+    @Option(help: "The citychain-indexer binary (default: beside this one).") var indexerBinary: String?
 
     func run() async throws {
         let binary = validatorBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("citychain-validator").path
@@ -139,9 +142,65 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
         }
         let votedSeconds = secs(since: launched)
         print("bench-statesync: new validator: snapshot installed \(installedSeconds) s, at the head \(answeringSeconds) s, first signature (block \(signedAt)) \(votedSeconds) s after launch (goal ≤ 30 s)")
-        print(#"{"tx":\#(transactions),"blocks":\#(head),"snapshot_bytes":\#(snapshotBytes),"log_bytes":\#(logBytes),"installed_s":\#(installedSeconds),"at_head_s":\#(answeringSeconds),"voted_s":\#(votedSeconds),"peers_restart_s":\#(threeSeconds),"pruned_log_disk_bytes":\#(prunedBytes),"archive_log_disk_bytes":\#(archiveBytes)}"#)
+        var indexerJSON = ""
+        if let postgres {
+            let (seeded, proven) = try await indexer(postgres: postgres, ca: ca, genesisPath: genesisPath, peers: peers, chain: chain, head: head,
+                                                     processes: &processes)
+            print("bench-statesync: new indexer (--state-sync): index seeded from the snapshot \(seeded) s, first proven answer (a record written before the snapshot, its proof verified) \(proven) s after launch (goal ≤ 60 s)")
+            indexerJSON = #","indexer_seeded_s":\#(seeded),"indexer_proven_s":\#(proven)"#
+        }
+        print(#"{"tx":\#(transactions),"blocks":\#(head),"snapshot_bytes":\#(snapshotBytes),"log_bytes":\#(logBytes),"installed_s":\#(installedSeconds),"at_head_s":\#(answeringSeconds),"voted_s":\#(votedSeconds),"peers_restart_s":\#(threeSeconds),"pruned_log_disk_bytes":\#(prunedBytes),"archive_log_disk_bytes":\#(archiveBytes)\#(indexerJSON)}"#)
         for p in processes where p.isRunning { p.terminate() }
         for p in processes { p.waitUntilExit() }
+    }
+
+    /// Starts `citychain-indexer --state-sync` on an empty database and times it: the index seeded
+    /// from a validator's snapshot, and the first verified answer for a record written in the
+    /// bench chain (before the snapshot: its transaction is fetched from an archive validator).
+    private func indexer(postgres: String, ca: CertificateAuthority, genesisPath: String, peers: [String], chain: IndexBenchChain,
+                         head: UInt64, processes: inout [Process]) async throws -> (seeded: String, proven: String) {
+        let binary = indexerBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("citychain-indexer").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw ValidationError("no citychain-indexer at \(binary); build it or pass --indexer-binary") }
+        let base = dir + "/indexer"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let issued = try ca.issue(role: .indexer, name: "indexer-1")
+        try PEMFiles.write(issued.certificatePEM, to: base + "/cert.pem", secret: false)
+        try PEMFiles.write(issued.privateKeyPEM, to: base + "/cert.key", secret: true)
+        try PEMFiles.write(ca.certificatePEM, to: base + "/ca.pem", secret: false)
+        let listen = "127.0.0.1:\(LoopbackPorts.free(1)[0])"
+        // The archive validators first: a record's transaction before the snapshot is fetched from them.
+        var args = ["--listen", listen, "--advertise", listen, "--cert", base + "/cert.pem", "--key", base + "/cert.key", "--ca", base + "/ca.pem",
+                    "--genesis", genesisPath, "--postgres", postgres, "--audit-agency", IndexBenchChain.auditor.value, "--state-sync",
+                    "--log-level", "info"]
+        for p in [peers[1], peers[2], peers[0]] { args += ["--validator", p] }
+        let logPath = base + "/indexer.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        p.standardOutput = out
+        p.standardError = out
+        let launched = LoadClock.now()
+        try p.run()
+        processes.append(p)
+        try await waitFor("the new indexer seeds its index from a snapshot", since: launched) {
+            (try? String(contentsOfFile: logPath, encoding: .utf8))?.contains("index seeded from a snapshot") ?? false
+        }
+        let seeded = secs(since: launched)
+        let reader = try WireClient(tls: TLSSetup.client(TLSIdentity(issued: ca.issue(role: .agency(IndexBenchChain.reader.value), name: "bench-reader"))),
+                                    logger: Logger(label: "citychain.bench.statesync"))
+        let set = try ValidatorSet(chain.genesis.validators)
+        let subject = IndexBenchChain.subject(7)
+        let address = HostPort(listen)!
+        try await waitFor("the new indexer's first proven answer", since: launched) {
+            guard let bytes = try? await reader.withConnection(host: address.host, port: address.port, expecting: .indexer, { c in
+                try await c.request(IndexerAPI.record, RecordQuery(dataset: IndexBenchChain.parking, subject: subject).canonicalBytes)
+            }), let answer = try? RecordAnswer(canonicalBytes: bytes) else { return false }
+            try answer.verify(dataset: IndexBenchChain.parking, subject: subject, validatorSet: set)
+            return answer.current != nil && answer.at.height >= head
+        }
+        return (seeded, secs(since: launched))
     }
 
     private func secs(since start: UInt64) -> String { String(format: "%.2f", Double(LoadClock.now() - start) / 1e9) }
