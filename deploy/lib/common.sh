@@ -37,12 +37,12 @@ need_swift() {
 # Sets pg_port and pg_dir; private_pg_stop stops it. Used by the benches that need one.
 private_pg_start() {
   pg_dir=$1
-  local bin d
+  local d
+  private_pg_bin=""
   for d in /usr/lib/postgresql/*/bin /usr/local/pgsql/bin $(command -v pg_ctl >/dev/null 2>&1 && dirname "$(command -v pg_ctl)"); do
-    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { bin=$d; break; }
+    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { private_pg_bin=$d; break; }
   done
-  [ -n "${bin:-}" ] || die "no initdb/pg_ctl found (apt-get install postgresql)"
-  pg_tool() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$bin/$1" "${@:2}"; else "$bin/$1" "${@:2}"; fi; }
+  [ -n "$private_pg_bin" ] || die "no initdb/pg_ctl found (apt-get install postgresql)"
   mkdir -p "$pg_dir"
   if [ "$(id -u)" -eq 0 ]; then chmod 711 "$(dirname "$pg_dir")"; chown postgres "$pg_dir"; fi
   pg_tool initdb -D "$pg_dir/data" -A trust -U citychain > "$pg_dir.initdb.log" 2>&1 || { cat "$pg_dir.initdb.log"; die "initdb failed"; }
@@ -52,6 +52,10 @@ private_pg_start() {
     pg_tool pg_ctl -D "$pg_dir/data" -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" -l "$pg_dir/log" -w start > "$pg_dir.start.log" 2>&1 && break
     tries=$((tries + 1)); [ $tries -lt 5 ] || { cat "$pg_dir.start.log"; die "PostgreSQL did not start"; }
   done
+}
+# pg_tool TOOL ARGS… — a PostgreSQL server tool of private_pg_start's installation.
+pg_tool() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$private_pg_bin/$1" "${@:2}"; else "$private_pg_bin/$1" "${@:2}"; fi
 }
 private_pg_stop() {
   [ -n "${pg_dir:-}" ] && [ -d "$pg_dir/data" ] || return 0
