@@ -103,7 +103,9 @@ package struct ChainFollower: Service {
     /// new height).
     private func follow() async throws {
         if let stateSync, try await store.isFresh() {
-            try await store.seed(from: try await stateSync.fetch(), genesis: genesis)
+            let synced = try await stateSync.fetch()
+            // Started from the state just checked: no second load of what was just stored.
+            if try await store.seed(from: synced, genesis: genesis) { await ledger.startFrom(synced.state, block: synced.block) }
         }
         if await ledger.baseHeight == 0, let base = try await store.stateBase() {
             await ledger.startFrom(base.state, block: base.block)

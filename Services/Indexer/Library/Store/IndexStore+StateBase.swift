@@ -24,17 +24,18 @@ extension IndexStore {
 
     /// Seeds a fresh index with `synced`: the head at its block, the agencies, datasets and grants
     /// of its state, and the snapshot kept. In one transaction under the head's lock; a database
-    /// that gained a head meanwhile (another indexer) is left as it is.
-    package func seed(from synced: SyncedState, genesis: Genesis) async throws {
+    /// that gained a head meanwhile (another indexer) is left as it is (false).
+    @discardableResult
+    package func seed(from synced: SyncedState, genesis: Genesis) async throws -> Bool {
         let state = synced.state, header = synced.block.block.header
         let tracker = ChainTracker(chainID: genesis.chainID, height: header.height, lastHash: header.hash,
                                    validatorSet: state.currentValidatorSet, pending: state.pendingValidatorChanges)
         let found = state.discoverEntries()
         let file = synced.file
-        try await client.guardedTransaction("seeding the index from a snapshot", logger: logger) { [logger] c in
+        let seeded = try await client.guardedTransaction("seeding the index from a snapshot", logger: logger) { [logger] c -> Bool in
             try await c.query("SELECT pg_advisory_xact_lock(7243002)", logger: logger)
             let rows = try await c.query("SELECT count(*) FROM citychain.index_head", logger: logger)
-            for try await n in rows.decode(Int64.self) where n > 0 { return }
+            for try await n in rows.decode(Int64.self) where n > 0 { return false }
             try await c.query("""
                 INSERT INTO citychain.index_head (id, chain_id, genesis_hash, height, block_hash, tracker)
                 VALUES (1, \(genesis.chainID), \(Self.buffer(genesis.hash.bytes)), \(Int64(header.height)), \(Self.buffer(header.hash.bytes)),
@@ -68,11 +69,14 @@ extension IndexStore {
                 part += 1
                 at = end
             }
+            return true
         }
+        guard seeded else { return false }
         logger.notice("index seeded from a snapshot: transactions before it are not in this index", metadata: [
             "chain.height": "\(header.height)", "index.agencies": "\(found.agencies.count)", "index.datasets": "\(found.datasets.count)",
             "index.grants": "\(found.grants.count)", "storage.snapshotBytes": "\(file.count)",
         ])
+        return true
     }
 
     /// The state and certified block the index started from, when it was seeded from a snapshot.
