@@ -20,22 +20,9 @@ import Testing
 @Suite(.serialized) struct IndexerStateSyncTests {
     @Test(.timeLimit(.minutes(3))) func aNewIndexerStartsFromASnapshotAndAnswersProven() async throws {
         let ca = try CertificateAuthority.create()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("indexer-statesync-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var consensus = ConsensusConfig(chainID: F.chainID)
-        (consensus.proposeBaseMillis, consensus.prevoteBaseMillis, consensus.precommitBaseMillis) = (500, 200, 200)
-        var settings = ValidatorSettings(name: "validator-0", advertise: "", peers: [],
-                                         policy: BlockPolicy(maxBlockBytes: 3 << 20, blockIntervalMillis: 0, heartbeatIntervalMillis: 1000),
-                                         mempool: MempoolLimits(), consensus: consensus)
-        settings.snapshotEveryBlocks = 5
-        let runtime = try ValidatorRuntime.assemble(settings: settings, genesis: F.soloGenesis, dataDirectory: dir,
-                                                    signer: Ed25519Signer(F.validatorKeys[0]),
-                                                    tls: TLSIdentity(issued: ca.issue(role: .validator, name: "validator-0")),
-                                                    host: "127.0.0.1", port: 0, wire: WireConfiguration(), logger: testLogger)
-        let group = ServiceGroup(services: [runtime.node.server, runtime.engine], gracefulShutdownSignals: [], logger: testLogger)
-        let validatorTask = Task { try await group.run() }
-        defer { Task { await group.triggerGracefulShutdown(); _ = try? await validatorTask.value } }
-        let vport = try await runtime.node.server.listeningAddress.port!
+        let solo = try await SoloValidator(ca: ca, snapshotEveryBlocks: 5)
+        defer { Task { await solo.stop() } }
+        let runtime = solo.runtime, vport = solo.port
         let validator = HostPort(host: "127.0.0.1", port: vport)
 
         let agency = try WireClient(tls: TLSSetup.client(TLSIdentity(issued: ca.issue(role: .agency("traffic-bureau"), name: "traffic-bureau"))),

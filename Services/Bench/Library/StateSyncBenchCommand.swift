@@ -77,10 +77,7 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
         func launch(_ i: Int, extra: [String]) throws -> (Process, String) {
             let base = dir + "/v\(i)"
             try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-            let issued = try ca.issue(role: .validator, name: "validator-\(i)")
-            try PEMFiles.write(issued.certificatePEM, to: base + "/cert.pem", secret: false)
-            try PEMFiles.write(issued.privateKeyPEM, to: base + "/cert.key", secret: true)
-            try PEMFiles.write(ca.certificatePEM, to: base + "/ca.pem", secret: false)
+            try Self.writeIdentity(ca.issue(role: .validator, name: "validator-\(i)"), ca: ca, to: base)
             let raw = chain.validatorKeys[i]
             let key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
             try PEMFiles.write(#"{"kind": "signing", "publicKey": "\#(Hex.encode(key.publicKey.rawRepresentation))", "privateKey": "\#(Hex.encode(raw))"}"#,
@@ -165,10 +162,7 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw ValidationError("no citychain-indexer at \(binary); build it or pass --indexer-binary") }
         let base = dir + "/indexer"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        let issued = try ca.issue(role: .indexer, name: "indexer-1")
-        try PEMFiles.write(issued.certificatePEM, to: base + "/cert.pem", secret: false)
-        try PEMFiles.write(issued.privateKeyPEM, to: base + "/cert.key", secret: true)
-        try PEMFiles.write(ca.certificatePEM, to: base + "/ca.pem", secret: false)
+        try Self.writeIdentity(ca.issue(role: .indexer, name: "indexer-1"), ca: ca, to: base)
         let listen = "127.0.0.1:\(LoopbackPorts.free(1)[0])"
         // The archive validators first: a record's transaction before the snapshot is fetched from them.
         var args = ["--listen", listen, "--advertise", listen, "--cert", base + "/cert.pem", "--key", base + "/cert.key", "--ca", base + "/ca.pem",
@@ -203,6 +197,13 @@ struct StateSyncBenchCommand: AsyncParsableCommand {
             return answer.current != nil && answer.at.height >= head
         }
         return (seeded, secs(since: launched))
+    }
+
+    /// A service's certificate, key and the CA as `cert.pem`, `cert.key`, `ca.pem` in `base`.
+    private static func writeIdentity(_ issued: IssuedIdentity, ca: CertificateAuthority, to base: String) throws {
+        try PEMFiles.write(issued.certificatePEM, to: base + "/cert.pem", secret: false)
+        try PEMFiles.write(issued.privateKeyPEM, to: base + "/cert.key", secret: true)
+        try PEMFiles.write(ca.certificatePEM, to: base + "/ca.pem", secret: false)
     }
 
     private func secs(since start: UInt64) -> String { String(format: "%.2f", Double(LoadClock.now() - start) / 1e9) }
