@@ -31,6 +31,9 @@ import Testing
                 GatewayStatus(chainID: "city", headHeight: 7, validators: [upstream], indexers: []),
                 "`0000000463697479` `0000000000000007` `00000001` " + upstreamHex + " `00000000`"),
             row("`TxStatusRequest(id: H)`", TxStatusRequest(id: id), "H"),
+            row("`SavedAnswer(kind: 0x0302, query: TxStatusRequest(id: H), answer: [0xAB])`",
+                SavedAnswer(kind: GatewayAPI.receipt, query: TxStatusRequest(id: id).canonicalBytes, answer: [0xAB]),
+                "`4343414e53573031` `0302` `00000020` H `00000001` `ab`"),
             row(#"`ForwardedQuery(agency: "tax-office", kind: 0x0201, payload: RecordQuery(dataset: "property.registry", subject: "parcel-42", purpose: "valuation"))`"#,
                 ForwardedQuery(agency: try! AgencyID("tax-office"), kind: IndexerAPI.record, payload: query.canonicalBytes),
                 "`0000000a7461782d6f6666696365` `0201` `0000002f` `0000001170726f70657274792e7265676973747279` "

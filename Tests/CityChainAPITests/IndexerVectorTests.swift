@@ -3,6 +3,7 @@ import CityLedger
 import CityMerkle
 import Foundation
 import Testing
+@preconcurrency import Crypto
 @testable import CityChainAPI
 
 /// The hex vectors of docs/PROTOCOL.md, Part 7 (docs/protocol/indexer.md): each row here is the
@@ -85,4 +86,26 @@ import Testing
     func vector(_ v: Vector) { Self.table.check(v, rows: Self.documentRows) }
 
     @Test func everyDocumentedVectorIsChecked() throws { try Self.table.checkEveryRow() }
+
+    /// Part 3's block header and commit certificate vectors, concatenated, are a `CertifiedHeader`
+    /// that verifies against the genesis set of seeds 0x10…0x13 (docs/protocol/indexer.md).
+    @Test func certifiedHeaderFromPart3() throws {
+        let doc = try #require(DocumentVectors.document("docs/protocol/ledger.md"))
+        func block(after heading: String) throws -> String {
+            let start = try #require(doc.range(of: "\n### \(heading)\n"))
+            let open = try #require(doc.range(of: "```\n", range: start.upperBound..<doc.endIndex))
+            let close = try #require(doc.range(of: "\n```", range: open.upperBound..<doc.endIndex))
+            return doc[open.upperBound..<close.lowerBound].filter { !$0.isWhitespace }
+        }
+        let bytes = try #require(Hex.decode(try block(after: "Block header") + block(after: "Commit certificate")))
+        let certified = try CertifiedHeader(canonicalBytes: bytes)
+        #expect(certified.canonicalBytes == bytes)
+        #expect(certified.height == 7)
+        let keys = (0x10...0x13).map { try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: UInt8($0), count: 32)) }
+        let set = try ValidatorSet(keys.enumerated().map { Validator(publicKey: $0.element.ledgerPublicKey, power: 10, name: "v\($0.offset)") })
+        // The signatures verify; the header's validatorSetHash is part 3's placeholder (SHA-256("validators")),
+        // so the whole check, which also compares that hash with the set's, refuses it.
+        try certified.certificate.verify(header: certified.header, validatorSet: set)
+        #expect(throws: ProofFailure.self) { try certified.verify(validatorSet: set) }
+    }
 }
