@@ -174,17 +174,9 @@ package struct StateSyncClient: Sendable {
 
     /// The certified block at `height`, from the first source that has it.
     private func certifiedBlock(_ height: UInt64, from sources: [HostPort]) async throws -> CertifiedBlock {
-        var errors: [String] = []
-        for peer in sources {
-            do {
-                let r = try BlocksResponse(canonicalBytes: try await ask(peer, ValidatorAPI.blocks, BlocksRequest(from: height, maxCount: 1).canonicalBytes))
-                if let b = r.blocks.first, b.height == height { return b }
-                errors.append("\(peer): no block \(height)")
-            } catch {
-                errors.append("\(peer): \(error)")
-            }
-        }
-        throw StateSyncError("no peer sent block \(height) (\(errors.joined(separator: "; ")))")
+        let (block, failures) = await client.certifiedBlock(height, from: sources, timeout: requestTimeout)
+        guard let block else { throw StateSyncError("no peer sent block \(height) (\(failures.joined(separator: "; ")))") }
+        return block
     }
 
     /// The headers of `from...through`, from any peer (only their hashes and links are used).

@@ -36,23 +36,12 @@ package actor Prehistory {
 
     private func block(_ height: UInt64, baseHeight: UInt64) async throws -> CertifiedBlock {
         if let b = cache[height] { return b }
-        var errors: [String] = []
-        for v in validators {
-            do {
-                let answer = try await client.withConnection(host: v.host, port: v.port, expecting: .validator) { conn in
-                    try BlocksResponse(canonicalBytes: try await conn.request(ValidatorAPI.blocks, BlocksRequest(from: height, maxCount: 1).canonicalBytes,
-                                                                             timeout: .seconds(10)))
-                }
-                if let b = answer.blocks.first, b.height == height {
-                    cache[height] = b
-                    order.append(height)
-                    if order.count > Self.cached { cache[order.removeFirst()] = nil }
-                    return b
-                }
-                errors.append("\(v): no block \(height)")
-            } catch {
-                errors.append("\(v): \(error)")
-            }
+        let (found, errors) = await client.certifiedBlock(height, from: validators, timeout: .seconds(10))
+        if let b = found {
+            cache[height] = b
+            order.append(height)
+            if order.count > Self.cached { cache[order.removeFirst()] = nil }
+            return b
         }
         logger.info("a block before this index's starting snapshot is kept by no validator", metadata: [
             "block.height": "\(height)", "error": "\(errors.joined(separator: "; "))",

@@ -31,6 +31,15 @@ extension IndexStore {
         let tracker = ChainTracker(chainID: genesis.chainID, height: header.height, lastHash: header.hash,
                                    validatorSet: state.currentValidatorSet, pending: state.pendingValidatorChanges)
         let found = state.discoverEntries()
+        // The small tables as the chain's own changes would fill them.
+        let changes: [IndexPlan.Change] = found.agencies.map { a in
+            .agency(id: a.id, name: a.name, isAdmin: a.isAdmin, height: a.keys.map(\.addedAtHeight).min() ?? 0)
+        } + found.datasets.map { d in
+            .dataset(id: d.id, owner: d.owner, sensitivity: d.sensitivity, schema: d.schema, writers: d.writers, height: d.createdAtHeight)
+        } + found.grants.map { d, grantee, g in
+            .grant(dataset: d, grantee: grantee, expiresAtHeight: g.expiresAtHeight, expiresAtMillis: g.expiresAtMillis, purpose: g.purpose,
+                   height: g.grantedAtHeight)
+        }
         let file = synced.file
         let seeded = try await client.guardedTransaction("seeding the index from a snapshot", logger: logger) { [logger] c -> Bool in
             try await c.query("SELECT pg_advisory_xact_lock(7243002)", logger: logger)
@@ -41,25 +50,7 @@ extension IndexStore {
                 VALUES (1, \(genesis.chainID), \(Self.buffer(genesis.hash.bytes)), \(Int64(header.height)), \(Self.buffer(header.hash.bytes)),
                         \(Self.buffer(tracker.canonicalBytes)))
                 """, logger: logger)
-            for a in found.agencies {
-                let since = a.keys.map(\.addedAtHeight).min() ?? 0
-                try await c.query("""
-                    INSERT INTO citychain.agencies (id, name, is_admin, registered_height) VALUES (\(a.id.value), \(a.name), \(a.isAdmin), \(Int64(since)))
-                    """, logger: logger)
-            }
-            for d in found.datasets {
-                try await c.query("""
-                    INSERT INTO citychain.datasets (id, owner, sensitivity, schema_name, writers, created_height)
-                    VALUES (\(d.id.value), \(d.owner.value), \(d.sensitivity.jsonName), \(d.schema), \(d.writers.map(\.value)), \(Int64(d.createdAtHeight)))
-                    """, logger: logger)
-            }
-            for (d, grantee, g) in found.grants {
-                try await c.query("""
-                    INSERT INTO citychain.grants (dataset, grantee, expires_at_height, expires_at_ms, purpose, granted_height, revoked_height)
-                    VALUES (\(d.value), \(grantee.value), \(Int64(clamping: g.expiresAtHeight)), \(Int64(clamping: g.expiresAtMillis)), \(g.purpose),
-                            \(Int64(g.grantedAtHeight)), NULL)
-                    """, logger: logger)
-            }
+            for change in changes { try await Self.apply(change, on: c, logger: logger) }
             try await c.query("INSERT INTO citychain.state_base (part, bytes) VALUES (-1, \(Self.buffer(synced.block.canonicalBytes)))", logger: logger)
             var part = 0, at = 0
             while at < file.count {   // ⌈file ÷ 8 MiB⌉ rows

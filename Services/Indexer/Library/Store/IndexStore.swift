@@ -181,7 +181,8 @@ package final class IndexStore: Sendable {
         }
     }
 
-    private static func apply(_ change: IndexPlan.Change, on c: PostgresConnection, logger: Logger) async throws {
+    /// Writes one change to the small tables (datasets, agencies, grants).
+    static func apply(_ change: IndexPlan.Change, on c: PostgresConnection, logger: Logger) async throws {
         switch change {
         case let .dataset(id, owner, level, schema, writers, h):
             try await c.query("""
