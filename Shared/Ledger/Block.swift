@@ -11,10 +11,10 @@ package struct Block: Hashable, Sendable, CanonicalCodable {
     /// Equivocation evidence recorded by this block (at most `LedgerLimits.maxEvidencePerBlock`).
     package var evidence: [Equivocation] = []
 
-    /// `MerkleTree.root` over each transaction's canonical bytes (signatures included, so a
-    /// certified header also fixes who co-signed).
+    /// `MerkleTree.root` over each transaction's `leafBytes`: body and signatures (so a certified
+    /// header also fixes who co-signed), not the detached payload the body commits to by hash.
     package static func transactionsRoot(_ transactions: [SignedTransaction]) -> Hash32 {
-        MerkleTree.root(leaves: transactions.map(\.canonicalBytes))
+        MerkleTree.root(leaves: transactions.map(\.leafBytes))
     }
 
     /// `MerkleTree.root` over each evidence item's canonical bytes, the same tree as the transactions'.
@@ -27,7 +27,9 @@ package struct Block: Hashable, Sendable, CanonicalCodable {
 
     /// Throws `.transactionCountMismatch` unless the header's `transactionCount` is the number of
     /// transactions, `.transactionsRootMismatch` unless its transactions root matches them, then
-    /// `.evidenceRootMismatch` unless its evidence root matches the evidence.
+    /// `.evidenceRootMismatch` unless its evidence root matches the evidence, then
+    /// `.payloadMismatch` unless every payload present hashes to its body's `payloadHash` (the root
+    /// covers bodies, not payloads, so a payload is checked against its body).
     package func checkRoots() throws(LedgerError) {
         guard Int(header.transactionCount) == transactions.count else {
             throw LedgerError(.transactionCountMismatch,
@@ -43,6 +45,11 @@ package struct Block: Hashable, Sendable, CanonicalCodable {
             throw LedgerError(.evidenceRootMismatch,
                               "header says evidence root \(header.evidenceRoot) but the evidence hashes to \(evidence); refetch the block")
         }
+        for (i, tx) in transactions.enumerated() {
+            if let why = tx.payloadMismatch {
+                throw LedgerError(.payloadMismatch, "transaction \(i) (\(tx.id)): \(why); refetch the block from another peer")
+            }
+        }
     }
 
     /// The former name of `checkRoots`, kept for its callers: it checks the evidence root too.
@@ -52,7 +59,7 @@ package struct Block: Hashable, Sendable, CanonicalCodable {
     /// nil when `index` is not a position in `transactions`.
     package func inclusionProof(forTransactionAt index: Int) -> InclusionProof? {
         guard transactions.indices.contains(index) else { return nil }
-        return MerkleTree.proof(leaves: transactions.map(\.canonicalBytes), index: index)
+        return MerkleTree.proof(leaves: transactions.map(\.leafBytes), index: index)
     }
 
     package func encode(to w: inout CanonicalWriter) {

@@ -11,7 +11,8 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     package var timeMillis: UInt64
     /// Hash of the block at `height - 1` (the genesis hash for height 1).
     package var previousHash: Hash32
-    /// `MerkleTree.root` over the canonical bytes of each `SignedTransaction`, in block order.
+    /// `MerkleTree.root` over the `leafBytes` of each `SignedTransaction` (body and signatures, not
+    /// the payload), in block order.
     package var transactionsRoot: Hash32
     /// Number of transactions in the block. Inclusion proofs bind their `leafCount` only through
     /// the path's shape, so a verifier takes the count from here (`verifyInclusion`), never from the proof.
@@ -45,11 +46,11 @@ package struct BlockHeader: Hashable, Sendable, CanonicalCodable {
     /// SHA-256(domain "citychain/block/v1" || canonical header).
     package var hash: Hash32 { LedgerDomain.hash(LedgerDomain.blockHash, canonicalBytes) }
 
-    /// True when `proof` shows `tx` (its canonical bytes, signatures included) in this block:
+    /// True when `proof` shows `tx` (its `leafBytes`: body and signatures) in this block:
     /// the proof's `leafCount` must equal `transactionCount` and its path must lead to
     /// `transactionsRoot`. Check the header's commit certificate first; this trusts the header.
     package func verifyInclusion(of tx: SignedTransaction, proof: InclusionProof) -> Bool {
-        proof.leafCount == UInt64(transactionCount) && proof.verify(leaf: tx.canonicalBytes, root: transactionsRoot)
+        proof.leafCount == UInt64(transactionCount) && proof.verify(leaf: tx.leafBytes, root: transactionsRoot)
     }
 
     package func encode(to w: inout CanonicalWriter) {

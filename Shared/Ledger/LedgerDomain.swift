@@ -4,9 +4,9 @@ import CityEncoding
 /// string (u32 length then ASCII), so bytes signed for one purpose never verify for another.
 package enum LedgerDomain {
     /// Prefix of a transaction id hash.
-    package static let transactionID = "citychain/tx/v1"
+    package static let transactionID = "citychain/tx/v2"
     /// Prefix of the bytes a transaction's signers sign.
-    package static let transactionSignature = "citychain/tx-sig/v1"
+    package static let transactionSignature = "citychain/tx-sig/v2"
     /// Prefix of a block hash.
     package static let blockHash = "citychain/block/v1"
     /// Prefix of the bytes a vote signs.

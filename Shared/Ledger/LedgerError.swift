@@ -28,4 +28,6 @@ package enum LedgerErrorCode: UInt16, ErrorCode {
     case invalidSnapshot = 10
     /// A block's evidence root does not match its evidence.
     case evidenceRootMismatch = 11
+    /// A putRecord's payload does not hash to the `payloadHash` its signed body commits to.
+    case payloadMismatch = 12
 }

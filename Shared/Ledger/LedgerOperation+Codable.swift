@@ -6,8 +6,8 @@ extension LedgerOperation: CanonicalCodable {
         switch self {
         case let .defineDataset(id, sensitivity, schema, writers):
             w.encode(id); w.encode(sensitivity); w.string(schema); w.array(writers)
-        case let .putRecord(dataset, subject, payload, payloadHash):
-            w.encode(dataset); w.encode(subject); w.bytes(payload); w.encode(payloadHash)
+        case let .putRecord(dataset, subject, payloadHash):
+            w.encode(dataset); w.encode(subject); w.encode(payloadHash)
         case let .deleteRecord(dataset, subject, reason):
             w.encode(dataset); w.encode(subject); w.string(reason)
         case let .grantAccess(dataset, grantee, expiresAtHeight, expiresAtMillis, purpose):
@@ -28,6 +28,8 @@ extension LedgerOperation: CanonicalCodable {
             w.encode(fingerprint); w.string(reason)
         case let .shareRecordKeys(dataset, grantee, shares):
             w.encode(dataset); w.encode(grantee); w.array(shares)
+        case let .eraseRecord(dataset, subject, reason):
+            w.encode(dataset); w.encode(subject); w.string(reason)
         }
     }
 
@@ -42,9 +44,7 @@ extension LedgerOperation: CanonicalCodable {
             try Self.requireIncreasing(writers, "defineDataset.writers")
             self = .defineDataset(id: id, sensitivity: sensitivity, schema: schema, writers: writers)
         case 2:
-            self = .putRecord(dataset: try DatasetID(from: &r), subject: try SubjectKey(from: &r),
-                              payload: try r.bytes(max: LedgerLimits.maxPayloadBytes, "putRecord.payload"),
-                              payloadHash: try Hash32(from: &r))
+            self = .putRecord(dataset: try DatasetID(from: &r), subject: try SubjectKey(from: &r), payloadHash: try Hash32(from: &r))
         case 3:
             self = .deleteRecord(dataset: try DatasetID(from: &r), subject: try SubjectKey(from: &r),
                                  reason: try r.string(max: LedgerLimits.maxReasonBytes, "deleteRecord.reason"))
@@ -82,6 +82,9 @@ extension LedgerOperation: CanonicalCodable {
             }
             try Self.requireIncreasing(shares.map(\.order), "shareRecordKeys.shares")
             self = .shareRecordKeys(dataset: dataset, grantee: grantee, shares: shares)
+        case 13:
+            self = .eraseRecord(dataset: try DatasetID(from: &r), subject: try SubjectKey(from: &r),
+                                reason: try r.string(max: LedgerLimits.maxReasonBytes, "eraseRecord.reason"))
         default:
             throw .unknownTag("LedgerOperation.tag", tag)
         }

@@ -5,8 +5,10 @@ import CityEncoding
 package enum LedgerOperation: Hashable, Sendable {
     /// Tag 1. Creates dataset `id` owned by the signer's agency; `writers` (sorted, unique) may put records.
     case defineDataset(id: DatasetID, sensitivity: Sensitivity, schema: String, writers: [AgencyID])
-    /// Tag 2. Writes a new version of `subject`; `payloadHash` must be SHA-256 of `payload`.
-    case putRecord(dataset: DatasetID, subject: SubjectKey, payload: [UInt8], payloadHash: Hash32)
+    /// Tag 2. Writes a new version of `subject` whose payload is SHA-256 `payloadHash`. The payload
+    /// itself travels beside the signed body (`SignedTransaction.payload`), so erasure can drop it
+    /// and the transaction's id, signatures and Merkle leaf still verify.
+    case putRecord(dataset: DatasetID, subject: SubjectKey, payloadHash: Hash32)
     /// Tag 3. Tombstones `subject` with a reason (history stays in the chain).
     case deleteRecord(dataset: DatasetID, subject: SubjectKey, reason: String)
     /// Tag 4. Lets `grantee` read `dataset` up to and including `expiresAtHeight` and, when
@@ -31,6 +33,10 @@ package enum LedgerOperation: Hashable, Sendable {
     /// before it could read them: each share is a record version's content key, re-wrapped by the
     /// owner to one of the grantee's sealing keys (owner only; sorted by subject, version, key id).
     case shareRecordKeys(dataset: DatasetID, grantee: AgencyID, shares: [RecordKeyShare])
+    /// Tag 13. Erases `subject` (owner only, with a reason): the record becomes an erased entry,
+    /// and from this height every validator and indexer drops the payloads of its earlier
+    /// versions, keeping their hashes (crypto-shredding: the sealed content and its wrapped keys go).
+    case eraseRecord(dataset: DatasetID, subject: SubjectKey, reason: String)
 
     /// The operation's wire tag.
     package var tag: UInt8 {
@@ -47,6 +53,7 @@ package enum LedgerOperation: Hashable, Sendable {
         case .anchorAuditBatch: 10
         case .revokeCertificate: 11
         case .shareRecordKeys: 12
+        case .eraseRecord: 13
         }
     }
 
@@ -65,6 +72,7 @@ package enum LedgerOperation: Hashable, Sendable {
         case .anchorAuditBatch: "anchorAuditBatch"
         case .revokeCertificate: "revokeCertificate"
         case .shareRecordKeys: "shareRecordKeys"
+        case .eraseRecord: "eraseRecord"
         }
     }
 
@@ -81,8 +89,13 @@ extension LedgerOperation {
     /// The dataset whose record this operation writes or deletes (nil for every other operation).
     package var recordDataset: DatasetID? {
         switch self {
-        case let .putRecord(d, _, _, _), let .deleteRecord(d, _, _): d
+        case let .putRecord(d, _, _), let .deleteRecord(d, _, _), let .eraseRecord(d, _, _): d
         default: nil
         }
+    }
+
+    /// Whether the transaction carries a detached payload after its signatures (putRecord only).
+    package var carriesPayload: Bool {
+        if case .putRecord = self { true } else { false }
     }
 }

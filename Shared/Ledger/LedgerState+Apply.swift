@@ -23,11 +23,17 @@ extension LedgerState {
     /// (`validateProposal` and `buildBlock` do; a certified block's voters did), so only its
     /// signatures are taken on trust here: the other rules are asserted (`precondition`), which
     /// keeps an offence from ever being recorded twice.
+    ///
+    /// `committed`: the block is certified (replay, block sync), so a putRecord whose payload was
+    /// erased since is valid (its payload checks passed when the block was certified); a proposal
+    /// is never `committed`, so it must carry every payload.
     package mutating func applyBlock(_ transactions: [SignedTransaction], height newHeight: UInt64,
                                      evidence: [Equivocation] = [],
-                                     signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [TxOutcome] {
+                                     signaturesVerified: (SignedTransaction) -> Bool = { _ in false },
+                                     committed: Bool = false) -> [TxOutcome] {
         precondition(staged.isEmpty, "applyBlock called in the middle of a block")
-        let outcomes = stageBlock(transactions, height: newHeight, evidence: evidence, certified: false, signaturesVerified: signaturesVerified)
+        let outcomes = stageBlock(transactions, height: newHeight, evidence: evidence, certified: false, committed: committed,
+                                  signaturesVerified: signaturesVerified)
         flush()
         return outcomes
     }
@@ -48,7 +54,8 @@ extension LedgerState {
                                       signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [[TxOutcome]] {
         precondition(staged.isEmpty, "applyBlocks called in the middle of a block")
         let outcomes = blocks.map { b in
-            stageBlock(b.transactions, height: b.header.height, evidence: b.evidence, certified: certified, signaturesVerified: signaturesVerified)
+            stageBlock(b.transactions, height: b.header.height, evidence: b.evidence, certified: certified, committed: certified,
+                       signaturesVerified: signaturesVerified)
         }
         flush()
         return outcomes
@@ -56,7 +63,7 @@ extension LedgerState {
 
     /// Stages block `newHeight`'s writes (see `applyBlock`) without hashing.
     private mutating func stageBlock(_ transactions: [SignedTransaction], height newHeight: UInt64, evidence: [Equivocation],
-                                     certified: Bool, signaturesVerified: (SignedTransaction) -> Bool) -> [TxOutcome] {
+                                     certified: Bool, committed: Bool, signaturesVerified: (SignedTransaction) -> Bool) -> [TxOutcome] {
         precondition(newHeight > height, "block height \(newHeight) does not follow applied height \(height)")
         precondition(!isReadView, "a read view applies no blocks")
         // Against the state before the block, as validateEvidence ran (beginBlock may change the set).
@@ -71,21 +78,25 @@ extension LedgerState {
             outcomes.append(TxOutcome(transactionID: tx.id, index: i,
                                       result: certified && !tx.body.operation.requiresAdmin
                                           ? .success(record(tx, atHeight: newHeight))
-                                          : applyStaged(tx, atHeight: newHeight, signaturesVerified: signaturesVerified(tx))))
+                                          : applyStaged(tx, atHeight: newHeight, signaturesVerified: signaturesVerified(tx),
+                                                        certified: committed)))
         }
         return outcomes
     }
 
     /// Applies `block` (its evidence and transactions, at its height): what replaying a stored
     /// block needs. Check `block.checkRoots()` and its certificate first; see the other `applyBlock`.
-    package mutating func applyBlock(_ block: Block,
-                                     signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> [TxOutcome] {
-        applyBlock(block.transactions, height: block.header.height, evidence: block.evidence, signaturesVerified: signaturesVerified)
+    package mutating func applyBlock(_ block: Block, signaturesVerified: (SignedTransaction) -> Bool = { _ in false },
+                                     committed: Bool = false) -> [TxOutcome] {
+        applyBlock(block.transactions, height: block.header.height, evidence: block.evidence, signaturesVerified: signaturesVerified,
+                   committed: committed)
     }
 
-    private mutating func applyStaged(_ tx: SignedTransaction, atHeight: UInt64,
-                                      signaturesVerified: Bool = false) -> Result<TxEffect, Rejection> {
-        if let rejection = validate(tx, atHeight: atHeight, signaturesVerified: signaturesVerified) { return .failure(rejection) }
+    private mutating func applyStaged(_ tx: SignedTransaction, atHeight: UInt64, signaturesVerified: Bool = false,
+                                      certified: Bool = false) -> Result<TxEffect, Rejection> {
+        if let rejection = validate(tx, atHeight: atHeight, signaturesVerified: signaturesVerified, certified: certified) {
+            return .failure(rejection)
+        }
         return .success(record(tx, atHeight: atHeight))
     }
 
@@ -135,12 +146,15 @@ extension LedgerState {
         case .datasetDefined(let entry):
             put(.dataset(entry.id), entry)
         case let .recordPut(ds, subject, version):
-            guard case .putRecord(_, _, _, let payloadHash) = body.operation else { preconditionFailure("recordPut from \(body.operation.name)") }
+            guard case .putRecord(_, _, let payloadHash) = body.operation else { preconditionFailure("recordPut from \(body.operation.name)") }
             put(.record(ds, subject), RecordEntry(version: version, payloadHash: payloadHash, writer: body.signer,
                                                   height: h, transactionID: id, deleted: false))
         case let .recordDeleted(ds, subject, version):
             put(.record(ds, subject), RecordEntry(version: version, payloadHash: .zero, writer: body.signer,
                                                   height: h, transactionID: id, deleted: true))
+        case let .recordErased(ds, subject, version):
+            put(.record(ds, subject), RecordEntry(version: version, payloadHash: .zero, writer: body.signer,
+                                                  height: h, transactionID: id, deleted: true, erased: true))
         case let .accessGranted(ds, grantee, entry):
             put(.grant(ds, grantee), entry)
         case let .accessRevoked(ds, grantee):
@@ -188,8 +202,9 @@ extension LedgerState {
         case let .defineDataset(id, sensitivity, schema, writers):
             .datasetDefined(DatasetEntry(id: id, owner: body.signer.agency, sensitivity: sensitivity, schema: schema,
                                          writers: writers, createdAtHeight: h))
-        case let .putRecord(ds, subject, _, _): .recordPut(ds, subject, version: nextVersion(ds, subject))
+        case let .putRecord(ds, subject, _): .recordPut(ds, subject, version: nextVersion(ds, subject))
         case let .deleteRecord(ds, subject, _): .recordDeleted(ds, subject, version: nextVersion(ds, subject))
+        case let .eraseRecord(ds, subject, _): .recordErased(ds, subject, version: nextVersion(ds, subject))
         case let .grantAccess(ds, grantee, expiresAtHeight, expiresAtMillis, purpose):
             .accessGranted(ds, grantee, GrantEntry(expiresAtHeight: expiresAtHeight, expiresAtMillis: expiresAtMillis,
                                                    purpose: purpose, grantedAtHeight: h))
@@ -211,7 +226,7 @@ extension LedgerState {
     /// deletes, whose version the state knows): for followers that track the chain without a state.
     package static func statelessEffect(of body: TransactionBody, atHeight h: UInt64) -> TxEffect? {
         switch body.operation {
-        case .putRecord, .deleteRecord: nil
+        case .putRecord, .deleteRecord, .eraseRecord: nil
         default: effect(of: body, atHeight: h) { _, _ in preconditionFailure("a record write needs the state") }
         }
     }

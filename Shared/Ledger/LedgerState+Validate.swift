@@ -6,9 +6,12 @@ extension LedgerState {
     /// the admin quorum, then the operation's own rules. With `signaturesVerified` the Ed25519
     /// checks are skipped (the caller already verified these exact signatures, e.g. on mempool
     /// admission, or the block is certified); keys must still be registered and active.
-    package func validate(_ tx: SignedTransaction, atHeight: UInt64, signaturesVerified: Bool = false) -> Rejection? {
+    /// `certified`: the transaction is in a committed block (replay), where a putRecord's payload
+    /// may have been erased since; its payload checks passed when the block was certified.
+    package func validate(_ tx: SignedTransaction, atHeight: UInt64, signaturesVerified: Bool = false,
+                          certified: Bool = false) -> Rejection? {
         do throws(Rejection) {
-            try tx.checkStateless(chainID: chainID)
+            try tx.checkStateless(chainID: chainID, erasedPayloadAllowed: certified)
             let body = tx.body
             try body.checkNotExpired(atHeight: atHeight)
             let maxExpiry = atHeight + LedgerLimits.maxTransactionLifetimeHeights
@@ -19,7 +22,7 @@ extension LedgerState {
             guard raw(.replay(id)) == nil else { throw .replayed(id) }
             let signers = try verifySignatures(tx, checkEd25519: !signaturesVerified)
             if body.operation.requiresAdmin { try checkAdminQuorum(signers) }
-            try checkOperation(body, atHeight: atHeight)
+            try checkOperation(body, payload: tx.payloadBytes, atHeight: atHeight)
             return nil
         } catch {
             return error
@@ -52,15 +55,16 @@ extension LedgerState {
     }
 
     /// The rules of each operation against the current state.
-    func checkOperation(_ body: TransactionBody, atHeight: UInt64) throws(Rejection) {
+    /// `payload` is a putRecord's payload (nil once erased: its checks passed when it was committed).
+    func checkOperation(_ body: TransactionBody, payload: [UInt8]?, atHeight: UInt64) throws(Rejection) {
         let me = body.signer.agency
         switch body.operation {
         case let .defineDataset(id, _, _, writers):
             guard dataset(id) == nil else { throw .datasetExists(id) }
             for w in writers where agency(w) == nil { throw .unknownWriter(w) }
-        case let .putRecord(datasetID, _, payload, _):
+        case let .putRecord(datasetID, _, _):
             let d = try writableDataset(datasetID, by: me)
-            if d.sensitivity == .restricted { try checkSealed(payload, owner: d.owner) }
+            if d.sensitivity == .restricted, let payload { try checkSealed(payload, owner: d.owner) }
         case let .deleteRecord(datasetID, subject, _):
             _ = try writableDataset(datasetID, by: me)
             guard let r = record(dataset: datasetID, subject: subject), !r.deleted else { throw .recordNotFound(datasetID, subject) }
@@ -95,6 +99,10 @@ extension LedgerState {
             guard revoked.entries.count < LedgerLimits.maxRevokedCertificates else { throw .tooManyRevokedCertificates }
         case let .shareRecordKeys(datasetID, grantee, shares):
             try checkKeyShares(shares, dataset: try ownedDataset(datasetID, by: me), grantee: grantee, atHeight: atHeight)
+        case let .eraseRecord(datasetID, subject, _):
+            _ = try ownedDataset(datasetID, by: me)
+            guard let r = record(dataset: datasetID, subject: subject) else { throw .recordNotFound(datasetID, subject) }
+            guard !r.erased else { throw .recordAlreadyErased(datasetID, subject) }
         }
     }
 

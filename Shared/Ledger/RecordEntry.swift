@@ -12,22 +12,29 @@ package struct RecordEntry: Hashable, Sendable, CanonicalCodable {
     package var height: UInt64
     /// The writing transaction.
     package var transactionID: TransactionID
-    /// True when this version is a tombstone.
+    /// True when this version is a tombstone (deleted or erased).
     package var deleted: Bool
+    /// True when this version is an erasure (`eraseRecord`): the payloads of every earlier version
+    /// were dropped from blocks and indexes; `deleted` is true too.
+    package var erased: Bool
 
     /// An entry from its parts.
     package init(version: UInt64, payloadHash: Hash32, writer: Signer, height: UInt64, transactionID: TransactionID,
-                 deleted: Bool) {
+                 deleted: Bool, erased: Bool = false) {
         self.version = version
         self.payloadHash = payloadHash
         self.writer = writer
         self.height = height
         self.transactionID = transactionID
-        self.deleted = deleted
+        self.deleted = deleted || erased
+        self.erased = erased
     }
 
+    /// The last field: `u8` 0 live, 1 deleted, 2 erased.
+    private var status: UInt8 { erased ? 2 : deleted ? 1 : 0 }
+
     package func encode(to w: inout CanonicalWriter) {
-        w.u64(version); w.encode(payloadHash); w.encode(writer); w.u64(height); w.encode(transactionID); w.bool(deleted)
+        w.u64(version); w.encode(payloadHash); w.encode(writer); w.u64(height); w.encode(transactionID); w.u8(status)
     }
 
     package init(from r: inout CanonicalReader) throws(CodecError) {
@@ -36,6 +43,9 @@ package struct RecordEntry: Hashable, Sendable, CanonicalCodable {
         writer = try Signer(from: &r)
         height = try r.u64("RecordEntry.height")
         transactionID = try TransactionID(from: &r)
-        deleted = try r.bool("RecordEntry.deleted")
+        let status = try r.u8("RecordEntry.status")
+        guard status <= 2 else { throw CodecError(.invalidValue, field: "RecordEntry.status", "\(status) is not 0 (live), 1 (deleted) or 2 (erased)") }
+        deleted = status != 0
+        erased = status == 2
     }
 }

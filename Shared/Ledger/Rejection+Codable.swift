@@ -10,7 +10,7 @@ extension Rejection: CanonicalCodable {
         w.u16(code)
         switch self {
         case .malformed(let d), .signerMismatch(let d), .payloadNotSealed(let d), .invalidValidatorChange(let d),
-             .invalidAuditBatch(let d), .invalidEvidence(let d), .invalidKeyShare(let d):
+             .invalidAuditBatch(let d), .invalidEvidence(let d), .invalidKeyShare(let d), .payloadMissing(let d):
             w.string(Self.clipped(d))
         case let .tooLarge(bytes, max), let .tooMuchEvidence(bytes, max): w.u64(UInt64(clamping: bytes)); w.u64(UInt64(clamping: max))
         case let .wrongChain(expected, got): w.string(expected); w.string(got)
@@ -26,7 +26,7 @@ extension Rejection: CanonicalCodable {
         case .unknownDataset(let d), .datasetExists(let d): w.encode(d)
         case let .notDatasetWriter(a, d), let .notDatasetOwner(a, d): w.encode(a); w.encode(d)
         case let .payloadHashMismatch(e, g): w.encode(e); w.encode(g)
-        case let .recordNotFound(d, s): w.encode(d); w.encode(s)
+        case let .recordNotFound(d, s), let .recordAlreadyErased(d, s): w.encode(d); w.encode(s)
         case let .grantNotFound(d, a): w.encode(d); w.encode(a)
         case let .keyExists(a, k), let .keyAlreadyRevoked(a, k): w.encode(a); w.encode(k)
         case .badEvidenceSignature(let v), .evidenceOffenderNotValidator(let v): w.encode(v)
@@ -82,6 +82,8 @@ extension Rejection: CanonicalCodable {
         case 39: self = .certificateAlreadyRevoked(try r.decode(), atHeight: try r.u64("Rejection.atHeight"))
         case 40: self = .tooManyRevokedCertificates
         case 41: self = .invalidKeyShare(try Self.detail(&r))
+        case 42: self = .payloadMissing(try Self.detail(&r))
+        case 43: self = .recordAlreadyErased(try r.decode(), try r.decode())
         default: throw .unknownTag("Rejection.code", code)
         }
     }

@@ -44,6 +44,8 @@ extension Rejection {
         case .tooManyRevokedCertificates:
             "the chain holds \(LedgerLimits.maxRevokedCertificates) revoked certificates, its most; rotate the city CA (docs/OPERATIONS.md, \"Rotate certificates\") and start a fresh list"
         case .invalidKeyShare(let d): "record key share refused: \(d)"
+        case .payloadMissing(let d): d
+        case let .recordAlreadyErased(d, s): "record \(s) in dataset \(d) is already erased and has no version since; nothing to erase"
         }
     }
 }

@@ -87,6 +87,10 @@ package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
     /// A `shareRecordKeys` share is not acceptable (dataset not restricted, grantee without a live
     /// grant, a key not the grantee's, a version that does not exist).
     case invalidKeyShare(String)
+    /// A putRecord without its payload (erased, or never attached) outside a committed block.
+    case payloadMissing(String)
+    /// The record was erased and has no version since: there is nothing left to erase.
+    case recordAlreadyErased(DatasetID, SubjectKey)
 
     /// Stable wire code.
     package var code: UInt16 {
@@ -132,6 +136,8 @@ package enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .certificateAlreadyRevoked: 39
         case .tooManyRevokedCertificates: 40
         case .invalidKeyShare: 41
+        case .payloadMissing: 42
+        case .recordAlreadyErased: 43
         }
     }
 

@@ -2,9 +2,10 @@ import CityEncoding
 
 extension SignedTransaction {
     /// Checks what needs no state (for gateways and mempools): size, canonical form and
-    /// identifier rules, chain, signature count and order, and the payload hash.
-    /// Signatures are verified against registered keys by `LedgerState.validate`.
-    package func checkStateless(chainID: String) throws(Rejection) {
+    /// identifier rules, chain, signature count and order, and the payload hash. A putRecord must
+    /// carry its payload, unless `erasedPayloadAllowed` (a committed block, whose record was
+    /// erased since). Signatures are verified against registered keys by `LedgerState.validate`.
+    package func checkStateless(chainID: String, erasedPayloadAllowed: Bool = false) throws(Rejection) {
         let bytes = canonicalBytes
         guard bytes.count <= LedgerLimits.maxTransactionBytes else {
             throw .tooLarge(bytes: bytes.count, max: LedgerLimits.maxTransactionBytes)
@@ -24,9 +25,16 @@ extension SignedTransaction {
         guard Set(signatures.map(\.signer.agency)).count == signatures.count else {
             throw .signerMismatch("an agency signed twice; each agency signs once")
         }
-        if case let .putRecord(_, _, payload, payloadHash) = body.operation {
-            let actual = Hash32.sha256(payload)
-            guard actual == payloadHash else { throw .payloadHashMismatch(expected: actual, got: payloadHash) }
+        if case let .putRecord(_, _, payloadHash) = body.operation {
+            switch payload {
+            case .present(let bytes):
+                let actual = Hash32.sha256(bytes)
+                guard actual == payloadHash else { throw .payloadHashMismatch(expected: actual, got: payloadHash) }
+            case .erased where erasedPayloadAllowed:
+                break
+            case .erased, nil:
+                throw .payloadMissing("putRecord carries no payload (an erased one is only found in committed blocks); send the payload whose SHA-256 is payloadHash \(payloadHash)")
+            }
         }
     }
 }

@@ -14,13 +14,13 @@ package struct TransactionBody: Hashable, Sendable, CanonicalCodable {
     /// What it does.
     package var operation: LedgerOperation
 
-    /// SHA-256(domain "citychain/tx/v1" || canonical body): the same for every signature set.
+    /// SHA-256(domain "citychain/tx/v2" || canonical body): the same for every signature set.
     package var id: TransactionID {
         TransactionWork.idHashed()
         return TransactionID(LedgerDomain.hash(LedgerDomain.transactionID, canonicalBytes))
     }
 
-    /// The bytes every signer signs: domain "citychain/tx-sig/v1" || canonical body (which holds the chain id).
+    /// The bytes every signer signs: domain "citychain/tx-sig/v2" || canonical body (which holds the chain id).
     package var signingMessage: [UInt8] { LedgerDomain.message(LedgerDomain.transactionSignature, canonicalBytes) }
 
     package func encode(to w: inout CanonicalWriter) {

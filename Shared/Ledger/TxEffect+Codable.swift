@@ -1,6 +1,6 @@
 import CityEncoding
 
-/// Canonical encoding (docs/protocol/ledger.md, "Rejections and outcomes"): u8 tag (1–12 in
+/// Canonical encoding (docs/protocol/ledger.md, "Rejections and outcomes"): u8 tag (1–13 in
 /// declaration order), then the case's fields in order.
 extension TxEffect: CanonicalCodable {
     /// The wire tag of this case.
@@ -18,6 +18,7 @@ extension TxEffect: CanonicalCodable {
         case .auditAnchored: 10
         case .certificateRevoked: 11
         case .recordKeysShared: 12
+        case .recordErased: 13
         }
     }
 
@@ -25,7 +26,7 @@ extension TxEffect: CanonicalCodable {
         w.u8(tag)
         switch self {
         case .datasetDefined(let d): w.encode(d)
-        case let .recordPut(d, s, v), let .recordDeleted(d, s, v): w.encode(d); w.encode(s); w.u64(v)
+        case let .recordPut(d, s, v), let .recordDeleted(d, s, v), let .recordErased(d, s, v): w.encode(d); w.encode(s); w.u64(v)
         case let .accessGranted(d, a, g): w.encode(d); w.encode(a); w.encode(g)
         case let .accessRevoked(d, a): w.encode(d); w.encode(a)
         case .agencyRegistered(let a): w.encode(a)
@@ -54,6 +55,7 @@ extension TxEffect: CanonicalCodable {
                                        lastSequence: try r.u64("TxEffect.lastSequence"))
         case 11: self = .certificateRevoked(try r.decode())
         case 12: self = .recordKeysShared(try r.decode(), try r.decode(), shareCount: try r.u32("TxEffect.shareCount"))
+        case 13: self = .recordErased(try r.decode(), try r.decode(), version: try r.u64("TxEffect.version"))
         default: throw .unknownTag("TxEffect.tag", tag)
         }
     }

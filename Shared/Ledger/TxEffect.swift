@@ -27,4 +27,7 @@ package enum TxEffect: Hashable, Sendable {
     case certificateRevoked(RevokedCertificate)
     /// Record content keys were re-wrapped to a grantee (how many; the shares are in the transaction).
     case recordKeysShared(DatasetID, AgencyID, shareCount: UInt32)
+    /// A record was erased at this version: from this height every node drops the payloads of its
+    /// earlier versions (`SignedTransaction.erasingPayload`).
+    case recordErased(DatasetID, SubjectKey, version: UInt64)
 }

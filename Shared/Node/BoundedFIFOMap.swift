@@ -35,6 +35,13 @@ package struct BoundedFIFOMap<Key: Hashable, Value> {
         }
         assert(values.count <= capacity && order.count - head == values.count, "every held key is in the order once")
     }
+
+    /// Forgets every key (a cache whose values went stale at once, e.g. blocks whose payloads were erased).
+    package mutating func removeAll() {
+        values.removeAll(keepingCapacity: true)
+        order.removeAll()
+        head = 0
+    }
 }
 
 extension BoundedFIFOMap: Sendable where Key: Sendable, Value: Sendable {}

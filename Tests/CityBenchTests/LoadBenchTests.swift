@@ -61,7 +61,7 @@ import Testing
             #expect(tx.body.expiresAtHeight == 10_007)
             #expect(tx.body.signer == plan.signers[i % 2].signer, "agencies sign in turn")
             #expect(throws: Never.self) { try tx.checkStateless(chainID: "load-test") }
-            guard case let .putRecord(_, _, payload, _) = tx.body.operation else { Issue.record("not a put-record"); continue }
+            guard case .putRecord = tx.body.operation, let payload = tx.payloadBytes else { Issue.record("not a put-record"); continue }
             #expect(payload.count == 200)
             #expect((try? JSONSerialization.jsonObject(with: Data(payload))) != nil, "public datasets carry JSON")
             let key = genesis.agencies.first { $0.id == tx.body.signer.agency }!.keys.compactMap { k -> PublicKey? in

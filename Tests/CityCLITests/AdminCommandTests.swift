@@ -9,7 +9,7 @@ import Testing
 /// `citychain admin`: admin operations from JSON, and a proposal passed from admin to admin until it
 /// carries the quorum the ledger asks for.
 struct AdminCommandTests {
-    func op(_ json: String) throws -> LedgerOperation { try OperationFile.operation(fromJSON: Data(json.utf8)) }
+    func op(_ json: String) throws -> LedgerOperation { try OperationFile.operation(fromJSON: Data(json.utf8)).operation }
     func error(_ json: String) -> String {
         do { _ = try op(json); return "" } catch { return "\(error)" }
     }

@@ -38,7 +38,8 @@ struct SealedWriteTests {
     @Test func sealedToTheNamedAgenciesAndTheWriterOnly() throws {
         let genesis = try Self.genesisFile()
         defer { try? FileManager.default.removeItem(atPath: genesis) }
-        guard case let .putRecord(_, _, payload, hash) = try submit(genesis, sealTo: "ambulance-service").makeOperation() else {
+        let write = try submit(genesis, sealTo: "ambulance-service").makeOperation()
+        guard case let .putRecord(_, _, hash) = write.operation, let payload = write.payload else {
             Issue.record("not a record write"); return
         }
         #expect(hash == Hash32.sha256(payload), "the hash covers the sealed bytes the chain carries")
@@ -62,7 +63,7 @@ struct SealedWriteTests {
     @Test func aWritersRecordIsSealedToTheDatasetOwnerToo() throws {
         let genesis = try Self.genesisFile()
         defer { try? FileManager.default.removeItem(atPath: genesis) }
-        guard case let .putRecord(_, _, payload, _) = try submit(genesis, sealTo: "ambulance-service", as: "tax-office").makeOperation() else {
+        guard let payload = try submit(genesis, sealTo: "ambulance-service", as: "tax-office").makeOperation().payload else {
             Issue.record("not a record write"); return
         }
         let sealed = try SealedPayload(canonicalBytes: payload)

@@ -7,14 +7,15 @@ import Testing
 
 /// `citychain submit --tx-file`: each operation kind read from JSON, and errors that name the field.
 struct SubmitFileTests {
-    func op(_ json: String) throws -> LedgerOperation { try SubmitCommand.operation(fromJSON: Data(json.utf8)) }
+    func op(_ json: String) throws -> LedgerOperation { try SubmitCommand.operation(fromJSON: Data(json.utf8)).operation }
 
     func error(_ json: String) -> String {
         do { _ = try op(json); return "" } catch { return "\(error)" }
     }
 
     @Test func operationsFromJSON() throws {
-        guard case let .putRecord(d, s, payload, hash) = try op(#"{"op": "putRecord", "dataset": "parking.sessions", "subject": "bay-7", "payload": {"zone": "B", "minutes": 30}}"#) else {
+        let put = try SubmitCommand.operation(fromJSON: Data(#"{"op": "putRecord", "dataset": "parking.sessions", "subject": "bay-7", "payload": {"zone": "B", "minutes": 30}}"#.utf8))
+        guard case let .putRecord(d, s, hash) = put.operation, let payload = put.payload else {
             Issue.record("not a put"); return
         }
         #expect(d.value == "parking.sessions" && s.value == "bay-7")
@@ -22,6 +23,8 @@ struct SubmitFileTests {
         #expect(hash == Hash32.sha256(payload))
         #expect(try op(#"{"op": "deleteRecord", "dataset": "land.parcels", "subject": "p-1", "reason": "merged"}"#)
                 == .deleteRecord(dataset: try DatasetID("land.parcels"), subject: try SubjectKey("p-1"), reason: "merged"))
+        #expect(try op(#"{"op": "eraseRecord", "dataset": "medical.records", "subject": "patient-7", "reason": "erasure request 2026-114"}"#)
+                == .eraseRecord(dataset: try DatasetID("medical.records"), subject: try SubjectKey("patient-7"), reason: "erasure request 2026-114"))
         #expect(try op(#"{"op": "grantAccess", "dataset": "medical.records", "grantee": "ambulance-service", "expiresAtHeight": 5000, "purpose": "emergency care"}"#)
                 == .grantAccess(dataset: try DatasetID("medical.records"), grantee: try AgencyID("ambulance-service"), expiresAtHeight: 5000, purpose: "emergency care"))
         #expect(try op(#"{"op": "revokeAccess", "dataset": "medical.records", "grantee": "ambulance-service"}"#)

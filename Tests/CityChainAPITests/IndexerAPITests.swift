@@ -87,12 +87,12 @@ import Testing
 
     /// The transaction with one payload byte changed and its payload hash recomputed, as a careful forger would.
     func tampered(_ tx: SignedTransaction) -> SignedTransaction {
-        guard case let .putRecord(d, s, payload, _) = tx.body.operation else { fatalError("not a putRecord") }
-        var p = payload
+        guard case let .putRecord(d, s, _) = tx.body.operation, var p = tx.payloadBytes else { fatalError("not a putRecord") }
         let digit = p.firstIndex { (0x30...0x39).contains($0) }!
         p[digit] = p[digit] == 0x39 ? 0x30 : p[digit] + 1   // minutes 30 → 40, 90 → 00, …
         var t = tx
-        t.body.operation = .putRecord(dataset: d, subject: s, payload: p, payloadHash: Hash32.sha256(p))
+        t.body.operation = .putRecord(dataset: d, subject: s, payloadHash: Hash32.sha256(p))
+        t.payload = .present(p)
         return t
     }
 
@@ -139,7 +139,7 @@ import Testing
         try roundTrip(IndexerStatus(indexedHeight: 0, indexedHash: .zero, provenHeight: 0, chainHeight: 0, source: ""))
         let block2 = chain.blocks[1].block
         try roundTrip(BlockAnswer.Entry.transaction(block2.transactions[0]))
-        try roundTrip(BlockAnswer.Entry.withheld(leafHash: MerkleTree.leafHash(block2.transactions[1].canonicalBytes)))
+        try roundTrip(BlockAnswer.Entry.withheld(leafHash: MerkleTree.leafHash(block2.transactions[1].leafBytes)))
         try roundTrip(BlockAnswer(header: chain.header(2), entries: [.transaction(block2.transactions[0]),
                                                                      .withheld(leafHash: Hash32.sha256([1])), .withheld(leafHash: .zero)]))
         try roundTrip(BlockAnswer(header: chain.header(5), entries: []))
@@ -559,12 +559,12 @@ import Testing
         // A reader who may not read the internal dataset: the grant and parcel-2 withheld as leaf hashes.
         let partial = BlockAnswer(header: chain.header(2), entries: [
             .transaction(txs[0]),
-            .withheld(leafHash: MerkleTree.leafHash(txs[1].canonicalBytes)),
-            .withheld(leafHash: MerkleTree.leafHash(txs[2].canonicalBytes)),
+            .withheld(leafHash: MerkleTree.leafHash(txs[1].leafBytes)),
+            .withheld(leafHash: MerkleTree.leafHash(txs[2].leafBytes)),
         ])
         try partial.verify(height: 2, validatorSet: set)
         #expect(partial.entries.map(\.leafHash) == full.entries.map(\.leafHash))
-        try BlockAnswer(header: chain.header(2), entries: txs.map { .withheld(leafHash: MerkleTree.leafHash($0.canonicalBytes)) })
+        try BlockAnswer(header: chain.header(2), entries: txs.map { .withheld(leafHash: MerkleTree.leafHash($0.leafBytes)) })
             .verify(height: 2, validatorSet: set)
         try BlockAnswer(header: chain.header(5), entries: []).verify(height: 5, validatorSet: set)
 

@@ -50,7 +50,12 @@ struct APIChain: Sendable {
         return IX.tx(agency, op, nonce: nonce, expires: state.height + 1000)
     }
 
-    static func put(_ dataset: DatasetID, _ subject: String, _ json: String) -> LedgerOperation {
+    mutating func tx(_ agency: String, _ write: RecordWrite) -> SignedTransaction {
+        nonce += 1
+        return IX.tx(agency, write, nonce: nonce, expires: state.height + 1000)
+    }
+
+    static func put(_ dataset: DatasetID, _ subject: String, _ json: String) -> RecordWrite {
         IX.put(dataset, subject, Array(json.utf8))
     }
 

@@ -23,11 +23,12 @@ struct GatewayCoreTests {
     }
 
     static func tx(_ agency: String = "traffic-bureau", keyID: KeyID = 1, key k: Curve25519.Signing.PrivateKey = key(2), nonce: UInt64 = 1,
-                   expires: UInt64 = 100, chain: String = chainID, op: LedgerOperation? = nil) -> SignedTransaction {
-        let payload = Array(#"{"bay":1}"#.utf8)
-        let operation = op ?? .putRecord(dataset: parking, subject: try! SubjectKey("bay-1"), payload: payload, payloadHash: Hash32.sha256(payload))
+                   expires: UInt64 = 100, chain: String = chainID, op: LedgerOperation? = nil, payload: [UInt8]? = nil) -> SignedTransaction {
+        let bay = Array(#"{"bay":1}"#.utf8)
+        let operation = op ?? .putRecord(dataset: parking, subject: try! SubjectKey("bay-1"), payloadHash: Hash32.sha256(bay))
         return try! SignedTransaction.sign(TransactionBody(chainID: chain, signer: Signer(agency: id(agency), keyID: keyID), nonce: nonce,
-                                                           expiresAtHeight: expires, operation: operation), key: k)
+                                                           expiresAtHeight: expires, operation: operation),
+                                           payload: op == nil ? bay : payload, key: k)
     }
 
     static func block(_ height: UInt64, _ txs: [SignedTransaction]) -> Block {
@@ -115,7 +116,7 @@ struct GatewayCoreTests {
         keys.apply(Self.block(1, [Self.tx("admin-a", key: Self.key(1), op: .revokeAgencyKey(agency: caller, keyID: 1))]))
         #expect(check(Self.tx()) == .rejected(.revokedKey(Signer(agency: caller, keyID: 1), revokedAtHeight: 1)))
         let payload = Array("x".utf8)
-        let badHash = Self.tx(op: .putRecord(dataset: Self.parking, subject: try SubjectKey("b"), payload: payload, payloadHash: Hash32.sha256([1])))
+        let badHash = Self.tx(op: .putRecord(dataset: Self.parking, subject: try SubjectKey("b"), payloadHash: Hash32.sha256([1])), payload: payload)
         guard case .rejected(.payloadHashMismatch)? = check(badHash) else { Issue.record("payload hash not checked"); return }
     }
 

@@ -29,7 +29,7 @@ import Testing
         for cb in chain.blocks {
             for (i, tx) in cb.block.transactions.enumerated() {
                 var v = "-"
-                if case let .putRecord(d, s, _, _) = tx.body.operation {
+                if case let .putRecord(d, s, _) = tx.body.operation {
                     let k = d.value + "/" + s.value
                     versions[k, default: 0] += 1
                     v = "\(versions[k]!)"

@@ -42,9 +42,9 @@ import Testing
         forged.entry?.version = 2
         #expect(throws: ProofFailure.self) { try forged.verify(dataset: F.parking, subject: F.subject("bay-3"), validatorSet: set) }
         var otherPayload = bay
-        if case .putRecord(let d, let s, var p, let h)? = otherPayload.current?.transaction.body.operation {
+        if var p = otherPayload.current?.transaction.payloadBytes {
             p[0] ^= 1
-            otherPayload.current?.transaction.body.operation = .putRecord(dataset: d, subject: s, payload: p, payloadHash: h)
+            otherPayload.current?.transaction.payload = .present(p)
         }
         #expect(throws: ProofFailure.self) { try otherPayload.verify(dataset: F.parking, subject: F.subject("bay-3"), validatorSet: set) }
         #expect(throws: ProofFailure.self) { try bay.verify(dataset: F.parking, subject: F.subject("bay-4"), validatorSet: set) }
@@ -68,7 +68,7 @@ import Testing
 
         // Dataset query with JSON predicates and keyset pagination, checked against the chain.
         let expected = chain.blocks.flatMap { cb in cb.block.transactions.compactMap { tx -> TransactionID? in
-            guard case let .putRecord(d, _, p, _) = tx.body.operation, d == F.parking,
+            guard case let .putRecord(d, _, _) = tx.body.operation, d == F.parking, let p = tx.payloadBytes,
                   let o = try? JSONSerialization.jsonObject(with: Data(p)) as? [String: Any],
                   o["zone"] as? String == "B", (o["minutes"] as? Int ?? 0) >= 60 else { return nil }
             return tx.id

@@ -15,7 +15,7 @@ import Testing
         var chain = IndexerChain()
         let visit = chain.medical("patient-1", "allergy: penicillin")
         chain.block([visit])                                                                        // 1
-        guard case let .putRecord(_, _, payload, _) = visit.body.operation else { Issue.record("not a write"); return }
+        guard case .putRecord = visit.body.operation, let payload = visit.payloadBytes else { Issue.record("not a write"); return }
         let sealed = try SealedPayload(canonicalBytes: payload)
         func share(to agency: String) throws -> RecordKeyShare {
             RecordKeyShare(subject: F.subject("patient-1"), version: 1,

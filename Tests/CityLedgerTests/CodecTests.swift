@@ -18,7 +18,7 @@ import Testing
 
     @Test func everyTransactionKindRoundTripsAndPassesStatelessChecks() throws {
         let txs = F.sampleTransactions
-        #expect(txs.map(\.body.operation.tag) == Array(1...12))
+        #expect(txs.map(\.body.operation.tag) == Array(1...13))
         for tx in txs {
             roundTrip(tx)
             roundTrip(tx.body)
@@ -95,7 +95,8 @@ import Testing
         #expect(code(VoteKind.self, [0]) == .unknownTag)
         #expect(code(AgencyKeyMaterial.self, [2] + [UInt8](repeating: 0, count: 32)) == .unknownTag)
         var payload = CanonicalWriter()
-        payload.u8(2); payload.encode(F.ds("d")); payload.encode(F.subject("s")); payload.u32(UInt32(LedgerLimits.maxPayloadBytes + 1))
-        #expect(code(LedgerOperation.self, payload.bytes) == .overLimit)
+        payload.u8(1); payload.u32(UInt32(LedgerLimits.maxPayloadBytes + 1))
+        #expect(code(DetachedPayload.self, payload.bytes) == .overLimit)
+        #expect(code(DetachedPayload.self, [3]) == .unknownTag)
     }
 }

@@ -130,7 +130,7 @@ import Testing
         let proof = try #require(block.inclusionProof(forTransactionAt: 3))
         var forged = proof
         forged.leafCount = 16
-        #expect(forged.verify(leaf: block.transactions[3].canonicalBytes, root: header.transactionsRoot))
+        #expect(forged.verify(leaf: block.transactions[3].leafBytes, root: header.transactionsRoot))
         // ...but not against the header, whose certified count is 15.
         #expect(!header.verifyInclusion(of: block.transactions[3], proof: forged))
         // And a header claiming 16 to match the forged proof is refused by the block check.

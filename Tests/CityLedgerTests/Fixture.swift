@@ -21,7 +21,7 @@ enum Fixture: TestChainKeys {
 
     static func state() -> LedgerState { try! LedgerState(genesis: genesis) }
 
-    static func put(_ dataset: String, _ subj: String, _ payload: [UInt8]) -> LedgerOperation { put(ds(dataset), subj, payload) }
+    static func put(_ dataset: String, _ subj: String, _ payload: [UInt8]) -> RecordWrite { put(ds(dataset), subj, payload) }
 }
 
 extension Fixture {
@@ -32,8 +32,7 @@ extension Fixture {
         return [
             tx("land-bureau", .defineDataset(id: ds("land.deeds"), sensitivity: .internal, schema: "deed/v1",
                                              writers: [id("tax-office")]), nonce: 1),
-            tx("land-bureau", .putRecord(dataset: ds("land.parcels"), subject: subject("parcel-42"), payload: payload,
-                                         payloadHash: Hash32.sha256(payload)), nonce: 2),
+            tx("land-bureau", put("land.parcels", "parcel-42", payload), nonce: 2),
             tx("land-bureau", .deleteRecord(dataset: ds("land.parcels"), subject: subject("parcel-42"), reason: "merged"), nonce: 3),
             tx("land-bureau", .grantAccess(dataset: ds("land.parcels"), grantee: id("tax-office"), expiresAtHeight: 90,
                                            expiresAtMillis: 1_800_000_000_000, purpose: "assessment"), nonce: 4),
@@ -56,6 +55,8 @@ extension Fixture {
                                key: SealedRecipient(agency: id("tax-office"), keyID: 2, encapsulatedKey: [UInt8](repeating: 0x11, count: 32),
                                                     wrappedKey: [UInt8](repeating: 0x22, count: 48))),
             ]), nonce: 12),
+            tx("land-bureau", .eraseRecord(dataset: ds("land.parcels"), subject: subject("parcel-42"), reason: "resident's erasure request"),
+               nonce: 13),
         ]
     }
 }

@@ -24,6 +24,8 @@ import Testing
             .evidenceAlreadyRecorded(Hash32.sha256([2]), includedAtHeight: 4), .duplicateEvidence(Hash32.sha256([3])),
             .tooMuchEvidence(count: 65, max: 64), .certificateAlreadyRevoked(Hash32.sha256([4]), atHeight: 12), .tooManyRevokedCertificates,
             .invalidKeyShare("not the grantee's key"),
+            .payloadMissing("putRecord carries no payload"),
+            .recordAlreadyErased(F.ds("health.visits"), F.subject("patient-1")),
         ]
     }
 
@@ -42,6 +44,7 @@ import Testing
             .auditAnchored(a, firstSequence: 0, lastSequence: 99),
             .certificateRevoked(RevokedCertificate(fingerprint: Hash32.sha256([5]), revokedAtHeight: 11, reason: "leaked laptop")),
             .recordKeysShared(d, a, shareCount: 3),
+            .recordErased(d, F.subject("patient-1"), version: 4),
         ]
     }
 
@@ -59,7 +62,7 @@ import Testing
 
     @Test func everyRejectionRoundTrips() throws {
         let all = Self.everyRejection
-        #expect(all.map(\.code) == Array(1...41))
+        #expect(all.map(\.code) == Array(1...43))
         for r in all {
             let bytes = r.canonicalBytes
             #expect(Array(bytes.prefix(2)) == [UInt8(r.code >> 8), UInt8(r.code & 0xff)])
@@ -69,7 +72,7 @@ import Testing
     }
 
     @Test func unknownRejectionCodeIsRefused() {
-        for code: UInt16 in [0, 42, 0xffff] {
+        for code: UInt16 in [0, 44, 0xffff] {
             #expect(codecError(Rejection.self, [UInt8(code >> 8), UInt8(code & 0xff), 0, 0, 0, 0]) == .unknownTag)
         }
     }
@@ -97,14 +100,14 @@ import Testing
     }
 
     @Test func everyEffectRoundTrips() throws {
-        #expect(Self.everyEffect.map(\.tag) == Array(1...12))
+        #expect(Self.everyEffect.map(\.tag) == Array(1...13))
         for e in Self.everyEffect {
             let bytes = e.canonicalBytes
             #expect(bytes.first == e.tag)
             #expect(try TxEffect(canonicalBytes: bytes) == e)
             refusesCutAndPadded(TxEffect.self, bytes)
         }
-        for tag: UInt8 in [0, 13, 0xff] { #expect(codecError(TxEffect.self, [tag, 0, 0, 0, 0]) == .unknownTag) }
+        for tag: UInt8 in [0, 14, 0xff] { #expect(codecError(TxEffect.self, [tag, 0, 0, 0, 0]) == .unknownTag) }
     }
 
     @Test func outcomesRoundTrip() throws {

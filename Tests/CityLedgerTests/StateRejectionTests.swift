@@ -1,3 +1,4 @@
+import CityTestSupport
 import CityEncoding
 import Crypto
 import Testing
@@ -58,11 +59,11 @@ import Testing
         rejects(t, .unknownAgency(F.id("nobody")))
         var k = F.tx("land-bureau", F.put("land.parcels", "p1", [1]))
         k.body.signer = F.signer("land-bureau", 9)
-        k = try! SignedTransaction.sign(k.body, key: F.key("land-bureau"))
+        k = try! SignedTransaction.sign(k.body, payload: [1], key: F.key("land-bureau"))
         rejects(k, .unknownKey(F.signer("land-bureau", 9)))
         // Key 2 is a sealing key: it signs nothing.
         k.body.signer = F.signer("land-bureau", 2)
-        k = try! SignedTransaction.sign(k.body, key: F.key("land-bureau"))
+        k = try! SignedTransaction.sign(k.body, payload: [1], key: F.key("land-bureau"))
         rejects(k, .unknownKey(F.signer("land-bureau", 2)))
     }
 
@@ -118,8 +119,8 @@ import Testing
         #expect(s.validate(t, atHeight: 1) == .badSignature(F.signer("land-bureau")))
         #expect(s.validate(t, atHeight: 1, signaturesVerified: true) == nil)
         let body = TransactionBody(chainID: F.chainID, signer: F.signer("land-bureau", 9), nonce: 1, expiresAtHeight: 100,
-                                   operation: F.put("land.parcels", "p1", [1]))
-        let unknown = try! SignedTransaction.sign(body, key: F.key("land-bureau"))
+                                   operation: F.put("land.parcels", "p1", [1]).operation)
+        let unknown = try! SignedTransaction.sign(body, payload: [1], key: F.key("land-bureau"))
         #expect(s.validate(unknown, atHeight: 1, signaturesVerified: true) == .unknownKey(Signer(agency: F.id("land-bureau"), keyID: 9)))
         var applied = F.state()
         let outcomes = applied.applyBlock([t], height: 1, signaturesVerified: { _ in true })
@@ -164,8 +165,8 @@ import Testing
     }
 
     @Test func payloadHashMismatch() {
-        let op = LedgerOperation.putRecord(dataset: F.ds("land.parcels"), subject: F.subject("p1"), payload: [1, 2], payloadHash: .zero)
-        rejects(F.tx("land-bureau", op), .payloadHashMismatch(expected: Hash32.sha256([1, 2]), got: .zero))
+        let op = LedgerOperation.putRecord(dataset: F.ds("land.parcels"), subject: F.subject("p1"), payloadHash: .zero)
+        rejects(F.tx("land-bureau", RecordWrite(operation: op, payload: [1, 2])), .payloadHashMismatch(expected: Hash32.sha256([1, 2]), got: .zero))
     }
 
     @Test func restrictedPayloadMustBeSealedToRegisteredKeys() throws {

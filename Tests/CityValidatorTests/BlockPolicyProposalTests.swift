@@ -102,7 +102,7 @@ import Testing
         Tamper(name: "transactions reordered", expected: .transactionsRootMismatch) { $0.transactions.swapAt(0, 2) },
         Tamper(name: "state root", expected: .stateRootMismatch) { $0.header.stateRoot = Hash32.sha256([4]) },
         Tamper(name: "forged transaction inside", expected: .invalidTransaction) { block in
-            block.transactions[1] = try! SignedTransaction.sign(block.transactions[1].body, key: F.key("hospital"))
+            block.transactions[1] = try! SignedTransaction.sign(block.transactions[1].body, payload: block.transactions[1].payloadBytes, key: F.key("hospital"))
             block.header.transactionsRoot = Block.transactionsRoot(block.transactions)
         },
         Tamper(name: "conflicting transaction inside", expected: .invalidTransaction) { block in
@@ -131,7 +131,7 @@ import Testing
 
     @Test func refusedTransactionIsNamed() {
         var block = Self.build(Self.sample).block
-        block.transactions[1] = try! SignedTransaction.sign(block.transactions[1].body, key: F.key("hospital"))
+        block.transactions[1] = try! SignedTransaction.sign(block.transactions[1].body, payload: block.transactions[1].payloadBytes, key: F.key("hospital"))
         block.header.transactionsRoot = Block.transactionsRoot(block.transactions)
         let refusal = Self.refusal(block)
         #expect(refusal?.refusedTransaction?.index == 1)

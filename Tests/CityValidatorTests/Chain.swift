@@ -34,10 +34,10 @@ struct Chain: TestChainKeys {
         nonce += 1
         let payload = [UInt8](repeating: UInt8(truncatingIfNeeded: nonce), count: payloadBytes)
         let op = LedgerOperation.putRecord(dataset: try! DatasetID("land.parcels"), subject: try! SubjectKey("p-\(salt)-\(nonce)"),
-                                           payload: payload, payloadHash: Hash32.sha256(payload))
+                                           payloadHash: Hash32.sha256(payload))
         let body = TransactionBody(chainID: Chain.chainID, signer: Signer(agency: try! AgencyID("land-bureau"), keyID: 1),
                                    nonce: nonce, expiresAtHeight: h + 100, operation: op)
-        return try! SignedTransaction.sign(body, key: Chain.writerKey, cosigners: [])
+        return try! SignedTransaction.sign(body, payload: payload, key: Chain.writerKey, cosigners: [])
     }
 
     /// Makes, applies and certifies the next block of `transactions` transactions.
@@ -93,6 +93,8 @@ final class TempDir {
     func file(_ name: String) -> String { path + "/" + name }
 
     func bytes(_ name: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: file(name))!) }
+
+    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
 
     func write(_ bytes: [UInt8], _ name: String) {
         _ = FileManager.default.createFile(atPath: file(name), contents: Data(bytes))

@@ -26,7 +26,7 @@ import Testing
         #expect(pool.add(tx, state: state) == .accepted(sequence: 1))
         #expect(pool.add(tx, state: state) == .duplicate(.pending(sequence: 1)))
         // Signing the same body again gives other signature bytes but the same id: one transaction.
-        let resigned = try! SignedTransaction.sign(tx.body, key: F.key("tax-office"))
+        let resigned = try! SignedTransaction.sign(tx.body, payload: tx.payloadBytes, key: F.key("tax-office"))
         #expect(resigned.id == tx.id)
         #expect(pool.add(resigned, state: state) == .duplicate(.pending(sequence: 1)))
         #expect(pool.count == 2)
@@ -35,7 +35,7 @@ import Testing
 
     @Test func badSignatureIsRejected() {
         var pool = Mempool(limits: MempoolLimits())
-        let forged = try! SignedTransaction.sign(F.parking(1).body, key: F.key("land-bureau"))
+        let forged = try! SignedTransaction.sign(F.parking(1).body, payload: F.parking(1).payloadBytes, key: F.key("land-bureau"))
         #expect(pool.add(forged, state: F.state()) == .rejected(.badSignature(F.signer("tax-office"))))
         #expect(pool.count == 0)
     }
@@ -67,9 +67,8 @@ import Testing
     @Test func statelessRulesRunOnEntry() {
         var pool = Mempool(limits: MempoolLimits())
         var wrongHash = F.parking(1).body
-        wrongHash.operation = .putRecord(dataset: F.ds("parking.sessions"), subject: F.subject("s-1"), payload: [1, 2],
-                                         payloadHash: Hash32.sha256([9]))
-        let tx = try! SignedTransaction.sign(wrongHash, key: F.key("tax-office"))
+        wrongHash.operation = .putRecord(dataset: F.ds("parking.sessions"), subject: F.subject("s-1"), payloadHash: Hash32.sha256([9]))
+        let tx = try! SignedTransaction.sign(wrongHash, payload: [1, 2], key: F.key("tax-office"))
         #expect(pool.add(tx, state: F.state()) == .rejected(.payloadHashMismatch(expected: Hash32.sha256([1, 2]), got: Hash32.sha256([9]))))
     }
 

@@ -24,7 +24,7 @@ enum MempoolFixture: TestChainKeys {
     static func state() -> LedgerState { try! LedgerState(genesis: genesis) }
     static var genesisTip: ChainTip { ChainTip(genesis: genesis) }
 
-    static func put(_ dataset: String, _ subj: String, _ payload: [UInt8]) -> LedgerOperation { put(ds(dataset), subj, payload) }
+    static func put(_ dataset: String, _ subj: String, _ payload: [UInt8]) -> RecordWrite { put(ds(dataset), subj, payload) }
 
     /// A parking session put by the tax office: `nonce` makes each one a distinct transaction.
     static func parking(_ nonce: UInt64, by agency: String = "tax-office", payloadBytes: Int = 16,

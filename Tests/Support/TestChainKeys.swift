@@ -75,8 +75,35 @@ extension TestChainKeys {
                                     cosigners: cosigners.map { (signer($0), key($0)) })
     }
 
-    /// A record put of `payload` (its hash filled in).
-    package static func put(_ dataset: DatasetID, _ subj: String, _ payload: [UInt8]) -> LedgerOperation {
-        .putRecord(dataset: dataset, subject: subject(subj), payload: payload, payloadHash: Hash32.sha256(payload))
+    /// A record put of `payload` (its hash filled in), with the payload that travels beside it.
+    package static func put(_ dataset: DatasetID, _ subj: String, _ payload: [UInt8]) -> RecordWrite {
+        RecordWrite(operation: .putRecord(dataset: dataset, subject: subject(subj), payloadHash: Hash32.sha256(payload)), payload: payload)
+    }
+
+    /// Signs a record put (its payload attached) by `agency`.
+    package static func tx(_ agency: String, _ write: RecordWrite, nonce: UInt64 = 1, expires: UInt64 = 100,
+                           chain: String? = nil, cosigners: [String] = []) -> SignedTransaction {
+        try! SignedTransaction.sign(body(agency, write.operation, nonce: nonce, expires: expires, chain: chain),
+                                    payload: write.payload, key: key(agency), cosigners: cosigners.map { (signer($0), key($0)) })
+    }
+
+    /// The body of a record put by `agency` (key id 1).
+    package static func body(_ agency: String, _ write: RecordWrite, nonce: UInt64 = 1, expires: UInt64 = 100,
+                             chain: String? = nil) -> TransactionBody {
+        body(agency, write.operation, nonce: nonce, expires: expires, chain: chain)
+    }
+}
+
+/// A putRecord operation and the payload it commits to by hash (which travels beside the signed body).
+package struct RecordWrite: Sendable {
+    /// The operation (its `payloadHash` is SHA-256 of `payload`).
+    package var operation: LedgerOperation
+    /// The payload.
+    package var payload: [UInt8]
+
+    /// An operation and its payload.
+    package init(operation: LedgerOperation, payload: [UInt8]) {
+        self.operation = operation
+        self.payload = payload
     }
 }

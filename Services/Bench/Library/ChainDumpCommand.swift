@@ -42,7 +42,7 @@ struct ChainDumpCommand: AsyncParsableCommand {
                     out += "B \(h.height) \(h.hash.hex) \(h.timeMillis) \(h.proposer.hex) \(cb.block.transactions.count)\n"
                     for (i, tx) in cb.block.transactions.enumerated() {
                         var payload = "-"
-                        if case .putRecord(_, _, _, let hash) = tx.body.operation { payload = hash.hex }
+                        if case .putRecord(_, _, let hash) = tx.body.operation { payload = hash.hex }
                         out += "T \(h.height) \(i) \(tx.id.hash.hex) \(payload)\n"
                     }
                     next += 1

@@ -78,9 +78,8 @@ struct ChaosLoadCommand: AsyncParsableCommand {
         @Sendable func transaction(_ n: Int) throws -> SignedTransaction {
             let payload = Array(#"{"bay":\#(n % 500),"chaos":"\#(runID)","n":\#(n)}"#.utf8)
             let body = TransactionBody(chainID: chainID, signer: signer, nonce: nonceBase + UInt64(n), expiresAtHeight: expiry,
-                                       operation: .putRecord(dataset: ds, subject: try SubjectKey("chaos-\(n % 500)"), payload: payload,
-                                                             payloadHash: Hash32.sha256(payload)))
-            return try SignedTransaction.sign(body, key: signing)
+                                       operation: .putRecord(dataset: ds, subject: try SubjectKey("chaos-\(n % 500)"), payloadHash: Hash32.sha256(payload)))
+            return try SignedTransaction.sign(body, payload: payload, key: signing)
         }
         let counts = ChaosCounts(sets: sets)
         await withDiscardingTaskGroup { group in
@@ -254,7 +253,7 @@ final class ChaosJournal: Sendable {
     }
 
     private static func payloadHash(_ tx: SignedTransaction) -> String {
-        if case .putRecord(_, _, _, let hash) = tx.body.operation { return hash.hex }
+        if case .putRecord(_, _, let hash) = tx.body.operation { return hash.hex }
         return ""
     }
 

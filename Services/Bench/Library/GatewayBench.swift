@@ -71,8 +71,8 @@ struct GatewayBenchCommand: AsyncParsableCommand {
             let n = counter.withLock { $0 += 1; return $0 }
             let payload = Array(#"{"bench":\#(n)}"#.utf8)
             let body = TransactionBody(chainID: status.chainID, signer: Signer(agency: ids[i], keyID: 1), nonce: nonceBase + n, expiresAtHeight: expires,
-                                       operation: .putRecord(dataset: ds, subject: try! SubjectKey("gw-\(n)"), payload: payload, payloadHash: Hash32.sha256(payload)))
-            return try! SignedTransaction.sign(body, key: keys[i])
+                                       operation: .putRecord(dataset: ds, subject: try! SubjectKey("gw-\(n)"), payloadHash: Hash32.sha256(payload)))
+            return try! SignedTransaction.sign(body, payload: payload, key: keys[i])
         }
     }
 

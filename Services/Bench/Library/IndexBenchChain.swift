@@ -127,11 +127,10 @@ struct IndexBenchChain: Sendable {
             var i = c * total / chunks
             while i < (c + 1) * total / chunks {
                 let bytes = Self.payload(i)
-                let op = LedgerOperation.putRecord(dataset: parking, subject: Self.subject(i % subjects), payload: bytes,
-                                                   payloadHash: Hash32.sha256(bytes))
+                let op = LedgerOperation.putRecord(dataset: parking, subject: Self.subject(i % subjects), payloadHash: Hash32.sha256(bytes))
                 let body = TransactionBody(chainID: chainID, signer: signer, nonce: UInt64(i + 1),
                                            expiresAtHeight: heights[i] + 1000, operation: op)
-                (out.baseAddress! + i).initialize(to: try! SignedTransaction.sign(body, key: key))
+                (out.baseAddress! + i).initialize(to: try! SignedTransaction.sign(body, payload: bytes, key: key))
                 i += 1
             }
         }

@@ -248,7 +248,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
         // Where the queried records' current versions are: the answer's proof material is their block's.
         var lastHeight: [SubjectKey: UInt64] = [:]
         for cb in chain.blocks.prefix(Int(await blocks.height)) {
-            for tx in cb.block.transactions { if case let .putRecord(_, subject, _, _) = tx.body.operation { lastHeight[subject] = cb.height } }
+            for tx in cb.block.transactions { if case let .putRecord(_, subject, _) = tx.body.operation { lastHeight[subject] = cb.height } }
         }
         s.liveCurrentShare = Double(lastHeight.values.filter { $0 > chain.catchUpHeight }.count) / Double(max(1, lastHeight.count))
         s.queryConnections = queryConnections
@@ -341,7 +341,7 @@ struct IndexBenchCommand: AsyncParsableCommand {
         for e in entries { _ = try await runtime.store.certifiedHeader(at: e.height) }   // proofMaterial: SQL + leaf hashes decoded
         sp.queryMaterial = seconds(since: t) / Double(n)
         // The decoding alone, as IndexStore.proofMaterial does it (Hash32(bytes:) on each 32-byte slice).
-        let leafBytes = chain.blocks[0].block.transactions.flatMap { MerkleTree.leafHash($0.canonicalBytes).bytes }
+        let leafBytes = chain.blocks[0].block.transactions.flatMap { MerkleTree.leafHash($0.leafBytes).bytes }
         t = LoadClock.now()
         let cpu = IndexBenchStats.processCPUSeconds()
         var hashes: [Hash32] = []

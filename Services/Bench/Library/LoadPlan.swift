@@ -74,9 +74,8 @@ struct LoadPlan: @unchecked Sendable {   // swift-crypto 3's private keys are im
         let subject = try! SubjectKey("load-\(String(runTag, radix: 16))-\(i)")   // ≤ 24 bytes: always valid
         let body = TransactionBody(chainID: chainID, signer: signer, nonce: LoadNonce.make(runTag: runTag, index: i),
                                    expiresAtHeight: expiresAtHeight,
-                                   operation: .putRecord(dataset: dataset, subject: subject, payload: payload,
-                                                         payloadHash: Hash32.sha256(payload)))
-        let tx = try! SignedTransaction.sign(body, key: key)   // signing a 32-byte seed's key does not fail
+                                   operation: .putRecord(dataset: dataset, subject: subject, payloadHash: Hash32.sha256(payload)))
+        let tx = try! SignedTransaction.sign(body, payload: payload, key: key)   // signing a 32-byte seed's key does not fail
         return SubmitRequest(transaction: tx, waitMillis: 0).canonicalBytes
     }
 

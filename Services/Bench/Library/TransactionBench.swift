@@ -28,19 +28,19 @@ struct TransactionBench {
 struct SignTransaction: BenchWork, @unchecked Sendable {
     let key = Curve25519.Signing.PrivateKey()
     let operation: LedgerOperation
+    let payload: [UInt8]
     let signer: Signer
 
     init(payloadBytes: Int) throws {
-        let payload = [UInt8](repeating: 0x61, count: payloadBytes)
-        operation = .putRecord(dataset: try DatasetID("parking-sessions"), subject: try SubjectKey("meter-0042"),
-                               payload: payload, payloadHash: Hash32.sha256(payload))
+        payload = [UInt8](repeating: 0x61, count: payloadBytes)
+        operation = .putRecord(dataset: try DatasetID("parking-sessions"), subject: try SubjectKey("meter-0042"), payloadHash: Hash32.sha256(payload))
         signer = Signer(agency: try AgencyID("parking-authority"), keyID: KeyID(1))
     }
 
     func once() {
         let body = TransactionBody(chainID: "city-bench", signer: signer, nonce: UInt64.random(in: 0...UInt64.max),
                                    expiresAtHeight: 1_000, operation: operation)
-        let tx = try! SignedTransaction.sign(body, key: key)
+        let tx = try! SignedTransaction.sign(body, payload: payload, key: key)
         precondition(!tx.canonicalBytes.isEmpty && tx.id.hash != .zero)
     }
 }
@@ -54,7 +54,7 @@ struct VerifyTransaction: BenchWork, @unchecked Sendable {
         let signer = try SignTransaction(payloadBytes: payloadBytes)
         let body = TransactionBody(chainID: "city-bench", signer: signer.signer, nonce: 7, expiresAtHeight: 1_000,
                                    operation: signer.operation)
-        encoded = try SignedTransaction.sign(body, key: signer.key).canonicalBytes
+        encoded = try SignedTransaction.sign(body, payload: signer.payload, key: signer.key).canonicalBytes
         publicKey = signer.key.ledgerPublicKey
     }
 

@@ -40,7 +40,7 @@ struct AdminCommand: AsyncParsableCommand {
             }
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: txFile)) } catch { throw ValidationError("--tx-file: cannot read \(txFile): \(error.localizedDescription)") }
-            let operation = try OperationFile.operation(fromJSON: data)
+            let operation = try OperationFile.operation(fromJSON: data).operation
             guard operation.requiresAdmin else {
                 throw ValidationError("--tx-file holds a \(operation.name), which one agency signs alone; send it with 'citychain submit --tx-file'")
             }

@@ -63,9 +63,8 @@ struct MetersCommand: AsyncParsableCommand {
             let payload = Array(#"{"bay":\#(bay),"meter":"meter-\#(bay)","minutes":\#(15 * (n % 8 + 1)),"paid":\#(n % 5 != 0),"session":\#(n),"zone":"\#(zones[bay % zones.count])"}"#.utf8)
             let body = TransactionBody(chainID: status.chainID, signer: signer, nonce: nonceBase + UInt64(n),
                                        expiresAtHeight: status.headHeight + 5000,
-                                       operation: .putRecord(dataset: ds, subject: try! SubjectKey("meter-\(bay)"), payload: payload,
-                                                             payloadHash: Hash32.sha256(payload)))
-            return try? SignedTransaction.sign(body, key: signing)
+                                       operation: .putRecord(dataset: ds, subject: try! SubjectKey("meter-\(bay)"), payloadHash: Hash32.sha256(payload)))
+            return try? SignedTransaction.sign(body, payload: payload, key: signing)
         }
         // Session n goes on connection n % connections, offered at n / rate seconds (open loop:
         // whether or not earlier ones are final), at most `inFlight` waiting on each connection.

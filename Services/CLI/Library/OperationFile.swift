@@ -8,6 +8,7 @@ import Foundation
 ///
 /// - `{"op": "putRecord", "dataset": D, "subject": S, "payload": <JSON value>}`
 /// - `{"op": "deleteRecord", "dataset": D, "subject": S, "reason": R}`
+/// - `{"op": "eraseRecord", "dataset": D, "subject": S, "reason": R}` (owner: every version's payload is dropped)
 /// - `{"op": "grantAccess", "dataset": D, "grantee": A, "expiresAtHeight": H, "expiresAt": "2027-06-30T00:00:00Z", "purpose": P}`
 ///   (at least one of `expiresAtHeight` and `expiresAt`, an ISO 8601 time the grant ends at, by block time)
 /// - `{"op": "revokeAccess", "dataset": D, "grantee": A}`
@@ -19,22 +20,26 @@ import Foundation
 ///   `{"op": "changeValidatorSet", "changes": [{"publicKey": HEX, "power": 10, "name": "validator-5"}, …]}` (power 0 removes),
 ///   `{"op": "revokeCertificate", "fingerprint": HEX, "reason": R}` (the fingerprint `citychain pki show` prints).
 enum OperationFile {
-    static let kinds = ["putRecord", "deleteRecord", "grantAccess", "revokeAccess", "defineDataset",
+    static let kinds = ["putRecord", "deleteRecord", "eraseRecord", "grantAccess", "revokeAccess", "defineDataset",
                         "registerAgency", "addAgencyKey", "revokeAgencyKey", "changeValidatorSet", "revokeCertificate"]
 
     /// Reads the operation in `data` (the file's bytes); `source` names the flag in errors.
-    static func operation(fromJSON data: Data, source: String = "--tx-file") throws -> LedgerOperation {
+    static func operation(fromJSON data: Data, source: String = "--tx-file") throws -> SignableOperation {
         guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any] else {
             throw ValidationError("\(source) must hold one JSON object with an \"op\" field")
         }
         let fields = Fields(object: object, source: source)
-        let op = try fields.operation()
+        let signable = try fields.operation()
+        let op = signable.operation
         // The canonical decoder's rules (identifier syntax, limits, no duplicates) apply now, with
         // the file named, rather than as a rejection from the gateway.
         do { _ = try LedgerOperation(canonicalBytes: op.canonicalBytes) } catch {
             throw ValidationError("\(source): the \(op.name) is not valid: \(error)")
         }
-        return op
+        if let payload = signable.payload, payload.count > LedgerLimits.maxPayloadBytes {
+            throw ValidationError("\(source): the payload is \(payload.count) bytes, over the \(LedgerLimits.maxPayloadBytes) a record may hold")
+        }
+        return signable
     }
 
     private struct Fields {
@@ -94,13 +99,20 @@ enum OperationFile {
 
         static let keyForm = #"{"keyID": N, "kind": "signing"|"sealing", "publicKey": HEX}"#
 
-        func operation() throws -> LedgerOperation {
-            switch try string("op") {
-            case "putRecord":
+        func operation() throws -> SignableOperation {
+            if try string("op") == "putRecord" {
                 guard let value = object["payload"] else { throw fail("putRecord needs \"payload\" (any JSON value)") }
                 let payload = Array(try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]))
-                return .putRecord(dataset: try id("dataset", DatasetID.init), subject: try id("subject", SubjectKey.init),
-                                  payload: payload, payloadHash: Hash32.sha256(payload))
+                return SignableOperation(operation: .putRecord(dataset: try id("dataset", DatasetID.init), subject: try id("subject", SubjectKey.init),
+                                                               payloadHash: Hash32.sha256(payload)), payload: payload)
+            }
+            return SignableOperation(operation: try withoutPayload(), payload: nil)
+        }
+
+        func withoutPayload() throws -> LedgerOperation {
+            switch try string("op") {
+            case "eraseRecord":
+                return .eraseRecord(dataset: try id("dataset", DatasetID.init), subject: try id("subject", SubjectKey.init), reason: try string("reason"))
             case "deleteRecord":
                 return .deleteRecord(dataset: try id("dataset", DatasetID.init), subject: try id("subject", SubjectKey.init), reason: try string("reason"))
             case "grantAccess":
@@ -159,4 +171,11 @@ enum OperationFile {
         let power: UInt64
         let name: String
     }
+}
+
+/// An operation to sign and, for a putRecord, the payload that travels beside it (its SHA-256 is
+/// the operation's `payloadHash`).
+struct SignableOperation {
+    var operation: LedgerOperation
+    var payload: [UInt8]?
 }

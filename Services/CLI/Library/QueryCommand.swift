@@ -252,8 +252,10 @@ struct QueryCommand: AsyncParsableCommand {
         var row: [(String, String)] = [("transaction", "\(item.transaction.id)"), ("at", "\(item.cursor)"), ("signer", "\(body.signer.agency)"),
                                        ("operation", body.operation.name)]
         switch body.operation {
-        case let .putRecord(d, s, p, _): row += [("record", "\(d)/\(s)"), ("payload", describe(p, subject: s, opener: opener))]
+        case let .putRecord(d, s, _):
+            row += [("record", "\(d)/\(s)"), ("payload", item.transaction.payloadBytes.map { describe($0, subject: s, opener: opener) } ?? "erased")]
         case let .deleteRecord(d, s, reason): row += [("record", "\(d)/\(s)"), ("deleted", reason)]
+        case let .eraseRecord(d, s, reason): row += [("record", "\(d)/\(s)"), ("erased", reason)]
         default: break
         }
         return row

@@ -98,10 +98,10 @@ struct ShareKeysCommand: AsyncParsableCommand {
     /// order from the dataset's first change (every write and delete is a version).
     static func version(of item: ProvenTransaction, counting versions: inout [SubjectKey: UInt64]) throws -> (SubjectKey, UInt64, [UInt8]?) {
         switch item.transaction.body.operation {
-        case let .putRecord(_, s, payload, _):
+        case let .putRecord(_, s, _):
             versions[s, default: 0] += 1
-            return (s, versions[s]!, payload)
-        case let .deleteRecord(_, s, _):
+            return (s, versions[s]!, item.transaction.payloadBytes)
+        case let .deleteRecord(_, s, _), let .eraseRecord(_, s, _):
             versions[s, default: 0] += 1
             return (s, versions[s]!, nil)
         default:

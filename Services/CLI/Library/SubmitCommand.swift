@@ -25,14 +25,14 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Subject key of the record.") var subject: String?
     @Option(help: "The record's JSON payload.") var json: String?
     @Option(help: "A file holding the record's JSON payload.") var file: String?
-    @Option(help: "A JSON file describing the operation: {\"op\": \"putRecord\"|\"deleteRecord\"|\"grantAccess\"|\"revokeAccess\"|\"defineDataset\", …} (docs/OPERATIONS.md, Operations as JSON).")
+    @Option(help: "A JSON file describing the operation: {\"op\": \"putRecord\"|\"deleteRecord\"|\"eraseRecord\"|\"grantAccess\"|\"revokeAccess\"|\"defineDataset\", …} (docs/OPERATIONS.md, Operations as JSON).")
     var txFile: String?
     @Option(help: "Heights until the transaction expires if not committed.") var expiresIn: UInt64 = 1000
     @Option(help: "Seal the payload (restricted datasets) to these agencies' sealing keys, AGENCY[,AGENCY…] (the signer is added; keys from --genesis).")
     var sealTo: String?
 
     func run() async throws {
-        let operation = try makeOperation()
+        let (operation, payload) = try makeOperation()
         let keyFile = try KeyFile.load(signingKey, expecting: .signing)
         let signing = try Curve25519.Signing.PrivateKey(rawRepresentation: keyFile.privateKeyBytes)
         let signer = Signer(agency: try AgencyID(agency), keyID: KeyID(keyID))
@@ -40,19 +40,20 @@ struct SubmitCommand: AsyncParsableCommand {
         try await target.submit { chainID, height in
             let body = TransactionBody(chainID: chainID, signer: signer, nonce: UInt64.random(in: 1...UInt64.max),
                                        expiresAtHeight: height + lifetime, operation: operation)
-            return try SignedTransaction.sign(body, key: signing)
+            return try SignedTransaction.sign(body, payload: payload, key: signing)
         }
     }
 
     /// The operation from `--tx-file`, or a record write from `--dataset/--subject/--json|--file`.
-    func makeOperation() throws -> LedgerOperation {
+    func makeOperation() throws -> (operation: LedgerOperation, payload: [UInt8]?) {
         if let txFile {
             guard dataset == nil, subject == nil, json == nil, file == nil else {
                 throw ValidationError("--tx-file describes the whole operation; leave out --dataset, --subject, --json and --file")
             }
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: txFile)) } catch { throw ValidationError("--tx-file: cannot read \(txFile): \(error.localizedDescription)") }
-            return try Self.operation(fromJSON: data)
+            let signable = try Self.operation(fromJSON: data)
+            return (signable.operation, signable.payload)
         }
         guard let dataset, let subject else {
             throw ValidationError("give --dataset and --subject with --json or --file (a record write), or --tx-file FILE")
@@ -63,7 +64,7 @@ struct SubmitCommand: AsyncParsableCommand {
         default: throw ValidationError("give the payload with exactly one of --json or --file")
         }
         let carried = try sealTo.map { try seal(payload, to: $0, dataset: try DatasetID(dataset)) } ?? payload
-        return .putRecord(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), payload: carried, payloadHash: Hash32.sha256(carried))
+        return (.putRecord(dataset: try DatasetID(dataset), subject: try SubjectKey(subject), payloadHash: Hash32.sha256(carried)), carried)
     }
 
     /// `payload` sealed (HPKE, docs/PROTOCOL.md) to the active sealing keys the genesis names for the
@@ -93,7 +94,7 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     /// The operation in a `--tx-file` (OperationFile).
-    static func operation(fromJSON data: Data) throws -> LedgerOperation {
+    static func operation(fromJSON data: Data) throws -> SignableOperation {
         try OperationFile.operation(fromJSON: data)
     }
 

@@ -15,12 +15,12 @@ package struct BlockAnswer: Hashable, Sendable, CanonicalCodable {
     package enum Entry: Hashable, Sendable, CanonicalCodable {
         /// Tag 0: the transaction.
         case transaction(SignedTransaction)
-        /// Tag 1: withheld; `MerkleTree.leafHash` of its canonical bytes.
+        /// Tag 1: withheld; `MerkleTree.leafHash` of its `leafBytes` (body and signatures).
         case withheld(leafHash: Hash32)
 
         package var leafHash: Hash32 {
             switch self {
-            case .transaction(let tx): MerkleTree.leafHash(tx.canonicalBytes)
+            case .transaction(let tx): MerkleTree.leafHash(tx.leafBytes)
             case .withheld(let h): h
             }
         }

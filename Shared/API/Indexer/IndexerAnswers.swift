@@ -14,10 +14,10 @@ package struct RecordAnswer: Hashable, Sendable, CanonicalCodable {
     package var proof: StateProof
     package var current: ProvenTransaction?
 
-    /// The payload of the current version (nil when never written or deleted).
+    /// The payload of the current version (nil when never written, deleted or erased).
     package var payload: [UInt8]? {
-        guard let entry, !entry.deleted, case .putRecord(_, _, let payload, _)? = current?.transaction.body.operation else { return nil }
-        return payload
+        guard let entry, !entry.deleted, case .putRecord? = current?.transaction.body.operation else { return nil }
+        return current?.transaction.payloadBytes
     }
 
     /// Throws unless this is the certified current value of `dataset`/`subject`.
@@ -83,12 +83,12 @@ package struct ChangesAnswer: Hashable, Sendable, CanonicalCodable {
         }
     }
 
-    /// Throws unless `item` puts or deletes a record of `dataset` (and `subject` when given).
+    /// Throws unless `item` puts, deletes or erases a record of `dataset` (and `subject` when given).
     static func checkTouches(_ item: ProvenTransaction, dataset: DatasetID, subject: SubjectKey?) throws(ProofFailure) {
         let (d, s): (DatasetID, SubjectKey)
         switch item.transaction.body.operation {
-        case let .putRecord(dd, ss, _, _): (d, s) = (dd, ss)
-        case let .deleteRecord(dd, ss, _): (d, s) = (dd, ss)
+        case let .putRecord(dd, ss, _): (d, s) = (dd, ss)
+        case let .deleteRecord(dd, ss, _), let .eraseRecord(dd, ss, _): (d, s) = (dd, ss)
         default: throw ProofFailure("transaction \(item.transaction.id) is a \(item.transaction.body.operation.name), not a record change")
         }
         guard d == dataset, subject.map({ $0 == s }) ?? true else {

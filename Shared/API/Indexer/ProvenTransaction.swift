@@ -34,6 +34,7 @@ package struct ProvenTransaction: Hashable, Sendable, CanonicalCodable {
         guard header.header.verifyInclusion(of: transaction, proof: proof) else {
             throw ProofFailure("transaction \(transaction.id) is not at position \(proof.index) of block \(height): its inclusion proof does not lead to the certified transactions root")
         }
+        if let why = transaction.payloadMismatch { throw ProofFailure("transaction \(transaction.id): \(why)") }
     }
 
     package func encode(to w: inout CanonicalWriter) {

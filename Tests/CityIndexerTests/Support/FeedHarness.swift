@@ -177,8 +177,8 @@ func expectedCursors(_ chain: IndexerChain, _ dataset: DatasetID, keep: ([String
     chain.blocks.flatMap { cb in
         cb.block.transactions.enumerated().compactMap { i, tx -> ChainCursor? in
             switch tx.body.operation {
-            case let .putRecord(d, _, p, _) where d == dataset:
-                let o = (try? JSONSerialization.jsonObject(with: Data(p))) as? [String: Any] ?? [:]
+            case let .putRecord(d, _, _) where d == dataset:
+                let o = (try? JSONSerialization.jsonObject(with: Data(tx.payloadBytes ?? []))) as? [String: Any] ?? [:]
                 return keep(o) ? ChainCursor(height: cb.height, index: UInt32(i)) : nil
             case let .deleteRecord(d, _, _) where d == dataset:
                 return keep([:]) ? ChainCursor(height: cb.height, index: UInt32(i)) : nil

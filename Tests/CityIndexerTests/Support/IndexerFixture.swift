@@ -52,7 +52,12 @@ struct IndexerChain: Sendable {
         return F.tx(agency, op, nonce: nonce, expires: state.height + 1000)
     }
 
-    static func put(_ dataset: DatasetID, _ subject: String, _ payload: [UInt8]) -> LedgerOperation { F.put(dataset, subject, payload) }
+    mutating func tx(_ agency: String, _ write: RecordWrite) -> SignedTransaction {
+        nonce += 1
+        return F.tx(agency, write, nonce: nonce, expires: state.height + 1000)
+    }
+
+    static func put(_ dataset: DatasetID, _ subject: String, _ payload: [UInt8]) -> RecordWrite { F.put(dataset, subject, payload) }
 
     /// An admin operation signed by admin-a and co-signed by admin-b (the threshold is 2).
     mutating func admin(_ op: LedgerOperation) -> SignedTransaction {

@@ -122,11 +122,11 @@ enum FuzzTargets {
         },
         canonical(RecordAnswer.self, "RecordAnswer") { a in
             _ = a.payload
-            guard case let .putRecord(d, s, _, _)? = a.current?.transaction.body.operation else { return }
+            guard case let .putRecord(d, s, _)? = a.current?.transaction.body.operation else { return }
             _ = try? a.verify(dataset: d, subject: s, validatorSet: seedSet)
         },
         canonical(ChangesAnswer.self, "ChangesAnswer") { a in
-            guard case let .putRecord(d, s, _, _)? = a.items.first?.transaction.body.operation else { return }
+            guard case let .putRecord(d, s, _)? = a.items.first?.transaction.body.operation else { return }
             _ = try? a.verify(dataset: d, subject: s, validatorSet: seedSet)
             _ = try? a.verify(dataset: d, validatorSet: seedSet)
         },

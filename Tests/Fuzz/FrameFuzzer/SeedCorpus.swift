@@ -47,13 +47,14 @@ enum SeedCorpus {
     }
 
     /// One operation of each kind, in tag order.
+    /// The payload the putRecord seed carries beside its body.
+    static let payload = Array("{\"owner\":\"ana\"}".utf8)
+
     static var operations: [LedgerOperation] {
-        let payload = Array("{\"owner\":\"ana\"}".utf8)
-        return [
+        [
             .defineDataset(id: dataset("land.deeds"), sensitivity: .internal, schema: "deed/v1",
                            writers: [agency("hospital"), agency("tax-office")]),
-            .putRecord(dataset: dataset("land.parcels"), subject: try! SubjectKey("parcel-42"), payload: payload,
-                       payloadHash: Hash32.sha256(payload)),
+            .putRecord(dataset: dataset("land.parcels"), subject: try! SubjectKey("parcel-42"), payloadHash: Hash32.sha256(payload)),
             .deleteRecord(dataset: dataset("land.parcels"), subject: try! SubjectKey("parcel-42"), reason: "merged"),
             .grantAccess(dataset: dataset("land.parcels"), grantee: agency("tax-office"), expiresAtHeight: 90,
                          purpose: "assessment"),
@@ -70,6 +71,7 @@ enum SeedCorpus {
             ]),
             .anchorAuditBatch(firstSequence: 0, lastSequence: 99, recordCount: 100, merkleRoot: hash("audit")),
             .revokeCertificate(fingerprint: hash("leaked certificate"), reason: "laptop stolen"),
+            .eraseRecord(dataset: dataset("land.parcels"), subject: try! SubjectKey("parcel-42"), reason: "erasure request"),
         ]
     }
 
@@ -80,7 +82,7 @@ enum SeedCorpus {
             let body = TransactionBody(chainID: chainID, signer: by, nonce: UInt64(i + 1), expiresAtHeight: 100, operation: op)
             var sigs = [TransactionSignature(signer: by, signature: signature(UInt8(i)))]
             if op.requiresAdmin { sigs.append(TransactionSignature(signer: signer("admin-b"), signature: signature(UInt8(0x80 + i)))) }
-            return SignedTransaction(body: body, signatures: sigs)
+            return SignedTransaction(body: body, signatures: sigs, payload: op.carriesPayload ? .present(payload) : nil)
         }
     }
 
@@ -254,7 +256,7 @@ enum SeedCorpus {
         add("IndexerStatus", "following", IndexerStatus(indexedHeight: 7, indexedHash: header.hash, provenHeight: 6, chainHeight: 9,
                                                         source: "127.0.0.1:7101"))
         let entries: [BlockAnswer.Entry] = txs.enumerated().map { i, tx in
-            i % 3 == 1 ? .withheld(leafHash: MerkleTree.leafHash(tx.canonicalBytes)) : .transaction(tx)
+            i % 3 == 1 ? .withheld(leafHash: MerkleTree.leafHash(tx.leafBytes)) : .transaction(tx)
         }
         add("BlockAnswer", "withheld", BlockAnswer(header: certifiedHeader, entries: entries))
         add("BlockAnswer.Entry", "transaction", entries[0])

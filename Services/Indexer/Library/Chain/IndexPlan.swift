@@ -44,6 +44,8 @@ package struct IndexPlan: Sendable {
         case agency(id: AgencyID, name: String, isAdmin: Bool, height: UInt64)
         case grant(dataset: DatasetID, grantee: AgencyID, expiresAtHeight: UInt64, expiresAtMillis: UInt64, purpose: String, height: UInt64)
         case revoke(dataset: DatasetID, grantee: AgencyID, height: UInt64)
+        /// `eraseRecord` at `height`: drop the payloads of the record's earlier versions.
+        case erase(dataset: DatasetID, subject: SubjectKey, height: UInt64)
     }
 
     package var blocks: [BlockRow] = []
@@ -65,7 +67,7 @@ package struct IndexPlan: Sendable {
             let h = b.header.height
             let encoded = b.transactions.map(\.canonicalBytes)
             var leaves = CanonicalWriter(capacity: 32 * encoded.count)
-            for e in encoded { leaves.encode(MerkleTree.leafHash(e)) }
+            for tx in b.transactions { leaves.encode(MerkleTree.leafHash(tx.leafBytes)) }
             var evidence = CanonicalWriter()
             evidence.array(b.evidence)
             blocks.append(BlockRow(height: h, hash: b.header.hash, previousHash: b.header.previousHash, timeMillis: b.header.timeMillis,
@@ -77,26 +79,29 @@ package struct IndexPlan: Sendable {
                 var row = TransactionRow(id: tx.id, height: h, index: i, timeMillis: b.header.timeMillis, signer: tx.body.signer,
                                          operation: tx.body.operation.name, dataset: nil, subject: nil, version: nil, deleted: false,
                                          payloadHash: nil, json: nil, bytes: encoded[i])
-                record(effect, of: tx.body.operation, at: h, into: &row, sensitivity: sensitivity)
+                record(effect, of: tx, at: h, into: &row, sensitivity: sensitivity)
                 transactions.append(row)
             }
         }
     }
 
     /// Fills `row` and the small tables' changes from one effect.
-    private mutating func record(_ effect: TxEffect, of operation: LedgerOperation, at h: UInt64, into row: inout TransactionRow,
+    private mutating func record(_ effect: TxEffect, of tx: SignedTransaction, at h: UInt64, into row: inout TransactionRow,
                                  sensitivity: (DatasetID) -> Sensitivity?) {
         switch effect {
         case let .recordPut(d, s, v):
             (row.dataset, row.subject, row.version) = (d, s, v)
-            if case let .putRecord(_, _, payload, hash) = operation {
+            if case let .putRecord(_, _, hash) = tx.body.operation {
                 row.payloadHash = hash
-                if let level = sensitivity(d), level != .restricted, StrictJSON.isQueryable(payload) {
+                if let payload = tx.payloadBytes, let level = sensitivity(d), level != .restricted, StrictJSON.isQueryable(payload) {
                     row.json = String(decoding: payload, as: UTF8.self)
                 }
             }
         case let .recordDeleted(d, s, v):
             (row.dataset, row.subject, row.version, row.deleted) = (d, s, v, true)
+        case let .recordErased(d, s, v):
+            (row.dataset, row.subject, row.version, row.deleted) = (d, s, v, true)
+            changes.append(.erase(dataset: d, subject: s, height: h))
         case .datasetDefined(let e):
             row.dataset = e.id
             changes.append(.dataset(id: e.id, owner: e.owner, sensitivity: e.sensitivity, schema: e.schema, writers: e.writers, height: h))

@@ -211,7 +211,7 @@ package struct QueryService: Sendable {
                 entries.append(.transaction(tx))
                 if let level = await proven.dataset(d)?.sensitivity, level != .public { disclosed[d, default: []].append(row.subject) }
             case .denied:
-                entries.append(.withheld(leafHash: MerkleTree.leafHash(row.bytes)))
+                entries.append(.withheld(leafHash: MerkleTree.leafHash(tx.leafBytes)))
             }
         }
         for (d, subjects) in disclosed.sorted(by: { $0.key < $1.key }) {

@@ -207,7 +207,35 @@ package final class IndexStore: Sendable {
             try await c.query("""
                 UPDATE citychain.grants SET revoked_height = \(Int64(h)) WHERE dataset = \(d.value) AND grantee = \(grantee.value)
                 """, logger: logger)
+        case let .erase(d, s, h):
+            try await erase(dataset: d, subject: s, before: h, on: c, logger: logger)
         }
+    }
+
+    /// Drops the payloads of the record's versions written below `height` (an `eraseRecord` there):
+    /// each stored transaction is rewritten with its payload erased (`SignedTransaction.erasingPayload`:
+    /// its id, signatures and Merkle leaf unchanged) and its queryable JSON cleared. Dead row
+    /// versions keep the old bytes until VACUUM (docs/OPERATIONS.md, "Erasure").
+    static func erase(dataset: DatasetID, subject: SubjectKey, before height: UInt64, on c: PostgresConnection,
+                      logger: Logger) async throws {
+        let rows = try await c.query("""
+            SELECT id, tx FROM citychain.transactions
+            WHERE dataset = \(dataset.value) AND subject = \(subject.value) AND operation = 'putRecord' AND height < \(Int64(height))
+            """, logger: logger)
+        var rewritten: [(ByteBuffer, ByteBuffer)] = []
+        for try await (id, bytes) in rows.decode((ByteBuffer, ByteBuffer).self) {
+            let tx: SignedTransaction
+            do { tx = try SignedTransaction(canonicalBytes: Array(buffer: bytes)) } catch {
+                throw IndexerError(.database, "a stored transaction of \(dataset)/\(subject) does not decode (\(error)); the index is damaged: reindex")
+            }
+            guard !tx.payloadErased else { continue }
+            rewritten.append((id, buffer(tx.erasingPayload.canonicalBytes)))
+        }
+        for (id, bytes) in rewritten {
+            try await c.query("UPDATE citychain.transactions SET tx = \(bytes), payload_json = NULL WHERE id = \(id)", logger: logger)
+        }
+        logger.info("erased record payloads", metadata: [
+            "dataset": "\(dataset)", "subject": "\(subject)", "chain.height": "\(height)", "index.rewritten": "\(rewritten.count)"])
     }
 
     /// The block rows of `plan` as COPY text (columns `blockColumns`).

@@ -11,14 +11,16 @@ extension BlockPolicy {
     /// costs no signature verification. Returns the executed block to vote on.
     /// `signaturesVerified` names transactions whose exact signatures this node already verified
     /// (a mempool entry with the same signatures); the others are verified here.
+    /// `committed`: the block is already certified (block sync), so payloads erased since may be absent.
     package func validateProposal(block: Block, parent: ChainTip, state: LedgerState, nowMillis: UInt64,
-                                  signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) -> Result<ExecutedBlock, ProposalRejection> {
+                                  signaturesVerified: (SignedTransaction) -> Bool = { _ in false },
+                                  committed: Bool = false) -> Result<ExecutedBlock, ProposalRejection> {
         precondition(state.height == parent.height, "state at height \(state.height) is not the parent's (\(parent.height))")
         do throws(ProposalRejection) {
             try checkHeader(block.header, parent: parent, state: state, nowMillis: nowMillis)
             try checkBody(block)
             try checkEvidence(block, state: state)
-            return .success(try execute(block, state: state, signaturesVerified: signaturesVerified))
+            return .success(try execute(block, state: state, signaturesVerified: signaturesVerified, committed: committed))
         } catch {
             return .failure(error)
         }
@@ -73,6 +75,7 @@ extension BlockPolicy {
             let code: ProposalRejection.Code = switch error.code {
             case .transactionCountMismatch: .transactionCountMismatch
             case .evidenceRootMismatch: .evidenceRootMismatch
+            case .payloadMismatch: .invalidTransaction
             default: .transactionsRootMismatch
             }
             throw ProposalRejection(code, error.message)
@@ -88,11 +91,11 @@ extension BlockPolicy {
 
     /// Records the (checked) evidence and applies the transactions in order; each must be
     /// accepted and the state root must match.
-    func execute(_ block: Block, state: LedgerState,
-                 signaturesVerified: (SignedTransaction) -> Bool = { _ in false }) throws(ProposalRejection) -> ExecutedBlock {
+    func execute(_ block: Block, state: LedgerState, signaturesVerified: (SignedTransaction) -> Bool = { _ in false },
+                 committed: Bool = false) throws(ProposalRejection) -> ExecutedBlock {
         var next = state
         let outcomes = next.applyBlock(block.transactions, height: block.header.height, evidence: block.evidence,
-                                       signaturesVerified: signaturesVerified)
+                                       signaturesVerified: signaturesVerified, committed: committed)
         for o in outcomes {
             if case .failure(let rejection) = o.result {
                 throw ProposalRejection(.invalidTransaction, "transaction \(o.index) (\(o.transactionID)) is refused: \(rejection)",

@@ -18,6 +18,11 @@ enum ValidatorMetrics {
         }
     }
 
+    /// Payloads dropped from the block log for a committed erasure.
+    static func erased(payloads: Int) {
+        Counter(label: "citychain_validator_erased_payloads_total").increment(by: Int64(payloads))
+    }
+
     /// An equivocation found by this node.
     static func evidence() {
         Counter(label: "citychain_validator_equivocation_evidence_total").increment()

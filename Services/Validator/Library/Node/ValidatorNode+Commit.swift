@@ -16,6 +16,7 @@ extension ValidatorNode {
             return
         }
         state = executedBlock.state
+        noteErasures(executedBlock)
         if block.revokesCertificates {
             revocations.revoke(state.revokedCertificates)
         }
@@ -48,7 +49,7 @@ extension ValidatorNode {
     private func executeCertified(_ block: Block) -> ExecutedBlock? {
         let farFuture = UInt64.max / 2   // a certified block's time was accepted by the quorum
         switch settings.policy.validateProposal(block: block, parent: tip, state: state, nowMillis: farFuture,
-                                                signaturesVerified: { _ in true }) {
+                                                signaturesVerified: { _ in true }, committed: true) {
         case .success(let e): return e
         case .failure(let rejection):
             halt("certified block \(block.header.height) does not execute here (\(rejection)); this build's ledger rules differ from the chain's: run the build the other validators run")
@@ -110,6 +111,7 @@ extension ValidatorNode {
         log.finishSync(sync)
         heights.announce(log.durableHeight)
         syncBlockLog()
+        runErasures()
     }
 
     private func cache(_ certified: CertifiedBlock) {

@@ -53,6 +53,15 @@ package actor ValidatorNode {
     var txIndex: TxIndex
     /// The last `maxCachedBlocks` certified blocks, encoded once for every stream and sync request.
     var recentBlocks: BoundedFIFOMap<UInt64, [UInt8]>
+    /// Erasures committed whose payloads the block log still holds (`ValidatorNode+Erasure`).
+    var pendingErasures: PendingErasures
+    /// Whether one erasure's search or rewrite is under way (one at a time: its reader must not
+    /// see a record the node is rewriting).
+    var erasureRunning = false
+    /// Set by `close()`: storage is shut, nothing more is written.
+    var closed = false
+    /// Where an erasure's search of the block log runs (reads many records; never on the actor).
+    nonisolated let erasureQueue = DispatchQueue(label: "citychain.validator.erasure", qos: .utility)
     /// Commit notifications for streams and waiters (usable without the actor).
     package nonisolated let heights = HeightWatchers()
     /// Transactions whose signatures this node verified, so each is verified once however it arrives.
@@ -133,6 +142,7 @@ package actor ValidatorNode {
         self.mempool = Mempool(limits: settings.mempool)
         self.txIndex = TxIndex(capacity: settings.maxRememberedCommits)
         self.recentBlocks = BoundedFIFOMap(capacity: settings.maxCachedBlocks)
+        self.pendingErasures = try PendingErasures.load(log.path + ".erasures")
         if height > 0 {
             let last = try log.certifiedHeader(at: height)
             tip = ChainTip(header: last.header)
@@ -188,10 +198,12 @@ package actor ValidatorNode {
         started = true
         commands.yield(.timer(.announce, millis: settings.announceMillis))
         maybeStartHeight()
+        runErasures()
     }
 
     /// Closes storage (after the engine stopped).
     package func close() {
+        closed = true
         try? log.syncNow()   // a stop leaves nothing unsynced behind
         log.close()
         signStore.close()

@@ -73,6 +73,7 @@ package final class BlockLog {
         }
         let file = try StorageFile(path: path, create: false)
         try file.lockExclusive()
+        try finishErasure(file: file, path: path, logger: logger)
         let size = try file.size()
         var pruned: PruneMark?
         if access(path + ".prune", F_OK) == 0 {
@@ -246,5 +247,110 @@ package final class BlockLog {
 
     /// The block at `height`.
     package func block(at height: UInt64) throws(BlockStoreError) -> Block { try record(at: height).block }
+
+    // MARK: - Erasure
+
+    /// Where the journal of an in-place rewrite lives (`<log>.erase`).
+    package var erasePath: String { path + ".erase" }
+
+    /// Rewrites the record at `height` in place with the payloads of the transactions `erase`
+    /// picks dropped (`SignedTransaction.erasingPayload`: ids, signatures and the transactions root
+    /// unchanged, so the certificate still verifies), padded with zeros to its old length
+    /// (docs/STORAGE.md, "Erasure"). Journaled: the new record goes to `<log>.erase` through a
+    /// rename first, then over the old one, fdatasync, and the journal is removed; a crash in
+    /// between is finished at the next open. The height must be durable. Returns how many payloads
+    /// were dropped (0: nothing written).
+    @discardableResult
+    package func erasePayloads(at height: UInt64, where erase: (SignedTransaction) -> Bool) throws(BlockStoreError) -> Int {
+        guard height <= durableHeight else {
+            throw BlockStoreError(.outOfOrder, path: path, height: height, "erase payloads only in blocks on disk (durable through \(durableHeight))")
+        }
+        var record = try record(at: height)
+        var dropped = 0
+        for i in record.block.transactions.indices {
+            let tx = record.block.transactions[i]
+            guard tx.payloadBytes != nil, erase(tx) else { continue }
+            record.block.transactions[i] = tx.erasingPayload
+            dropped += 1
+        }
+        guard dropped > 0 else { return 0 }
+        let index = Int(height - baseHeight - 1)
+        let offset = offsets[index]
+        let oldLength = (index + 1 < offsets.count ? offsets[index + 1] : end) - offset - BlockRecord.prefixBytes
+        guard let framed = record.framed(paddedTo: oldLength) else {
+            preconditionFailure("block \(height): dropping payloads made the record longer")
+        }
+        try AtomicFile.write(EraseJournal(offset: offset, record: framed).bytes, to: erasePath)
+        do {
+            try file.write(framed, at: offset)
+            try file.sync()
+        } catch {
+            file.close()   // as after a failed append: the next open finishes the rewrite from the journal
+            throw error
+        }
+        Self.removeJournal(erasePath)
+        return dropped
+    }
+
+    /// Finishes a rewrite a crash interrupted (its journal exists): writes the journaled record,
+    /// fdatasync, removes the journal.
+    private static func finishErasure(file: StorageFile, path: String, logger: Logger) throws(BlockStoreError) {
+        guard let bytes = try AtomicFile.read(path + ".erase") else { return }
+        let journal = try EraseJournal.decode(bytes, path: path + ".erase")
+        guard journal.offset + journal.record.count <= (try file.size()) else {
+            throw BlockStoreError(.corruptRecord, path: path + ".erase", offset: journal.offset,
+                                  "the erase journal names bytes past the end of the log; check the disk, then remove the journal and resync the validator")
+        }
+        try file.write(journal.record, at: journal.offset)
+        try file.sync()
+        removeJournal(path + ".erase")
+        logger.warning("finished an erasure a crash interrupted", metadata: ["storage.path": "\(path)", "storage.offset": "\(journal.offset)"])
+    }
+
+    private static func removeJournal(_ path: String) {
+        unlink(path)
+        try? AtomicFile.syncDirectory(of: path)
+    }
+
+    /// What a reader off the owner's thread needs to read the records below `height` with its own
+    /// file handle (the log is appended to, never rewritten, below the tip, but for erasure, which
+    /// the owner does after the reader's answer).
+    package func reader(below height: UInt64) -> BlockLogReader {
+        let count = Int(min(height, lastHeight + 1).subtractingReportingOverflow(baseHeight + 1).partialValue)
+        let n = max(0, min(count, offsets.count))
+        return BlockLogReader(path: path, firstHeight: baseHeight + 1, offsets: Array(offsets.prefix(n + 1)),
+                              end: n < offsets.count ? offsets[n] : end, count: n)
+    }
+}
+
+/// Reads a prefix of a block log with its own file handle (see `BlockLog.reader(below:)`).
+package struct BlockLogReader: Sendable {
+    let path: String
+    /// Height of the record at offset index 0.
+    let firstHeight: UInt64
+    let offsets: [Int]
+    /// Where the last record read ends.
+    let end: Int
+    /// How many records to read.
+    let count: Int
+
+    /// The heights of the blocks holding a transaction that `wanted` picks and whose payload is
+    /// still present, in order.
+    package func heights(where wanted: (SignedTransaction) -> Bool) throws(BlockStoreError) -> [UInt64] {
+        guard count > 0 else { return [] }
+        let file = try StorageFile(path: path, create: false)
+        defer { file.close() }
+        var found: [UInt64] = []
+        for i in 0..<count {
+            let start = offsets[i], stop = i + 1 < offsets.count && i + 1 < count ? offsets[i + 1] : end
+            let bytes = try file.read(offset: start, count: stop - start)
+            let record: BlockRecord
+            do { record = try BlockRecord.decode(payload: bytes[BlockRecord.prefixBytes...]) } catch {
+                throw BlockStoreError(.corruptRecord, path: path, offset: start, height: firstHeight + UInt64(i), "the record does not decode (\(error))")
+            }
+            if record.block.transactions.contains(where: { $0.payloadBytes != nil && wanted($0) }) { found.append(firstHeight + UInt64(i)) }
+        }
+        return found
+    }
 }
 

@@ -60,13 +60,27 @@ package struct BlockRecord: Hashable, Sendable {
     /// A plausible length: non-empty and within `maxRecordBytes`.
     package static func isPlausible(length: Int) -> Bool { length > 0 && length <= StorageLimits.maxRecordBytes }
 
-    /// Decodes a whole payload; trailing bytes are refused.
+    /// Decodes a whole payload; trailing bytes are refused, but for zero padding (a record rewritten
+    /// in place with payloads erased keeps its length: `BlockLog.erasePayloads`).
     package static func decode(payload: some Collection<UInt8>) throws(CodecError) -> BlockRecord {
         var r = CanonicalReader(payload)
         let block = try Block(from: &r)
         let certificate = try CommitCertificate(from: &r)
-        try r.finish("BlockRecord")
+        while r.remaining > 0 {
+            guard try r.u8("BlockRecord.padding") == 0 else {
+                throw CodecError(.trailingBytes, field: "BlockRecord", "\(r.remaining + 1) bytes after the certificate are not zero padding")
+            }
+        }
         return BlockRecord(block: block, certificate: certificate)
+    }
+
+    /// The framed record of `self` padded with zeros to the payload length `length` (an in-place
+    /// rewrite of a record of that length); nil when it does not fit.
+    package func framed(paddedTo length: Int) -> [UInt8]? {
+        var payload = payloadBytes
+        guard payload.count <= length else { return nil }
+        payload += [UInt8](repeating: 0, count: length - payload.count)
+        return Self.frame(payload: payload)
     }
 
     /// Decodes only the block header at the start of a payload (what open-time scanning needs).

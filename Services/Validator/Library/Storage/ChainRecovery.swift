@@ -166,7 +166,7 @@ package enum ChainRecovery {
             do { try record.certificate.verify(header: header, validatorSet: set) } catch { throw invalid("commit certificate: \(error)") }
         }
         // Transactions and evidence; certified blocks need no second Ed25519 pass (see rebuild).
-        _ = state.applyBlock(record.block, signaturesVerified: { _ in skipTransactionSignatures })
+        _ = state.applyBlock(record.block, signaturesVerified: { _ in skipTransactionSignatures }, committed: true)
         guard state.stateRoot == header.stateRoot else {
             throw BlockStoreError(.stateRootMismatch, path: path, height: h,
                                   "replaying block \(h) gives state root \(state.stateRoot) but its header says \(header.stateRoot); this build's state machine differs from the one that made the chain, or the genesis is not this chain's: run the matching build with the chain's genesis")
