@@ -1,6 +1,7 @@
 import CityConsensus
 import CityEncoding
 import CityLedger
+import CityTestSupport
 import Foundation
 import Testing
 @testable import CityValidator
@@ -55,6 +56,29 @@ import Testing
         }
         try both.close()
         #expect { try SignRecordStore.open(path: path) } throws: { "\($0)".contains("no slot of the sign record is valid") }
+    }
+
+    /// A short record written over a long one leaves no stale bytes behind it: a proposal's block
+    /// (with its transactions' payloads) is gone from the file once its slot is reused, so an
+    /// erasure that drops a payload from the block log finds it nowhere else here.
+    @Test func aReusedSlotKeepsNoStaleBlockBytes() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/consensus.sign"
+        let store = try SignRecordStore.open(path: path)
+        defer { store.close() }
+        try store.markStarted()
+        let canary = [UInt8](repeating: 0xC4, count: 48)
+        let tx = F.tx("tax-office", F.put("parking.sessions", "bay-1", canary))
+        let header = BlockHeader(chainID: F.chainID, height: 1, timeMillis: 1, previousHash: .zero, transactionsRoot: Block.transactionsRoot([tx]),
+                                 transactionCount: 1, stateRoot: .zero, validatorSetHash: .zero, proposer: F.proposer)
+        let proposal = Proposal(height: 1, round: 0, validRound: nil, value: Block(header: header, transactions: [tx]), proposer: F.proposer,
+                                signature: try Signature(bytes: [UInt8](repeating: 1, count: 64)))
+        try store.persist(SignRecord(height: 1, round: 0, step: .propose, message: .proposal(proposal), lock: nil))
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))).containsSlice(canary))
+        for h: UInt64 in 2...4 { try store.persist(Self.record(height: h)) }   // every slot rewritten with a short vote record
+        #expect(![UInt8](try Data(contentsOf: URL(fileURLWithPath: path))).containsSlice(canary))
+        #expect(store.record == Self.record(height: 4))
     }
 
     /// Staged records go to a slot that holds neither the durable record nor one being synced, and

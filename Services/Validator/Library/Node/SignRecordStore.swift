@@ -48,6 +48,10 @@ package final class SignRecordStore {
     private var stagedSlot: Int?
     /// The directory must be synced with the first sync (the file was created by a stage).
     private var directoryUnsynced = false
+    /// Bytes each slot's current record takes (nil: not written by this process). A shorter record
+    /// written over a longer one clears the old tail, so no stale block bytes (a proposal's
+    /// transactions, with payloads an erasure must reach) outlive their record in the file.
+    private var slotLengths = [Int?](repeating: nil, count: SignRecordStore.slotCount)
     private let lock: StorageFile
 
     private init(path: String, record: SignRecord<Block>?, exists: Bool, sequence: UInt64, durableSlot: Int?, lock: StorageFile) {
@@ -122,7 +126,11 @@ package final class SignRecordStore {
         let creating = !exists
         let file = try StorageFile(path: path, create: true)
         defer { file.close() }
-        try file.write(Self.encode(record, sequence: sequence + 1), at: slot * Self.slotBytes)
+        let bytes = Self.encode(record, sequence: sequence + 1)
+        try file.write(bytes, at: slot * Self.slotBytes)
+        let previous = slotLengths[slot] ?? Self.slotBytes
+        if previous > bytes.count { try Self.clear(file, offset: slot * Self.slotBytes + bytes.count, length: previous - bytes.count) }
+        slotLengths[slot] = bytes.count
         if creating { directoryUnsynced = true }
         (sequence, stagedSlot, exists, self.record) = (sequence + 1, slot, true, record)
         checkInvariants()
@@ -150,6 +158,16 @@ package final class SignRecordStore {
         let used = [durableSlot, syncingSlot, stagedSlot].compactMap { $0 }
         precondition(Set(used).count == used.count, "sign record \(path): one slot in two roles")
         precondition(durableSequence <= sequence, "sign record \(path): durable past staged")
+    }
+
+    /// Zeroes `length` bytes at `offset` (a slot's stale tail): a hole where the filesystem can
+    /// punch one, else zeros written over what the file holds there. Not part of any record, so
+    /// neither order nor durability matters.
+    static func clear(_ file: StorageFile, offset: Int, length: Int) throws(BlockStoreError) {
+        do { try file.punchHole(offset: offset, length: length) } catch {
+            let held = min(length, try file.size() - offset)
+            if held > 0 { try file.write([UInt8](repeating: 0, count: held), at: offset) }
+        }
     }
 
     /// Releases the lock; the record stays on disk.
