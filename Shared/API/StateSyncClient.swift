@@ -13,6 +13,13 @@ package enum StateSyncTrust: Sendable, Hashable {
     /// `citychain status`): the snapshot must be at or below it, and the blocks from the snapshot's
     /// up to it must link by hash to the trusted one.
     case block(height: UInt64, hash: Hash32)
+    /// The genesis, carried through the validator-set changes since: an indexer at this address
+    /// proves each `changeValidatorSet` in its certified block (`IndexerAPI.validatorChanges`), and
+    /// the snapshot's block must be certified by the set they lead to (`--trust-changes-from`).
+    case genesisThroughChanges(from: HostPort)
+    /// The sets reached from the genesis through proven changes (what `.genesisThroughChanges`
+    /// becomes once they are fetched and checked).
+    case sets(TrustedValidatorSets)
 }
 
 /// Why state sync could not start the node, in words the operator can act on.
@@ -40,6 +47,20 @@ package enum StateSyncCheck {
             }
             do { try offered.certificate.verify(header: header, validatorSet: set) } catch {
                 return "block \(header.height)'s commit certificate does not verify against the genesis validator set: \(error)"
+            }
+            return nil
+        case .genesisThroughChanges(let from):
+            return "the validator-set changes from \(from) were not fetched yet"
+        case .sets(let sets):
+            let set: ValidatorSet
+            do { set = try sets.validatorSet(forHeight: header.height) } catch {
+                return "the validator set of block \(header.height) is not known from the changes the indexer proved (\(error)); the indexer may lag the validators: try again, or give --trust-height/--trust-hash"
+            }
+            guard header.validatorSetHash == set.hash else {
+                return "block \(header.height) names validator set \(header.validatorSetHash), but the changes proven since genesis lead to \(set.hash): a peer or the indexer follows another chain"
+            }
+            do { try offered.certificate.verify(header: header, validatorSet: set) } catch {
+                return "block \(header.height)'s commit certificate does not verify against the validator set the proven changes lead to: \(error)"
             }
             return nil
         case let .block(height, hash):
@@ -111,9 +132,28 @@ package struct StateSyncClient: Sendable {
         self.logger = logger
     }
 
+    /// The trust to check offers with: `.genesisThroughChanges` becomes the sets its indexer proves.
+    package func resolvedTrust() async throws -> StateSyncTrust {
+        guard case .genesisThroughChanges(let from) = trust else { return trust }
+        var sets = try TrustedValidatorSets(genesis: genesis)
+        do {
+            try await sets.refresh { q in
+                try await client.withConnection(host: from.host, port: from.port, expecting: .indexer) { conn in
+                    try ValidatorChangesAnswer(canonicalBytes: try await conn.request(IndexerAPI.validatorChanges, q.canonicalBytes, timeout: requestTimeout))
+                }
+            }
+        } catch {
+            throw StateSyncError("state sync could not carry trust from the genesis through the validator-set changes at \(from): \(error); check --trust-changes-from (an indexer of this chain), or give --trust-height/--trust-hash")
+        }
+        logger.info("state sync: trust carried from the genesis through the validator-set changes", metadata: [
+            "stateSync.changesFrom": "\(from)", "stateSync.changes": "\(sets.changes.count)", "chain.knownThrough": "\(sets.knownThrough)"])
+        return .sets(sets)
+    }
+
     /// The newest state the peers' snapshots and the trust allow, checked.
     package func fetch() async throws -> SyncedState {
         let began = ContinuousClock.now
+        let trust = try await resolvedTrust()
         var offers: [(peer: HostPort, offer: SnapshotOffer)] = []
         for peer in peers {
             do {
@@ -141,7 +181,7 @@ package struct StateSyncClient: Sendable {
         var failures: [String] = []
         for candidate in candidates.prefix(4) {
             do {
-                let synced = try await check(candidate.offer, from: candidate.peers)
+                let synced = try await check(candidate.offer, from: candidate.peers, trust: trust)
                 logger.notice("state sync: a snapshot fetched and checked", metadata: [
                     "chain.height": "\(synced.state.height)", "storage.snapshotBytes": "\(candidate.offer.fileBytes)",
                     "stateSync.peers": "\(candidate.peers.count)", "stateSync.seconds": "\(began.duration(to: .now))",
@@ -156,7 +196,7 @@ package struct StateSyncClient: Sendable {
     }
 
     /// Fetches and checks one offered snapshot; throws why not.
-    private func check(_ offer: SnapshotOffer, from sources: [HostPort]) async throws -> SyncedState {
+    private func check(_ offer: SnapshotOffer, from sources: [HostPort], trust: StateSyncTrust) async throws -> SyncedState {
         let block = try await certifiedBlock(offer.height, from: sources + peers)
         guard block.block.header.stateRoot == offer.stateRoot else {
             throw StateSyncError("the offer's state root \(offer.stateRoot) is not block \(offer.height)'s \(block.block.header.stateRoot)")

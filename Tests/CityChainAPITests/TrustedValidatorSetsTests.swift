@@ -51,6 +51,28 @@ struct TrustedValidatorSetsTests {
         #expect(try again.validatorSet(forHeight: 12) == sets.validatorSet(forHeight: 12))
     }
 
+    /// State sync's trust from the genesis through the set changes (`--trust-changes-from`): a
+    /// snapshot's block signed after a promotion and a removal is refused under the genesis set
+    /// alone and accepted under the sets the proven changes lead to; a block naming another set is not.
+    @Test func stateSyncTrustsASnapshotBlockThroughTheProvenChanges() throws {
+        let c = Self.chain
+        let top = c.blocks[11]
+        #expect(top.height == 12)
+        let genesisOnly = StateSyncCheck.refusal(top, links: [], trust: .genesis, genesis: IX.genesis) ?? ""
+        #expect(genesisOnly.contains("the set has changed since genesis"), "\(genesisOnly)")
+        var sets = try TrustedValidatorSets(genesis: IX.genesis)
+        #expect((StateSyncCheck.refusal(top, links: [], trust: .sets(sets), genesis: IX.genesis) ?? "").contains("not known"),
+                "before the changes are fetched the set of block 12 is unknown")
+        try sets.extend(with: Self.answer(items: Self.changes))
+        #expect(StateSyncCheck.refusal(top, links: [], trust: .sets(sets), genesis: IX.genesis) == nil)
+        #expect(StateSyncCheck.refusal(c.blocks[2], links: [], trust: .sets(sets), genesis: IX.genesis) == nil, "a block before the changes")
+        var forged = top
+        forged.block.header.validatorSetHash = IX.validatorSet.hash
+        forged.certificate.blockHash = forged.block.header.hash
+        let why = StateSyncCheck.refusal(forged, links: [], trust: .sets(sets), genesis: IX.genesis) ?? ""
+        #expect(why.contains("lead to"), "\(why)")
+    }
+
     @Test func aForgedOrOmittedChangeIsRefused() throws {
         let genesisSets = try TrustedValidatorSets(genesis: IX.genesis)
         // Omitted: block 12 names a set the client cannot reach.

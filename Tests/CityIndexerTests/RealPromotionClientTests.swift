@@ -31,9 +31,10 @@ import Testing
         var consensus = ConsensusConfig(chainID: F.chainID)
         (consensus.proposeBaseMillis, consensus.prevoteBaseMillis, consensus.precommitBaseMillis) = (800, 300, 300)
         let peers = ports.enumerated().filter { $0.offset != index }.map { "127.0.0.1:\($0.element)" }
-        let settings = ValidatorSettings(name: "validator-\(index)", advertise: "127.0.0.1:\(ports[index])", peers: peers,
+        var settings = ValidatorSettings(name: "validator-\(index)", advertise: "127.0.0.1:\(ports[index])", peers: peers,
                                          policy: BlockPolicy(blockIntervalMillis: 0, heartbeatIntervalMillis: 500),
                                          mempool: MempoolLimits(), consensus: consensus)
+        settings.snapshotEveryBlocks = 4   // snapshots after the set changes, for a node that state-syncs
         let runtime = try ValidatorRuntime.assemble(settings: settings, genesis: F.genesis, dataDirectory: "\(root)/v\(index)",
                                                     signer: Ed25519Signer(key),
                                                     tls: TLSIdentity(issued: ca.issue(role: .validator, name: "validator-\(index)")),
@@ -128,6 +129,22 @@ import Testing
                                                                          keys: [F.validatorKeys[0], newKey])
         var fresh = try TrustedValidatorSets(genesis: F.genesis)
         #expect(throws: (any Error).self, "a change certified by 20 of 50 power") { try fresh.extend(with: forged) }
+
+        // A new indexer starts from a validator's snapshot taken after both changes: the genesis set
+        // alone cannot vouch for it, the changes the first indexer proves can (issue 18 item 1).
+        let fresh2 = try await TestPostgres.database().settings
+        let synced = try await TestIndexer(db: fresh2, validators: followed, ca: ca,
+                                           stateSync: .genesisThroughChanges(from: HostPort(host: "127.0.0.1", port: indexer.port)))
+        try await eventually("the state-synced indexer starts from a snapshot after the changes", seconds: 60) {
+            await synced.runtime.proven.baseHeight > removed.height + LedgerLimits.validatorChangeDelayHeights
+        }
+        let base = await synced.runtime.proven.baseHeight
+        try await synced.waitFor(height: base + 1)
+        let bay = try await synced.query(as: "parks-department") { c in
+            try await c.ask(IndexerAPI.record, RecordQuery(dataset: F.parking, subject: F.subject("bay-13"), purpose: "state sync check"), as: RecordAnswer.self)
+        }
+        try bay.verify(dataset: F.parking, subject: F.subject("bay-13"), validatorSet: sets)
+        await synced.stop()
 
         // Offline: every service stopped; the cache the online commands kept verifies every saved answer.
         running.cancel()

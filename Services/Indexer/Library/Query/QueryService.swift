@@ -45,7 +45,10 @@ package struct QueryService: Sendable {
         }
         // Public chain facts, also asked by gateways for themselves (their start near the head) and
         // by registries (the certificates revoked on chain).
-        let agenciesAndGateways: @Sendable (Role) -> Bool = { if case .agency = $0 { true } else { $0 == .gateway || $0 == .registry } }
+        // And by nodes starting from a snapshot (state sync carries trust from the genesis through them).
+        let agenciesAndGateways: @Sendable (Role) -> Bool = {
+            if case .agency = $0 { true } else { $0 == .gateway || $0 == .registry || $0 == .validator || $0 == .indexer }
+        }
         r.unary(IndexerAPI.validatorChanges, allowedRoles: agenciesAndGateways) { req in
             try await IndexerMetrics.counted(IndexerAPI.validatorChanges) {
                 try await self.validatorChanges(try ValidatorChangesQuery(canonicalBytes: req.payload)).canonicalBytes
