@@ -101,7 +101,8 @@ struct QueryCommand: AsyncParsableCommand {
             let a = try RecordAnswer(canonicalBytes: bytes)
             var row: [(String, String)] = [("record", "\(dataset)/\(subject)"), ("as of block", "\(a.at.height)")]
             if let e = a.entry {
-                row += [("version", "\(e.version)"), ("state", e.deleted ? "deleted" : "written"), ("writer", "\(e.writer.agency)"),
+                row += [("version", "\(e.version)"), ("state", e.erased ? "erased (every earlier version's payload dropped)" : e.deleted ? "deleted" : "written"),
+                        ("writer", "\(e.writer.agency)"),
                         ("height", "\(e.height)"), ("transaction", "\(e.transactionID)"), ("payload", QueryCommand.describe(a.payload, subject: e.deleted ? nil : q.subject, opener: try await o.opener(dataset: q.dataset)))]
             } else {
                 row += [("state", "absent (never written)")]
