@@ -152,6 +152,7 @@ package struct ChainFollower: Service {
                     }
                     try await self.write(batch.prepared, from: written, to: batch.to)
                     if !bulk { self.store.rememberWritten(batch.prepared.plan) }   // queries are refused while bulk
+                    if batch.prepared.plan.erases { self.store.erased() }   // before answers reflect the batch
                     await self.ledger.publish(batch.applied)
                     written = batch.to
                     if batch.prepared.plan.registersAgency { await self.store.ensureAnalystRoles() }

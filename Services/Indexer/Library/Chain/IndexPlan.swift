@@ -53,6 +53,8 @@ package struct IndexPlan: Sendable {
     package var changes: [Change] = []
     /// True when the batch registered an agency (its analyst role is then due).
     package var registersAgency = false
+    /// True when the batch erases a record's payloads (caches of stored rows then go stale).
+    package var erases: Bool { changes.contains { if case .erase = $0 { true } else { false } } }
 
     /// The plan for a batch applied to the ledger state.
     package init(_ applied: LedgerApplier.Applied) {

@@ -19,6 +19,9 @@ package actor FeedPages {
     }
 
     private var done: BoundedFIFOMap<Key, [StoredTransaction]>
+    /// The store's erasure epoch the pages held were read in (`IndexStore.erasureEpoch`): an
+    /// erasure rewrites rows below the proven height, so the pages go when it moves.
+    private var epoch: UInt64 = 0
     private var inFlight: [Key: Task<[StoredTransaction], any Error>] = [:]
     /// Queries run (a page shared by many feeds counts once).
     package private(set) var queries = 0
@@ -31,6 +34,8 @@ package actor FeedPages {
                       store: IndexStore) async throws -> [StoredTransaction] {
         let key = Key(datasets: request.datasets, subject: request.subject, predicates: request.predicates,
                       after: after, maxHeight: maxHeight, limit: limit)
+        let now = store.erasureEpoch
+        if now != epoch { (done, epoch) = (BoundedFIFOMap(capacity: done.capacity), now) }
         if let rows = done[key] { return rows }
         let flight: Task<[StoredTransaction], any Error>
         if let f = inFlight[key] {
@@ -46,7 +51,7 @@ package actor FeedPages {
             if case .success(let rows) = result {
                 assert(rows.count <= limit && rows.allSatisfy { ($0.height, $0.index) > (after.height, Int(after.index)) && $0.height <= maxHeight },
                        "a feed page holds at most its limit of changes, after its cursor and up to its height")
-                if done[key] == nil { done.insert(rows, for: key) }
+                if done[key] == nil, store.erasureEpoch == now, epoch == now { done.insert(rows, for: key) }
             }
         }
         return try result.get()

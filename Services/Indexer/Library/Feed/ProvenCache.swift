@@ -24,6 +24,8 @@ package actor ProvenCache {
     private var order: [ChainCursor] = []
     private var head = 0
     private let capacity: Int
+    /// The store's erasure epoch the entries were proven in: they go when it moves.
+    private var epoch: UInt64 = 0
     /// Rows proven (for tests and the bench: a change proven twice shows here).
     package private(set) var proved = 0
 
@@ -32,6 +34,10 @@ package actor ProvenCache {
     /// `rows` proven and encoded, in their order: cached ones reused, ones another feed is proving
     /// awaited, the rest proven by `store` and kept.
     package func prove(_ rows: [StoredTransaction], store: IndexStore) async throws -> [FeedChange] {
+        let now = store.erasureEpoch
+        if now != epoch {
+            (entries, order, head, epoch) = ([:], [], 0, now)
+        }
         var flights: [Flight] = []
         var missing: [StoredTransaction] = []
         for row in rows {
@@ -61,7 +67,7 @@ package actor ProvenCache {
             for (key, flight) in inFlight where flight == f { inFlight[key] = nil }
             let changes = try result.get()
             for (key, change) in changes {
-                insert(change)
+                if store.erasureEpoch == now, epoch == now { insert(change) }
                 got[key] = change
             }
         }

@@ -16,6 +16,9 @@ package actor Prehistory {
     private var cache: [UInt64: CertifiedBlock] = [:]
     private var order: [UInt64] = []
     private static let cached = 64
+    /// The index's erasure epoch the cached blocks were fetched in: they go when it moves (the
+    /// validators drop an erased record's payloads from their blocks too).
+    private var epoch: UInt64 = 0
 
     package init(client: WireClient, validators: [HostPort], logger: Logger) {
         self.client = client
@@ -24,7 +27,8 @@ package actor Prehistory {
     }
 
     /// Transaction `id`, in block `height`, proven in its certified block.
-    package func transaction(_ id: TransactionID, height: UInt64, baseHeight: UInt64) async throws -> ProvenTransaction {
+    package func transaction(_ id: TransactionID, height: UInt64, baseHeight: UInt64, erasureEpoch: UInt64 = 0) async throws -> ProvenTransaction {
+        if erasureEpoch != epoch { (cache, order, epoch) = ([:], [], erasureEpoch) }
         let block = try await block(height, baseHeight: baseHeight)
         guard let index = block.block.transactions.firstIndex(where: { $0.id == id }),
               let proof = block.block.inclusionProof(forTransactionAt: index) else {

@@ -142,7 +142,8 @@ package struct QueryService: Sendable {
             if let row = try await store.transaction(entry.transactionID, maxHeight: at.height) {
                 current = try await store.prove([row]).first
             } else if let prehistory, case let base = await proven.baseHeight, entry.height <= base {
-                current = try await prehistory.transaction(entry.transactionID, height: entry.height, baseHeight: base)
+                current = try await prehistory.transaction(entry.transactionID, height: entry.height, baseHeight: base,
+                                                           erasureEpoch: store.erasureEpoch)
             } else {
                 throw WireError(.unavailable, "the index does not hold transaction \(entry.transactionID) yet; retry")
             }

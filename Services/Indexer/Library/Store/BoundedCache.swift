@@ -4,8 +4,9 @@ import Synchronization
 /// changes — the proof material of a block by height (`IndexStore.proofCache`: header,
 /// certificate and transaction tree, read and hashed once, not on every query) and the rows of
 /// recently written transactions by id (`IndexStore.recentTransactions`: a record's current
-/// version is usually recent, so its point query reads no SQL). Entries never go stale: an indexed
-/// block or transaction never changes (a reindex starts a new process).
+/// version is usually recent, so its point query reads no SQL). An indexed block never changes; an
+/// indexed transaction changes only when an erasure drops its payload, and then the store forgets
+/// every recent row (`IndexStore.erased()`).
 final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct State {
         var entries: [Key: Value] = [:]
@@ -45,6 +46,15 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
                     s.next = (s.next + 1) % capacity
                 }
             }
+        }
+    }
+
+    /// Forgets every entry.
+    func removeAll() {
+        state.withLock { s in
+            s.entries.removeAll()
+            s.order.removeAll()
+            s.next = 0
         }
     }
 

@@ -6,6 +6,7 @@ import CityPostgres
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The index in PostgreSQL: migrations, the gated batch write, and the reads the queries and the
 /// proven state need. All SQL binds its parameters (nothing from a request is spliced into text).
@@ -19,6 +20,9 @@ package final class IndexStore: Sendable {
     /// The rows of the transactions written last (about 48 MB at most for payloads of ~500 bytes):
     /// a point query of a recently written record reads no SQL.
     let recentTransactions = BoundedCache<TransactionID, StoredTransaction>(capacity: 65_536)
+    /// How many batches with erasures were written (`erased()`): caches of stored rows (these, the
+    /// feeds' pages and proofs, the prehistory's blocks) drop what they hold when it moves.
+    private let erasures = Atomic<UInt64>(0)
 
     /// Hot-standby replicas the queries' reads may go to (`--postgres-read`; none by default).
     package let replicas: ReadReplicas
@@ -122,6 +126,15 @@ package final class IndexStore: Sendable {
             }
             return genesisTracker
         }
+    }
+
+    /// The erasure epoch: moves after each written batch that erased payloads.
+    package var erasureEpoch: UInt64 { erasures.load(ordering: .acquiring) }
+
+    /// A batch that erased payloads is written: every cache of stored rows goes stale.
+    package func erased() {
+        recentTransactions.removeAll()
+        erasures.add(1, ordering: .releasing)
     }
 
     /// Indexed height and hash.
