@@ -35,6 +35,25 @@ import Testing
         return (try ChainWatch(genesis: F.genesis, pool: pool, keep: keep, clock: clock, logger: testLogger), pool)
     }
 
+    /// The blocks kept for receipts lose the payloads an `eraseRecord` erases, as validators' logs do.
+    @Test(.timeLimit(.minutes(2))) func keptBlocksLoseTheErasedPayloads() async throws {
+        var chain = IndexerChain()
+        let visit = chain.medical("patient-3", "allergy: latex")
+        chain.block([visit, chain.parking(1)])
+        chain.block([chain.tx("hospital", .eraseRecord(dataset: F.medical, subject: F.subject("patient-3"), reason: "request"))])
+        let (_, ca, server) = try await ChainServer.serve(chain)
+        let (watch, pool) = try watch([server], ca: ca)
+        let running = Task { try await watch.run() }
+        try await eventually("the head") { await watch.height == 2 }
+        let kept = try #require(await watch.block(at: 1))
+        #expect(kept.block.transactions[0].payloadErased && kept.block.transactions[0].id == visit.id)
+        #expect(kept.block.transactions[1].payloadBytes != nil, "another record's payload stays")
+        try kept.block.checkRoots()
+        running.cancel()
+        pool.shutdown()
+        await server.stop()
+    }
+
     @Test(.timeLimit(.minutes(2))) func aForgedBlockIsRefusedAndAnHonestValidatorFollowed() async throws {
         var chain = IndexerChain()
         for i in 0..<5 { chain.block([chain.parking(i)]) }

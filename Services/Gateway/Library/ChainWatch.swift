@@ -132,11 +132,36 @@ package actor ChainWatch: Service {
         keys.apply(cb.block)
         if cb.block.revokesCertificates { publishRevocations() }
         recent.insert(cb, for: cb.height)
+        scrubErasures(in: cb)
         if tracker.validatorSet != epochs[epochs.count - 1].set { epochs.append((cb.height, tracker.validatorSet)) }
         heights.announce(cb.height)
         if !caughtUp, let top = pool.highestHeight(), cb.height >= top {
             caughtUp = true
             logger.info("caught up with the chain", metadata: ["height": "\(cb.height)"])
+        }
+    }
+
+    /// Drops from the blocks kept for receipts the payloads that the `eraseRecord`s of `cb` erase
+    /// (every validator and indexer drops them too; a certified block holds accepted transactions only).
+    private func scrubErasures(in cb: CertifiedBlock) {
+        let erased = Set(cb.block.transactions.compactMap { tx -> [String]? in
+            guard case let .eraseRecord(d, s, _) = tx.body.operation else { return nil }
+            return [d.value, s.value]
+        })
+        guard !erased.isEmpty else { return }
+        var h = cb.height > UInt64(keep) ? cb.height - UInt64(keep) : 1
+        while h < cb.height {   // at most `keep` kept blocks
+            if var kept = recent[h] {
+                var changed = false
+                for i in kept.block.transactions.indices {
+                    guard case let .putRecord(d, s, _) = kept.block.transactions[i].body.operation, erased.contains([d.value, s.value]),
+                          !kept.block.transactions[i].payloadErased else { continue }
+                    kept.block.transactions[i] = kept.block.transactions[i].erasingPayload
+                    changed = true
+                }
+                if changed { recent.insert(kept, for: h) }
+            }
+            h += 1
         }
     }
 
