@@ -1,0 +1,167 @@
+"""Every ledger hex vector of docs/PROTOCOL.md, read from the document itself, decoded and
+re-encoded byte for byte, with its id, hash and signatures checked — so the document and this
+client cannot drift apart. Run: python3 -m unittest discover -s clients/python/tests
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: E402
+from cryptography.exceptions import InvalidSignature  # noqa: E402
+
+from citychain import CodecError, Reader, Writer  # noqa: E402
+from citychain import ledger  # noqa: E402
+
+PROTOCOL = os.path.join(HERE, "..", "..", "..", "docs", "PROTOCOL.md")
+
+
+def document() -> str:
+    with open(PROTOCOL, encoding="utf-8") as f:
+        return f.read()
+
+
+def ledger_vectors() -> str:
+    """The ledger part's "Test vectors": from its fixture paragraph to the next part."""
+    doc = document()
+    start = doc.index("Fixture (`Tests/CityLedgerTests/Fixture.swift`)")
+    end = doc.find("\n# ", start)
+    return doc[start:end if end > 0 else len(doc)]
+
+
+def sections(text: str) -> dict:
+    """Heading → (its text up to the first code block, the code block's hex)."""
+    out = {}
+    for m in re.finditer(r"^#### (.+?)\n(.*?)```\n([0-9a-f\n]+)```", text, re.S | re.M):
+        out[m.group(1).strip()] = (m.group(2), bytes.fromhex(m.group(3).replace("\n", "")))
+    return out
+
+
+def key_table(text: str, header: str) -> dict:
+    """Rows `| name | `hex` |` of the table whose header starts with `header`."""
+    start = text.index(header)
+    table = {}
+    for line in text[start:].split("\n")[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        table[cells[0].split(" ")[0]] = bytes.fromhex(cells[1].strip("`"))
+    return table
+
+
+def verifies(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        return True
+    except InvalidSignature:
+        return False
+
+
+class EncodingVector(unittest.TestCase):
+    def test_the_primitives_vector(self) -> None:
+        w = Writer()
+        w.u8(1); w.u16(0x0203); w.u32(0x04050607); w.u64(0x08090A0B0C0D0E0F); w.i64(-1)
+        w.string("parking"); w.bytes_(bytes.fromhex("dead")); w.array([7, 9], lambda w, v: w.u32(v))
+        w.optional(None, lambda w, v: w.u8(v)); w.optional(5, lambda w, v: w.u8(v)); w.bool(True)
+        doc = document()
+        m = re.search(r"encodes as\n`([0-9a-f ]+)`; the string", doc)
+        m2 = re.search(r"`true` encode as\n`([0-9a-f ]+)`", doc)
+        self.assertIsNotNone(m and m2, "the encoding vector is in docs/PROTOCOL.md")
+        expected = bytes.fromhex(m.group(1).replace(" ", "") + m2.group(1).replace(" ", ""))
+        self.assertEqual(w.bytes, expected)
+        r = Reader(expected)
+        self.assertEqual((r.u8("a"), r.u16("b"), r.u32("c"), r.u64("d"), r.i64("e")), (1, 0x0203, 0x04050607, 0x08090A0B0C0D0E0F, -1))
+
+    def test_non_canonical_input_is_refused(self) -> None:
+        with self.assertRaises(CodecError) as e:
+            Reader(b"\x02").bool("flag")
+        self.assertEqual(e.exception.code, "nonCanonical")
+        with self.assertRaises(CodecError) as e:
+            Reader(b"\x00\x00\x00\x05ab").string(64, "name")
+        self.assertEqual(e.exception.code, "truncated")
+        with self.assertRaises(CodecError) as e:
+            Reader(b"\x00\x01\x00\x00").bytes_(65535, "big")
+        self.assertEqual(e.exception.code, "overLimit")
+
+
+class LedgerVectors(unittest.TestCase):
+    text = ledger_vectors()
+    vectors = sections(text)
+    agencies = key_table(text, "| agency | signing public key |")
+    validators = key_table(text, "| validator | public key |")
+
+    def test_every_operation_round_trips_with_its_id_and_signatures(self) -> None:
+        names = [name for _, (name, _) in sorted(ledger.OPERATIONS.items())]
+        self.assertEqual(len(names), 13)
+        for tag, name in enumerate(names, start=1):
+            with self.subTest(operation=name):
+                self.assertIn(name, self.vectors, f"docs/PROTOCOL.md has no vector for {name}")
+                prose, raw = self.vectors[name]
+                tx = ledger.SignedTransaction.from_bytes(raw)
+                self.assertEqual(tx.to_bytes(), raw, "re-encodes byte for byte")
+                self.assertEqual(tx.body.operation.name, name)
+                self.assertEqual(tx.body.nonce, tag, "nonce = tag")
+                doc_id = re.search(r"id `([0-9a-f]{64})`", prose).group(1)
+                self.assertEqual(tx.id.hex(), doc_id)
+                self.assertTrue(tx.payload_matches())
+                for s in tx.signatures:
+                    key = self.agencies[s.signer.agency]
+                    self.assertTrue(verifies(key, s.signature, tx.body.signing_message), f"{s.signer.agency}'s signature")
+                if name in ledger.ADMIN_OPERATIONS:
+                    self.assertEqual([s.signer.agency for s in tx.signatures], ["admin-a", "admin-b"])
+
+    def test_an_erased_payload_keeps_the_id_signatures_and_leaf(self) -> None:
+        tx = ledger.SignedTransaction.from_bytes(self.vectors["putRecord"][1])
+        self.assertEqual(tx.payload, b'{"owner":"ana"}')
+        erased = ledger.SignedTransaction(tx.body, tx.signatures, ledger.ERASED)
+        self.assertEqual(erased.to_bytes(), tx.leaf_bytes() + b"\x02")
+        again = ledger.SignedTransaction.from_bytes(erased.to_bytes())
+        self.assertTrue(again.payload_erased)
+        self.assertEqual((again.id, again.leaf_bytes()), (tx.id, tx.leaf_bytes()))
+        forged = ledger.SignedTransaction(tx.body, tx.signatures, b'{"owner":"eve"}')
+        self.assertFalse(forged.payload_matches(), "a payload is checked against the body's payloadHash")
+        with self.assertRaises(CodecError) as e:
+            ledger.SignedTransaction.from_bytes(tx.leaf_bytes() + b"\x03")
+        self.assertEqual(e.exception.code, "unknownTag")
+        with self.assertRaises(CodecError) as e:
+            ledger.SignedTransaction.from_bytes(tx.to_bytes() + b"\x00")
+        self.assertEqual(e.exception.code, "trailingBytes")
+
+    def test_block_header_vote_and_certificate(self) -> None:
+        prose, raw = self.vectors["Block header"]
+        header = ledger.BlockHeader.from_bytes(raw)
+        self.assertEqual(header.to_bytes(), raw)
+        self.assertEqual(header.hash.hex(), re.search(r"Hash `([0-9a-f]{64})`", prose).group(1))
+        self.assertEqual(header.height, 7)
+        self.assertEqual(header.previous_hash, hashlib.sha256(b"block 6").digest())
+        _, vote_raw = self.vectors["Vote"]
+        vote = ledger.Vote.from_bytes(vote_raw)
+        self.assertEqual(vote.to_bytes(), vote_raw)
+        self.assertEqual((vote.kind, vote.height, vote.block_hash), (2, 7, header.hash))
+        self.assertTrue(verifies(vote.validator, vote.signature, vote.signing_message("citychain-test")))
+        self.assertFalse(verifies(vote.validator, vote.signature, vote.signing_message("other-chain")))
+        _, cert_raw = self.vectors["Commit certificate"]
+        cert = ledger.CommitCertificate.from_bytes(cert_raw)
+        self.assertEqual(cert.to_bytes(), cert_raw)
+        self.assertEqual(cert.block_hash, header.hash)
+        members = set(self.validators.values())
+        for v in cert.precommits():
+            self.assertIn(v.validator, members)
+            self.assertTrue(verifies(v.validator, v.signature, v.signing_message("citychain-test")))
+        self.assertEqual(len(cert.signatures), 3, "30 of 40 power")
+
+    def test_the_merkle_root_of_an_empty_block(self) -> None:
+        self.assertEqual(ledger.transactions_root([]).hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        tx = ledger.SignedTransaction.from_bytes(self.vectors["putRecord"][1])
+        self.assertEqual(ledger.transactions_root([tx]), ledger.leaf_hash(tx.leaf_bytes()))
+
+
+if __name__ == "__main__":
+    unittest.main()
