@@ -165,3 +165,35 @@ class LedgerVectors(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SealedVector(unittest.TestCase):
+    def test_the_documents_sealed_payload_opens_and_a_fresh_one_round_trips(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+        from cryptography.hazmat.primitives import serialization
+        from citychain.sealed import SealedPayload, SealError
+
+        def raw(k):   # public_bytes_raw() is cryptography ≥ 40; Debian 12 ships 38
+            return k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        doc = document()
+        m = re.search(r"Vector \(test `SpecVectorTests.sealedPayload`\): `(.*?)` sealed to hospital#2.*?public key `([0-9a-f]{8})…([0-9a-f]{4})`\):\n\n```\n([0-9a-f\n]+)```", doc, re.S)
+        self.assertIsNotNone(m, "the sealed payload vector is in docs/PROTOCOL.md")
+        plaintext, prefix, suffix = m.group(1).encode(), m.group(2), m.group(3)
+        raw = bytes.fromhex(m.group(4).replace("\n", ""))
+        sealed = SealedPayload.from_bytes(raw)
+        self.assertEqual(sealed.to_bytes(), raw)
+        key = X25519PrivateKey.from_private_bytes(bytes([0x45]) * 32)
+        public = raw(key).hex()
+        self.assertTrue(public.startswith(prefix) and public.endswith(suffix))
+        self.assertEqual(sealed.open("hospital", 2, key), plaintext)
+        with self.assertRaises(SealError):
+            sealed.open("hospital", 2, X25519PrivateKey.generate())
+        with self.assertRaises(SealError):
+            sealed.open("tax-office", 2, key)
+        other = X25519PrivateKey.generate()
+        fresh = SealedPayload.seal(b"allergy: latex", [("tax-office", 2, raw(other)),
+                                                        ("hospital", 2, raw(key))])
+        self.assertEqual([r.agency for r in fresh.recipients], ["hospital", "tax-office"], "sorted by agency")
+        again = SealedPayload.from_bytes(fresh.to_bytes())
+        self.assertEqual(again.open("tax-office", 2, other), b"allergy: latex")
+        self.assertEqual(again.open("hospital", 2, key), b"allergy: latex")
