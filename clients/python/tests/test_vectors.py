@@ -173,7 +173,7 @@ class SealedVector(unittest.TestCase):
         from cryptography.hazmat.primitives import serialization
         from citychain.sealed import SealedPayload, SealError
 
-        def raw(k):   # public_bytes_raw() is cryptography ≥ 40; Debian 12 ships 38
+        def raw_public(k):   # public_bytes_raw() is cryptography ≥ 40; Debian 12 ships 38
             return k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         doc = document()
         m = re.search(r"Vector \(test `SpecVectorTests.sealedPayload`\): `(.*?)` sealed to hospital#2.*?public key `([0-9a-f]{8})…([0-9a-f]{4})`\):\n\n```\n([0-9a-f\n]+)```", doc, re.S)
@@ -183,7 +183,7 @@ class SealedVector(unittest.TestCase):
         sealed = SealedPayload.from_bytes(raw)
         self.assertEqual(sealed.to_bytes(), raw)
         key = X25519PrivateKey.from_private_bytes(bytes([0x45]) * 32)
-        public = raw(key).hex()
+        public = raw_public(key).hex()
         self.assertTrue(public.startswith(prefix) and public.endswith(suffix))
         self.assertEqual(sealed.open("hospital", 2, key), plaintext)
         with self.assertRaises(SealError):
@@ -191,8 +191,8 @@ class SealedVector(unittest.TestCase):
         with self.assertRaises(SealError):
             sealed.open("tax-office", 2, key)
         other = X25519PrivateKey.generate()
-        fresh = SealedPayload.seal(b"allergy: latex", [("tax-office", 2, raw(other)),
-                                                        ("hospital", 2, raw(key))])
+        fresh = SealedPayload.seal(b"allergy: latex", [("tax-office", 2, raw_public(other)),
+                                                        ("hospital", 2, raw_public(key))])
         self.assertEqual([r.agency for r in fresh.recipients], ["hospital", "tax-office"], "sorted by agency")
         again = SealedPayload.from_bytes(fresh.to_bytes())
         self.assertEqual(again.open("tax-office", 2, other), b"allergy: latex")
