@@ -514,3 +514,161 @@ def merkle_root(leaf_hashes: List[bytes]) -> bytes:
 def transactions_root(transactions: List[SignedTransaction]) -> bytes:
     """A block header's transactionsRoot: over each transaction's leaf bytes (body and signatures)."""
     return merkle_root([leaf_hash(tx.leaf_bytes()) for tx in transactions])
+
+
+def path_length(index: int, leaf_count: int) -> int:
+    """How many siblings PATH(index, D) has for a list of ``leaf_count`` items (the splits it makes)."""
+    n, m, length = leaf_count, index, 0
+    while n > 1:
+        k = 1
+        while k * 2 < n:
+            k *= 2
+        if m < k:
+            n = k
+        else:
+            m, n = m - k, n - k
+        length += 1
+    return length
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """An item's audit path in the ordered-list tree (docs/protocol/merkle.md, RFC 9162)."""
+    index: int
+    leaf_count: int
+    siblings: List[bytes]
+
+    def encode(self, w: Writer) -> None:
+        w.u64(self.index)
+        w.u64(self.leaf_count)
+        w.array(self.siblings, lambda w, s: w.fixed(s))
+
+    def to_bytes(self) -> bytes:
+        w = Writer()
+        self.encode(w)
+        return w.bytes
+
+    @staticmethod
+    def decode(r: Reader) -> "InclusionProof":
+        index, count = r.u64("InclusionProof.index"), r.u64("InclusionProof.leafCount")
+        siblings = r.array(64, "InclusionProof.siblings", lambda r: r.fixed(32, "InclusionProof.sibling"))
+        if index >= count:
+            raise CodecError("invalidValue", "InclusionProof.index", f"index {index} is not below leafCount {count}")
+        if len(siblings) != path_length(index, count):
+            raise CodecError("invalidValue", "InclusionProof.siblings",
+                             f"{len(siblings)} siblings, but index {index} of {count} has a path of {path_length(index, count)}")
+        return InclusionProof(index, count, siblings)
+
+    @staticmethod
+    def from_bytes(data: bytes) -> "InclusionProof":
+        return decode_whole(data, InclusionProof.decode, "InclusionProof")
+
+    def verify(self, item: bytes, root: bytes) -> bool:
+        """RFC 9162 2.1.3.2: whether ``item`` (its bytes, not its hash) is at ``index`` under ``root``.
+        The count is bound only through the path's shape: compare ``leaf_count`` with an
+        authenticated count (a certified header's ``transaction_count``)."""
+        if self.index >= self.leaf_count:
+            return False
+        fn, sn, r = self.index, self.leaf_count - 1, leaf_hash(item)
+        for p in self.siblings:
+            if sn == 0:
+                return False
+            if fn % 2 == 1 or fn == sn:
+                r = node_hash(p, r)
+                while fn % 2 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+            else:
+                r = node_hash(r, p)
+            fn >>= 1
+            sn >>= 1
+        return sn == 0 and r == root
+
+
+def verify_inclusion(header: BlockHeader, tx: SignedTransaction, proof: InclusionProof) -> bool:
+    """A transaction is in the block of ``header`` (trusted: check its certificate first): the
+    proof's count is the header's, the path from the transaction's leaf bytes leads to its
+    transactions root, and a present payload hashes to the body's payloadHash."""
+    return (proof.leaf_count == header.transaction_count and proof.verify(tx.leaf_bytes(), header.transactions_root)
+            and tx.payload_matches())
+
+
+VALIDATORS_DOMAIN = "citychain/validators/v1"
+
+
+@dataclass(frozen=True)
+class Validator:
+    public_key: bytes
+    power: int
+    name: str
+
+    def encode(self, w: Writer) -> None:
+        w.fixed(self.public_key)
+        w.u64(self.power)
+        w.string(self.name)
+
+    @staticmethod
+    def decode(r: Reader) -> "Validator":
+        v = Validator(r.fixed(32, "Validator.publicKey"), r.u64("Validator.power"), r.string(MAX_NAME_BYTES, "Validator.name"))
+        if v.power < 1:
+            raise CodecError("invalidValue", "Validator.power", "a validator's power is at least 1")
+        return v
+
+
+@dataclass(frozen=True)
+class ValidatorSet:
+    validators: List[Validator]          # sorted by key, 1..128
+
+    def encode(self, w: Writer) -> None:
+        w.array(sorted(self.validators, key=lambda v: v.public_key), lambda w, v: v.encode(w))
+
+    def to_bytes(self) -> bytes:
+        w = Writer()
+        self.encode(w)
+        return w.bytes
+
+    @property
+    def hash(self) -> bytes:
+        return domain_hash(VALIDATORS_DOMAIN, self.to_bytes())
+
+    @property
+    def total_power(self) -> int:
+        return sum(v.power for v in self.validators)
+
+    @staticmethod
+    def decode(r: Reader) -> "ValidatorSet":
+        validators = r.array(MAX_VALIDATORS, "ValidatorSet.validators", Validator.decode)
+        if not validators:
+            raise CodecError("invalidValue", "ValidatorSet.validators", "at least one validator")
+        _require_increasing([v.public_key for v in validators], "ValidatorSet.validators")
+        return ValidatorSet(validators)
+
+
+class CertificateError(Exception):
+    """Why a commit certificate does not certify a header."""
+
+
+def verify_certificate(chain_id: str, header: BlockHeader, certificate: CommitCertificate, validators: ValidatorSet) -> None:
+    """Raises CertificateError unless ``certificate`` certifies ``header`` under ``validators``:
+    same height and block hash, distinct members only, every precommit signature valid, and the
+    signers' power p with 3·p > 2·total (docs/PROTOCOL.md: exactly 2/3 is not enough)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    if certificate.height != header.height or certificate.block_hash != header.hash:
+        raise CertificateError(f"the certificate is for height {certificate.height}, block {certificate.block_hash.hex()}, not this header")
+    power = {v.public_key: v.power for v in validators.validators}
+    seen, signed = set(), 0
+    for vote in certificate.precommits():
+        if vote.validator not in power:
+            raise CertificateError(f"signer {vote.validator.hex()} is not in the validator set")
+        if vote.validator in seen:
+            raise CertificateError(f"signer {vote.validator.hex()} signs twice")
+        seen.add(vote.validator)
+        try:
+            Ed25519PublicKey.from_public_bytes(vote.validator).verify(vote.signature, vote.signing_message(chain_id))
+        except InvalidSignature:
+            raise CertificateError(f"the precommit of {vote.validator.hex()} does not verify") from None
+        signed += power[vote.validator]
+    if not 3 * signed > 2 * validators.total_power:
+        raise CertificateError(f"signers hold {signed} of {validators.total_power} power: not more than 2/3")

@@ -197,3 +197,75 @@ class SealedVector(unittest.TestCase):
         again = SealedPayload.from_bytes(fresh.to_bytes())
         self.assertEqual(again.open("tax-office", 2, other), b"allergy: latex")
         self.assertEqual(again.open("hospital", 2, key), b"allergy: latex")
+
+
+class MerkleVectors(unittest.TestCase):
+    def test_the_list_roots_and_the_inclusion_proof(self) -> None:
+        doc = document()
+        rows = re.findall(r"^\| `\[([^\]]*)\]` \| `([0-9a-f]{64})`", doc, re.M)
+        self.assertGreaterEqual(len(rows), 5, "the list-root vectors are in docs/PROTOCOL.md")
+        for items, root in rows:
+            leaves = [s.strip().strip('"').encode() for s in items.split(",")] if items else []
+            self.assertEqual(ledger.merkle_root([ledger.leaf_hash(x) for x in leaves]).hex(), root, items)
+        m = re.search(r"Vector: proof of `\"c\"` \(index 2\) in `\[\"a\",\"b\",\"c\"\]`.*?```\n(.*?)```", doc, re.S)
+        raw = bytes.fromhex("".join(line.split()[0] for line in m.group(1).strip().split("\n")))
+        proof = ledger.InclusionProof.from_bytes(raw)
+        self.assertEqual(proof.to_bytes(), raw)
+        root = ledger.merkle_root([ledger.leaf_hash(x) for x in (b"a", b"b", b"c")])
+        self.assertTrue(proof.verify(b"c", root))
+        self.assertFalse(proof.verify(b"b", root))
+        forged = ledger.InclusionProof(2, 4, proof.siblings + [root])
+        self.assertFalse(forged.verify(b"c", root))
+        with self.assertRaises(CodecError) as e:
+            ledger.InclusionProof.from_bytes(raw[:8] + (4).to_bytes(8, "big") + raw[16:])
+        self.assertEqual(e.exception.code, "invalidValue", "a sibling count the index and count do not imply")
+        # Paths of every shape, against roots computed here.
+        for n in range(1, 12):
+            items = [bytes([i]) for i in range(n)]
+            root = ledger.merkle_root([ledger.leaf_hash(x) for x in items])
+            for i in range(n):
+                siblings = _path(i, [ledger.leaf_hash(x) for x in items])
+                p = ledger.InclusionProof(i, n, siblings)
+                self.assertTrue(ledger.InclusionProof.from_bytes(p.to_bytes()).verify(items[i], root), (i, n))
+
+
+def _path(m: int, hashes: list) -> list:
+    """PATH(m, D) as docs/protocol/merkle.md writes it."""
+    n = len(hashes)
+    if n <= 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m < k:
+        return _path(m, hashes[:k]) + [ledger.merkle_root(hashes[k:])]
+    return _path(m - k, hashes[k:]) + [ledger.merkle_root(hashes[:k])]
+
+
+class CertificateVectors(unittest.TestCase):
+    text = ledger_vectors()
+
+    def test_the_certificate_certifies_the_header_under_the_fixture_set(self) -> None:
+        validators = key_table(self.text, "| validator | public key |")
+        genesis_set = ledger.ValidatorSet([ledger.Validator(k, 10, name) for name, k in validators.items()])
+        vectors = sections(self.text)
+        header = ledger.BlockHeader.from_bytes(vectors["Block header"][1])
+        cert = ledger.CommitCertificate.from_bytes(vectors["Commit certificate"][1])
+        ledger.verify_certificate("citychain-test", header, cert, genesis_set)   # 30 of 40 power
+        two = ledger.CommitCertificate(cert.height, cert.round, cert.block_hash, cert.signatures[:2])
+        with self.assertRaises(ledger.CertificateError):
+            ledger.verify_certificate("citychain-test", header, two, genesis_set)   # 20 of 40: not more than 2/3
+        with self.assertRaises(ledger.CertificateError):
+            ledger.verify_certificate("other-chain", header, cert, genesis_set)
+        stranger = ledger.ValidatorSet([ledger.Validator(bytes(32), 10, "x")])
+        with self.assertRaises(ledger.CertificateError):
+            ledger.verify_certificate("citychain-test", header, cert, stranger)
+
+    def test_the_validator_set_hash_of_the_genesis_vector(self) -> None:
+        doc = document()
+        m = re.search(r"validator set hash\n\(the one validator\) `([0-9a-f]{64})`", doc)
+        self.assertIsNotNone(m, "the validator set hash vector is in docs/PROTOCOL.md")
+        v0 = key_table(self.text, "| validator | public key |")["v0"]
+        one = ledger.ValidatorSet([ledger.Validator(v0, 10, "v0")])
+        self.assertEqual(one.hash.hex(), m.group(1))
+        self.assertEqual(ledger.ValidatorSet.decode(Reader(one.to_bytes())), one)
