@@ -269,3 +269,35 @@ class CertificateVectors(unittest.TestCase):
         one = ledger.ValidatorSet([ledger.Validator(v0, 10, "v0")])
         self.assertEqual(one.hash.hex(), m.group(1))
         self.assertEqual(ledger.ValidatorSet.decode(Reader(one.to_bytes())), one)
+
+
+class WireVectors(unittest.TestCase):
+    def test_every_frame_and_error_vector(self) -> None:
+        from citychain.wire import Frame, WireError
+        doc = document()
+        start = doc.index("Each vector is a whole frame (length field included)")
+        rows = re.findall(r"^\| (request|response|error|stream item|stream end|cancel|ping|pong)[^|]*\| `([0-9a-f ]+)` \|",
+                          doc[start:start + 4000], re.M)
+        self.assertEqual(len(rows), 8, "the eight frame vectors of docs/PROTOCOL.md")
+        types = {"request": 1, "response": 2, "error": 3, "stream item": 4, "stream end": 5, "cancel": 6, "ping": 7, "pong": 8}
+        for name, hexed in rows:
+            raw = bytes.fromhex(hexed.replace(" ", ""))
+            frame = Frame.from_bytes(raw)
+            self.assertEqual(frame.type, types[name], name)
+            self.assertEqual(frame.to_bytes(), raw, name)
+        err = Frame.from_bytes(bytes.fromhex(dict(rows)["error"].replace(" ", "")))
+        e = WireError.from_bytes(err.payload)
+        self.assertEqual((e.name, e.message), ("forbidden", "no"))
+        slow = WireError.from_bytes(bytes.fromhex("0009000005dc00000004736c6f77"))
+        self.assertEqual((slow.name, slow.retry_after_ms, slow.message), ("rateLimited", 1500, "slow"))
+        self.assertEqual(slow.to_bytes().hex(), "0009000005dc00000004736c6f77")
+        m = re.search(r"Malformed \(each must be refused as in \"Malformed input\"\): `([0-9a-f]+)` \(length 1 GiB.*?`([0-9a-f ]+)` \(length 7\), `([0-9a-f ]+)` \(version 2\),\n`([0-9a-f ]+)` \(frame type 9\)", doc, re.S)
+        self.assertIsNotNone(m, "the malformed frames are in docs/PROTOCOL.md")
+        expected = ["frameTooLarge", "badFrame", "unsupportedVersion", "badFrame"]
+        for hexed, name in zip(m.groups(), expected):
+            raw = bytes.fromhex(hexed.replace(" ", ""))
+            if name == "frameTooLarge":
+                raw = raw + b"\x00" * 8
+            with self.assertRaises(WireError) as e:
+                Frame.from_bytes(raw)
+            self.assertEqual(e.exception.name, name, hexed)

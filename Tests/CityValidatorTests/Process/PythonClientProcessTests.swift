@@ -1,0 +1,61 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityTestSupport
+import Foundation
+import Testing
+@testable import CityValidator
+
+/// The Python client (clients/python, written from docs/PROTOCOL.md) against four real
+/// `citychain-validator` processes: over mutual TLS 1.3 it reads a validator's status, signs a
+/// putRecord with the agency's key (format 2: payload detached), waits for its commit, submits it
+/// again (the same commit), and gets a forged signature refused with the ledger's reason; the
+/// Swift side then finds the Python-made transaction committed under the same id.
+@Suite(.serialized) struct PythonClientProcessTests {
+    typealias F = MempoolFixture
+
+    @Test(.timeLimit(.minutes(3))) func thePythonClientSubmitsThroughARealValidator() async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("clients/python/examples/submit_parking_session.py").path
+        try #require(FileManager.default.fileExists(atPath: script))
+        let cluster = try TestCluster()
+        let genesisPath = cluster.root + "/genesis.json"
+        try F.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
+        let ports = TestCluster.freePorts(4)
+        let addresses = ports.map { "127.0.0.1:\($0)" }
+        let validators = try (0..<4).map { i in
+            try ValidatorProcess(name: "validator-\(i)", port: ports[i], dir: cluster.root, ca: cluster.ca, genesisPath: genesisPath,
+                                 validatorKey: Array(F.validatorKeys[i].rawRepresentation), peers: addresses)
+        }
+        for v in validators { try await v.start() }
+        defer { Task { for v in validators where v.isRunning { _ = await v.terminate() } } }
+        let issued = try cluster.ca.issue(role: .agency("tax-office"), name: "tax-office")
+        try PEMFiles.write(issued.certificatePEM, to: cluster.root + "/tax.pem", secret: false)
+        try PEMFiles.write(issued.privateKeyPEM, to: cluster.root + "/tax.key", secret: true)
+        try PEMFiles.write(cluster.ca.certificatePEM, to: cluster.root + "/ca.pem", secret: false)
+
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, "--validator", addresses[2], "--cert", cluster.root + "/tax.pem", "--key", cluster.root + "/tax.key",
+                       "--ca", cluster.root + "/ca.pem", "--agency", "tax-office",
+                       "--signing-key-hex", Hex.encode(Array(F.key("tax-office").rawRepresentation))]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "the Python client: \(output)")
+        let line = output.split(separator: "\n").last.map(String.init) ?? ""
+        let result = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        #expect(result["status"] as? String == "committed" && result["again"] as? String == "committed" && result["same_commit"] as? Bool == true,
+                "\(output)")
+        #expect(result["forged"] as? String == "rejected" && result["forged_rejection_code"] as? Int == 10, "badSignature: \(output)")
+        // The Swift side sees the Python-made transaction under the same id.
+        let id = try #require(TransactionID(hex: result["id"] as? String ?? ""))
+        let status: TxStatus = try await cluster.client().call(addresses[0], ValidatorAPI.txStatus, TxStatusRequest(id: id))
+        guard case .committed(let at) = status else { Issue.record("not committed on validator-0: \(status)"); return }
+        #expect(UInt64(result["height"] as? Int ?? -1) == at.height)
+    }
+}
