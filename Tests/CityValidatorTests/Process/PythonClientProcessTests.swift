@@ -10,8 +10,10 @@ import Testing
 /// The Python client (clients/python, written from docs/PROTOCOL.md) against four real
 /// `citychain-validator` processes: over mutual TLS 1.3 it reads a validator's status, signs a
 /// putRecord with the agency's key (format 2: payload detached), waits for its commit, submits it
-/// again (the same commit), and gets a forged signature refused with the ledger's reason; the
-/// Swift side then finds the Python-made transaction committed under the same id.
+/// again (the same commit), and gets a forged signature refused with the ledger's reason; then it
+/// reads the record back from a real `citychain-indexer` (on a private PostgreSQL) and verifies the
+/// answer's proofs against the genesis validator set (a tampered payload is refused); the Swift side
+/// finds the Python-made transaction committed under the same id.
 @Suite(.serialized) struct PythonClientProcessTests {
     typealias F = MempoolFixture
 
@@ -22,14 +24,21 @@ import Testing
         let cluster = try TestCluster()
         let genesisPath = cluster.root + "/genesis.json"
         try F.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
-        let ports = TestCluster.freePorts(4)
-        let addresses = ports.map { "127.0.0.1:\($0)" }
+        let ports = TestCluster.freePorts(5)
+        let addresses = ports.prefix(4).map { "127.0.0.1:\($0)" }
         let validators = try (0..<4).map { i in
             try ValidatorProcess(name: "validator-\(i)", port: ports[i], dir: cluster.root, ca: cluster.ca, genesisPath: genesisPath,
                                  validatorKey: Array(F.validatorKeys[i].rawRepresentation), peers: addresses)
         }
+        let db = try await TestPostgres.database()
+        let indexer = try ValidatorProcess(name: "indexer-0", role: .indexer, port: ports[4], executable: ValidatorProcess.sibling("citychain-indexer"),
+                                           dir: cluster.root, ca: cluster.ca) { cert in
+            ["--listen", "127.0.0.1:\(ports[4])"] + cert + ["--genesis", genesisPath, "--postgres", db.url, "--audit-agency", "tax-office",
+                                                            "--log-level", "info"] + addresses.flatMap { ["--validator", $0] }
+        }
         for v in validators { try await v.start() }
-        defer { Task { for v in validators where v.isRunning { _ = await v.terminate() } } }
+        try await indexer.start()
+        defer { Task { _ = await indexer.terminate(); for v in validators where v.isRunning { _ = await v.terminate() } } }
         let issued = try cluster.ca.issue(role: .agency("tax-office"), name: "tax-office")
         try PEMFiles.write(issued.certificatePEM, to: cluster.root + "/tax.pem", secret: false)
         try PEMFiles.write(issued.privateKeyPEM, to: cluster.root + "/tax.key", secret: true)
@@ -39,7 +48,8 @@ import Testing
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", script, "--validator", addresses[2], "--cert", cluster.root + "/tax.pem", "--key", cluster.root + "/tax.key",
                        "--ca", cluster.root + "/ca.pem", "--agency", "tax-office",
-                       "--signing-key-hex", Hex.encode(Array(F.key("tax-office").rawRepresentation))]
+                       "--signing-key-hex", Hex.encode(Array(F.key("tax-office").rawRepresentation)),
+                       "--indexer", indexer.address, "--genesis", genesisPath]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
@@ -52,6 +62,8 @@ import Testing
         #expect(result["status"] as? String == "committed" && result["again"] as? String == "committed" && result["same_commit"] as? Bool == true,
                 "\(output)")
         #expect(result["forged"] as? String == "rejected" && result["forged_rejection_code"] as? Int == 10, "badSignature: \(output)")
+        #expect(result["read"] as? String == "verified" && result["read_payload_matches"] as? Bool == true, "the proven read: \(output)")
+        #expect(result["forged_read"] as? String == "refused" && result["unknown_dataset"] as? String == "notFound", "\(output)")
         // The Swift side sees the Python-made transaction under the same id.
         let id = try #require(TransactionID(hex: result["id"] as? String ?? ""))
         let status: TxStatus = try await cluster.client().call(addresses[0], ValidatorAPI.txStatus, TxStatusRequest(id: id))

@@ -672,3 +672,9 @@ def verify_certificate(chain_id: str, header: BlockHeader, certificate: CommitCe
         signed += power[vote.validator]
     if not 3 * signed > 2 * validators.total_power:
         raise CertificateError(f"signers hold {signed} of {validators.total_power} power: not more than 2/3")
+
+
+def genesis_validator_set(genesis_json: dict) -> ValidatorSet:
+    """The validator set of a genesis file (docs/protocol/ledger.md, "Genesis file"): the set
+    that signs block 1, which a reader trusts while the chain's set has not changed."""
+    return ValidatorSet([Validator(bytes.fromhex(v["publicKey"]), int(v["power"]), v["name"]) for v in genesis_json["validators"]])

@@ -5,6 +5,7 @@ shows that a forged signature is refused with the ledger's typed reason. Prints 
 
   submit_parking_session.py --validator HOST:PORT --cert agency.pem --key agency.key --ca ca.pem \
       --agency tax-office --signing-key-hex HEX [--dataset parking.sessions] [--subject bay-12]
+      [--indexer HOST:PORT --genesis genesis.json]   (then reads it back, its proofs verified)
 """
 
 import argparse
@@ -32,6 +33,8 @@ def main() -> int:
     p.add_argument("--signing-key-hex", required=True, help="the agency's Ed25519 private key, 32 bytes in hex")
     p.add_argument("--dataset", default="parking.sessions")
     p.add_argument("--subject", default="bay-12")
+    p.add_argument("--indexer", help="HOST:PORT of an indexer to read the record back from, proven")
+    p.add_argument("--genesis", help="the chain's genesis file: its validator set verifies the answer")
     a = p.parse_args()
     host, port = a.validator.rsplit(":", 1)
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(a.signing_key_hex))
@@ -51,9 +54,50 @@ def main() -> int:
               "status": first.state, "height": first.commit[0] if first.commit else None,
               "again": again.state, "same_commit": again.commit == first.commit,
               "forged": refused.state, "forged_rejection_code": refused.rejection_code}
-    print(json.dumps(result))
     ok = result["id_matches"] and first.state == "committed" and result["same_commit"] and refused.state == "rejected"
+    if a.indexer and first.state == "committed":
+        ok = read_back(a, tx, first.commit[0], result) and ok
+    print(json.dumps(result))
     return 0 if ok else 1
+
+
+def read_back(a, tx, height, result) -> bool:
+    """Reads the record from the indexer (waiting until it indexed the commit) and verifies the
+    answer against the genesis validator set; a tampered answer must fail."""
+    import time
+    from citychain.proofs import ProofError, RecordAnswer, record_query
+    from citychain.wire import WireError
+    with open(a.genesis, encoding="utf-8") as f:
+        validators = ledger.genesis_validator_set(json.load(f))
+    host, port = a.indexer.rsplit(":", 1)
+    deadline = time.monotonic() + 30
+    with Connection(host, int(port), a.cert, a.key, a.ca, expect_role="indexer") as conn:
+        while True:
+            raw = conn.request(0x0201, record_query(a.dataset, a.subject, "python client check"))
+            answer = RecordAnswer.from_bytes(raw)
+            if answer.at.header.height >= height or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)   # the indexer follows the chain; poll its answer's height (bounded above)
+        try:
+            answer.verify(a.dataset, a.subject, validators)
+            result["read"] = "verified"
+        except ProofError as e:
+            result["read"] = f"refused: {e}"
+        result["read_payload_matches"] = answer.payload == tx.payload
+        forged = RecordAnswer(answer.at, answer.entry, answer.proof,
+                              type(answer.current)(ledger.SignedTransaction(tx.body, tx.signatures, b'{"bay":12,"paid":false}'),
+                                                   answer.current.proof, answer.current.header))
+        try:
+            forged.verify(a.dataset, a.subject, validators)
+            result["forged_read"] = "accepted"
+        except ProofError:
+            result["forged_read"] = "refused"
+        try:
+            conn.request(0x0201, record_query("no.such.dataset", a.subject, "python client check"))
+            result["unknown_dataset"] = "answered"
+        except WireError as e:
+            result["unknown_dataset"] = e.name
+    return result["read"] == "verified" and result["read_payload_matches"] and result["forged_read"] == "refused"
 
 
 if __name__ == "__main__":

@@ -301,3 +301,27 @@ class WireVectors(unittest.TestCase):
             with self.assertRaises(WireError) as e:
                 Frame.from_bytes(raw)
             self.assertEqual(e.exception.name, name, hexed)
+
+
+class StateVectors(unittest.TestCase):
+    def test_state_proofs_and_state_keys(self) -> None:
+        from citychain.proofs import StateProof, record_key, state_key, _string
+        doc = document()
+        root3 = re.search(r"Tree with all three: root\n  `([0-9a-f]{64})`", doc).group(1)
+        blocks = re.findall(r"```\n(01 +leaf terminal.*?)```", doc, re.S)
+        self.assertEqual(len(blocks), 2, "the presence and absence proofs are in docs/PROTOCOL.md")
+        raws = [bytes.fromhex("".join(line.split()[0] for line in b.strip().split("\n"))) for b in blocks]
+        presence, absence = (StateProof.from_bytes(x) for x in raws)
+        self.assertEqual((presence.to_bytes(), absence.to_bytes()), tuple(raws))
+        key = lambda name: hashlib.sha256(name.encode()).digest()
+        root = bytes.fromhex(root3)
+        self.assertTrue(presence.verify(key("key-b"), b"beta", root))
+        self.assertFalse(presence.verify(key("key-b"), b"gamma", root))
+        self.assertFalse(presence.verify(key("key-b"), None, root), "presence never verifies as absence")
+        self.assertTrue(absence.verify(key("key-d"), None, root))
+        self.assertFalse(absence.verify(key("key-c"), None, root))
+        self.assertTrue(StateProof.from_bytes(bytes.fromhex("0000000000")).verify(key("x"), None, bytes(32)))
+        m = re.search(r'record \("health.visits", "patient-1"\) →\n`([0-9a-f]{64})`; grant \("health.visits",\n"tax-office"\) → `([0-9a-f]{64})`', doc)
+        self.assertIsNotNone(m, "the state-key vectors are in docs/PROTOCOL.md")
+        self.assertEqual(record_key("health.visits", "patient-1").hex(), m.group(1))
+        self.assertEqual(state_key(5, _string("health.visits"), _string("tax-office")).hex(), m.group(2))
