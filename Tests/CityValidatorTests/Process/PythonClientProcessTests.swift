@@ -13,7 +13,8 @@ import Testing
 /// again (the same commit), and gets a forged signature refused with the ledger's reason; then it
 /// reads the record back from a real `citychain-indexer` (on a private PostgreSQL) and verifies the
 /// answer's proofs against the genesis validator set (a tampered payload is refused); the Swift side
-/// finds the Python-made transaction committed under the same id.
+/// finds the Python-made transaction committed under the same id. A second session goes through a
+/// real `citychain-gateway`, its receipt verified against the genesis set.
 @Suite(.serialized) struct PythonClientProcessTests {
     typealias F = MempoolFixture
 
@@ -24,7 +25,7 @@ import Testing
         let cluster = try TestCluster()
         let genesisPath = cluster.root + "/genesis.json"
         try F.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
-        let ports = TestCluster.freePorts(5)
+        let ports = TestCluster.freePorts(6)
         let addresses = ports.prefix(4).map { "127.0.0.1:\($0)" }
         let validators = try (0..<4).map { i in
             try ValidatorProcess(name: "validator-\(i)", port: ports[i], dir: cluster.root, ca: cluster.ca, genesisPath: genesisPath,
@@ -36,9 +37,21 @@ import Testing
             ["--listen", "127.0.0.1:\(ports[4])"] + cert + ["--genesis", genesisPath, "--postgres", db.url, "--audit-agency", "tax-office",
                                                             "--log-level", "info"] + addresses.flatMap { ["--validator", $0] }
         }
+        let gateway = try ValidatorProcess(name: "gateway-0", role: .gateway, port: ports[5], executable: ValidatorProcess.sibling("citychain-gateway"),
+                                           dir: cluster.root, ca: cluster.ca) { cert in
+            ["--listen", "127.0.0.1:\(ports[5])"] + cert + ["--genesis", genesisPath, "--indexer", "127.0.0.1:\(ports[4])", "--log-level", "info"]
+                + addresses.flatMap { ["--validator", $0] }
+        }
         for v in validators { try await v.start() }
         try await indexer.start()
-        defer { Task { _ = await indexer.terminate(); for v in validators where v.isRunning { _ = await v.terminate() } } }
+        try await gateway.start()
+        defer {
+            Task {
+                _ = await gateway.terminate()
+                _ = await indexer.terminate()
+                for v in validators where v.isRunning { _ = await v.terminate() }
+            }
+        }
         let issued = try cluster.ca.issue(role: .agency("tax-office"), name: "tax-office")
         try PEMFiles.write(issued.certificatePEM, to: cluster.root + "/tax.pem", secret: false)
         try PEMFiles.write(issued.privateKeyPEM, to: cluster.root + "/tax.key", secret: true)
@@ -49,7 +62,7 @@ import Testing
         p.arguments = ["python3", script, "--validator", addresses[2], "--cert", cluster.root + "/tax.pem", "--key", cluster.root + "/tax.key",
                        "--ca", cluster.root + "/ca.pem", "--agency", "tax-office",
                        "--signing-key-hex", Hex.encode(Array(F.key("tax-office").rawRepresentation)),
-                       "--indexer", indexer.address, "--genesis", genesisPath]
+                       "--indexer", indexer.address, "--gateway", gateway.address, "--genesis", genesisPath]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
@@ -64,6 +77,7 @@ import Testing
         #expect(result["forged"] as? String == "rejected" && result["forged_rejection_code"] as? Int == 10, "badSignature: \(output)")
         #expect(result["read"] as? String == "verified" && result["read_payload_matches"] as? Bool == true, "the proven read: \(output)")
         #expect(result["forged_read"] as? String == "refused" && result["unknown_dataset"] as? String == "notFound", "\(output)")
+        #expect(result["gateway"] as? String == "committed" && result["receipt"] as? String == "verified", "the gateway's receipt: \(output)")
         // The Swift side sees the Python-made transaction under the same id.
         let id = try #require(TransactionID(hex: result["id"] as? String ?? ""))
         let status: TxStatus = try await cluster.client().call(addresses[0], ValidatorAPI.txStatus, TxStatusRequest(id: id))

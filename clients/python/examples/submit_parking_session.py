@@ -6,6 +6,7 @@ shows that a forged signature is refused with the ledger's typed reason. Prints 
   submit_parking_session.py --validator HOST:PORT --cert agency.pem --key agency.key --ca ca.pem \
       --agency tax-office --signing-key-hex HEX [--dataset parking.sessions] [--subject bay-12]
       [--indexer HOST:PORT --genesis genesis.json]   (then reads it back, its proofs verified)
+      [--gateway HOST:PORT --genesis genesis.json]   (and writes another through a gateway, its receipt verified)
 """
 
 import argparse
@@ -35,6 +36,7 @@ def main() -> int:
     p.add_argument("--subject", default="bay-12")
     p.add_argument("--indexer", help="HOST:PORT of an indexer to read the record back from, proven")
     p.add_argument("--genesis", help="the chain's genesis file: its validator set verifies the answer")
+    p.add_argument("--gateway", help="HOST:PORT of a gateway to submit a second session through, with a receipt")
     a = p.parse_args()
     host, port = a.validator.rsplit(":", 1)
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(a.signing_key_hex))
@@ -57,8 +59,32 @@ def main() -> int:
     ok = result["id_matches"] and first.state == "committed" and result["same_commit"] and refused.state == "rejected"
     if a.indexer and first.state == "committed":
         ok = read_back(a, tx, first.commit[0], result) and ok
+    if a.gateway:
+        ok = through_gateway(a, key, chain_id, height, payload, result) and ok
     print(json.dumps(result))
     return 0 if ok else 1
+
+
+def through_gateway(a, key, chain_id, height, payload, result) -> bool:
+    """A second session through the gateway: its receipt verified against the genesis set, then
+    asked again by id (the same receipt)."""
+    from citychain import gateway
+    with open(a.genesis, encoding="utf-8") as f:
+        validators = ledger.genesis_validator_set(json.load(f))
+    body = ledger.TransactionBody(chain_id, ledger.Signer(a.agency, a.key_id), int.from_bytes(os.urandom(8), "big"), height + 1000,
+                                  ledger.Operation("putRecord", {"dataset": a.dataset, "subject": a.subject + "-gw",
+                                                                 "payloadHash": hashlib.sha256(payload).digest()}))
+    tx = ledger.SignedTransaction(body, [ledger.TransactionSignature(body.signer, key.sign(body.signing_message))], payload)
+    host, port = a.gateway.rsplit(":", 1)
+    with Connection(host, int(port), a.cert, a.key, a.ca, expect_role="gateway") as conn:
+        outcome = gateway.submit(conn, tx, wait_ms=20000)
+        outcome.verify(tx.id, validators)
+        again = gateway.receipt(conn, tx.id)
+        again.verify(tx.id, validators)
+    result["gateway"] = outcome.state
+    result["receipt"] = "verified"
+    result["receipt_height"] = outcome.receipt.header.header.height
+    return outcome.state == "committed" and again.receipt.header.header.height == outcome.receipt.header.header.height
 
 
 def read_back(a, tx, height, result) -> bool:
