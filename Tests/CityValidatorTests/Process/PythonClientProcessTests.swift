@@ -18,6 +18,20 @@ import Testing
 @Suite(.serialized) struct PythonClientProcessTests {
     typealias F = MempoolFixture
 
+    /// Runs python3 with `arguments` to its end: exit status and output (stdout and stderr).
+    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3"] + arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
+    }
+
     @Test(.timeLimit(.minutes(3))) func thePythonClientSubmitsThroughARealValidator() async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("clients/python/examples/submit_parking_session.py").path
@@ -57,19 +71,11 @@ import Testing
         try PEMFiles.write(issued.privateKeyPEM, to: cluster.root + "/tax.key", secret: true)
         try PEMFiles.write(cluster.ca.certificatePEM, to: cluster.root + "/ca.pem", secret: false)
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, "--validator", addresses[2], "--cert", cluster.root + "/tax.pem", "--key", cluster.root + "/tax.key",
-                       "--ca", cluster.root + "/ca.pem", "--agency", "tax-office",
-                       "--signing-key-hex", Hex.encode(Array(F.key("tax-office").rawRepresentation)),
-                       "--indexer", indexer.address, "--gateway", gateway.address, "--genesis", genesisPath]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "the Python client: \(output)")
+        let (exit, output) = try Self.python([script, "--validator", addresses[2], "--cert", cluster.root + "/tax.pem", "--key", cluster.root + "/tax.key",
+                                                 "--ca", cluster.root + "/ca.pem", "--agency", "tax-office",
+                                                 "--signing-key-hex", Hex.encode(Array(F.key("tax-office").rawRepresentation)),
+                                                 "--indexer", indexer.address, "--gateway", gateway.address, "--genesis", genesisPath])
+        #expect(exit == 0, "the Python client: \(output)")
         let line = output.split(separator: "\n").last.map(String.init) ?? ""
         let result = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
         #expect(result["status"] as? String == "committed" && result["again"] as? String == "committed" && result["same_commit"] as? Bool == true,
@@ -78,6 +84,20 @@ import Testing
         #expect(result["read"] as? String == "verified" && result["read_payload_matches"] as? Bool == true, "the proven read: \(output)")
         #expect(result["forged_read"] as? String == "refused" && result["unknown_dataset"] as? String == "notFound", "\(output)")
         #expect(result["gateway"] as? String == "committed" && result["receipt"] as? String == "verified", "the gateway's receipt: \(output)")
+        // A saved answer the Swift CLI wrote verifies offline with the Python client, and a damaged one does not.
+        let tls = ["--cert", cluster.root + "/tax.pem", "--key", cluster.root + "/tax.key", "--ca", cluster.root + "/ca.pem"]
+        let saved = try await runCLI(["query", "record", "--indexer", indexer.address, "--dataset", "parking.sessions", "--subject", "bay-12",
+                                      "--genesis", genesisPath, "--save", cluster.root + "/record.ans"] + tls)
+        #expect(saved.status == 0 && saved.output.contains("proofs: verified"), "\(saved.output)")
+        let verifier = script.replacingOccurrences(of: "submit_parking_session.py", with: "verify_answer.py")
+        let verified = try Self.python([verifier, cluster.root + "/record.ans", "--genesis", genesisPath])
+        #expect(verified.status == 0 && verified.output.contains("verified: record parking.sessions/bay-12"), "\(verified.output)")
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: cluster.root + "/record.ans"))
+        damaged[damaged.count - 40] ^= 0x01
+        try damaged.write(to: URL(fileURLWithPath: cluster.root + "/damaged.ans"))
+        let refused = try Self.python([verifier, cluster.root + "/damaged.ans", "--genesis", genesisPath])
+        #expect(refused.status != 0 && refused.output.contains("NOT verified"), "\(refused.output)")
+
         // The Swift side sees the Python-made transaction under the same id.
         let id = try #require(TransactionID(hex: result["id"] as? String ?? ""))
         let status: TxStatus = try await cluster.client().call(addresses[0], ValidatorAPI.txStatus, TxStatusRequest(id: id))

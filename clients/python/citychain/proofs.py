@@ -156,6 +156,10 @@ class ProvenTransaction:
     def decode(r: Reader) -> "ProvenTransaction":
         return ProvenTransaction(SignedTransaction.decode(r), InclusionProof.decode(r), CertifiedHeader.decode(r))
 
+    @staticmethod
+    def from_bytes(data: bytes) -> "ProvenTransaction":
+        return decode_whole(data, ProvenTransaction.decode, "ProvenTransaction")
+
     def verify(self, validators: ValidatorSet) -> None:
         self.header.verify(validators)
         if not verify_inclusion(self.header.header, self.transaction, self.proof):
@@ -206,3 +210,82 @@ class RecordAnswer:
             return None
         p = self.current.transaction.payload
         return p if isinstance(p, bytes) else None
+
+
+def history_query(dataset: str, subject: str, after_version: int = 0, limit: int = 500, purpose: str = "") -> bytes:
+    w = Writer()
+    w.string(dataset); w.string(subject); w.u64(after_version); w.u32(limit); w.string(purpose)
+    return w.bytes
+
+
+def transaction_query(tx_id: bytes, purpose: str = "") -> bytes:
+    w = Writer()
+    w.fixed(tx_id); w.string(purpose)
+    return w.bytes
+
+
+@dataclass(frozen=True)
+class ChangesAnswer:
+    """Record changes (history, dataset), each proven in its certified block, as of ``at``."""
+    at: CertifiedHeader
+    items: List[ProvenTransaction]
+    more: bool
+
+    @staticmethod
+    def from_bytes(data: bytes) -> "ChangesAnswer":
+        def decode(r: Reader) -> ChangesAnswer:
+            return ChangesAnswer(CertifiedHeader.decode(r), r.array(500, "ChangesAnswer.items", ProvenTransaction.decode),
+                                 r.bool("ChangesAnswer.more"))
+        return decode_whole(data, decode, "ChangesAnswer")
+
+    def verify(self, dataset: str, subject: Optional[str], validators: ValidatorSet) -> None:
+        """Raises ProofError unless every item is a proven change of dataset (and subject), in chain order, at or below ``at``."""
+        self.at.verify(validators)
+        last = None
+        for item in self.items:
+            cursor = (item.header.header.height, item.proof.index)
+            if last is not None and not last < cursor:
+                raise ProofError(f"the items are not in chain order at {cursor}")
+            last = cursor
+            if cursor[0] > self.at.header.height:
+                raise ProofError(f"an item at height {cursor[0]} is above the answer's block {self.at.header.height}")
+            item.verify(validators)
+            op = item.transaction.body.operation
+            if op.name not in ("putRecord", "deleteRecord", "eraseRecord") or op.fields["dataset"] != dataset \
+                    or (subject is not None and op.fields["subject"] != subject):
+                raise ProofError(f"transaction {item.transaction.id.hex()} ({op.name}) is not a change of what was asked")
+
+
+SAVED_MAGIC = b"CCANSW01"
+
+
+def verify_saved(data: bytes, validators: ValidatorSet) -> str:
+    """Verifies a saved answer file (``citychain … --save``: ``"CCANSW01" | u16 kind | bytes query |
+    bytes answer``) offline against ``validators``; returns what it proves, raises ProofError otherwise."""
+    if data[:8] != SAVED_MAGIC:
+        raise ProofError("not a saved answer (no CCANSW01 at its start)")
+    r = Reader(data[8:])
+    kind = r.u16("SavedAnswer.kind")
+    query = r.bytes_(8 << 20, "SavedAnswer.query")
+    answer = r.bytes_(8 << 20, "SavedAnswer.answer")
+    r.finish("SavedAnswer")
+    q = Reader(query)
+    if kind == 0x0201:
+        dataset, subject = q.string(64, "RecordQuery.dataset"), q.string(256, "RecordQuery.subject")
+        a = RecordAnswer.from_bytes(answer)
+        a.verify(dataset, subject, validators)
+        state = "absent" if a.entry is None else ("erased" if a.entry.erased else "deleted" if a.entry.status else f"version {a.entry.version}")
+        return f"record {dataset}/{subject} at block {a.at.header.height}: {state}"
+    if kind == 0x0202:
+        dataset, subject = q.string(64, "HistoryQuery.dataset"), q.string(256, "HistoryQuery.subject")
+        c = ChangesAnswer.from_bytes(answer)
+        c.verify(dataset, subject, validators)
+        return f"history of {dataset}/{subject}: {len(c.items)} changes at block {c.at.header.height}"
+    if kind in (0x0301, 0x0302):
+        from .gateway import GatewayOutcome
+        tx_id = q.fixed(32, "TxStatusRequest.id")
+        receipt = ProvenTransaction.from_bytes(answer)
+        outcome = GatewayOutcome(tx_id, "committed", receipt=receipt)
+        outcome.verify(tx_id, validators)
+        return f"receipt of {tx_id.hex()} at block {receipt.header.header.height}"
+    raise ProofError(f"saved answers of kind 0x{kind:04x} are not verified by this client yet")

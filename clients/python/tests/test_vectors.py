@@ -325,3 +325,19 @@ class StateVectors(unittest.TestCase):
         self.assertIsNotNone(m, "the state-key vectors are in docs/PROTOCOL.md")
         self.assertEqual(record_key("health.visits", "patient-1").hex(), m.group(1))
         self.assertEqual(state_key(5, _string("health.visits"), _string("tax-office")).hex(), m.group(2))
+
+
+class SavedAnswerVector(unittest.TestCase):
+    def test_the_saved_answer_layout(self) -> None:
+        from citychain.proofs import ProofError, verify_saved
+        doc = document()
+        m = re.search(r"\| `SavedAnswer\(kind: 0x0302, query: TxStatusRequest\(id: H\), answer: \[0xAB\]\)` \| (.*?) \|\n", doc)
+        self.assertIsNotNone(m, "the SavedAnswer vector is in docs/PROTOCOL.md")
+        h = hashlib.sha256(b"block 7").digest()
+        raw = bytes.fromhex("".join(h.hex() if t == "H" else t.strip("`") for t in m.group(1).split()))
+        r = Reader(raw[8:])
+        self.assertEqual((raw[:8], r.u16("kind"), r.bytes_(1 << 20, "query"), r.bytes_(1 << 20, "answer")), (b"CCANSW01", 0x0302, h, b"\xab"))
+        with self.assertRaises((ProofError, CodecError)):
+            verify_saved(raw, ledger.ValidatorSet([]))   # its answer is one byte: not a receipt
+        with self.assertRaises(ProofError):
+            verify_saved(b"NOTSAVED" + raw[8:], ledger.ValidatorSet([]))
