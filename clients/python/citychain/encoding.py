@@ -157,6 +157,18 @@ class Reader:
             raise CodecError("trailingBytes", field, f"{self.remaining} unexpected bytes after the value")
 
 
+class Canonical:
+    """A value with ``encode(w)``: ``to_bytes()`` is its canonical encoding."""
+
+    def encode(self, w: "Writer") -> None:
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        w = Writer()
+        self.encode(w)
+        return w.bytes
+
+
 def decode_whole(data: bytes, decode: Callable[[Reader], T], field: str) -> T:
     """Decodes one value that must consume all of ``data``."""
     r = Reader(data)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .encoding import CodecError, Reader, Writer, decode_whole
+from .encoding import Canonical, CodecError, Reader, Writer, decode_whole
 
 # Limits (LedgerLimits)
 MAX_PAYLOAD_BYTES = 49152
@@ -83,7 +83,7 @@ def _require_increasing(keys: List[Any], f: str) -> None:
 
 
 @dataclass(frozen=True)
-class Signer:
+class Signer(Canonical):
     agency: str
     key_id: int
 
@@ -97,7 +97,7 @@ class Signer:
 
 
 @dataclass(frozen=True)
-class AgencyKey:
+class AgencyKey(Canonical):
     key_id: int
     kind: str              # "signing" (Ed25519) or "sealing" (X25519)
     public_key: bytes      # 32 bytes
@@ -117,7 +117,7 @@ class AgencyKey:
 
 
 @dataclass(frozen=True)
-class ValidatorChange:
+class ValidatorChange(Canonical):
     public_key: bytes
     power: int
     name: str
@@ -134,7 +134,7 @@ class ValidatorChange:
 
 
 @dataclass(frozen=True)
-class SealedRecipient:
+class SealedRecipient(Canonical):
     agency: str
     key_id: int
     encapsulated_key: bytes
@@ -153,7 +153,7 @@ class SealedRecipient:
 
 
 @dataclass(frozen=True)
-class RecordKeyShare:
+class RecordKeyShare(Canonical):
     subject: str
     version: int
     key: SealedRecipient
@@ -234,7 +234,7 @@ ADMIN_OPERATIONS = {"registerAgency", "addAgencyKey", "revokeAgencyKey", "change
 
 
 @dataclass(frozen=True)
-class Operation:
+class Operation(Canonical):
     """One ledger operation: its name (``putRecord``, …) and its fields by the document's names."""
     name: str
     fields: Dict[str, Any]
@@ -262,7 +262,7 @@ class Operation:
 
 
 @dataclass(frozen=True)
-class TransactionBody:
+class TransactionBody(Canonical):
     chain_id: str
     signer: Signer
     nonce: int
@@ -275,11 +275,6 @@ class TransactionBody:
         w.u64(self.nonce)
         w.u64(self.expires_at_height)
         self.operation.encode(w)
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        self.encode(w)
-        return w.bytes
 
     @staticmethod
     def decode(r: Reader) -> "TransactionBody":
@@ -297,7 +292,7 @@ class TransactionBody:
 
 
 @dataclass(frozen=True)
-class TransactionSignature:
+class TransactionSignature(Canonical):
     signer: Signer
     signature: bytes
 
@@ -375,7 +370,7 @@ class SignedTransaction:
 
 
 @dataclass(frozen=True)
-class BlockHeader:
+class BlockHeader(Canonical):
     chain_id: str
     height: int
     time_millis: int
@@ -391,11 +386,6 @@ class BlockHeader:
         w.string(self.chain_id); w.u64(self.height); w.u64(self.time_millis); w.fixed(self.previous_hash)
         w.fixed(self.transactions_root); w.u32(self.transaction_count); w.fixed(self.evidence_root)
         w.fixed(self.state_root); w.fixed(self.validator_set_hash); w.fixed(self.proposer)
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        self.encode(w)
-        return w.bytes
 
     @property
     def hash(self) -> bytes:
@@ -419,7 +409,7 @@ class BlockHeader:
 
 
 @dataclass(frozen=True)
-class Vote:
+class Vote(Canonical):
     kind: int                 # 1 prevote, 2 precommit
     height: int
     round: int
@@ -431,11 +421,6 @@ class Vote:
         w.u8(self.kind); w.u64(self.height); w.u32(self.round)
         w.optional(self.block_hash, lambda w, h: w.fixed(h))
         w.fixed(self.validator); w.fixed(self.signature)
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        self.encode(w)
-        return w.bytes
 
     def signing_message(self, chain_id: str) -> bytes:
         w = Writer()
@@ -457,7 +442,7 @@ class Vote:
 
 
 @dataclass(frozen=True)
-class CommitCertificate:
+class CommitCertificate(Canonical):
     height: int
     round: int
     block_hash: bytes
@@ -466,11 +451,6 @@ class CommitCertificate:
     def encode(self, w: Writer) -> None:
         w.u64(self.height); w.u32(self.round); w.fixed(self.block_hash)
         w.array(self.signatures, lambda w, s: (w.fixed(s[0]), w.fixed(s[1])))
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        self.encode(w)
-        return w.bytes
 
     def precommits(self) -> List[Vote]:
         """Each signature as the precommit vote it signs."""
@@ -532,7 +512,7 @@ def path_length(index: int, leaf_count: int) -> int:
 
 
 @dataclass(frozen=True)
-class InclusionProof:
+class InclusionProof(Canonical):
     """An item's audit path in the ordered-list tree (docs/protocol/merkle.md, RFC 9162)."""
     index: int
     leaf_count: int
@@ -542,11 +522,6 @@ class InclusionProof:
         w.u64(self.index)
         w.u64(self.leaf_count)
         w.array(self.siblings, lambda w, s: w.fixed(s))
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        self.encode(w)
-        return w.bytes
 
     @staticmethod
     def decode(r: Reader) -> "InclusionProof":
@@ -596,36 +571,23 @@ def verify_inclusion(header: BlockHeader, tx: SignedTransaction, proof: Inclusio
 VALIDATORS_DOMAIN = "citychain/validators/v1"
 
 
-@dataclass(frozen=True)
-class Validator:
-    public_key: bytes
-    power: int
-    name: str
-
-    def encode(self, w: Writer) -> None:
-        w.fixed(self.public_key)
-        w.u64(self.power)
-        w.string(self.name)
+class Validator(ValidatorChange):
+    """A member of a validator set: a ValidatorChange's encoding, with power at least 1."""
 
     @staticmethod
     def decode(r: Reader) -> "Validator":
-        v = Validator(r.fixed(32, "Validator.publicKey"), r.u64("Validator.power"), r.string(MAX_NAME_BYTES, "Validator.name"))
-        if v.power < 1:
+        c = ValidatorChange.decode(r)
+        if c.power < 1:
             raise CodecError("invalidValue", "Validator.power", "a validator's power is at least 1")
-        return v
+        return Validator(c.public_key, c.power, c.name)
 
 
 @dataclass(frozen=True)
-class ValidatorSet:
+class ValidatorSet(Canonical):
     validators: List[Validator]          # sorted by key, 1..128
 
     def encode(self, w: Writer) -> None:
         w.array(sorted(self.validators, key=lambda v: v.public_key), lambda w, v: v.encode(w))
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        self.encode(w)
-        return w.bytes
 
     @property
     def hash(self) -> bytes:

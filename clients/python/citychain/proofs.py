@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import List, Optional
 
-from .encoding import CodecError, Reader, Writer, decode_whole
+from .encoding import Canonical, CodecError, Reader, Writer, decode_whole
 from .ledger import (BlockHeader, CertificateError, CommitCertificate, InclusionProof, Signer, SignedTransaction,
                      ValidatorSet, verify_certificate, verify_inclusion)
 
@@ -47,7 +47,7 @@ def _bit(key: bytes, i: int) -> int:
 
 
 @dataclass(frozen=True)
-class StateProof:
+class StateProof(Canonical):
     leaf: Optional[tuple]          # (key, H(value)) of the terminal leaf, or None for an empty subtree
     siblings: List[bytes]
 
@@ -59,11 +59,6 @@ class StateProof:
             w.fixed(self.leaf[0])
             w.fixed(self.leaf[1])
         w.array(self.siblings, lambda w, s: w.fixed(s))
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        self.encode(w)
-        return w.bytes
 
     @staticmethod
     def decode(r: Reader) -> "StateProof":

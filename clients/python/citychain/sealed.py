@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives import serialization
 
-from .encoding import CodecError, Reader, Writer, decode_whole
+from .encoding import Canonical, CodecError, Reader, Writer, decode_whole
 from .ledger import SealedRecipient, Signer
 
 INFO = b"citychain/seal/v1"
@@ -93,18 +93,13 @@ def hpke_open(enc: bytes, sk_r: X25519PrivateKey, aad: bytes, ct: bytes) -> byte
 
 
 @dataclass(frozen=True)
-class SealedPayload:
+class SealedPayload(Canonical):
     recipients: List[SealedRecipient]
     ciphertext: bytes          # 12-byte nonce ‖ ciphertext ‖ 16-byte tag
 
     def encode(self, w: Writer) -> None:
         w.array(self.recipients, lambda w, r: r.encode(w))
         w.bytes_(self.ciphertext)
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        self.encode(w)
-        return w.bytes
 
     @staticmethod
     def decode(r: Reader) -> "SealedPayload":
