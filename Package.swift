@@ -121,7 +121,7 @@ targets.append(.testTarget(name: "CityRegistryTests", dependencies: ["CityRegist
                                                                      "CityWire", "CityEncoding", crypto, logging, lifecycle, postgres] + nio,
                            path: "Tests/CityRegistryTests", swiftSettings: settings))
 // The CLI depends on Shared modules only (deploy/check-imports: no service imports another).
-targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509])
+targets += service("CLI", executable: "citychain", dependencies: serviceDeps + [x509, .product(name: "Hummingbird", package: "hummingbird")])
 // The benches: a measuring harness like the tests, not a service. It may import services to run
 // them in its own process (`citychain-bench index` and `feed` run a real indexer); docs/ARCHITECTURE.md.
 targets += service("Bench", executable: "citychain-bench", dependencies: serviceDeps + ["CityIndexer", "CityGateway", "CityValidator", "CityMerkle", "CityEncoding", "CityPostgres", postgres])

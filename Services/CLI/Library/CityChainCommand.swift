@@ -6,7 +6,7 @@ package struct CityChainCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "citychain",
         abstract: "CityChain: keys, certificates and genesis for a city's permissioned ledger.",
-        subcommands: [PKICommand.self, KeysCommand.self, GenesisCommand.self, PingCommand.self, SubmitCommand.self, ShareKeysCommand.self, StatusCommand.self,
+        subcommands: [PKICommand.self, ConsoleCommand.self, KeysCommand.self, GenesisCommand.self, PingCommand.self, SubmitCommand.self, ShareKeysCommand.self, StatusCommand.self,
                       RegistryCLICommand.self, QueryCommand.self, VerifyCommand.self, MetersCommand.self, WatchCommand.self, AdminCommand.self,
                       BlockCommand.self])
 

@@ -75,12 +75,19 @@ struct SubmitCommand: AsyncParsableCommand {
         guard let genesis = target.trust.genesis else { throw ValidationError("--seal-to needs --genesis FILE: the readers' sealing keys are read from it") }
         let g = try Genesis.load(path: genesis)
         var names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if !names.contains(agency) { names.append(agency) }
-        if let owner = g.datasets.first(where: { $0.id == dataset })?.owner.value, !names.contains(owner) { names.append(owner) }
+        if let owner = g.datasets.first(where: { $0.id == dataset })?.owner.value { names.append(owner) }
+        return try Self.seal(payload, readers: names, signer: agency, genesis: g, source: genesis)
+    }
+
+    /// `payload` sealed to the active sealing keys `genesis` names for `readers` and `signer`
+    /// (duplicates once); `source` names the genesis in errors.
+    static func seal(_ payload: [UInt8], readers list: [String], signer: String, genesis g: Genesis, source: String) throws -> [UInt8] {
+        var names: [String] = []
+        for n in list + [signer] where !names.contains(n) { names.append(n) }
         var readers: [(AgencyID, KeyID, Curve25519.KeyAgreement.PublicKey)] = []
         for name in names {
             guard let entry = g.agencies.first(where: { "\($0.id)" == name }) else {
-                throw ValidationError("--seal-to: agency '\(name)' is not in the genesis \(genesis); check the id against the agencies in that file")
+                throw ValidationError("--seal-to: agency '\(name)' is not in the genesis \(source); check the id against the agencies in that file")
             }
             let keys = entry.keys.compactMap { k -> (KeyID, SealingPublicKey)? in
                 if case .sealing(let s) = k.material { (k.keyID, s) } else { nil }

@@ -70,7 +70,7 @@ package final class GatewayService: Sendable {
         }
         r.unary(GatewayAPI.status, allowedRoles: { _ in true }) { _ in await self.status().canonicalBytes }
         for kind in [IndexerAPI.record, IndexerAPI.history, IndexerAPI.dataset, IndexerAPI.transaction, IndexerAPI.block, IndexerAPI.audit,
-                     IndexerAPI.validatorChanges, IndexerAPI.keyShares] {
+                     IndexerAPI.validatorChanges, IndexerAPI.keyShares, IndexerAPI.access] {
             r.unary(kind, allowedRoles: agencies) { req in
                 let caller = try Self.agency(req)
                 try self.limit(caller, submits: false, what: "queries")

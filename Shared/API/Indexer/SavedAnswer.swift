@@ -47,6 +47,10 @@ package struct SavedAnswer: Hashable, Sendable, CanonicalCodable {
             let q = try KeySharesQuery(canonicalBytes: query), a = try ChangesAnswer(canonicalBytes: answer)
             try a.verifyKeyShares(dataset: q.dataset, grantee: nil, validatorSet: validatorSet)
             return "\(a.items.count) record-key shares of \(q.dataset), each in its certified block, as of block \(a.at.height)"
+        case IndexerAPI.access:
+            let a = try AccessAnswer(canonicalBytes: answer)
+            try a.verify(validatorSet: validatorSet)
+            return "\(a.datasets.count) datasets and \(a.grants.count) grants, each the entry under the state root of certified block \(a.at.height)"
         case GatewayAPI.submit, GatewayAPI.receipt:
             let q = try TxStatusRequest(canonicalBytes: query), a = try Receipt(canonicalBytes: answer)
             try a.verify(id: q.id, validatorSet: validatorSet)

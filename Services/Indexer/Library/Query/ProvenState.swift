@@ -108,6 +108,20 @@ package actor ProvenState {
                                    revoked: published.revokedCertificates, revokedProof: revokedProof)
     }
 
+    /// The entries of `datasets` and `grants` that exist at the proven height, each with its proof.
+    package func access(datasets: [DatasetID], grants: [(DatasetID, AgencyID)]) -> AccessAnswer? {
+        guard halted == nil, let header else { return nil }
+        let provenDatasets = datasets.sorted().compactMap { id -> ProvenDataset? in
+            guard let entry = published.dataset(id) else { return nil }
+            return ProvenDataset(entry: entry, proof: published.prove(.dataset(id)).proof)
+        }
+        let provenGrants = grants.sorted { $0 < $1 }.compactMap { (d, g) -> ProvenGrant? in
+            guard let entry = published.grant(dataset: d, grantee: g) else { return nil }
+            return ProvenGrant(dataset: d, grantee: g, entry: entry, proof: published.prove(.grant(d, g)).proof)
+        }
+        return AccessAnswer(at: header, datasets: provenDatasets, grants: provenGrants)
+    }
+
     /// The next audit sequence the chain expects from `agency` (nil: it never anchored).
     package func nextAuditSequence(agency: AgencyID) -> UInt64? { published.nextAuditSequence(agency: agency) }
 

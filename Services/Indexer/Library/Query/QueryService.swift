@@ -57,7 +57,7 @@ package struct QueryService: Sendable {
         r.unary(IndexerAPI.forwarded, allowedRoles: { $0 == .gateway }) { req in
             let f: ForwardedQuery = try req.decode()
             guard let handle = handlers[f.kind] else {
-                throw WireError(.unknownKind, "a gateway may forward only query kinds 0x0201-0x0206, 0x020B and 0x020D, not \(f.kind)")
+                throw WireError(.unknownKind, "a gateway may forward only query kinds 0x0201-0x0206, 0x020B, 0x020D and 0x020E, not \(f.kind)")
             }
             return try await IndexerMetrics.counted(f.kind) { try await handle(f.payload, f.agency) }
         }
@@ -79,6 +79,10 @@ package struct QueryService: Sendable {
             IndexerAPI.block: { try await self.block(try BlockQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
             IndexerAPI.audit: { try await self.audit(try AuditQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
             IndexerAPI.keyShares: { try await self.keyShares(try KeySharesQuery(canonicalBytes: $0), reader: $1).canonicalBytes },
+            IndexerAPI.access: { q, reader in
+                guard q.isEmpty else { throw WireError(.invalidRequest, "indexer.access takes an empty payload, not \(q.count) bytes") }
+                return try await self.access(reader: reader).canonicalBytes
+            },
             IndexerAPI.validatorChanges: { q, _ in try await self.validatorChanges(try ValidatorChangesQuery(canonicalBytes: q)).canonicalBytes },
         ]
     }
@@ -264,6 +268,22 @@ package struct QueryService: Sendable {
                 throw WireError(.unavailable, "the chain has \(ids.count) agencies, more than one starting state carries (\(IndexerAPI.maxAgenciesPerStart)); follow the chain from block 1")
             }
             guard let answer = await proven.startingState(agencies: ids) else { throw WireError(.unavailable, "nothing is indexed yet") }
+            if answer.at.height == at { return answer }
+            at = answer.at.height
+        }
+        throw WireError(.unavailable, "the index moved on at every try; retry")
+    }
+
+    /// The datasets and the grants that concern `reader`, proven at the proven height (not a
+    /// disclosure: no record is read).
+    func access(reader: AgencyID) async throws -> AccessAnswer {
+        var at = try await provenHeader().height
+        for _ in 0..<5 {
+            let (datasets, grants) = try await store.accessCandidates(agency: reader, maxHeight: at)
+            guard datasets.count <= IndexerAPI.maxAccessEntries, grants.count <= IndexerAPI.maxAccessEntries else {
+                throw WireError(.unavailable, "more than \(IndexerAPI.maxAccessEntries) datasets or grants: more than one answer carries; query datasets by name")
+            }
+            guard let answer = await proven.access(datasets: datasets, grants: grants) else { throw WireError(.unavailable, "nothing is indexed yet") }
             if answer.at.height == at { return answer }
             at = answer.at.height
         }

@@ -250,6 +250,32 @@ extension IndexStore {
         }
     }
 
+    /// The datasets defined at or below `maxHeight`, and the (dataset, grantee) pairs of grants that
+    /// concern `agency` (held by it, or on a dataset it owns) and are not revoked: the candidates of
+    /// an `AccessAnswer`, whose entries the proven state then proves (or leaves out).
+    package func accessCandidates(agency: AgencyID, maxHeight: UInt64) async throws -> (datasets: [DatasetID], grants: [(DatasetID, AgencyID)]) {
+        try await reading(atLeast: maxHeight) { db in
+            var datasets: [DatasetID] = []
+            let h = Int64(clamping: maxHeight)
+            for try await id in try await db.query("SELECT id FROM citychain.datasets WHERE created_height <= \(h) ORDER BY id LIMIT \(IndexerAPI.maxAccessEntries + 1)",
+                                                  logger: self.logger).decode(String.self) {
+                do { datasets.append(try DatasetID(id)) } catch { throw IndexerError(.database, "stored dataset id '\(id)' is not valid (\(error)); reindex") }
+            }
+            var grants: [(DatasetID, AgencyID)] = []
+            let rows = try await db.query("""
+                SELECT g.dataset, g.grantee FROM citychain.grants g JOIN citychain.datasets d ON d.id = g.dataset
+                WHERE g.revoked_height IS NULL AND g.granted_height <= \(h) AND (g.grantee = \(agency.value) OR d.owner = \(agency.value))
+                ORDER BY g.dataset, g.grantee LIMIT \(IndexerAPI.maxAccessEntries + 1)
+                """, logger: self.logger)
+            for try await (d, g) in rows.decode((String, String).self) {
+                do { grants.append((try DatasetID(d), try AgencyID(g))) } catch {
+                    throw IndexerError(.database, "stored grant '\(d)'/'\(g)' has an invalid id (\(error)); reindex")
+                }
+            }
+            return (datasets, grants)
+        }
+    }
+
     /// The transactions of block `height` with the dataset each touches, and its certified header.
     package func blockContents(height: UInt64) async throws -> (CertifiedHeader, [StoredTransaction])? {
         guard let header = try await certifiedHeader(at: height) else { return nil }
