@@ -31,7 +31,9 @@ struct ConsoleCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let gatewayAddress = HostPort(gateway) else { throw ValidationError("--gateway '\(gateway)' must be HOST:PORT") }
-        guard let listenAddress = HostPort(listen) else { throw ValidationError("--listen '\(listen)' must be HOST:PORT (e.g. 127.0.0.1:8480)") }
+        guard let listenAddress = Self.listenAddress(listen) else {
+            throw ValidationError("--listen '\(listen)' must be HOST:PORT (e.g. 127.0.0.1:8480; port 0: any free port)")
+        }
         guard let genesisPath = trust.genesis else {
             throw ValidationError("give --genesis FILE: every answer the console shows is checked against the chain's validator sets, followed from the genesis")
         }
@@ -63,5 +65,13 @@ struct ConsoleCommand: AsyncParsableCommand {
 
                 """.utf8))
         }
+    }
+
+    /// HOST:PORT with port 0 allowed (`[::1]:0` for IPv6).
+    static func listenAddress(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
     }
 }

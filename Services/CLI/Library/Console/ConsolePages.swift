@@ -47,9 +47,9 @@ package enum ConsolePages {
     }
 
     package static func table(_ headers: [String], _ rows: [[String]], id: String? = nil) -> String {
-        let head = headers.map { "<th>\(h($0))</th>" }.joined()
+        let head = headers.allSatisfy(\.isEmpty) ? "" : "<thead><tr>" + headers.map { "<th>\(h($0))</th>" }.joined() + "</tr></thead>"
         let body = rows.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }.joined(separator: "\n")
-        return "<table\(id.map { " id=\"\($0)\"" } ?? "")><thead><tr>\(head)</tr></thead><tbody>\n\(body)\n</tbody></table>"
+        return "<table\(id.map { " id=\"\($0)\"" } ?? "")>\(head)<tbody>\n\(body)\n</tbody></table>"
     }
 
     package static func error(_ message: String) -> String { "<p class=\"error\">\(h(message))</p>" }
@@ -274,7 +274,7 @@ package enum ConsolePages {
                 rows.appendChild(tr);
               });
               after = a.next;
-              status.textContent = 'as of block ' + a.height + ' (after ' + after + '): proofs ' + a.proof;
+              status.textContent = rows.children.length + ' changes shown; last answer as of block ' + a.height + ', proofs ' + a.proof;
               status.className = a.verified ? 'proof ok' : 'proof bad';
               setTimeout(poll, a.more ? 0 : 1000);
             }).catch(function (e) {

@@ -1,0 +1,122 @@
+import CityChainAPI
+import CityEncoding
+import CityLedger
+import CityPKI
+import CityTestSupport
+import Foundation
+import Testing
+@testable import CityValidator
+
+/// `citychain console` (issue 16 item 3) in headless Chromium against real processes: four
+/// `citychain-validator`s, a `citychain-indexer` on a private PostgreSQL and a `citychain-gateway`;
+/// the console runs as the tax office with its certificate and signing key. The browser driver
+/// (Tests/Browser/console_browser.py, the DevTools protocol) loads every page, writes a parking
+/// session through the form, sees it appear in the live view (another tab) and reads it back, each
+/// answer with its proof verified; a request without the token, a form post without the CSRF token
+/// and a foreign Host are refused. Screenshots are kept under .build/console-screenshots/.
+@Suite(.serialized) struct ConsoleProcessTests {
+    typealias F = MempoolFixture
+
+    static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    @Test(.timeLimit(.minutes(4))) func theConsoleWritesAndShowsVerifiedAnswersInABrowser() async throws {
+        let cluster = try TestCluster()
+        let genesisPath = cluster.root + "/genesis.json"
+        try F.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
+        let ports = TestCluster.freePorts(6)
+        let addresses = ports.prefix(4).map { "127.0.0.1:\($0)" }
+        let validators = try (0..<4).map { i in
+            try ValidatorProcess(name: "validator-\(i)", port: ports[i], dir: cluster.root, ca: cluster.ca, genesisPath: genesisPath,
+                                 validatorKey: Array(F.validatorKeys[i].rawRepresentation), peers: addresses)
+        }
+        let db = try await TestPostgres.database()
+        let indexer = try ValidatorProcess(name: "indexer-0", role: .indexer, port: ports[4], executable: ValidatorProcess.sibling("citychain-indexer"),
+                                           dir: cluster.root, ca: cluster.ca) { cert in
+            ["--listen", "127.0.0.1:\(ports[4])"] + cert + ["--genesis", genesisPath, "--postgres", db.url, "--audit-agency", "tax-office",
+                                                            "--log-level", "info"] + addresses.flatMap { ["--validator", $0] }
+        }
+        let gateway = try ValidatorProcess(name: "gateway-0", role: .gateway, port: ports[5], executable: ValidatorProcess.sibling("citychain-gateway"),
+                                           dir: cluster.root, ca: cluster.ca) { cert in
+            ["--listen", "127.0.0.1:\(ports[5])"] + cert + ["--genesis", genesisPath, "--indexer", "127.0.0.1:\(ports[4])", "--log-level", "info"]
+                + addresses.flatMap { ["--validator", $0] }
+        }
+        for v in validators { try await v.start() }
+        try await indexer.start()
+        try await gateway.start()
+        let console = Process()
+        defer {
+            if console.isRunning { console.terminate() }
+            Task {
+                _ = await gateway.terminate()
+                _ = await indexer.terminate()
+                for v in validators where v.isRunning { _ = await v.terminate() }
+            }
+        }
+        // The tax office's certificate and keys; the land bureau's, to give it a grant.
+        for agency in ["tax-office", "land-bureau"] {
+            let issued = try cluster.ca.issue(role: .agency(agency), name: agency)
+            try PEMFiles.write(issued.certificatePEM, to: cluster.root + "/\(agency).pem", secret: false)
+            try PEMFiles.write(issued.privateKeyPEM, to: cluster.root + "/\(agency).key", secret: true)
+            let k = F.key(agency)
+            let file = KeyFileJSON(kind: "signing", publicKey: Hex.encode(Array(k.publicKey.rawRepresentation)), privateKey: Hex.encode(Array(k.rawRepresentation)))
+            try PEMFiles.write(String(decoding: try JSONEncoder().encode(file), as: UTF8.self), to: cluster.root + "/\(agency).signing.json", secret: true)
+        }
+        try PEMFiles.write(cluster.ca.certificatePEM, to: cluster.root + "/ca.pem", secret: false)
+        func tls(_ agency: String) -> [String] {
+            ["--cert", cluster.root + "/\(agency).pem", "--key", cluster.root + "/\(agency).key", "--ca", cluster.root + "/ca.pem"]
+        }
+        let grant = cluster.root + "/grant.json"
+        try #"{"op": "grantAccess", "dataset": "land.parcels", "grantee": "tax-office", "expiresAtHeight": 100000, "purpose": "parcel checks"}"#
+            .write(toFile: grant, atomically: true, encoding: .utf8)
+        let granted = try await runCLI(["submit", "--gateway", gateway.address, "--agency", "land-bureau", "--signing-key", cluster.root + "/land-bureau.signing.json",
+                                        "--tx-file", grant, "--genesis", genesisPath, "--trust-cache", cluster.root + "/sets-grant.bin"] + tls("land-bureau"))
+        #expect(granted.status == 0 && granted.output.contains("committed"), "the grant: \(granted.output)")
+
+        // The console, on a free port; the URL it prints carries the token.
+        console.executableURL = Self.root.appendingPathComponent(".build/debug/citychain")
+        console.arguments = ["console", "--gateway", gateway.address, "--genesis", genesisPath, "--listen", "127.0.0.1:0",
+                             "--signing-key", cluster.root + "/tax-office.signing.json", "--trust-cache", cluster.root + "/sets-console.bin"] + tls("tax-office")
+        let out = Pipe()
+        console.standardOutput = out
+        console.standardError = out
+        try console.run()
+        var printed = ""
+        while !printed.contains("?token=") {
+            let chunk = out.fileHandleForReading.availableData   // blocks until the console writes (the test's time limit bounds it)
+            guard !chunk.isEmpty else { break }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        let url = try #require(printed.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.hasPrefix("http://") }, "the console printed: \(printed)")
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+
+        let shots = Self.root.appendingPathComponent(".build/console-screenshots").path
+        let (exit, output) = try PythonClientProcessTests.python([Self.root.appendingPathComponent("Tests/Browser/console_browser.py").path, url,
+                                                                  "--dataset", "parking.sessions", "--subject", "bay-console-1",
+                                                                  "--held", "land.parcels", "--screenshots", shots])
+        #expect(exit == 0, "the browser driver: \(output)")
+        let line = output.split(separator: "\n").last.map(String.init) ?? ""
+        let r = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        #expect(r["no_token"] as? Int == 401 && r["wrong_token"] as? Int == 401 && r["post_without_token"] as? Int == 401, "\(output)")
+        #expect(r["post_without_csrf"] as? Int == 403 && r["foreign_host"] as? Int == 403, "\(output)")
+        #expect(r["overview"] as? Bool == true && r["overview_proof"] as? Bool == true, "\(output)")
+        #expect(r["datasets"] as? Bool == true && r["datasets_list"] as? Bool == true && r["datasets_proof"] as? String == "verified", "\(output)")
+        #expect(r["grants"] as? Bool == true && r["grant_held"] as? Bool == true && r["audit"] as? Bool == true, "\(output)")
+        #expect(r["live_started"] as? Bool == true, "\(output)")
+        #expect(r["write_status"] as? String == "committed" && r["receipt_proof"] as? String == "verified", "\(output)")
+        #expect(r["live_shows_write"] as? Bool == true && r["live_proof"] as? String == "proof ok", "\(output)")
+        #expect(r["read_back"] as? Bool == true && r["record_proof"] as? String == "verified", "\(output)")
+        for name in ["overview", "datasets", "grants", "audit", "live-before", "write", "receipt", "live-after", "record"] {
+            #expect(FileManager.default.fileExists(atPath: shots + "/\(name).png"), "screenshot \(name)")
+        }
+        // The never-written record of the refused post is nowhere.
+        let absent = try await runCLI(["query", "record", "--gateway", gateway.address, "--dataset", "parking.sessions", "--subject", "never-written",
+                                       "--genesis", genesisPath, "--trust-cache", cluster.root + "/sets-check.bin"] + tls("tax-office"))
+        #expect(absent.output.contains("absent"), "\(absent.output)")
+    }
+
+    struct KeyFileJSON: Encodable {
+        var kind: String
+        var publicKey: String
+        var privateKey: String
+    }
+}
