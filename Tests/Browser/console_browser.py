@@ -183,6 +183,7 @@ def main() -> int:
     ap.add_argument("--dataset", required=True)
     ap.add_argument("--subject", required=True)
     ap.add_argument("--held", help="a dataset on which the agency holds a grant (checked on /grants)")
+    ap.add_argument("--sealed-dataset", help="a restricted dataset the agency owns: a record written there through the form is sealed, and shown opened")
     ap.add_argument("--screenshots", required=True)
     a = ap.parse_args()
     os.makedirs(a.screenshots, exist_ok=True)
@@ -272,6 +273,26 @@ def main() -> int:
         result["read_back"] = "CONSOLE-1" in writer.text("#payload")
         result["record_proof"] = writer.eval("document.querySelector('.proof').dataset.proof")
         shot(writer, "record")
+
+        if a.sealed_dataset:
+            writer.goto(base + "/write?d=" + urllib.parse.quote(a.sealed_dataset))
+            writer.eval(f"document.getElementById('dataset').value = {json.dumps(a.sealed_dataset)}")
+            writer.eval("document.getElementById('subject').value = 'audit-1'")
+            writer.eval("document.getElementById('payload').value = '{\"finding\": \"SEALED-CANARY\"}'")
+            writer.events.clear()
+            writer.eval("document.getElementById('submit').click()")
+            writer.wait_event("Page.loadEventFired", timeout=60)
+            result["sealed_write"] = writer.text("#status")
+            # Without a purpose the console asks for one (the read is disclosed with it), then reads.
+            writer.goto(base + "/record?d=" + urllib.parse.quote(a.sealed_dataset) + "&s=audit-1")
+            result["purpose_asked"] = bool(writer.eval("!!document.getElementById('purpose-form')"))
+            writer.eval("document.getElementById('purpose').value = 'console test'")
+            writer.events.clear()
+            writer.eval("document.getElementById('purpose-form').submit()")
+            writer.wait_event("Page.loadEventFired", timeout=60)
+            shown = writer.text("#payload")
+            result["sealed_opened"] = shown.startswith("opened") and "SEALED-CANARY" in shown
+            shot(writer, "sealed-record")
     finally:
         proc.terminate()
         try:

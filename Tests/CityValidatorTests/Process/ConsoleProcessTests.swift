@@ -61,6 +61,9 @@ import Testing
             let file = KeyFileJSON(kind: "signing", publicKey: Hex.encode(Array(k.publicKey.rawRepresentation)), privateKey: Hex.encode(Array(k.rawRepresentation)))
             try PEMFiles.write(String(decoding: try JSONEncoder().encode(file), as: UTF8.self), to: cluster.root + "/\(agency).signing.json", secret: true)
         }
+        let seal = F.sealKey("tax-office")
+        let sealFile = KeyFileJSON(kind: "sealing", publicKey: Hex.encode(Array(seal.publicKey.rawRepresentation)), privateKey: Hex.encode(Array(seal.rawRepresentation)))
+        try PEMFiles.write(String(decoding: try JSONEncoder().encode(sealFile), as: UTF8.self), to: cluster.root + "/tax-office.sealing.json", secret: true)
         try PEMFiles.write(cluster.ca.certificatePEM, to: cluster.root + "/ca.pem", secret: false)
         func tls(_ agency: String) -> [String] {
             ["--cert", cluster.root + "/\(agency).pem", "--key", cluster.root + "/\(agency).key", "--ca", cluster.root + "/ca.pem"]
@@ -71,11 +74,19 @@ import Testing
         let granted = try await runCLI(["submit", "--gateway", gateway.address, "--agency", "land-bureau", "--signing-key", cluster.root + "/land-bureau.signing.json",
                                         "--tx-file", grant, "--genesis", genesisPath, "--trust-cache", cluster.root + "/sets-grant.bin"] + tls("land-bureau"))
         #expect(granted.status == 0 && granted.output.contains("committed"), "the grant: \(granted.output)")
+        // A restricted dataset of the tax office: the console seals what it writes there.
+        let define = cluster.root + "/define.json"
+        try #"{"op": "defineDataset", "dataset": "tax.audits", "sensitivity": "restricted", "schema": "audit/v1", "writers": []}"#
+            .write(toFile: define, atomically: true, encoding: .utf8)
+        let defined = try await runCLI(["submit", "--gateway", gateway.address, "--agency", "tax-office", "--signing-key", cluster.root + "/tax-office.signing.json",
+                                        "--tx-file", define, "--genesis", genesisPath, "--trust-cache", cluster.root + "/sets-define.bin"] + tls("tax-office"))
+        #expect(defined.status == 0 && defined.output.contains("committed"), "the restricted dataset: \(defined.output)")
 
         // The console, on a free port; the URL it prints carries the token.
         console.executableURL = Self.root.appendingPathComponent(".build/debug/citychain")
         console.arguments = ["console", "--gateway", gateway.address, "--genesis", genesisPath, "--listen", "127.0.0.1:0",
-                             "--signing-key", cluster.root + "/tax-office.signing.json", "--trust-cache", cluster.root + "/sets-console.bin"] + tls("tax-office")
+                             "--signing-key", cluster.root + "/tax-office.signing.json", "--open-with", cluster.root + "/tax-office.sealing.json",
+                             "--trust-cache", cluster.root + "/sets-console.bin"] + tls("tax-office")
         let out = Pipe()
         console.standardOutput = out
         console.standardError = out
@@ -92,7 +103,7 @@ import Testing
         let shots = Self.root.appendingPathComponent(".build/console-screenshots").path
         let (exit, output) = try PythonClientProcessTests.python([Self.root.appendingPathComponent("Tests/Browser/console_browser.py").path, url,
                                                                   "--dataset", "parking.sessions", "--subject", "bay-console-1",
-                                                                  "--held", "land.parcels", "--screenshots", shots])
+                                                                  "--held", "land.parcels", "--sealed-dataset", "tax.audits", "--screenshots", shots])
         #expect(exit == 0, "the browser driver: \(output)")
         let line = output.split(separator: "\n").last.map(String.init) ?? ""
         let r = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
@@ -105,7 +116,12 @@ import Testing
         #expect(r["write_status"] as? String == "committed" && r["receipt_proof"] as? String == "verified", "\(output)")
         #expect(r["live_shows_write"] as? Bool == true && r["live_proof"] as? String == "proof ok", "\(output)")
         #expect(r["read_back"] as? Bool == true && r["record_proof"] as? String == "verified", "\(output)")
-        for name in ["overview", "datasets", "grants", "audit", "live-before", "write", "receipt", "live-after", "record"] {
+        #expect(r["sealed_write"] as? String == "committed" && r["sealed_opened"] as? Bool == true && r["purpose_asked"] as? Bool == true, "the sealed write: \(output)")
+        // On chain and in the index it is ciphertext: without the sealing key it is not opened.
+        let sealed = try await runCLI(["query", "record", "--gateway", gateway.address, "--dataset", "tax.audits", "--subject", "audit-1",
+                                       "--purpose", "console test", "--genesis", genesisPath, "--trust-cache", cluster.root + "/sets-check.bin"] + tls("tax-office"))
+        #expect(sealed.output.contains("sealed for") && !sealed.output.contains("SEALED-CANARY") && sealed.output.contains("proofs: verified"), "\(sealed.output)")
+        for name in ["overview", "datasets", "grants", "audit", "live-before", "write", "receipt", "live-after", "record", "sealed-record"] {
             #expect(FileManager.default.fileExists(atPath: shots + "/\(name).png"), "screenshot \(name)")
         }
         // The never-written record of the refused post is nowhere.

@@ -101,7 +101,19 @@ package enum ConsolePages {
             <form method="get" action="/record" id="lookup">
             <label>dataset <select name="d">\(options)</select></label>
             <label>subject <input name="s" value="\(h(subject))" required></label>
-            <label>purpose <input name="purpose" value="\(h(purpose))" placeholder="why you read (internal and restricted datasets)"></label>
+            <label>purpose <input name="purpose" id="purpose" value="\(h(purpose))" placeholder="why you read (internal and restricted datasets)"></label>
+            <button type="submit">Read</button></form>
+            """
+    }
+
+    /// Asks for the purpose of a read of a non-public dataset (recorded in its owner's audit trail),
+    /// then repeats the GET of `path` with `fields` and the purpose.
+    package static func purposeForm(path: String, dataset: DatasetEntry, fields: [(String, String)]) -> String {
+        let hidden = fields.map { "<input type=\"hidden\" name=\"\(h($0.0))\" value=\"\(h($0.1))\">" }.joined()
+        return """
+            <p>Reading the \(dataset.sensitivity.jsonName) dataset <code>\(h(dataset.id.value))</code> is recorded in its owner's audit trail with your purpose: state it.</p>
+            <form method="get" action="\(h(path))" id="purpose-form">\(hidden)
+            <label>purpose <input name="purpose" id="purpose" required placeholder="why you read"></label>
             <button type="submit">Read</button></form>
             """
     }

@@ -108,22 +108,30 @@ package struct ConsoleServer: Sendable {
             return html("Datasets", ConsolePages.datasets(a, p, agency: me))
         case "/dataset":
             let d = try dataset(query["d"])
+            if let ask = try await askPurpose(d, purpose, path: "/dataset", fields: [("d", d.value)]) { return html("Dataset \(d)", ask) }
             let after = query["after"].flatMap { ChainCursor(text: $0) } ?? .start
             let q = DatasetQuery(dataset: d, after: after, fromTimeMillis: 0, toTimeMillis: 0, writer: nil, predicates: [], limit: 50, purpose: purpose)
             let (a, p) = try await b.changes(q)
             return html("Dataset \(d)", ConsolePages.changes(dataset: d.value, a, p, show: show, purpose: purpose))
         case "/record":
             let d = try dataset(query["d"]), s = try subject(query["s"])
+            let (access, _) = try await b.access()
+            let entry = access.datasets.first { $0.entry.id == d }?.entry
+            if let entry, entry.sensitivity != .public, purpose.trimmingCharacters(in: .whitespaces).isEmpty {
+                return html("Record \(d)/\(s)", ConsolePages.purposeForm(path: "/record", dataset: entry, fields: [("d", d.value), ("s", s.value)]))
+            }
             let (r, rp) = try await b.record(RecordQuery(dataset: d, subject: s, purpose: purpose))
             let history = try? await b.history(HistoryQuery(dataset: d, subject: s, afterVersion: 0, limit: 50, purpose: purpose))
-            let (access, _) = try await b.access()
-            let owner = access.datasets.first { $0.entry.id == d }?.entry.owner == me
+            let owner = entry?.owner == me
             let payload = r.entry.map { e in e.erased ? "erased" : e.deleted ? "deleted" : b.show(r.payload, subject: s) } ?? "none"
             return html("Record \(d)/\(s)", ConsolePages.record(dataset: d.value, subject: s.value, r, rp, history: history, payload: payload, show: show,
                                                                owner: owner, purpose: purpose))
         case "/live":
             let d = try dataset(query["d"])
             let (a, _) = try await b.access()
+            if let entry = a.datasets.first(where: { $0.entry.id == d })?.entry, entry.sensitivity != .public, purpose.trimmingCharacters(in: .whitespaces).isEmpty {
+                return html("Live: \(d)", ConsolePages.purposeForm(path: "/live", dataset: entry, fields: [("d", d.value)]))
+            }
             return html("Live: \(d)", ConsolePages.live(dataset: d.value, start: .endOf(height: a.at.height), purpose: purpose))
         case "/live/poll":
             let d = try dataset(query["d"])
@@ -162,6 +170,14 @@ package struct ConsoleServer: Sendable {
         default:
             throw ConsoleError(status: 404, "no page \(path)")
         }
+    }
+
+    /// The purpose form when `d` is not public and no purpose is given; nil otherwise.
+    func askPurpose(_ d: DatasetID, _ purpose: String, path: String, fields: [(String, String)]) async throws -> String? {
+        guard purpose.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        let (a, _) = try await backend.access()
+        guard let entry = a.datasets.first(where: { $0.entry.id == d })?.entry, entry.sensitivity != .public else { return nil }
+        return ConsolePages.purposeForm(path: path, dataset: entry, fields: fields)
     }
 
     static func respond(_ status: Int, _ text: String, type: String = "text/html; charset=utf-8") -> Response {

@@ -1,0 +1,61 @@
+"""Calls on a gateway (docs/PROTOCOL.md, part 9): submit with a receipt, and the receipt of a
+transaction submitted earlier. A receipt is a ``ProvenTransaction``: verify it against the
+validator set you trust before you rely on the commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .encoding import CodecError, Reader, Writer, decode_whole
+from .ledger import SignedTransaction, ValidatorSet
+from .proofs import ProofError, ProvenTransaction
+from .wire import Connection
+
+SUBMIT, RECEIPT, STATUS = 0x0301, 0x0302, 0x0303
+
+
+@dataclass(frozen=True)
+class GatewayOutcome:
+    """``pending``, ``committed`` (with the receipt) or ``rejected`` (with the rejection code)."""
+    id: bytes
+    state: str
+    receipt: Optional[ProvenTransaction] = None
+    rejection_code: Optional[int] = None
+
+    @staticmethod
+    def from_bytes(data: bytes) -> "GatewayOutcome":
+        def decode(r: Reader) -> GatewayOutcome:
+            tx_id = r.fixed(32, "GatewayOutcome.id")
+            tag = r.u8("GatewayOutcome.state")
+            if tag == 0:
+                return GatewayOutcome(tx_id, "pending")
+            if tag == 1:
+                return GatewayOutcome(tx_id, "committed", receipt=ProvenTransaction.decode(r))
+            if tag == 2:
+                code = r.u16("Rejection.code")
+                r.fixed(r.remaining, "Rejection.fields")
+                return GatewayOutcome(tx_id, "rejected", rejection_code=code)
+            raise CodecError("unknownTag", "GatewayOutcome.state", f"unknown tag {tag}")
+        return decode_whole(data, decode, "GatewayOutcome")
+
+    def verify(self, tx_id: bytes, validators: ValidatorSet) -> None:
+        """Raises ProofError unless this is a receipt for ``tx_id`` certified by ``validators``."""
+        if self.state != "committed" or self.receipt is None:
+            raise ProofError(f"no receipt: the transaction is {self.state}")
+        if self.id != tx_id or self.receipt.transaction.id != tx_id:
+            raise ProofError("the receipt is for another transaction")
+        self.receipt.verify(validators)
+
+
+def submit(conn: Connection, tx: SignedTransaction, wait_ms: int = 15000) -> GatewayOutcome:
+    """Submits through the gateway (idempotent) and waits up to ``wait_ms`` for the commit."""
+    w = Writer()
+    w.fixed(tx.to_bytes())
+    w.u32(wait_ms)
+    return GatewayOutcome.from_bytes(conn.request(SUBMIT, w.bytes))
+
+
+def receipt(conn: Connection, tx_id: bytes) -> GatewayOutcome:
+    """The outcome of a transaction submitted earlier (pending: ask again)."""
+    return GatewayOutcome.from_bytes(conn.request(RECEIPT, tx_id))
