@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .encoding import CodecError, Reader, Writer, decode_whole
-from .ledger import SignedTransaction, ValidatorSet
-from .proofs import ProofError, ProvenTransaction
+from .errors import Rejection, TransactionRejected
+from .ledger import SignedTransaction
+from .proofs import ProofError, ProvenTransaction, ValidatorSetSource
 from .wire import Connection
 
 SUBMIT, RECEIPT, STATUS = 0x0301, 0x0302, 0x0303
@@ -17,11 +18,15 @@ SUBMIT, RECEIPT, STATUS = 0x0301, 0x0302, 0x0303
 
 @dataclass(frozen=True)
 class GatewayOutcome:
-    """``pending``, ``committed`` (with the receipt) or ``rejected`` (with the rejection code)."""
+    """``pending``, ``committed`` (with the receipt) or ``rejected`` (with the ledger's ``Rejection``)."""
     id: bytes
     state: str
     receipt: Optional[ProvenTransaction] = None
-    rejection_code: Optional[int] = None
+    rejection: Optional[Rejection] = None
+
+    @property
+    def rejection_code(self) -> Optional[int]:
+        return self.rejection.code if self.rejection else None
 
     @staticmethod
     def from_bytes(data: bytes) -> "GatewayOutcome":
@@ -33,14 +38,15 @@ class GatewayOutcome:
             if tag == 1:
                 return GatewayOutcome(tx_id, "committed", receipt=ProvenTransaction.decode(r))
             if tag == 2:
-                code = r.u16("Rejection.code")
-                r.fixed(r.remaining, "Rejection.fields")
-                return GatewayOutcome(tx_id, "rejected", rejection_code=code)
+                return GatewayOutcome(tx_id, "rejected", rejection=Rejection.decode(r))
             raise CodecError("unknownTag", "GatewayOutcome.state", f"unknown tag {tag}")
         return decode_whole(data, decode, "GatewayOutcome")
 
-    def verify(self, tx_id: bytes, validators: ValidatorSet) -> None:
-        """Raises ProofError unless this is a receipt for ``tx_id`` certified by ``validators``."""
+    def verify(self, tx_id: bytes, validators: ValidatorSetSource) -> None:
+        """Raises ProofError unless this is a receipt for ``tx_id`` certified by ``validators``
+        (``TransactionRejected`` when the outcome is a rejection)."""
+        if self.rejection is not None:
+            raise TransactionRejected(self.id, self.rejection)
         if self.state != "committed" or self.receipt is None:
             raise ProofError(f"no receipt: the transaction is {self.state}")
         if self.id != tx_id or self.receipt.transaction.id != tx_id:

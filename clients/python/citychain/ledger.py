@@ -597,6 +597,25 @@ class ValidatorSet(Canonical):
     def total_power(self) -> int:
         return sum(v.power for v in self.validators)
 
+    def validator_set_for_height(self, height: int) -> "ValidatorSet":
+        """A fixed set is a validator-set source that signs every height (``TrustedValidatorSets``
+        is the one that follows changes)."""
+        return self
+
+    def applying(self, changes: List[ValidatorChange]) -> "ValidatorSet":
+        """The set after ``changes`` (power 0 removes; otherwise adds or replaces by key); raises
+        ValueError when a removed key is not a member or the result is not a valid set."""
+        by_key = {v.public_key: v for v in self.validators}
+        for c in changes:
+            if c.power == 0:
+                if by_key.pop(c.public_key, None) is None:
+                    raise ValueError(f"{c.public_key.hex()} is not a validator, so it cannot be removed")
+            else:
+                by_key[c.public_key] = Validator(c.public_key, c.power, c.name)
+        if not 1 <= len(by_key) <= MAX_VALIDATORS:
+            raise ValueError(f"the resulting set has {len(by_key)} validators; a set has 1 to {MAX_VALIDATORS}")
+        return ValidatorSet(sorted(by_key.values(), key=lambda v: v.public_key))
+
     @staticmethod
     def decode(r: Reader) -> "ValidatorSet":
         validators = r.array(MAX_VALIDATORS, "ValidatorSet.validators", Validator.decode)
