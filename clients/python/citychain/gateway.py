@@ -5,7 +5,7 @@ validator set you trust before you rely on the commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional
 
 from .encoding import CodecError, Reader, Writer, decode_whole
 from .errors import Rejection, TransactionRejected
@@ -65,3 +65,48 @@ def submit(conn: Connection, tx: SignedTransaction, wait_ms: int = 15000) -> Gat
 def receipt(conn: Connection, tx_id: bytes) -> GatewayOutcome:
     """The outcome of a transaction submitted earlier (pending: ask again)."""
     return GatewayOutcome.from_bytes(conn.request(RECEIPT, tx_id))
+
+
+@dataclass(frozen=True)
+class UpstreamHealth:
+    address: str
+    healthy: bool
+    height: int
+    detail: str
+
+    @staticmethod
+    def decode(r: Reader) -> "UpstreamHealth":
+        address = r.string(300, "UpstreamHealth.address")
+        healthy = r.u8("UpstreamHealth.healthy")
+        if healthy > 1:
+            raise CodecError("unknownTag", "UpstreamHealth.healthy", f"{healthy} is not 0 or 1")
+        return UpstreamHealth(address, healthy == 1, r.u64("UpstreamHealth.height"), r.string(512, "UpstreamHealth.detail"))
+
+
+@dataclass(frozen=True)
+class GatewayStatus:
+    """The chain the gateway serves, the head it has seen, and its upstreams' health."""
+    chain_id: str
+    head_height: int
+    validators: List[UpstreamHealth]
+    indexers: List[UpstreamHealth]
+
+    @staticmethod
+    def from_bytes(data: bytes) -> "GatewayStatus":
+        return decode_whole(data, lambda r: GatewayStatus(r.string(64, "GatewayStatus.chainID"), r.u64("GatewayStatus.headHeight"),
+                                                          r.array(1024, "GatewayStatus.validators", UpstreamHealth.decode),
+                                                          r.array(1024, "GatewayStatus.indexers", UpstreamHealth.decode)), "GatewayStatus")
+
+
+def status(conn: Connection) -> GatewayStatus:
+    """The gateway's status (0x0303, any role)."""
+    return GatewayStatus.from_bytes(conn.request(STATUS))
+
+
+def submit_or_raise(conn: Connection, tx: SignedTransaction, validators: ValidatorSetSource, wait_ms: int = 20000) -> ProvenTransaction:
+    """Submits through the gateway and returns the receipt, verified against ``validators``;
+    raises ``TransactionRejected`` (the full ``Rejection``) or ``ProofError`` (pending or a bad receipt)."""
+    outcome = submit(conn, tx, wait_ms)
+    outcome.verify(tx.id, validators)
+    assert outcome.receipt is not None
+    return outcome.receipt

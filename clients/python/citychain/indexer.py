@@ -450,6 +450,19 @@ class Indexer:
     def __init__(self, conn: Connection, sets: ValidatorSetSource) -> None:
         self.conn = conn
         self.sets = sets
+        self.last: Optional[Tuple[int, bytes, bytes]] = None
+
+    def _ask(self, kind: int, query: bytes) -> bytes:
+        answer = self.conn.request(kind, query)
+        self.last = (kind, query, answer)
+        return answer
+
+    def saved(self) -> bytes:
+        """The last query and its answer as a saved answer file (``citychain query --save``'s
+        format), for ``verify_saved`` or ``citychain verify``."""
+        if self.last is None:
+            raise ValueError("no query asked yet")
+        return saved_answer(*self.last)
 
     def fetch_validator_changes(self, q: Any) -> Any:
         from .trust import ValidatorChangesAnswer
@@ -472,19 +485,19 @@ class Indexer:
             return check(self.sets)
 
     def record(self, dataset: str, subject: str, purpose: str = "") -> RecordAnswer:
-        a = RecordAnswer.from_bytes(self.conn.request(RECORD, record_query(dataset, subject, purpose)))
+        a = RecordAnswer.from_bytes(self._ask(RECORD, record_query(dataset, subject, purpose)))
         self.checked(lambda s: a.verify(dataset, subject, s))
         return a
 
     def history(self, dataset: str, subject: str, after_version: int = 0, limit: int = 100, purpose: str = "") -> ChangesAnswer:
-        a = ChangesAnswer.from_bytes(self.conn.request(HISTORY, history_query(dataset, subject, after_version, limit, purpose)))
+        a = ChangesAnswer.from_bytes(self._ask(HISTORY, history_query(dataset, subject, after_version, limit, purpose)))
         self.checked(lambda s: a.verify(dataset, subject, s))
         return a
 
     def dataset(self, q: DatasetQuery) -> ChangesAnswer:
         """One page of a dataset query, verified; the filters are checked on the payloads too
         (predicates on readable JSON payloads, writer), since proofs do not cover them."""
-        a = ChangesAnswer.from_bytes(self.conn.request(DATASET, q.to_bytes()))
+        a = ChangesAnswer.from_bytes(self._ask(DATASET, q.to_bytes()))
         self.checked(lambda s: a.verify(q.dataset, None, s))
         for item in a.items:
             if item.cursor <= q.after:
@@ -510,23 +523,23 @@ class Indexer:
         raise ProofError(f"more than {pages} pages: narrow the query")
 
     def transaction(self, tx_id: bytes, purpose: str = "") -> TransactionAnswer:
-        a = TransactionAnswer.from_bytes(self.conn.request(TRANSACTION, transaction_query(tx_id, purpose)))
+        a = TransactionAnswer.from_bytes(self._ask(TRANSACTION, transaction_query(tx_id, purpose)))
         self.checked(lambda s: a.verify(tx_id, s))
         return a
 
     def block(self, height: int) -> BlockAnswer:
-        a = BlockAnswer.from_bytes(self.conn.request(BLOCK, block_query(height)))
+        a = BlockAnswer.from_bytes(self._ask(BLOCK, block_query(height)))
         self.checked(lambda s: a.verify(height, s))
         return a
 
     def audit(self, dataset: str, subject: str, after_sequence: int = 0, limit: int = 100) -> Tuple[AuditAnswer, int]:
         """The audit trail of one subject (dataset owners and admins): the answer and how many items are anchored."""
-        a = AuditAnswer.from_bytes(self.conn.request(AUDIT, audit_query(dataset, subject, after_sequence, limit)))
+        a = AuditAnswer.from_bytes(self._ask(AUDIT, audit_query(dataset, subject, after_sequence, limit)))
         return a, self.checked(lambda s: a.verify(dataset, subject, s))
 
     def key_shares(self, dataset: str, grantee: str, after: ChainCursor = START, limit: int = MAX_KEY_SHARE_ITEMS, purpose: str = "") -> ChangesAnswer:
         """The ``shareRecordKeys`` transactions of ``dataset`` to the reader (``grantee``), proven."""
-        a = ChangesAnswer.from_bytes(self.conn.request(KEY_SHARES, key_shares_query(dataset, after, limit, purpose)), max_items=MAX_KEY_SHARE_ITEMS)
+        a = ChangesAnswer.from_bytes(self._ask(KEY_SHARES, key_shares_query(dataset, after, limit, purpose)), max_items=MAX_KEY_SHARE_ITEMS)
         self.checked(lambda s: verify_key_shares(a, dataset, grantee, s))
         return a
 
