@@ -278,7 +278,7 @@ class Watch:
         from .trust import TrustedValidatorSets
         if isinstance(self.sets, TrustedValidatorSets) and item.height > self.sets.known_through:
             from .indexer import Indexer
-            Indexer(conn, self.sets).refresh()
+            Indexer(conn, self.sets).refresh_through(item.height, attempts=3)
             if item.height > self.sets.known_through:
                 raise ProofError(f"the validator sets up to block {item.height} cannot be proven yet (known through {self.sets.known_through})",
                                  needs_sets_through=item.height)

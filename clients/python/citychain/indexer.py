@@ -13,6 +13,7 @@ part 9) and verifies every answer before returning it, following validator-set c
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -474,14 +475,27 @@ class Indexer:
         if isinstance(self.sets, TrustedValidatorSets):
             self.sets.refresh(self.fetch_validator_changes)
 
+    def refresh_through(self, height: int, attempts: int = 8) -> None:
+        """Refreshes until the sets are known through ``height`` (a receipt's block may be newer
+        than what the indexer behind a gateway has proven yet): at most ``attempts`` tries."""
+        from .trust import TrustedValidatorSets
+        if not isinstance(self.sets, TrustedValidatorSets):
+            return
+        for attempt in range(1, attempts + 1):
+            self.sets.refresh(self.fetch_validator_changes)
+            if self.sets.known_through >= height:
+                return
+            time.sleep(0.25 * attempt)   # not synchronisation in a test: a real indexer catching up with the chain (bounded: attempts)
+
     def checked(self, check: Any) -> Any:
-        """Runs ``check(sets)``; when it needs validator sets newer than known, refreshes once and runs it again."""
+        """Runs ``check(sets)``; when it needs validator sets newer than known, refreshes through
+        that height and runs it again."""
         try:
             return check(self.sets)
         except ProofError as e:
             if e.needs_sets_through is None:
                 raise
-            self.refresh()
+            self.refresh_through(e.needs_sets_through)
             return check(self.sets)
 
     def record(self, dataset: str, subject: str, purpose: str = "") -> RecordAnswer:
@@ -545,6 +559,19 @@ class Indexer:
 
     def status(self) -> IndexerStatus:
         return IndexerStatus.from_bytes(self.conn.request(STATUS))
+
+    def wait_until(self, height: int, seconds: float = 30.0) -> IndexerStatus:
+        """Polls the indexer's status until it has proven ``height`` (answers reflect the proven
+        height: a write is readable once it is proven); raises ``CatchingUp`` after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while True:
+            s = self.status()
+            if s.proven_height >= height:
+                return s
+            if time.monotonic() > deadline:
+                from .errors import WireError
+                raise WireError(10, f"the indexer has proven block {s.proven_height}, not yet {height}, after {seconds} s")
+            time.sleep(0.1)   # polling the indexer's progress (bounded by the deadline above)
 
 
 # -- saved answers ------------------------------------------------------------------------------------------

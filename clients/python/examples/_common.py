@@ -65,9 +65,10 @@ class Demo:
                                                cosigners=[self.agencies[c] for c in cosigners])
         outcome = gateway.submit(conn, tx, 20000)
         if outcome.rejection is None and outcome.receipt is not None and outcome.receipt.height > self.sets.known_through:
-            Indexer(conn, self.sets).refresh()
+            Indexer(conn, self.sets).refresh_through(outcome.receipt.height)
         outcome.verify(tx.id, self.sets)
         assert outcome.receipt is not None
+        self.reader(agency).wait_until(outcome.receipt.height)     # readable once the indexer has proven it
         return outcome.receipt
 
     def signed(self, agency: str, operation: Operation, payload: Optional[bytes] = None) -> SignedTransaction:
