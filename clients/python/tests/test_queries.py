@@ -48,7 +48,7 @@ def part(title: str) -> str:
 def rows(text: str) -> Dict[str, bytes]:
     """`| `value` | hex tokens |` rows of a part's vector tables: value text → bytes (H = SHA-256("block 7"))."""
     out = {}
-    for m in re.finditer(r"^\| (`[^|]*?`(?: `[^|]*?`)?) \| ((?:(?:`[0-9a-f]+`|H) ?)+) \|$", text, re.M):
+    for m in re.finditer(r"^\| (`[^|]*?) \| ((?:(?:`[0-9a-f]+`|H) ?)+) \|$", text, re.M):
         value = m.group(1)
         hexed = "".join(H.hex() if t == "H" else t.strip("`") for t in m.group(2).split())
         out[value] = bytes.fromhex(hexed)
@@ -307,3 +307,104 @@ class SavedAnswers(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# -- feeds and streams without a server ----------------------------------------------------------------
+
+def proven(height: int, index: int) -> ProvenTransaction:
+    """A change at (height, index) — not verifiable (no quorum), for the tracker's logic only."""
+    tx = change_tx(10 + height)
+    header = ledger.BlockHeader(CHAIN, height, 0, bytes(32), bytes(32), index + 1, bytes(32), bytes(32), bytes(32), bytes(32))
+    proof = ledger.InclusionProof(index, index + 1, [bytes(32)] * ledger.path_length(index, index + 1))
+    return ProvenTransaction(tx, proof, CertifiedHeader(header, ledger.CommitCertificate(height, 0, header.hash, [])))
+
+
+class FakeFeedConnection:
+    """Plays one connection's feed events, then fails as a dropped connection would (or ends)."""
+
+    def __init__(self, events: list, then: str) -> None:
+        self.events, self.then, self.requests, self.closed = events, then, [], False
+
+    def stream(self, kind: int, payload: bytes):
+        self.requests.append(FeedRequest.decode(Reader(payload)))
+        for e in self.events:
+            yield e.to_bytes()
+        if self.then == "drop":
+            raise OSError("connection reset by peer")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class WatchExactlyOnce(unittest.TestCase):
+    def test_duplicates_after_a_reconnect_are_dropped_and_each_change_comes_once(self) -> None:
+        import tempfile
+        from citychain.feed import Watch
+        c3, c5, c8, c9 = proven(3, 0), proven(5, 1), proven(8, 0), proven(9, 2)
+        conns = [FakeFeedConnection([FeedEvent(heartbeat=ChainCursor.end_of(2)), FeedEvent(change=c3), FeedEvent(change=c5)], "drop"),
+                 FakeFeedConnection([FeedEvent(change=c5), FeedEvent(heartbeat=ChainCursor(5, 1)), FeedEvent(heartbeat=ChainCursor.end_of(7)),
+                                     FeedEvent(change=c8), FeedEvent(end=FeedEnd("tooSlow", c8.cursor, "read faster"))], "end"),
+                 FakeFeedConnection([FeedEvent(change=c9), FeedEvent(end=FeedEnd("accessRevoked", c9.cursor, "grant revoked"))], "end")]
+        cursor_file = os.path.join(tempfile.mkdtemp(), "cursor")
+        w = Watch(lambda attempt: conns[attempt], FeedRequest(["parking.sessions"], start=BEGINNING), None, cursor_file=cursor_file)
+        got = []
+        with self.assertRaises(errors.FeedEnded) as e:
+            for change in w:
+                got.append(change.cursor)
+        self.assertEqual(e.exception.end.reason, "accessRevoked", "not resumable: raised")
+        self.assertEqual(got, [c3.cursor, c5.cursor, c8.cursor, c9.cursor], "each change once, in chain order")
+        self.assertEqual(w.duplicates_dropped, 2, "the re-sent change and the heartbeat at its cursor")
+        self.assertEqual([str(c.requests[0].start) for c in conns], ["beginning", "5.1", "8.0"], "each reconnect resumes after the last cursor")
+        with open(cursor_file, encoding="utf-8") as f:
+            self.assertEqual(f.read().strip(), "9.2")
+        self.assertTrue(all(c.closed for c in conns))
+        resumed = Watch(lambda attempt: conns[0], FeedRequest(["parking.sessions"], start=BEGINNING), None, cursor_file=cursor_file)
+        self.assertEqual(str(resumed.tracker.start), "9.2", "a cursor file wins over the request's start")
+
+
+class StreamsBesideRequests(unittest.TestCase):
+    def test_a_unary_request_while_a_stream_is_open_keeps_the_streams_items(self) -> None:
+        import collections
+        import itertools
+        import socket
+        import threading
+        from citychain.wire import Connection, Frame, RESPONSE, STREAM_END, STREAM_ITEM, PING
+        a, b = socket.socketpair()
+        conn = Connection.__new__(Connection)
+        conn._sock, conn._ids, conn._queued = a, itertools.count(1), {}
+
+        def server() -> None:
+            def read_frame() -> Frame:
+                head = b.recv(4, socket.MSG_WAITALL)
+                n = int.from_bytes(head, "big")
+                return Frame.from_bytes(head + b.recv(n, socket.MSG_WAITALL))
+            opened = read_frame()                                   # the stream's request (id 1)
+            b.sendall(Frame(STREAM_ITEM, opened.kind, 1, b"one").to_bytes())
+            asked = read_frame()                                    # a unary request (id 2)
+            b.sendall(Frame(STREAM_ITEM, opened.kind, 1, b"two").to_bytes())     # before the response
+            b.sendall(Frame(PING, 0, 0, b"p").to_bytes())
+            b.sendall(Frame(RESPONSE, asked.kind, asked.request_id, b"answer").to_bytes())
+            b.sendall(Frame(STREAM_ITEM, opened.kind, 1, b"three").to_bytes())
+            b.sendall(Frame(STREAM_END, opened.kind, 1).to_bytes())
+        t = threading.Thread(target=server)
+        t.start()
+        items = conn.stream(0x0209, b"")
+        self.assertEqual(next(items), b"one")
+        self.assertEqual(conn.request(0x020B, b"q"), b"answer")
+        self.assertEqual(list(items), [b"two", b"three"])
+        t.join(5)
+        a.close(); b.close()
+
+
+class ValidatorVectors(unittest.TestCase):
+    vectors = rows(part("## Part 6. Validator messages"))
+
+    def test_the_status_and_submit_response_the_client_decodes(self) -> None:
+        from citychain.validator import TxStatus
+        from citychain.encoding import decode_whole
+        self.assertEqual(decode_whole(self.vectors["`TxStatus.pending`"], TxStatus.decode, "TxStatus").state, "pending")
+        raw = [v for k, v in self.vectors.items() if k.startswith("`SubmitResponse(")][0]
+        r = Reader(raw)
+        tx_id, status = r.fixed(32, "id"), TxStatus.decode(r)
+        r.finish("SubmitResponse")
+        self.assertEqual((tx_id, status.state, status.commit), (H, "committed", (7, 2, H)))
