@@ -17,8 +17,9 @@ import Testing
 /// answer refused), `property_registrations.py` (a denial as a typed error, a grant, the audit
 /// trail), `medical_records.py` (a sealed record, a denial, a key shared on chain and fetched with
 /// 0x020D) and `watch_feed.py` (a feed through the gateway, its connection dropped and resumed on the
-/// indexer, then resumed from its cursor file: exactly once). A dataset answer the Swift CLI saved
-/// verifies with the Python client and the sets it followed.
+/// indexer, then resumed from its cursor file: exactly once). A dataset answer the Python client
+/// saved verifies with `citychain verify` and the sets the Python client followed, and one the Swift
+/// CLI saved verifies in Python with the CLI's set cache.
 @Suite(.serialized) struct PythonSDKProcessTests {
     typealias F = MempoolFixture
 
@@ -97,7 +98,8 @@ import Testing
         // Parking sessions (public): writes, a proven read, a dataset query with predicates, a
         // transaction and a block, a forged answer refused; the genesis set alone is refused.
         let parking = try PythonClientProcessTests.python([examples + "/parking_sessions.py"] + common
-                                                          + ["--indexer", indexer.address])
+                                                          + ["--indexer", indexer.address, "--save", root + "/python-dataset.ans",
+                                                             "--sets-out", root + "/python-sets.bin"])
         let p = Self.lastJSON(parking.output)
         #expect(parking.status == 0 && p["ok"] as? Bool == true, "parking_sessions.py: \(parking.output)")
         #expect(p["matched"] as? [String] == ["meter-1"], "zone=\"B\" and minutes>=30 match one session: \(parking.output)")
@@ -106,6 +108,11 @@ import Testing
         let genesisAlone = p["genesis_set_alone"] as? String ?? ""
         #expect(genesisAlone.hasPrefix("refused") && p["set_changes_followed"] as? Int == 1,
                 "the answers verify only through the followed change (at \(at.height)): \(parking.output)")
+
+        // The Python-saved dataset answer verifies with the Swift CLI, offline, with the validator
+        // sets the Python client followed (its cache file is the CLI's --trust-cache format).
+        let swiftVerify = try await runCLI(["verify", root + "/python-dataset.ans", "--genesis", genesisPath, "--trust-cache", root + "/python-sets.bin"])
+        #expect(swiftVerify.status == 0 && swiftVerify.output.contains("verified: 1 changes of parking-sessions"), "\(swiftVerify.output)")
 
         // Property registrations (internal): denied before the grant, read after it, audited.
         let property = try PythonClientProcessTests.python([examples + "/property_registrations.py"] + common)

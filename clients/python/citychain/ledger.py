@@ -659,3 +659,33 @@ def genesis_validator_set(genesis_json: dict) -> ValidatorSet:
     """The validator set of a genesis file (docs/protocol/ledger.md, "Genesis file"): the set
     that signs block 1, which a reader trusts while the chain's set has not changed."""
     return ValidatorSet([Validator(bytes.fromhex(v["publicKey"]), int(v["power"]), v["name"]) for v in genesis_json["validators"]])
+
+
+GENESIS_DOMAIN = "citychain/genesis/v1"
+_SENSITIVITY = {"public": 0, "internal": 1, "restricted": 2}
+
+
+def genesis_bytes(genesis_json: dict) -> bytes:
+    """The canonical genesis (docs/protocol/ledger.md, "Genesis"): the file's order of
+    validators, agencies, keys, datasets and writers kept."""
+    g = genesis_json
+    w = Writer()
+    w.string(g["chainID"]); w.u64(int(g["genesisTimeMillis"]))
+    w.array(g["validators"], lambda w, v: ValidatorChange(bytes.fromhex(v["publicKey"]), int(v["power"]), v["name"]).encode(w))
+    w.u32(int(g["adminThreshold"]))
+
+    def agency(w: Writer, a: dict) -> None:
+        w.string(a["id"]); w.string(a["name"]); w.bool(bool(a["isAdmin"]))
+        w.array(a["keys"], lambda w, k: AgencyKey(int(k["keyID"]), k["kind"], bytes.fromhex(k["publicKey"])).encode(w))
+    w.array(g["agencies"], agency)
+
+    def dataset(w: Writer, d: dict) -> None:
+        w.string(d["id"]); w.string(d["owner"]); w.u8(_SENSITIVITY[d["sensitivity"]]); w.string(d["schema"])
+        w.array(d["writers"], lambda w, a: w.string(a))
+    w.array(g.get("datasets", []), dataset)
+    return w.bytes
+
+
+def genesis_hash(genesis_json: dict) -> bytes:
+    """SHA-256 of the genesis domain and the canonical genesis: block 1's previousHash."""
+    return domain_hash(GENESIS_DOMAIN, genesis_bytes(genesis_json))

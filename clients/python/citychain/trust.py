@@ -13,7 +13,7 @@ from typing import Callable, List, Optional
 
 from .encoding import Reader, Writer, decode_whole
 from .errors import ProofError
-from .ledger import MAX_VALIDATORS, ValidatorChange, ValidatorSet, genesis_validator_set
+from .ledger import MAX_VALIDATORS, ValidatorChange, ValidatorSet, genesis_hash, genesis_validator_set
 from .proofs import CertifiedHeader, ChainCursor, ProvenTransaction
 
 VALIDATOR_CHANGES = 0x020B
@@ -93,13 +93,13 @@ class TrustedValidatorSets:
     # -- anchors -----------------------------------------------------------------------------------
 
     @staticmethod
-    def from_genesis(genesis_json: dict, genesis_hash: bytes = bytes(32)) -> "TrustedValidatorSets":
+    def from_genesis(genesis_json: dict) -> "TrustedValidatorSets":
         """Trust from the genesis: its validator set signs block 1, nothing pending, known through
-        block 0. (``genesis_hash`` is only recorded: a genesis file is trusted as given.)"""
+        block 0; its hash is the anchor (a cache written here matches the Swift CLI's check)."""
         base = genesis_validator_set(genesis_json)
         if not 1 <= len(base.validators) <= MAX_VALIDATORS:
             raise ProofError("the genesis file does not validate: a set has 1 to 128 validators")
-        return TrustedValidatorSets(genesis_json["chainID"], 0, genesis_hash, base)
+        return TrustedValidatorSets(genesis_json["chainID"], 0, genesis_hash(genesis_json), base)
 
     @staticmethod
     def trusting(height: int, block_hash: bytes, answer: ValidatorChangesAnswer) -> "TrustedValidatorSets":

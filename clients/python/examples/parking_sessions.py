@@ -15,6 +15,7 @@ Prints one JSON line.
 
   parking_sessions.py --agencies agencies.json --genesis genesis.json --gateway HOST:PORT
       [--indexer HOST:PORT] [--writer tax-office] [--reader land-bureau] [--dataset parking-sessions]
+      [--save FILE] [--sets-out FILE]
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def main() -> int:
     p.add_argument("--writer", default="tax-office")
     p.add_argument("--reader", default="land-bureau")
     p.add_argument("--dataset", default="parking-sessions")
+    p.add_argument("--save", help="write the dataset answer here (citychain verify FILE checks it)")
+    p.add_argument("--sets-out", help="write the validator sets followed here (the Swift CLI's --trust-cache format)")
     a = p.parse_args()
     d = Demo(a)
     run = os.urandom(4).hex()
@@ -57,6 +60,9 @@ def main() -> int:
     d.result["dataset_query"] = [str(x) for x in predicates]
     d.result["matched"] = [i.transaction.body.operation.fields["subject"] for i in page.items]
     d.result["saved_dataset_answer"] = verify_saved(r.saved(), d.sets)
+    if a.save:
+        with open(a.save, "wb") as f:
+            f.write(r.saved())
 
     tx_answer = r.transaction(receipts[1].transaction.id)
     d.result["transaction"] = "verified" if tx_answer.item.cursor == receipts[1].cursor else "another place"
@@ -81,6 +87,9 @@ def main() -> int:
     except ProofError:
         d.result["genesis_set_alone"] = "refused (the set changed since the genesis)"
     d.result["sets_known_through"] = d.sets.known_through
+    if a.sets_out:
+        with open(a.sets_out, "wb") as f:
+            f.write(d.sets.to_bytes())
     d.result["set_changes_followed"] = len(d.sets.changes)
     ok = (d.result["read"] == "verified" and d.result["matched"] == ["meter-1"] and d.result["transaction"] == "verified"
           and d.result["forged_answer"] == "refused" and block.header.height == receipts[2].height)

@@ -247,10 +247,14 @@ def chain(change_at: int, power: int, top: int) -> Dict[int, ProvenTransaction]:
     return out
 
 
+GENESIS = {"chainID": CHAIN, "genesisTimeMillis": 1700000000000, "adminThreshold": 1, "agencies": [], "datasets": [],
+           "validators": [{"publicKey": public(k).hex(), "power": 10, "name": f"v{i}"} for i, k in enumerate(VKEYS)]}
+
+
 class TrustAcrossSetChanges(unittest.TestCase):
     def test_a_change_is_followed_from_the_genesis_and_an_omitted_or_forged_one_is_refused(self) -> None:
         blocks = chain(change_at=3, power=30, top=8)
-        genesis = {"chainID": CHAIN, "validators": [{"publicKey": public(k).hex(), "power": 10, "name": f"v{i}"} for i, k in enumerate(VKEYS)]}
+        genesis = GENESIS
         header3, txs3 = blocks[3]
         item = ProvenTransaction(txs3[0], ledger.InclusionProof(0, 1, []), header3)
         answer = ValidatorChangesAnswer(blocks[8][0], None, [], [item], False)
@@ -295,6 +299,20 @@ class TrustAcrossSetChanges(unittest.TestCase):
         self.assertEqual(e.exception.before_trusted_height, 6)
         with self.assertRaises(ProofError):
             TrustedValidatorSets.trusting(6, hashlib.sha256(b"another chain").digest(), answer)
+
+
+class GenesisVector(unittest.TestCase):
+    def test_the_canonical_genesis_and_its_hash(self) -> None:
+        import json
+        doc = document()
+        m = re.search(r"##### Genesis vector \(test `SpecVectorTests.genesis`\)\n\n```json\n(.*?)```\n\nCanonical genesis \((\d+) bytes.*?```\n([0-9a-f\n]+)```\n\ngenesis hash `([0-9a-f]{64})`", doc, re.S)
+        self.assertIsNotNone(m, "the genesis vector is in docs/PROTOCOL.md")
+        g = json.loads(m.group(1))
+        raw = bytes.fromhex(m.group(3).replace("\n", ""))
+        self.assertEqual(len(raw), int(m.group(2)))
+        self.assertEqual(ledger.genesis_bytes(g), raw)
+        self.assertEqual(ledger.genesis_hash(g).hex(), m.group(4))
+        self.assertEqual(TrustedValidatorSets.from_genesis(g).anchor_hash.hex(), m.group(4))
 
 
 class SavedAnswers(unittest.TestCase):
