@@ -149,6 +149,24 @@ import Testing
                 "\(verified.output)")
         let genesisOnly = try PythonClientProcessTests.python([examples + "/verify_answer.py", root + "/dataset.ans", "--genesis", genesisPath])
         #expect(genesisOnly.status != 0 && genesisOnly.output.contains("NOT verified"), "the genesis set alone: \(genesisOnly.output)")
+        // Saved transaction, block and audit answers (the CLI's --save) verify in Python too.
+        let txID = p["transaction_id"] as? String ?? ""
+        let blockHeight = "\((p["block"] as? [String: Any])?["height"] as? Int ?? 1)"
+        let ownerTLS = ["--cert", root + "/land-bureau.pem", "--key", root + "/land-bureau.key", "--ca", root + "/ca.pem"]
+        let queries: [(String, [String], String)] = [
+            ("tx", ["--id", txID], "transaction \(txID) is at"),
+            ("block", ["--height", blockHeight], "block \(blockHeight) is certified"),
+            ("audit", ["--dataset", "property-registrations", "--subject", r["parcel"] as? String ?? ""], "disclosure records of property-registrations"),
+        ]
+        for (kind, arguments, expected) in queries {
+            let file = "\(root)/\(kind).ans"
+            let asked = try await runCLI(["query", kind, "--gateway", gateway.address] + arguments
+                                         + ["--genesis", genesisPath, "--trust-cache", root + "/swift-sets.bin", "--save", file] + ownerTLS)
+            #expect(asked.status == 0 && asked.output.contains("proofs: verified"), "query \(kind): \(asked.output)")
+            let checked = try PythonClientProcessTests.python([examples + "/verify_answer.py", file, "--genesis", genesisPath,
+                                                               "--sets", root + "/swift-sets.bin"])
+            #expect(checked.status == 0 && checked.output.contains(expected), "the saved \(kind) answer in Python: \(checked.output)")
+        }
         var damaged = try Data(contentsOf: URL(fileURLWithPath: root + "/dataset.ans"))
         damaged[damaged.count - 40] ^= 0x01
         try damaged.write(to: URL(fileURLWithPath: root + "/damaged.ans"))

@@ -66,6 +66,7 @@ def main() -> int:
 
     tx_answer = r.transaction(receipts[1].transaction.id)
     d.result["transaction"] = "verified" if tx_answer.item.cursor == receipts[1].cursor else "another place"
+    d.result["transaction_id"] = receipts[1].transaction.id.hex()
     block = r.block(receipts[2].height)
     d.result["block"] = {"height": block.header.height, "transactions": len(block.entries), "withheld": block.withheld}
 

@@ -41,6 +41,7 @@ def main() -> int:
     d.submit(a.owner, put(a.dataset, parcel, first), first)
     transfer = d.submit(a.owner, put(a.dataset, parcel, second), second)
     d.result["written"] = 2
+    d.result["parcel"] = parcel
 
     def denied(agency: str) -> str:
         try:
