@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Iterator, List, Optional, Sequence, Union
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional, Sequence
 
 from .encoding import Canonical, CodecError, Reader, Writer, decode_whole
 from .errors import FeedEnded, ProofError, WireError
 from .indexer import FieldPredicate
-from .ledger import read_agency, read_dataset, read_subject
+from .ledger import read_dataset, read_subject
 from .proofs import ChainCursor, ProvenTransaction, ValidatorSetSource
 from .wire import Connection
 

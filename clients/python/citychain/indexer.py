@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple, Union
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
 
 from .encoding import Canonical, CodecError, Reader, Writer, decode_whole
 from .errors import ProofError
-from .ledger import (BlockHeader, InclusionProof, SignedTransaction, ValidatorSet, leaf_hash, merkle_root, read_agency,
+from .ledger import (InclusionProof, SignedTransaction, leaf_hash, merkle_root, read_agency,
                      read_dataset, read_subject)
 from .proofs import (START, CertifiedHeader, ChainCursor, ChangesAnswer, ProvenTransaction, RecordAnswer, StateProof,
                      ValidatorSetSource, _string, state_key)

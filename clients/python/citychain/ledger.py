@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .encoding import Canonical, CodecError, Reader, Writer, decode_whole
@@ -450,7 +450,7 @@ class CommitCertificate(Canonical):
 
     def encode(self, w: Writer) -> None:
         w.u64(self.height); w.u32(self.round); w.fixed(self.block_hash)
-        w.array(self.signatures, lambda w, s: (w.fixed(s[0]), w.fixed(s[1])))
+        w.array(self.signatures, lambda w, s: w.fixed(s[0] + s[1]))
 
     def precommits(self) -> List[Vote]:
         """Each signature as the precommit vote it signs."""

@@ -68,7 +68,8 @@ class Connection:
         context.load_cert_chain(cert, key)
         raw = socket.create_connection((host, port), timeout=timeout)
         self._sock = context.wrap_socket(raw)
-        self.server_role = self._role(self._sock.getpeercert(binary_form=True))
+        der = self._sock.getpeercert(binary_form=True)
+        self.server_role = self._role(der) if der else None
         if expect_role is not None and self.server_role != expect_role:
             self.close()
             raise WireError(4, f"the server at {host}:{port} is a {self.server_role}, not a {expect_role}")
