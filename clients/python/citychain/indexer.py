@@ -12,6 +12,7 @@ part 9) and verifies every answer before returning it, following validator-set c
 
 from __future__ import annotations
 
+import decimal
 import json
 import time
 from dataclasses import dataclass
@@ -113,47 +114,89 @@ class FieldPredicate(Canonical):
         return FieldPredicate(tuple(path), op, r.string(1024, "FieldPredicate.value"))
 
     def holds(self, payload: Optional[bytes]) -> bool:
-        """Whether the predicate holds for ``payload`` as the indexer evaluates it: JSON objects
-        or arrays only; comparisons only between values of the same JSON type. (The proofs do not
-        show that an answer's items match the filters: check them with this.)"""
+        """Whether the predicate holds for ``payload`` (``evaluate`` is True)."""
+        return self.evaluate(payload) is True
+
+    def evaluate(self, payload: Optional[bytes]) -> Optional[bool]:
+        """Whether the predicate holds for ``payload`` as the indexer evaluates it on PostgreSQL's
+        jsonb (Services/Indexer/Library/Store/IndexStore+Reads.swift): ``=`` is containment of
+        ``{"a":{"b":value}}`` in the payload; ``exists`` and the other comparisons take the value at
+        the path (``#>``: object keys, array indexes) and compare only values of the same JSON
+        type. None when it cannot be decided here: an ordering of strings (the database's
+        collation decides), of objects or of arrays. Payloads that are not JSON never match."""
         if payload is None:
             return False
         try:
-            doc = json.loads(payload)
+            doc = json.loads(payload, parse_float=decimal.Decimal)
         except (ValueError, UnicodeDecodeError):
             return False
-        if not isinstance(doc, (dict, list)):
-            return False
+        if self.op == 1:
+            try:
+                want = json.loads(self.value, parse_float=decimal.Decimal)
+            except ValueError:
+                return False
+            wrapper: Any = want
+            for seg in reversed(self.path):
+                wrapper = {seg: wrapper}
+            return _contains(doc, wrapper, top=True)
         node: Any = doc
         for seg in self.path:
             if isinstance(node, dict) and seg in node:
                 node = node[seg]
-            elif isinstance(node, list) and seg.isdigit() and int(seg) < len(node):
-                node = node[int(seg)]
+            elif isinstance(node, list) and _index(seg, len(node)) is not None:
+                node = node[_index(seg, len(node))]  # type: ignore[index]
             else:
                 return False
         if self.op == 7:
             return True
         try:
-            want = json.loads(self.value)
+            want = json.loads(self.value, parse_float=decimal.Decimal)
         except ValueError:
             return False
-
-        def kind(v: Any) -> str:
-            if isinstance(v, bool):
-                return "bool"
-            if isinstance(v, (int, float)):
-                return "number"
-            return type(v).__name__
-        if kind(node) != kind(want):
+        if _json_type(node) != _json_type(want):
             return False
-        if self.op == 1:
-            return bool(node == want)
+        kind = _json_type(node)
         if self.op == 2:
+            if kind in ("string", "object", "array"):
+                return None if kind != "string" else bool(node != want)
             return bool(node != want)
-        if kind(node) not in ("number", "str"):
-            return False
+        if kind == "null":
+            return self.op in (4, 6)
+        if kind not in ("number", "boolean"):
+            return None
         return {3: node < want, 4: node <= want, 5: node > want, 6: node >= want}[self.op]
+
+
+def _index(seg: str, n: int) -> Optional[int]:
+    try:
+        i = int(seg)
+    except ValueError:
+        return None
+    i = i + n if i < 0 else i
+    return i if 0 <= i < n else None
+
+
+def _json_type(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float, decimal.Decimal)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    return "array" if isinstance(v, list) else "object"
+
+
+def _contains(a: Any, b: Any, top: bool = False) -> bool:
+    """PostgreSQL's jsonb containment ``a @> b``."""
+    if isinstance(b, dict):
+        return isinstance(a, dict) and all(k in a and _contains(a[k], v) for k, v in b.items())
+    if isinstance(b, list):
+        return isinstance(a, list) and all(any(_contains(x, y) for x in a) for y in b)
+    if isinstance(a, list) and top:
+        return any(_json_type(x) == _json_type(b) and x == b for x in a)
+    return _json_type(a) == _json_type(b) and a == b
 
 
 # -- queries ---------------------------------------------------------------------------------------------
@@ -519,9 +562,10 @@ class Indexer:
             if q.writer is not None and item.transaction.body.signer.agency != q.writer:
                 raise ProofError(f"item {item.cursor} was written by {item.transaction.body.signer.agency}, not {q.writer}")
             p = item.transaction.payload
-            if q.predicates and item.transaction.body.operation.name == "putRecord" and isinstance(p, bytes) \
-                    and not all(pr.holds(p) for pr in q.predicates):
-                raise ProofError(f"item {item.cursor} does not match {' '.join(map(str, q.predicates))}")
+            if item.transaction.body.operation.name == "putRecord" and isinstance(p, bytes):
+                failing = [pr for pr in q.predicates if pr.evaluate(p) is False]
+                if failing:
+                    raise ProofError(f"item {item.cursor} does not match {failing[0]}: the indexer answered a change the query excludes")
         return a
 
     def dataset_all(self, q: DatasetQuery, pages: int = 100) -> List[ProvenTransaction]:

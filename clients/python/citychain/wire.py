@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from typing import Deque, Dict, Iterator, Optional
 
-from .errors import ERROR_NAMES, WireError  # noqa: F401  (re-exported: citychain.wire.WireError)
+from .errors import WireError  # re-exported: citychain.wire.WireError
 
 VERSION = 1
 MAX_FRAME_BYTES = 4 * 1024 * 1024

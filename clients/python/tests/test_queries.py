@@ -21,11 +21,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from citychain import errors, ledger  # noqa: E402
-from citychain.encoding import CodecError, Reader, Writer  # noqa: E402
+from citychain.encoding import CodecError, Reader  # noqa: E402
 from citychain.feed import BEGINNING, NOW, FeedEnd, FeedEvent, FeedRequest, FeedStart, FeedTracker, forwarded_feed  # noqa: E402
 from citychain.indexer import (DatasetQuery, DisclosureRecord, FieldPredicate, IndexerStatus, audit_query, block_query,  # noqa: E402
                                history_query, key_shares_query, record_query, saved_answer, transaction_query, verify_saved)
-from citychain.proofs import CertifiedHeader, ChainCursor, ProofError, ProvenTransaction, RecordAnswer  # noqa: E402
+from citychain.proofs import CertifiedHeader, ChainCursor, ProofError, ProvenTransaction  # noqa: E402
 from citychain.trust import TrustedValidatorSets, ValidatorChangesAnswer, ValidatorChangesQuery  # noqa: E402
 from citychain.wire import WireError  # noqa: E402
 
@@ -100,6 +100,17 @@ class IndexerVectors(unittest.TestCase):
         self.assertFalse(p.holds(b"45"), "payloads that are not objects or arrays never match")
         self.assertTrue(FieldPredicate.parse("owner.city!=\"X\"").holds(b'{"owner": {"city": "Y"}}'))
         self.assertTrue(FieldPredicate.parse("paid?").holds(b'{"paid": false}'))
+        # As PostgreSQL's jsonb evaluates them on the indexer: = is containment, orderings need one type.
+        ev = lambda text, doc: FieldPredicate.parse(text).evaluate(doc)  # noqa: E731
+        self.assertTrue(ev('owner={"city":"X"}', b'{"owner": {"city": "X", "zip": 1}}'), "containment, not equality")
+        self.assertTrue(ev("tags=[\"a\"]", b'{"tags": ["b", "a"]}'))
+        self.assertFalse(ev('tags="a"', b'{"tags": ["a"]}'), "a scalar is not contained in a nested array")
+        self.assertTrue(ev("minutes=30", b'{"minutes": 30.0}'))
+        self.assertTrue(ev("paid>false", b'{"paid": true}'))
+        self.assertIsNone(ev('zone<"C"', b'{"zone": "B"}'), "string order is the database collation's: not decided here")
+        self.assertTrue(ev('zone!="C"', b'{"zone": "B"}'))
+        self.assertTrue(ev("items.1.n>=2", b'{"items": [{"n": 1}, {"n": 2}]}'))
+        self.assertFalse(ev("x=1", b"not json"))
 
     def test_dataset_query(self) -> None:
         raw = self.row("`DatasetQuery(")
@@ -382,7 +393,6 @@ class WatchExactlyOnce(unittest.TestCase):
 
 class StreamsBesideRequests(unittest.TestCase):
     def test_a_unary_request_while_a_stream_is_open_keeps_the_streams_items(self) -> None:
-        import collections
         import itertools
         import socket
         import threading
