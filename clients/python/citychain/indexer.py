@@ -552,13 +552,17 @@ class Indexer:
         return a
 
     def dataset(self, q: DatasetQuery) -> ChangesAnswer:
-        """One page of a dataset query, verified; the filters are checked on the payloads too
-        (predicates on readable JSON payloads, writer), since proofs do not cover them."""
+        """One page of a dataset query, verified; the filters are checked on the items too (the
+        certified block time, the writer, the predicates on readable JSON payloads), since the
+        proofs do not cover them."""
         a = ChangesAnswer.from_bytes(self._ask(DATASET, q.to_bytes()))
         self.checked(lambda s: a.verify(q.dataset, None, s))
         for item in a.items:
             if item.cursor <= q.after:
                 raise ProofError(f"item {item.cursor} is not after {q.after}")
+            t = item.header.header.time_millis
+            if t < q.from_time_ms or (q.to_time_ms and t >= q.to_time_ms):
+                raise ProofError(f"item {item.cursor}'s block time {t} is outside [{q.from_time_ms}, {q.to_time_ms or 'no bound'})")
             if q.writer is not None and item.transaction.body.signer.agency != q.writer:
                 raise ProofError(f"item {item.cursor} was written by {item.transaction.body.signer.agency}, not {q.writer}")
             p = item.transaction.payload
