@@ -136,6 +136,9 @@ import Testing
         #expect(watched.status == 0 && w["ok"] as? Bool == true, "watch_feed.py: \(watched.output)")
         #expect(w["exactly_once"] as? Bool == true && w["written"] as? Int == 6 && w["received"] as? Int == 6, "\(watched.output)")
         #expect(((w["first_watch"] as? [String: Any])?["connections"] as? Int ?? 0) >= 2, "the first watch reconnected: \(watched.output)")
+        let followed = w["sets_followed_on_the_feed"] as? [String: Any] ?? [:]
+        #expect(followed["changes"] as? Int == 1 && (followed["known_through"] as? Int ?? 0) > Int(at.height),
+                "the watch followed the set change over its feed connection: \(watched.output)")
 
         // A dataset answer the Swift CLI saved (with a predicate) verifies offline with the Python
         // client and the validator-set cache the Swift CLI wrote (CCSETS01); damaged, it does not.
