@@ -234,7 +234,8 @@ class Watch:
 
     def __init__(self, connect: Callable[[int], Connection], request: FeedRequest, sets: Optional[ValidatorSetSource],
                  cursor_file: Optional[str] = None, give_up_seconds: float = 300.0, on_notice: Optional[Callable[[str], None]] = None,
-                 max_connections: int = 100_000) -> None:
+                 max_connections: int = 100_000, limit: Optional[int] = None, until_height: Optional[int] = None,
+                 seconds: Optional[float] = None) -> None:
         self.connect = connect
         self.request = request
         self.sets = sets
@@ -242,6 +243,9 @@ class Watch:
         self.give_up_seconds = give_up_seconds
         self.notice = on_notice or (lambda text: None)
         self.max_connections = max_connections
+        self.limit = limit                  # stop after this many changes (as ``citychain watch --limit``)
+        self.until_height = until_height    # stop once every change up to this block is delivered (``--until-height``)
+        self.seconds = seconds              # stop after this long (checked at every event: heartbeats come each second)
         start = request.start
         if cursor_file and os.path.exists(cursor_file):
             with open(cursor_file, encoding="utf-8") as f:
@@ -289,6 +293,7 @@ class Watch:
         item.verify_inclusion()
 
     def __iter__(self) -> Iterator[Change]:
+        started = time.monotonic()
         last_good = time.monotonic()
         attempt = 0
         delay = 0.1
@@ -308,7 +313,11 @@ class Watch:
                     for payload in conn.stream(FEED, q.to_bytes()):
                         last_good = time.monotonic()
                         healthy = True
+                        if self.seconds is not None and last_good - started > self.seconds:
+                            return
                         event = FeedEvent.from_bytes(payload)
+                        if event.change is not None and self.until_height is not None and event.change.height > self.until_height:
+                            return
                         if event.change is not None and (self.tracker.cursor is None or event.change.cursor > self.tracker.cursor):
                             self._verify(conn, event.change)        # before the tracker takes it: a failure resumes with it
                         step = self.tracker.accept(event)
@@ -316,8 +325,13 @@ class Watch:
                             assert event.change is not None
                             self._save()
                             yield Change(event.change.cursor, event.change)
+                            if self.limit is not None and self.tracker.delivered >= self.limit:
+                                return
                         elif step == "advanced":
                             self._save()
+                            if self.until_height is not None and event.heartbeat is not None \
+                                    and event.heartbeat >= ChainCursor.end_of(self.until_height):
+                                return
                         elif step == "duplicate":
                             self.duplicates_dropped += 1
                         else:
@@ -359,6 +373,7 @@ def connector(addresses: Sequence[str], cert: str, key: str, ca: str, role: str)
 
 
 def watch(connect: Callable[[int], Connection], request: FeedRequest, sets: Optional[ValidatorSetSource],
-          cursor_file: Optional[str] = None, give_up_seconds: float = 300.0) -> Iterator[Change]:
+          cursor_file: Optional[str] = None, give_up_seconds: float = 300.0, limit: Optional[int] = None,
+          until_height: Optional[int] = None, seconds: Optional[float] = None) -> Iterator[Change]:
     """The verified changes of a feed with their cursors, resumable and exactly once (``Watch``)."""
-    return iter(Watch(connect, request, sets, cursor_file, give_up_seconds))
+    return iter(Watch(connect, request, sets, cursor_file, give_up_seconds, limit=limit, until_height=until_height, seconds=seconds))

@@ -67,7 +67,7 @@ def main() -> int:
     from citychain.client import genesis
     from citychain.trust import TrustedValidatorSets
     sets = TrustedValidatorSets.from_genesis(genesis(a.genesis))
-    w1 = Watch(connect, request, sets, cursor_file=cursor_file, give_up_seconds=60, on_notice=notices.append)
+    w1 = Watch(connect, request, sets, cursor_file=cursor_file, give_up_seconds=60, on_notice=notices.append, seconds=90)
     it = iter(w1)
     for change in it:
         received.append(change.transaction.id)
@@ -82,7 +82,7 @@ def main() -> int:
         saved_cursor = f.read().strip()
     d.result["sets_followed_on_the_feed"] = {"known_through": sets.known_through, "changes": len(sets.changes)}
     w2 = Watch(lambda attempt: connect(attempt + 1), request.starting(FeedStart("now")), sets, cursor_file=cursor_file,
-               give_up_seconds=60, on_notice=notices.append)
+               give_up_seconds=60, on_notice=notices.append, seconds=90)
     it2 = iter(w2)
     for change in it2:
         received.append(change.transaction.id)

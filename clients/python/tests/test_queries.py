@@ -391,6 +391,18 @@ class WatchExactlyOnce(unittest.TestCase):
         self.assertEqual(str(resumed.tracker.start), "9.2", "a cursor file wins over the request's start")
 
 
+class WatchBounds(unittest.TestCase):
+    def test_limit_and_until_height_stop_the_watch(self) -> None:
+        from citychain.feed import Watch
+        events = [FeedEvent(change=proven(3, 0)), FeedEvent(change=proven(4, 0)), FeedEvent(heartbeat=ChainCursor.end_of(6)),
+                  FeedEvent(change=proven(7, 0))]
+        limited = Watch(lambda attempt: FakeFeedConnection(events, "drop"), FeedRequest(["d"], start=BEGINNING), None, limit=2)
+        self.assertEqual([c.cursor.height for c in limited], [3, 4])
+        until = Watch(lambda attempt: FakeFeedConnection(events, "drop"), FeedRequest(["d"], start=BEGINNING), None, until_height=5)
+        self.assertEqual([c.cursor.height for c in until], [3, 4], "stops at the heartbeat past block 5")
+        self.assertEqual(until.cursor, ChainCursor.end_of(6))
+
+
 class StreamsBesideRequests(unittest.TestCase):
     def test_a_unary_request_while_a_stream_is_open_keeps_the_streams_items(self) -> None:
         import itertools
