@@ -8,6 +8,7 @@ reading) and non-canonical forms, with a ``CodecError`` naming the field.
 
 from __future__ import annotations
 
+import builtins
 import struct
 from typing import Callable, List, Optional, TypeVar
 
@@ -55,10 +56,10 @@ class Writer:
     def bool(self, v: bool) -> None:
         self.u8(1 if v else 0)
 
-    def fixed(self, b: bytes) -> None:
+    def fixed(self, b: "builtins.bytes") -> None:
         self._out += b
 
-    def bytes_(self, b: bytes) -> None:
+    def bytes_(self, b: "builtins.bytes") -> None:
         self.u32(len(b))
         self._out += b
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .encoding import Canonical, CodecError, Reader, Writer, decode_whole
@@ -450,7 +450,7 @@ class CommitCertificate(Canonical):
 
     def encode(self, w: Writer) -> None:
         w.u64(self.height); w.u32(self.round); w.fixed(self.block_hash)
-        w.array(self.signatures, lambda w, s: (w.fixed(s[0]), w.fixed(s[1])))
+        w.array(self.signatures, lambda w, s: w.fixed(s[0] + s[1]))
 
     def precommits(self) -> List[Vote]:
         """Each signature as the precommit vote it signs."""
@@ -597,6 +597,25 @@ class ValidatorSet(Canonical):
     def total_power(self) -> int:
         return sum(v.power for v in self.validators)
 
+    def validator_set_for_height(self, height: int) -> "ValidatorSet":
+        """A fixed set is a validator-set source that signs every height (``TrustedValidatorSets``
+        is the one that follows changes)."""
+        return self
+
+    def applying(self, changes: List[ValidatorChange]) -> "ValidatorSet":
+        """The set after ``changes`` (power 0 removes; otherwise adds or replaces by key); raises
+        ValueError when a removed key is not a member or the result is not a valid set."""
+        by_key = {v.public_key: v for v in self.validators}
+        for c in changes:
+            if c.power == 0:
+                if by_key.pop(c.public_key, None) is None:
+                    raise ValueError(f"{c.public_key.hex()} is not a validator, so it cannot be removed")
+            else:
+                by_key[c.public_key] = Validator(c.public_key, c.power, c.name)
+        if not 1 <= len(by_key) <= MAX_VALIDATORS:
+            raise ValueError(f"the resulting set has {len(by_key)} validators; a set has 1 to {MAX_VALIDATORS}")
+        return ValidatorSet(sorted(by_key.values(), key=lambda v: v.public_key))
+
     @staticmethod
     def decode(r: Reader) -> "ValidatorSet":
         validators = r.array(MAX_VALIDATORS, "ValidatorSet.validators", Validator.decode)
@@ -640,3 +659,33 @@ def genesis_validator_set(genesis_json: dict) -> ValidatorSet:
     """The validator set of a genesis file (docs/protocol/ledger.md, "Genesis file"): the set
     that signs block 1, which a reader trusts while the chain's set has not changed."""
     return ValidatorSet([Validator(bytes.fromhex(v["publicKey"]), int(v["power"]), v["name"]) for v in genesis_json["validators"]])
+
+
+GENESIS_DOMAIN = "citychain/genesis/v1"
+_SENSITIVITY = {"public": 0, "internal": 1, "restricted": 2}
+
+
+def genesis_bytes(genesis_json: dict) -> bytes:
+    """The canonical genesis (docs/protocol/ledger.md, "Genesis"): the file's order of
+    validators, agencies, keys, datasets and writers kept."""
+    g = genesis_json
+    w = Writer()
+    w.string(g["chainID"]); w.u64(int(g["genesisTimeMillis"]))
+    w.array(g["validators"], lambda w, v: ValidatorChange(bytes.fromhex(v["publicKey"]), int(v["power"]), v["name"]).encode(w))
+    w.u32(int(g["adminThreshold"]))
+
+    def agency(w: Writer, a: dict) -> None:
+        w.string(a["id"]); w.string(a["name"]); w.bool(bool(a["isAdmin"]))
+        w.array(a["keys"], lambda w, k: AgencyKey(int(k["keyID"]), k["kind"], bytes.fromhex(k["publicKey"])).encode(w))
+    w.array(g["agencies"], agency)
+
+    def dataset(w: Writer, d: dict) -> None:
+        w.string(d["id"]); w.string(d["owner"]); w.u8(_SENSITIVITY[d["sensitivity"]]); w.string(d["schema"])
+        w.array(d["writers"], lambda w, a: w.string(a))
+    w.array(g.get("datasets", []), dataset)
+    return w.bytes
+
+
+def genesis_hash(genesis_json: dict) -> bytes:
+    """SHA-256 of the genesis domain and the canonical genesis: block 1's previousHash."""
+    return domain_hash(GENESIS_DOMAIN, genesis_bytes(genesis_json))

@@ -8,18 +8,62 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Protocol
 
 from .encoding import Canonical, CodecError, Reader, Writer, decode_whole
 from .ledger import (BlockHeader, CertificateError, CommitCertificate, InclusionProof, Signer, SignedTransaction,
                      ValidatorSet, verify_certificate, verify_inclusion)
 
 STATE_DOMAIN = "citychain/state/v1"
+CURSOR_END_OF_BLOCK = 0xFFFFFFFF
 RECORD_NAMESPACE = 4
 
 
-class ProofError(Exception):
-    """An answer that does not prove what it claims: what failed."""
+from .errors import ProofError  # noqa: E402  (re-exported: citychain.proofs.ProofError)
+
+
+class ValidatorSetSource(Protocol):
+    """Who signs which block: a fixed ``ValidatorSet`` (every height) or ``TrustedValidatorSets``
+    (the sets followed from the genesis through each certified validator-set change)."""
+
+    def validator_set_for_height(self, height: int) -> ValidatorSet: ...
+
+
+@dataclass(frozen=True, order=True)
+class ChainCursor(Canonical):
+    """A place in the chain: a transaction's block height and its position (part 7); cursors
+    order as (height, index). Text form ``height.index`` (``height`` alone: index 0)."""
+    height: int
+    index: int
+
+    def encode(self, w: Writer) -> None:
+        w.u64(self.height)
+        w.u32(self.index)
+
+    @staticmethod
+    def decode(r: Reader) -> "ChainCursor":
+        return ChainCursor(r.u64("ChainCursor.height"), r.u32("ChainCursor.index"))
+
+    @staticmethod
+    def parse(text: str) -> "ChainCursor":
+        parts = text.strip().split(".")
+        if not 1 <= len(parts) <= 2 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"'{text}' is not a cursor HEIGHT.INDEX")
+        c = ChainCursor(int(parts[0]), int(parts[1]) if len(parts) == 2 else 0)
+        if c.height >= 1 << 64 or c.index >= 1 << 32:
+            raise ValueError(f"'{text}' is out of range for a cursor")
+        return c
+
+    @staticmethod
+    def end_of(height: int) -> "ChainCursor":
+        """After every transaction of block ``height`` (what a heartbeat at that height carries)."""
+        return ChainCursor(height, CURSOR_END_OF_BLOCK)
+
+    def __str__(self) -> str:
+        return f"{self.height}.{self.index}"
+
+
+START = ChainCursor(0, 0)
 
 
 def state_key(namespace: int, *fields: bytes) -> bytes:
@@ -132,9 +176,18 @@ class CertifiedHeader:
     def decode(r: Reader) -> "CertifiedHeader":
         return CertifiedHeader(BlockHeader.decode(r), CommitCertificate.decode(r))
 
-    def verify(self, validators: ValidatorSet) -> None:
+    @property
+    def height(self) -> int:
+        return self.header.height
+
+    def verify(self, sets: "ValidatorSetSource") -> None:
+        """Raises ProofError unless the header names the set ``sets`` puts at its height and the
+        certificate is a quorum of that set for the header."""
+        validators = sets.validator_set_for_height(self.header.height)
         if self.header.validator_set_hash != validators.hash:
-            raise ProofError(f"block {self.header.height} names validator set {self.header.validator_set_hash.hex()}, not the trusted set")
+            raise ProofError(f"header {self.header.height} is signed by validator set {self.header.validator_set_hash.hex()}, not the trusted set "
+                             f"{validators.hash.hex()} at that height; if the validator set changed since the one you trust, verify against "
+                             "the genesis through TrustedValidatorSets so that the changes are followed")
         try:
             verify_certificate(self.header.chain_id, self.header, self.certificate, validators)
         except CertificateError as e:
@@ -155,10 +208,37 @@ class ProvenTransaction:
     def from_bytes(data: bytes) -> "ProvenTransaction":
         return decode_whole(data, ProvenTransaction.decode, "ProvenTransaction")
 
-    def verify(self, validators: ValidatorSet) -> None:
-        self.header.verify(validators)
+    @property
+    def height(self) -> int:
+        return self.header.header.height
+
+    @property
+    def index(self) -> int:
+        return self.proof.index
+
+    @property
+    def cursor(self) -> "ChainCursor":
+        return ChainCursor(self.header.header.height, self.proof.index)
+
+    def encode(self, w: Writer) -> None:
+        w.fixed(self.transaction.to_bytes()); self.proof.encode(w); self.header.header.encode(w); self.header.certificate.encode(w)
+
+    def to_bytes(self) -> bytes:
+        w = Writer()
+        self.encode(w)
+        return w.bytes
+
+    def verify(self, sets: "ValidatorSetSource") -> None:
+        """Raises ProofError unless the header is certified by the set of its height and the
+        transaction is in it (with its payload, when present, matching the body's hash)."""
+        self.header.verify(sets)
+        self.verify_inclusion()
+
+    def verify_inclusion(self) -> None:
+        """The inclusion proof alone (the header itself is not checked)."""
         if not verify_inclusion(self.header.header, self.transaction, self.proof):
-            raise ProofError(f"transaction {self.transaction.id.hex()} is not proven in block {self.header.header.height} (or its payload is not the one its body commits to)")
+            raise ProofError(f"transaction {self.transaction.id.hex()} is not at position {self.proof.index} of block {self.height}: its inclusion proof "
+                             "does not lead to the certified transactions root (or its payload is not the one its body commits to)")
 
 
 def record_query(dataset: str, subject: str, purpose: str) -> bytes:
@@ -181,9 +261,9 @@ class RecordAnswer:
                                 StateProof.decode(r), r.optional("RecordAnswer.current", ProvenTransaction.decode))
         return decode_whole(data, decode, "RecordAnswer")
 
-    def verify(self, dataset: str, subject: str, validators: ValidatorSet) -> None:
-        """Raises ProofError unless this is the certified current value of dataset/subject (one
-        trusted set: the chain's set has not changed between the writing block and ``at``)."""
+    def verify(self, dataset: str, subject: str, validators: ValidatorSetSource) -> None:
+        """Raises ProofError unless this is the certified current value of dataset/subject
+        (``validators``: a fixed set, or ``TrustedValidatorSets``, which gives each height its set)."""
         self.at.verify(validators)
         value = self.entry.to_bytes() if self.entry else None
         if not self.proof.verify(record_key(dataset, subject), value, self.at.header.state_root):
@@ -194,7 +274,14 @@ class RecordAnswer:
             return
         if self.current is None or self.current.transaction.id != self.entry.transaction_id or self.current.header.header.height != self.entry.height:
             raise ProofError("the transaction carried is not the one the state entry names")
-        self.current.verify(validators)
+        try:
+            self.current.verify(validators)
+        except ProofError as e:
+            if e.before_trusted_height is None:
+                raise
+            # Written before the block trusted by hash: the state proof under `at` names this
+            # transaction's id (the hash of its body) and height; its place is checked in its header.
+            self.current.verify_inclusion()
         op = self.current.transaction.body.operation
         if op.fields.get("dataset") != dataset or op.fields.get("subject") != subject:
             raise ProofError(f"the transaction carried changes another record ({op.name})")
@@ -227,13 +314,13 @@ class ChangesAnswer:
     more: bool
 
     @staticmethod
-    def from_bytes(data: bytes) -> "ChangesAnswer":
+    def from_bytes(data: bytes, max_items: int = 500) -> "ChangesAnswer":
         def decode(r: Reader) -> ChangesAnswer:
-            return ChangesAnswer(CertifiedHeader.decode(r), r.array(500, "ChangesAnswer.items", ProvenTransaction.decode),
+            return ChangesAnswer(CertifiedHeader.decode(r), r.array(max_items, "ChangesAnswer.items", ProvenTransaction.decode),
                                  r.bool("ChangesAnswer.more"))
         return decode_whole(data, decode, "ChangesAnswer")
 
-    def verify(self, dataset: str, subject: Optional[str], validators: ValidatorSet) -> None:
+    def verify(self, dataset: str, subject: Optional[str], validators: ValidatorSetSource) -> None:
         """Raises ProofError unless every item is a proven change of dataset (and subject), in chain order, at or below ``at``."""
         self.at.verify(validators)
         last = None
@@ -254,33 +341,7 @@ class ChangesAnswer:
 SAVED_MAGIC = b"CCANSW01"
 
 
-def verify_saved(data: bytes, validators: ValidatorSet) -> str:
-    """Verifies a saved answer file (``citychain … --save``: ``"CCANSW01" | u16 kind | bytes query |
-    bytes answer``) offline against ``validators``; returns what it proves, raises ProofError otherwise."""
-    if data[:8] != SAVED_MAGIC:
-        raise ProofError("not a saved answer (no CCANSW01 at its start)")
-    r = Reader(data[8:])
-    kind = r.u16("SavedAnswer.kind")
-    query = r.bytes_(8 << 20, "SavedAnswer.query")
-    answer = r.bytes_(8 << 20, "SavedAnswer.answer")
-    r.finish("SavedAnswer")
-    q = Reader(query)
-    if kind == 0x0201:
-        dataset, subject = q.string(64, "RecordQuery.dataset"), q.string(256, "RecordQuery.subject")
-        a = RecordAnswer.from_bytes(answer)
-        a.verify(dataset, subject, validators)
-        state = "absent" if a.entry is None else ("erased" if a.entry.erased else "deleted" if a.entry.status else f"version {a.entry.version}")
-        return f"record {dataset}/{subject} at block {a.at.header.height}: {state}"
-    if kind == 0x0202:
-        dataset, subject = q.string(64, "HistoryQuery.dataset"), q.string(256, "HistoryQuery.subject")
-        c = ChangesAnswer.from_bytes(answer)
-        c.verify(dataset, subject, validators)
-        return f"history of {dataset}/{subject}: {len(c.items)} changes at block {c.at.header.height}"
-    if kind in (0x0301, 0x0302):
-        from .gateway import GatewayOutcome
-        tx_id = q.fixed(32, "TxStatusRequest.id")
-        receipt = ProvenTransaction.from_bytes(answer)
-        outcome = GatewayOutcome(tx_id, "committed", receipt=receipt)
-        outcome.verify(tx_id, validators)
-        return f"receipt of {tx_id.hex()} at block {receipt.header.header.height}"
-    raise ProofError(f"saved answers of kind 0x{kind:04x} are not verified by this client yet")
+def verify_saved(data: bytes, validators: ValidatorSetSource) -> str:
+    """Verifies a saved answer file offline; see ``citychain.indexer.verify_saved``."""
+    from .indexer import verify_saved as verify
+    return verify(data, validators)

@@ -143,3 +143,29 @@ class SealedPayload(Canonical):
             return ChaCha20Poly1305(content_key).decrypt(self.ciphertext[:12], self.ciphertext[12:], b"")
         except Exception as e:
             raise SealError(f"the sealed payload does not open with this key ({type(e).__name__}); use {agency}'s sealing key #{key_id}") from None
+
+    def _content_key(self, entry: SealedRecipient, private_key: X25519PrivateKey) -> bytes:
+        try:
+            return hpke_open(entry.encapsulated_key, private_key, _aad(entry.agency, entry.key_id), entry.wrapped_key)
+        except Exception as e:
+            raise SealError(f"cannot open as {entry.agency}#{entry.key_id}: wrong private key or tampered entry ({type(e).__name__})") from None
+
+    def open_share(self, share: SealedRecipient, private_key: X25519PrivateKey) -> bytes:
+        """The plaintext, with a record key shared later (``shareRecordKeys``) to the reader; a key
+        for another version fails the payload's ChaCha20-Poly1305 tag (SealError)."""
+        content_key = self._content_key(share, private_key)
+        try:
+            return ChaCha20Poly1305(content_key).decrypt(self.ciphertext[:12], self.ciphertext[12:], b"")
+        except Exception:
+            raise SealError(f"the key shared with {share.agency}#{share.key_id} does not open this payload (another version's key?)") from None
+
+    def rewrap(self, agency: str, key_id: int, private_key: X25519PrivateKey, reader: Tuple[str, int, bytes]) -> SealedRecipient:
+        """The content key, unwrapped as ``agency``#``key_id`` and sealed again to ``reader``
+        (agency, keyID, X25519 public key): what a dataset's owner puts in a ``shareRecordKeys``."""
+        entry = next((x for x in self.recipients if x.agency == agency and x.key_id == key_id), None)
+        if entry is None:
+            raise SealError(f"{agency}#{key_id} is not a recipient of this payload; only a recipient can share its key")
+        content_key = self._content_key(entry, private_key)
+        enc, wrapped = hpke_seal(reader[2], _aad(reader[0], reader[1]), content_key)
+        return SealedRecipient(reader[0], reader[1], enc, wrapped)
+

@@ -5,54 +5,20 @@ payloads; failures are typed ``WireError`` frames.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import socket
 import ssl
 import struct
 from dataclasses import dataclass
-from typing import Optional
+from typing import Deque, Dict, Iterator, Optional
 
-from .encoding import CodecError, Reader, Writer, decode_whole
+from .errors import WireError  # re-exported: citychain.wire.WireError
 
 VERSION = 1
 MAX_FRAME_BYTES = 4 * 1024 * 1024
 
 REQUEST, RESPONSE, ERROR, STREAM_ITEM, STREAM_END, CANCEL, PING, PONG = range(1, 9)
-
-ERROR_NAMES = {1: "badFrame", 2: "unsupportedVersion", 3: "unknownKind", 4: "forbidden", 5: "tooManyInFlight",
-               6: "frameTooLarge", 7: "invalidRequest", 8: "notFound", 9: "rateLimited", 10: "unavailable",
-               11: "timeout", 12: "cancelled", 13: "internal", 14: "conflict"}
-
-
-class WireError(Exception):
-    """A typed failure from the peer (or about the connection): ``code`` and ``name`` as the
-    protocol's table gives them, the peer's ``message``, and ``retry_after_ms`` when rate limited."""
-
-    def __init__(self, code: int, message: str, retry_after_ms: Optional[int] = None) -> None:
-        self.code = code
-        self.name = ERROR_NAMES.get(code, f"code {code}")
-        self.message = message
-        self.retry_after_ms = retry_after_ms
-        super().__init__(f"{self.name}: {message}")
-
-    def to_bytes(self) -> bytes:
-        w = Writer()
-        w.u16(self.code)
-        if self.code == 9:
-            w.u32(self.retry_after_ms or 0)
-        w.string(self.message)
-        return w.bytes
-
-    @staticmethod
-    def from_bytes(data: bytes) -> "WireError":
-        def decode(r: Reader) -> WireError:
-            code = r.u16("WireError.code")
-            if code not in ERROR_NAMES:
-                raise CodecError("unknownTag", "WireError.code", f"unknown error code {code}")
-            retry = r.u32("WireError.retryAfterMillis") if code == 9 else None
-            return WireError(code, r.string(4096, "WireError.message"), retry)
-        return decode_whole(data, decode, "WireError")
-
 
 @dataclass(frozen=True)
 class Frame:
@@ -102,11 +68,13 @@ class Connection:
         context.load_cert_chain(cert, key)
         raw = socket.create_connection((host, port), timeout=timeout)
         self._sock = context.wrap_socket(raw)
-        self.server_role = self._role(self._sock.getpeercert(binary_form=True))
+        der = self._sock.getpeercert(binary_form=True)
+        self.server_role = self._role(der) if der else None
         if expect_role is not None and self.server_role != expect_role:
             self.close()
             raise WireError(4, f"the server at {host}:{port} is a {self.server_role}, not a {expect_role}")
         self._ids = itertools.count(1)
+        self._queued: Dict[int, Deque[Frame]] = {}
 
     @staticmethod
     def _role(der: bytes) -> Optional[str]:
@@ -137,22 +105,66 @@ class Connection:
             raise WireError(1, f"the server sent a frame of length {length}")
         return Frame.from_bytes(head + self._read_exact(length))
 
-    def request(self, kind: int, payload: bytes = b"") -> bytes:
-        """Sends a request and returns the response payload; a WireError frame raises it."""
-        rid = next(self._ids)
-        self._sock.sendall(Frame(REQUEST, kind, rid, payload).to_bytes())
+    def _next(self, rid: int) -> Frame:
+        """The next frame for request ``rid`` (pings answered; frames of this connection's other
+        open streams kept for them, so a unary request can be made while a stream is open)."""
+        queued = self._queued.get(rid)
+        if queued:
+            return queued.popleft()
         while True:
             frame = self._read_frame()
             if frame.type == PING:
                 self._sock.sendall(Frame(PONG, 0, frame.request_id, frame.payload).to_bytes())
                 continue
-            if frame.type == ERROR and frame.request_id in (0, rid):
-                raise WireError.from_bytes(frame.payload)
-            if frame.request_id != rid:
-                continue
-            if frame.type == RESPONSE:
-                return frame.payload
-            raise WireError(1, f"unexpected frame type {frame.type} for a unary request")
+            if frame.request_id == rid or (frame.type == ERROR and frame.request_id == 0):
+                return frame
+            if frame.request_id in self._queued:
+                self._queued[frame.request_id].append(frame)
+
+    def request(self, kind: int, payload: bytes = b"") -> bytes:
+        """Sends a request and returns the response payload; a WireError frame raises it."""
+        rid = next(self._ids)
+        self._sock.sendall(Frame(REQUEST, kind, rid, payload).to_bytes())
+        frame = self._next(rid)
+        if frame.type == ERROR:
+            raise WireError.from_bytes(frame.payload)
+        if frame.type == RESPONSE:
+            return frame.payload
+        raise WireError(1, f"unexpected frame type {frame.type} for a unary request")
+
+    def stream(self, kind: int, payload: bytes = b"") -> Iterator[bytes]:
+        """Opens a stream (part 2, "Streams"): yields each stream item's payload until the stream
+        end; an error frame raises its ``WireError``. Closing the generator early sends a cancel.
+        Unary requests may be made on the same connection between items."""
+        rid = next(self._ids)
+        self._queued[rid] = collections.deque()
+        self._sock.sendall(Frame(REQUEST, kind, rid, payload).to_bytes())
+        finished = False
+        try:
+            while True:
+                frame = self._next(rid)
+                if frame.type == STREAM_ITEM:
+                    yield frame.payload
+                    continue
+                finished = True
+                if frame.type == ERROR:
+                    raise WireError.from_bytes(frame.payload)
+                if frame.type == STREAM_END:
+                    return
+                raise WireError(1, f"unexpected frame type {frame.type} in a stream")
+        finally:
+            self._queued.pop(rid, None)
+            if not finished:
+                try:
+                    self._sock.sendall(Frame(CANCEL, kind, rid).to_bytes())
+                except OSError:
+                    pass
+
+    @staticmethod
+    def to(address: str, cert: str, key: str, ca: str, expect_role: Optional[str] = None, timeout: float = 30.0) -> "Connection":
+        """A connection to ``HOST:PORT``."""
+        host, port = address.rsplit(":", 1)
+        return Connection(host, int(port), cert, key, ca, expect_role, timeout)
 
     def close(self) -> None:
         try:

@@ -69,8 +69,10 @@ def through_gateway(a, key, chain_id, height, payload, result) -> bool:
     """A second session through the gateway: its receipt verified against the genesis set, then
     asked again by id (the same receipt)."""
     from citychain import gateway
+    from citychain.indexer import Indexer
+    from citychain.trust import TrustedValidatorSets
     with open(a.genesis, encoding="utf-8") as f:
-        validators = ledger.genesis_validator_set(json.load(f))
+        validators = TrustedValidatorSets.from_genesis(json.load(f))   # the sets followed from the genesis through any change
     body = ledger.TransactionBody(chain_id, ledger.Signer(a.agency, a.key_id), int.from_bytes(os.urandom(8), "big"), height + 1000,
                                   ledger.Operation("putRecord", {"dataset": a.dataset, "subject": a.subject + "-gw",
                                                                  "payloadHash": hashlib.sha256(payload).digest()}))
@@ -78,6 +80,8 @@ def through_gateway(a, key, chain_id, height, payload, result) -> bool:
     host, port = a.gateway.rsplit(":", 1)
     with Connection(host, int(port), a.cert, a.key, a.ca, expect_role="gateway") as conn:
         outcome = gateway.submit(conn, tx, wait_ms=20000)
+        if outcome.receipt is not None:
+            Indexer(conn, validators).refresh_through(outcome.receipt.header.header.height)   # the gateway relays 0x020B
         outcome.verify(tx.id, validators)
         again = gateway.receipt(conn, tx.id)
         again.verify(tx.id, validators)
@@ -93,8 +97,10 @@ def read_back(a, tx, height, result) -> bool:
     import time
     from citychain.proofs import ProofError, RecordAnswer, record_query
     from citychain.wire import WireError
+    from citychain.indexer import Indexer
+    from citychain.trust import TrustedValidatorSets
     with open(a.genesis, encoding="utf-8") as f:
-        validators = ledger.genesis_validator_set(json.load(f))
+        validators = TrustedValidatorSets.from_genesis(json.load(f))
     host, port = a.indexer.rsplit(":", 1)
     deadline = time.monotonic() + 30
     with Connection(host, int(port), a.cert, a.key, a.ca, expect_role="indexer") as conn:
@@ -104,6 +110,7 @@ def read_back(a, tx, height, result) -> bool:
             if answer.at.header.height >= height or time.monotonic() > deadline:
                 break
             time.sleep(0.2)   # the indexer follows the chain; poll its answer's height (bounded above)
+        Indexer(conn, validators).refresh()
         try:
             answer.verify(a.dataset, a.subject, validators)
             result["read"] = "verified"
