@@ -121,6 +121,7 @@ import Testing
         #expect(r["before_grant"] as? String == "denied" && (r["denied_tax-office"] as? String)?.contains("has no grant") == true, "\(property.output)")
         #expect(r["owner_now"] as? String == "Rui Costa" && r["history_versions"] as? Int == 2 && r["outsider"] as? String == "denied",
                 "\(property.output)")
+        #expect(r["access_may_read"] as? Bool == true && r["access_grants_held"] as? [String] == ["property-registrations"], "indexer.access: \(property.output)")
 
         // Medical records (restricted): sealed, denied to an outsider, key shared to a grantee.
         let medical = try PythonClientProcessTests.python([examples + "/medical_records.py"] + common)

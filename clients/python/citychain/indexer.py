@@ -1,7 +1,8 @@
 """Indexer queries (docs/PROTOCOL.md part 7) with their answers verified against a trusted
 validator set: record, history, dataset (with JSON field predicates, as ``citychain query dataset
 --where`` takes them), transaction, block, audit and record-key shares; the indexer's status; and
-saved answers (``citychain query … --save``) verified offline.
+the datasets and the grants that concern the reader (0x020E, ``Indexer.access``); saved answers
+(``citychain query … --save``) verified offline.
 
 ``Indexer`` sends them over a ``wire.Connection`` to an indexer or to a gateway (which relays them,
 part 9) and verifies every answer before returning it, following validator-set changes
@@ -27,7 +28,9 @@ from .proofs import (START, CertifiedHeader, ChainCursor, ChangesAnswer, ProvenT
 from .wire import Connection
 
 RECORD, HISTORY, DATASET, TRANSACTION, BLOCK, AUDIT, STATUS = 0x0201, 0x0202, 0x0203, 0x0204, 0x0205, 0x0206, 0x0207
-VALIDATOR_CHANGES, KEY_SHARES = 0x020B, 0x020D
+VALIDATOR_CHANGES, KEY_SHARES, ACCESS = 0x020B, 0x020D, 0x020E
+MAX_ACCESS_ENTRIES = 4096
+DATASET_NAMESPACE, GRANT_NAMESPACE = 3, 5
 MAX_ITEMS = 500
 MAX_KEY_SHARE_ITEMS = 32
 MAX_PURPOSE_BYTES = 256
@@ -483,6 +486,110 @@ class IndexerStatus:
                                                           r.string(256, "IndexerStatus.source")), "IndexerStatus")
 
 
+# -- datasets and grants (0x020E) ------------------------------------------------------------------------------
+
+SENSITIVITIES = ("public", "internal", "restricted")
+
+
+@dataclass(frozen=True)
+class DatasetEntry(Canonical):
+    """State entry ``dataset``: ``DatasetID id, AgencyID owner, u8 sensitivity, string schema,
+    array<AgencyID> writers (sorted), u64 createdAtHeight``."""
+    id: str
+    owner: str
+    sensitivity: str
+    schema: str
+    writers: List[str]
+    created_at_height: int
+
+    def encode(self, w: Writer) -> None:
+        w.string(self.id); w.string(self.owner); w.u8(SENSITIVITIES.index(self.sensitivity)); w.string(self.schema)
+        w.array(self.writers, lambda w, a: w.string(a))
+        w.u64(self.created_at_height)
+
+    @staticmethod
+    def decode(r: Reader) -> "DatasetEntry":
+        d, owner = read_dataset(r, "DatasetEntry.id"), read_agency(r, "DatasetEntry.owner")
+        s = r.u8("DatasetEntry.sensitivity")
+        if s >= len(SENSITIVITIES):
+            raise CodecError("unknownTag", f"DatasetEntry.sensitivity {s}")
+        schema = r.string(128, "DatasetEntry.schema")
+        writers = r.array(64, "DatasetEntry.writers", lambda r: read_agency(r, "DatasetEntry.writers"))
+        return DatasetEntry(d, owner, SENSITIVITIES[s], schema, writers, r.u64("DatasetEntry.createdAtHeight"))
+
+
+@dataclass(frozen=True)
+class GrantEntry(Canonical):
+    """State entry ``grant``: ``u64 expiresAtHeight, u64 expiresAtMillis (0: none), string purpose, u64 grantedAtHeight``."""
+    expires_at_height: int
+    expires_at_millis: int
+    purpose: str
+    granted_at_height: int
+
+    def encode(self, w: Writer) -> None:
+        w.u64(self.expires_at_height); w.u64(self.expires_at_millis); w.string(self.purpose); w.u64(self.granted_at_height)
+
+    @staticmethod
+    def decode(r: Reader) -> "GrantEntry":
+        return GrantEntry(r.u64("GrantEntry.expiresAtHeight"), r.u64("GrantEntry.expiresAtMillis"), r.string(MAX_PURPOSE_BYTES, "GrantEntry.purpose"),
+                          r.u64("GrantEntry.grantedAtHeight"))
+
+    def is_live(self, height: int, time_millis: int) -> bool:
+        return height <= self.expires_at_height and (self.expires_at_millis == 0 or time_millis < self.expires_at_millis)
+
+
+@dataclass(frozen=True)
+class ProvenGrant:
+    dataset: str
+    grantee: str
+    entry: GrantEntry
+    proof: StateProof
+
+
+@dataclass(frozen=True)
+class AccessAnswer:
+    """The chain's datasets and the grants that concern the reader (given on datasets it owns, or
+    held by it), at ``at``, each proven under its state root (not proven complete)."""
+    at: CertifiedHeader
+    datasets: List[Tuple[DatasetEntry, StateProof]]
+    grants: List[ProvenGrant]
+
+    @staticmethod
+    def from_bytes(data: bytes) -> "AccessAnswer":
+        def grant(r: Reader) -> ProvenGrant:
+            return ProvenGrant(read_dataset(r, "ProvenGrant.dataset"), read_agency(r, "ProvenGrant.grantee"), GrantEntry.decode(r), StateProof.decode(r))
+        return decode_whole(data, lambda r: AccessAnswer(
+            CertifiedHeader.decode(r),
+            r.array(MAX_ACCESS_ENTRIES, "AccessAnswer.datasets", lambda r: (DatasetEntry.decode(r), StateProof.decode(r))),
+            r.array(MAX_ACCESS_ENTRIES, "AccessAnswer.grants", grant)), "AccessAnswer")
+
+    def verify(self, sets: ValidatorSetSource) -> None:
+        """Raises ProofError unless ``at`` is certified, the lists are in strict order and every
+        entry is the one under ``at``'s state root (entry ``dataset``, tag 3; ``grant``, tag 5)."""
+        self.at.verify(sets)
+        root = self.at.header.state_root
+        last: Optional[str] = None
+        for d, proof in self.datasets:
+            if last is not None and not last < d.id:
+                raise ProofError(f"the datasets are not in strictly increasing id order at '{d.id}'")
+            last = d.id
+            if not proof.verify(state_key(DATASET_NAMESPACE, _string(d.id)), d.to_bytes(), root):
+                raise ProofError(f"the definition of dataset '{d.id}' is not the one under the state root of block {self.at.height}")
+        previous: Optional[Tuple[str, str]] = None
+        for g in self.grants:
+            if previous is not None and not previous < (g.dataset, g.grantee):
+                raise ProofError(f"the grants are not in strictly increasing (dataset, grantee) order at '{g.dataset}'/'{g.grantee}'")
+            previous = (g.dataset, g.grantee)
+            if not g.proof.verify(state_key(GRANT_NAMESPACE, _string(g.dataset), _string(g.grantee)), g.entry.to_bytes(), root):
+                raise ProofError(f"the grant of '{g.dataset}' to '{g.grantee}' is not the one under the state root of block {self.at.height}")
+
+    def can_read(self, agency: str, d: DatasetEntry) -> bool:
+        """The ledger's read rule at ``at``'s height and block time."""
+        if d.sensitivity == "public" or d.owner == agency or agency in d.writers:
+            return True
+        return any(g.dataset == d.id and g.grantee == agency and g.entry.is_live(self.at.height, self.at.header.time_millis) for g in self.grants)
+
+
 # -- a client that verifies what it returns ------------------------------------------------------------------
 
 class Indexer:
@@ -605,6 +712,12 @@ class Indexer:
         self.checked(lambda s: verify_key_shares(a, dataset, grantee, s))
         return a
 
+    def access(self) -> AccessAnswer:
+        """The datasets of the chain and the grants that concern this agency, proven (0x020E)."""
+        a = AccessAnswer.from_bytes(self._ask(ACCESS, b""))
+        self.checked(lambda s: a.verify(s))
+        return a
+
     def status(self) -> IndexerStatus:
         return IndexerStatus.from_bytes(self.conn.request(STATUS))
 
@@ -683,6 +796,10 @@ def verify_saved(data: bytes, sets: ValidatorSetSource) -> str:
         c = ChangesAnswer.from_bytes(answer, max_items=MAX_KEY_SHARE_ITEMS)
         verify_key_shares(c, dataset, None, sets)
         return f"{len(c.items)} record-key shares of {dataset}, each in its certified block, as of block {c.at.height}"
+    if kind == ACCESS:
+        ac = AccessAnswer.from_bytes(answer)
+        ac.verify(sets)
+        return f"{len(ac.datasets)} datasets and {len(ac.grants)} grants, each the entry under the state root of certified block {ac.at.height}"
     if kind in (0x0301, 0x0302):
         from .gateway import GatewayOutcome
         tx_id = q.fixed(32, "TxStatusRequest.id")

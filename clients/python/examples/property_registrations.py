@@ -57,6 +57,11 @@ def main() -> int:
     d.submit(a.owner, Operation("grantAccess", {"dataset": a.dataset, "grantee": a.reader, "expiresAtHeight": transfer.height + 100000,
                                                 "expiresAtMillis": 0, "purpose": purpose}))
     reader = d.reader(a.reader)
+    # The datasets and the grants that concern the reader (0x020E), proven: it holds the new grant now.
+    access = reader.access()
+    entry = next(e for e, _ in access.datasets if e.id == a.dataset)
+    d.result["access_may_read"] = access.can_read(a.reader, entry)
+    d.result["access_grants_held"] = [g.dataset for g in access.grants if g.grantee == a.reader]
     record = reader.record(a.dataset, parcel, purpose)
     d.result["read"] = "verified"
     d.result["owner_now"] = __import__("json").loads(record.payload or b"{}").get("owner")
@@ -68,7 +73,7 @@ def main() -> int:
     d.result["audit"] = [{"reader": i.record.reader, "purpose": i.record.purpose, "kind": f"0x{i.record.query_kind:04x}"} for i in audit.items]
     d.result["audit_anchored"] = anchored
     d.result["saved_audit_answer"] = verify_saved(owner.saved(), d.sets)
-    ok = (d.result["before_grant"] == "denied" and d.result["owner_now"] == "Rui Costa" and d.result["history_versions"] == 2
+    ok = (d.result["before_grant"] == "denied" and d.result["access_may_read"] and a.dataset in d.result["access_grants_held"] and d.result["owner_now"] == "Rui Costa" and d.result["history_versions"] == 2
           and d.result["outsider"] == "denied" and any(i["reader"] == a.reader and i["purpose"] == purpose for i in d.result["audit"]))
     return d.finish(ok)
 
