@@ -70,6 +70,33 @@ def load_agencies(path: str) -> Dict[str, Agency]:
     return out
 
 
+def load_devnet(directory: str, genesis_path: Optional[str] = None) -> Dict[str, Agency]:
+    """The agencies of a ``deploy/devnet up`` directory (``.devnet``): ``pki/<id>.pem`` and
+    ``.key``, ``pki/ca.pem``, ``keys/<id>.json`` (signing) and ``keys/<id>.sealing.json``; their
+    key ids from the genesis (``genesis.json`` there unless given), matched by public key."""
+    g = genesis(genesis_path or os.path.join(directory, "genesis.json"))
+    out: Dict[str, Agency] = {}
+    for entry in g["agencies"]:
+        agency_id = entry["id"]
+        cert, key = os.path.join(directory, "pki", agency_id + ".pem"), os.path.join(directory, "pki", agency_id + ".key")
+        signing_file = os.path.join(directory, "keys", agency_id + ".json")
+        if not (os.path.exists(cert) and os.path.exists(signing_file)):
+            continue
+        with open(signing_file, encoding="utf-8") as f:
+            signing = json.load(f)
+        ids = {k["publicKey"]: int(k["keyID"]) for k in entry.get("keys", [])}
+        sealing: Optional[dict] = None
+        sealing_file = os.path.join(directory, "keys", agency_id + ".sealing.json")
+        if os.path.exists(sealing_file):
+            with open(sealing_file, encoding="utf-8") as f:
+                sealing = json.load(f)
+        out[agency_id] = Agency(agency_id, cert, key, os.path.join(directory, "pki", "ca.pem"),
+                                Ed25519PrivateKey.from_private_bytes(bytes.fromhex(signing["privateKey"])), ids.get(signing["publicKey"], 1),
+                                X25519PrivateKey.from_private_bytes(bytes.fromhex(sealing["privateKey"])) if sealing else None,
+                                ids.get(sealing["publicKey"], 2) if sealing else 2)
+    return out
+
+
 def genesis(path: str) -> dict:
     """A genesis file's JSON."""
     with open(path, encoding="utf-8") as f:

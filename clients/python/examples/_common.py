@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from citychain import gateway  # noqa: E402
-from citychain.client import Agency, genesis, load_agencies  # noqa: E402
+from citychain.client import Agency, genesis, load_agencies, load_devnet  # noqa: E402
 from citychain.indexer import Indexer  # noqa: E402
 from citychain.ledger import Operation, SignedTransaction  # noqa: E402
 from citychain.proofs import ProvenTransaction  # noqa: E402
@@ -22,7 +22,9 @@ from citychain.wire import Connection  # noqa: E402
 
 def arguments(doc: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--agencies", required=True, help="JSON file of the agencies' TLS files and keys (citychain.client.load_agencies)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--agencies", help="JSON file of the agencies' TLS files and keys (citychain.client.load_agencies)")
+    who.add_argument("--devnet", help="a deploy/devnet directory (.devnet): the agencies' certificates and keys from there (citychain.client.load_devnet)")
     p.add_argument("--genesis", required=True, help="the chain's genesis file: the trust anchor of every proof")
     p.add_argument("--gateway", required=True, help="HOST:PORT of a gateway: writes (with receipts) and relayed queries")
     p.add_argument("--indexer", help="HOST:PORT of an indexer (default: read through the gateway)")
@@ -35,7 +37,7 @@ class Demo:
 
     def __init__(self, a: argparse.Namespace) -> None:
         self.args = a
-        self.agencies: Dict[str, Agency] = load_agencies(a.agencies)
+        self.agencies: Dict[str, Agency] = load_agencies(a.agencies) if a.agencies else load_devnet(a.devnet, a.genesis)
         g = genesis(a.genesis)
         self.chain_id: str = g["chainID"]
         self.sets = TrustedValidatorSets.from_genesis(g)
