@@ -20,43 +20,16 @@ import Testing
     static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
 
     @Test(.timeLimit(.minutes(4))) func theConsoleWritesAndShowsVerifiedAnswersInABrowser() async throws {
-        let cluster = try TestCluster()
-        let genesisPath = cluster.root + "/genesis.json"
-        try F.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
-        let ports = TestCluster.freePorts(6)
-        let addresses = ports.prefix(4).map { "127.0.0.1:\($0)" }
-        let validators = try (0..<4).map { i in
-            try ValidatorProcess(name: "validator-\(i)", port: ports[i], dir: cluster.root, ca: cluster.ca, genesisPath: genesisPath,
-                                 validatorKey: Array(F.validatorKeys[i].rawRepresentation), peers: addresses)
-        }
-        let db = try await TestPostgres.database()
-        let indexer = try ValidatorProcess(name: "indexer-0", role: .indexer, port: ports[4], executable: ValidatorProcess.sibling("citychain-indexer"),
-                                           dir: cluster.root, ca: cluster.ca) { cert in
-            ["--listen", "127.0.0.1:\(ports[4])"] + cert + ["--genesis", genesisPath, "--postgres", db.url, "--audit-agency", "tax-office",
-                                                            "--log-level", "info"] + addresses.flatMap { ["--validator", $0] }
-        }
-        let gateway = try ValidatorProcess(name: "gateway-0", role: .gateway, port: ports[5], executable: ValidatorProcess.sibling("citychain-gateway"),
-                                           dir: cluster.root, ca: cluster.ca) { cert in
-            ["--listen", "127.0.0.1:\(ports[5])"] + cert + ["--genesis", genesisPath, "--indexer", "127.0.0.1:\(ports[4])", "--log-level", "info"]
-                + addresses.flatMap { ["--validator", $0] }
-        }
-        for v in validators { try await v.start() }
-        try await indexer.start()
-        try await gateway.start()
+        let city = try await CityProcesses.start(genesis: F.genesis)
+        let (cluster, genesisPath, gateway) = (city.cluster, city.genesisPath, city.gateway)
         let console = Process()
         defer {
             if console.isRunning { console.terminate() }
-            Task {
-                _ = await gateway.terminate()
-                _ = await indexer.terminate()
-                for v in validators where v.isRunning { _ = await v.terminate() }
-            }
+            Task { await city.stop() }
         }
         // The tax office's certificate and keys; the land bureau's, to give it a grant.
         for agency in ["tax-office", "land-bureau"] {
-            let issued = try cluster.ca.issue(role: .agency(agency), name: agency)
-            try PEMFiles.write(issued.certificatePEM, to: cluster.root + "/\(agency).pem", secret: false)
-            try PEMFiles.write(issued.privateKeyPEM, to: cluster.root + "/\(agency).key", secret: true)
+            try city.issueAgency(agency)
             let k = F.key(agency)
             let file = KeyFileJSON(kind: "signing", publicKey: Hex.encode(Array(k.publicKey.rawRepresentation)), privateKey: Hex.encode(Array(k.rawRepresentation)))
             try PEMFiles.write(String(decoding: try JSONEncoder().encode(file), as: UTF8.self), to: cluster.root + "/\(agency).signing.json", secret: true)
@@ -64,10 +37,7 @@ import Testing
         let seal = F.sealKey("tax-office")
         let sealFile = KeyFileJSON(kind: "sealing", publicKey: Hex.encode(Array(seal.publicKey.rawRepresentation)), privateKey: Hex.encode(Array(seal.rawRepresentation)))
         try PEMFiles.write(String(decoding: try JSONEncoder().encode(sealFile), as: UTF8.self), to: cluster.root + "/tax-office.sealing.json", secret: true)
-        try PEMFiles.write(cluster.ca.certificatePEM, to: cluster.root + "/ca.pem", secret: false)
-        func tls(_ agency: String) -> [String] {
-            ["--cert", cluster.root + "/\(agency).pem", "--key", cluster.root + "/\(agency).key", "--ca", cluster.root + "/ca.pem"]
-        }
+        let tls = city.tls
         let grant = cluster.root + "/grant.json"
         try #"{"op": "grantAccess", "dataset": "land.parcels", "grantee": "tax-office", "expiresAtHeight": 100000, "purpose": "parcel checks"}"#
             .write(toFile: grant, atomically: true, encoding: .utf8)

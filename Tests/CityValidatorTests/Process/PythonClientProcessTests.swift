@@ -36,42 +36,12 @@ import Testing
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("clients/python/examples/submit_parking_session.py").path
         try #require(FileManager.default.fileExists(atPath: script))
-        let cluster = try TestCluster()
-        let genesisPath = cluster.root + "/genesis.json"
-        try F.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
-        let ports = TestCluster.freePorts(6)
-        let addresses = ports.prefix(4).map { "127.0.0.1:\($0)" }
-        let validators = try (0..<4).map { i in
-            try ValidatorProcess(name: "validator-\(i)", port: ports[i], dir: cluster.root, ca: cluster.ca, genesisPath: genesisPath,
-                                 validatorKey: Array(F.validatorKeys[i].rawRepresentation), peers: addresses)
-        }
-        let db = try await TestPostgres.database()
-        let indexer = try ValidatorProcess(name: "indexer-0", role: .indexer, port: ports[4], executable: ValidatorProcess.sibling("citychain-indexer"),
-                                           dir: cluster.root, ca: cluster.ca) { cert in
-            ["--listen", "127.0.0.1:\(ports[4])"] + cert + ["--genesis", genesisPath, "--postgres", db.url, "--audit-agency", "tax-office",
-                                                            "--log-level", "info"] + addresses.flatMap { ["--validator", $0] }
-        }
-        let gateway = try ValidatorProcess(name: "gateway-0", role: .gateway, port: ports[5], executable: ValidatorProcess.sibling("citychain-gateway"),
-                                           dir: cluster.root, ca: cluster.ca) { cert in
-            ["--listen", "127.0.0.1:\(ports[5])"] + cert + ["--genesis", genesisPath, "--indexer", "127.0.0.1:\(ports[4])", "--log-level", "info"]
-                + addresses.flatMap { ["--validator", $0] }
-        }
-        for v in validators { try await v.start() }
-        try await indexer.start()
-        try await gateway.start()
-        defer {
-            Task {
-                _ = await gateway.terminate()
-                _ = await indexer.terminate()
-                for v in validators where v.isRunning { _ = await v.terminate() }
-            }
-        }
-        let issued = try cluster.ca.issue(role: .agency("tax-office"), name: "tax-office")
-        try PEMFiles.write(issued.certificatePEM, to: cluster.root + "/tax.pem", secret: false)
-        try PEMFiles.write(issued.privateKeyPEM, to: cluster.root + "/tax.key", secret: true)
-        try PEMFiles.write(cluster.ca.certificatePEM, to: cluster.root + "/ca.pem", secret: false)
+        let city = try await CityProcesses.start(genesis: F.genesis)
+        defer { Task { await city.stop() } }
+        let (cluster, genesisPath, addresses, indexer, gateway) = (city.cluster, city.genesisPath, city.addresses, city.indexer, city.gateway)
+        try city.issueAgency("tax-office")
 
-        let (exit, output) = try Self.python([script, "--validator", addresses[2], "--cert", cluster.root + "/tax.pem", "--key", cluster.root + "/tax.key",
+        let (exit, output) = try Self.python([script, "--validator", addresses[2], "--cert", cluster.root + "/tax-office.pem", "--key", cluster.root + "/tax-office.key",
                                                  "--ca", cluster.root + "/ca.pem", "--agency", "tax-office",
                                                  "--signing-key-hex", Hex.encode(Array(F.key("tax-office").rawRepresentation)),
                                                  "--indexer", indexer.address, "--gateway", gateway.address, "--genesis", genesisPath])
@@ -85,7 +55,7 @@ import Testing
         #expect(result["forged_read"] as? String == "refused" && result["unknown_dataset"] as? String == "notFound", "\(output)")
         #expect(result["gateway"] as? String == "committed" && result["receipt"] as? String == "verified", "the gateway's receipt: \(output)")
         // A saved answer the Swift CLI wrote verifies offline with the Python client, and a damaged one does not.
-        let tls = ["--cert", cluster.root + "/tax.pem", "--key", cluster.root + "/tax.key", "--ca", cluster.root + "/ca.pem"]
+        let tls = city.tls("tax-office")
         let saved = try await runCLI(["query", "record", "--indexer", indexer.address, "--dataset", "parking.sessions", "--subject", "bay-12",
                                       "--genesis", genesisPath, "--save", cluster.root + "/record.ans"] + tls)
         #expect(saved.status == 0 && saved.output.contains("proofs: verified"), "\(saved.output)")

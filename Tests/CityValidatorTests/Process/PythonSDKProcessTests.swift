@@ -42,37 +42,9 @@ import Testing
         let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("clients/python/examples").path
         try #require(FileManager.default.fileExists(atPath: examples + "/parking_sessions.py"))
-        let cluster = try TestCluster()
-        let root = cluster.root
-        let genesisPath = root + "/genesis.json"
-        try Self.genesis.toJSON().write(to: URL(fileURLWithPath: genesisPath))
-        let ports = TestCluster.freePorts(6)
-        let addresses = ports.prefix(4).map { "127.0.0.1:\($0)" }
-        let validators = try (0..<4).map { i in
-            try ValidatorProcess(name: "validator-\(i)", port: ports[i], dir: root, ca: cluster.ca, genesisPath: genesisPath,
-                                 validatorKey: Array(F.validatorKeys[i].rawRepresentation), peers: addresses)
-        }
-        let db = try await TestPostgres.database()
-        let indexer = try ValidatorProcess(name: "indexer-0", role: .indexer, port: ports[4], executable: ValidatorProcess.sibling("citychain-indexer"),
-                                           dir: root, ca: cluster.ca) { cert in
-            ["--listen", "127.0.0.1:\(ports[4])"] + cert + ["--genesis", genesisPath, "--postgres", db.url, "--audit-agency", "tax-office",
-                                                            "--log-level", "info"] + addresses.flatMap { ["--validator", $0] }
-        }
-        let gateway = try ValidatorProcess(name: "gateway-0", role: .gateway, port: ports[5], executable: ValidatorProcess.sibling("citychain-gateway"),
-                                           dir: root, ca: cluster.ca) { cert in
-            ["--listen", "127.0.0.1:\(ports[5])"] + cert + ["--genesis", genesisPath, "--indexer", "127.0.0.1:\(ports[4])", "--log-level", "info"]
-                + addresses.flatMap { ["--validator", $0] }
-        }
-        for v in validators { try await v.start() }
-        try await indexer.start()
-        try await gateway.start()
-        defer {
-            Task {
-                _ = await gateway.terminate()
-                _ = await indexer.terminate()
-                for v in validators where v.isRunning { _ = await v.terminate() }
-            }
-        }
+        let city = try await CityProcesses.start(genesis: Self.genesis)
+        defer { Task { await city.stop() } }
+        let (cluster, root, genesisPath, addresses, indexer, gateway) = (city.cluster, city.root, city.genesisPath, city.addresses, city.indexer, city.gateway)
         // The validator set changes before anything is written: v0's power 10 → 20.
         let v0 = F.validatorKeys[0].ledgerPublicKey
         let change = F.tx("admin-a", .changeValidatorSet(changes: [ValidatorChange(publicKey: v0, power: 20, name: "v0")]), nonce: 77, expires: 500,
@@ -83,14 +55,11 @@ import Testing
         // The agencies' certificates and keys, as the examples read them.
         var agencies: [String: Any] = [:]
         for agency in ["hospital", "land-bureau", "tax-office"] {
-            let issued = try cluster.ca.issue(role: .agency(agency), name: agency)
-            try PEMFiles.write(issued.certificatePEM, to: "\(root)/\(agency).pem", secret: false)
-            try PEMFiles.write(issued.privateKeyPEM, to: "\(root)/\(agency).key", secret: true)
+            try city.issueAgency(agency)
             agencies[agency] = ["cert": "\(root)/\(agency).pem", "key": "\(root)/\(agency).key",
                                 "signingKey": Hex.encode(Array(F.key(agency).rawRepresentation)), "keyID": 1,
                                 "sealingKey": Hex.encode(Array(F.sealKey(agency).rawRepresentation)), "sealingKeyID": 2]
         }
-        try PEMFiles.write(cluster.ca.certificatePEM, to: root + "/ca.pem", secret: false)
         let spec = try JSONSerialization.data(withJSONObject: ["ca": root + "/ca.pem", "agencies": agencies], options: [.sortedKeys])
         try spec.write(to: URL(fileURLWithPath: root + "/agencies.json"))
         let common = ["--agencies", root + "/agencies.json", "--genesis", genesisPath, "--gateway", gateway.address]
