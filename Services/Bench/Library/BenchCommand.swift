@@ -1,3 +1,4 @@
+import CityNode
 import ArgumentParser
 import Crypto
 import Dispatch
@@ -69,4 +70,10 @@ enum RateMeter {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Double(counts.reduce(0, +)) / elapsed
     }
+}
+
+extension BenchCommand {
+    /// `CITYCHAIN_EXECUTOR=nio`: the bench's in-process services run their jobs on NIO's event
+    /// loops, as the service processes do with the same variable (`ConcurrencyExecutor`).
+    package static func installExecutor() { ConcurrencyExecutor.installFromEnvironment() }
 }

@@ -4,6 +4,7 @@ import CityBench
 @main
 enum CityBenchMain {
     static func main() async {
+        BenchCommand.installExecutor()
         await BenchCommand.main()
     }
 }

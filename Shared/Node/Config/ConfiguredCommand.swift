@@ -13,6 +13,7 @@ extension ConfiguredCommand {
     /// flags the command line did not give, then runs the command as `main()` would. A bad config
     /// stops the process with exit status 78 (EX_CONFIG) and one line per problem on stderr.
     package static func mainConfigured() async {
+        ConcurrencyExecutor.installFromEnvironment()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let resolved: ResolvedConfig
         do throws(ConfigErrors) {
