@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOPosix
 
 /// Where Swift concurrency's jobs run in a service process. By default on Swift's own cooperative

@@ -16,7 +16,11 @@ package final class IndexStore: Sendable {
     /// `user@host:port/database`, for errors.
     let target: String
     /// Proof material of recently proven blocks (a block never changes once indexed).
-    let proofCache = BoundedCache<UInt64, ProofMaterial>(capacity: 256)
+    /// `proofCacheBlocks` of them: 2,048 blocks of 1,000 transactions are about 130 MB of header,
+    /// certificate and Merkle subtrees, enough that point queries spread over a 1M-record chain
+    /// in blocks of 1,000 read each block's leaf hashes from PostgreSQL once (256 missed most).
+    static let proofCacheBlocks = 2048
+    let proofCache = BoundedCache<UInt64, ProofMaterial>(capacity: IndexStore.proofCacheBlocks)
     /// The rows of the transactions written last (about 48 MB at most for payloads of ~500 bytes):
     /// a point query of a recently written record reads no SQL.
     let recentTransactions = BoundedCache<TransactionID, StoredTransaction>(capacity: 65_536)
