@@ -38,7 +38,9 @@ package struct PublicKey: Hashable, Comparable, Sendable, CanonicalCodable, Cust
     package static func < (a: PublicKey, b: PublicKey) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 
     /// True when `signature` is a valid Ed25519 signature of `message` by this key.
+    /// A key verified before uses its precomputed table (`Ed25519Tables`); the verdict is the same.
     package func isValidSignature(_ signature: Signature, for message: [UInt8]) -> Bool {
+        if let table = Ed25519Tables.table(for: self) { return table.isValidSignature(signature.bytes, for: message) }
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes) else { return false }
         return key.isValidSignature(signature.bytes, for: message)
     }
