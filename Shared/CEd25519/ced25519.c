@@ -5,8 +5,9 @@
 // Group: twisted Edwards (a = -1) in extended coordinates (X:Y:Z:T, x = X/Z, y = Y/Z, T = XY/Z);
 // table entries are affine "Niels" triples (y + x, y - x, 2dxy). The formulas are the complete
 // unified addition and doubling of Hisil–Wong–Carter–Dawson (2008), as in ref10.
-// Scalars: signed radix-16 digits (-8..8), 64 of them; row i of a table holds j * 16^i * P for
-// j = 1..8, so [k]P is one mixed addition (or subtraction) per non-zero digit.
+// Scalars: signed digits in radix 2^w; row i of a table holds j * 2^(w i) * P for j = 1..2^(w-1),
+// so [k]P is one mixed addition (or subtraction) per non-zero digit and needs no doubling. A key's
+// table uses w = 5 (52 rows of 16 points); the base point's, made once, w = 8 (32 rows of 128).
 
 #include "ced25519.h"
 
@@ -19,7 +20,13 @@ typedef struct { uint64_t v[5]; } fe;
 typedef struct { fe X, Y, Z, T; } ge_p3;
 typedef struct { fe ypx, ymx, xy2d; } ge_niels;
 
-_Static_assert(sizeof(ge_niels) * 64 * 8 == CED25519_TABLE_BYTES, "table size");
+#define KEY_W 5
+#define KEY_ROWS 52      // ceil(256 / 5): digits of a scalar below 2^253, the last one carried into
+#define KEY_PER_ROW 16
+#define BASE_W 8
+#define BASE_ROWS 32
+#define BASE_PER_ROW 128
+_Static_assert(sizeof(ge_niels) * KEY_ROWS * KEY_PER_ROW == CED25519_TABLE_BYTES, "table size");
 
 #define M51 ((uint64_t)0x7ffffffffffff)
 
@@ -311,26 +318,28 @@ static inline void ge_madd(ge_p3 *r, const ge_niels *q, int negate) {
     fe_mul(&r->Z, &f, &g);
 }
 
-// Row i, column j: (j + 1) * 16^i * P, affine.
-static int table_build(ge_niels *table, const ge_p3 *p) {
-    ge_p3 *points = malloc(sizeof(ge_p3) * 512);
-    fe *prefix = malloc(sizeof(fe) * 512);
+// Row i, column j: (j + 1) * 2^(w i) * P, affine; rows * per_row entries (per_row = 2^(w - 1)).
+static int table_build(ge_niels *table, const ge_p3 *p, int rows, int per_row) {
+    const int n = rows * per_row;
+    ge_p3 *points = malloc(sizeof(ge_p3) * (size_t)n);
+    fe *prefix = malloc(sizeof(fe) * (size_t)n);
     if (points == NULL || prefix == NULL) {
         free(points); free(prefix);
         return 0;
     }
     ge_p3 base = *p;
-    for (int i = 0; i < 64; i++) {
-        points[i * 8] = base;
-        for (int j = 1; j < 8; j++) ge_add(&points[i * 8 + j], &points[i * 8 + j - 1], &base);
-        ge_dbl(&base, &points[i * 8 + 7]);
+    for (int i = 0; i < rows; i++) {
+        ge_p3 *row = points + i * per_row;
+        row[0] = base;
+        for (int j = 1; j < per_row; j++) ge_add(&row[j], &row[j - 1], &base);
+        ge_dbl(&base, &row[per_row - 1]);   // 2 * 2^(w-1) * base = 2^w * base
     }
-    // One inversion for all 512 Z's (Montgomery's trick). Z is never 0 on this curve.
+    // One inversion for all n Z's (Montgomery's trick). Z is never 0 on this curve.
     prefix[0] = points[0].Z;
-    for (int k = 1; k < 512; k++) fe_mul(&prefix[k], &prefix[k - 1], &points[k].Z);
+    for (int k = 1; k < n; k++) fe_mul(&prefix[k], &prefix[k - 1], &points[k].Z);
     fe inv;
-    fe_invert(&inv, &prefix[511]);
-    for (int k = 511; k >= 0; k--) {
+    fe_invert(&inv, &prefix[n - 1]);
+    for (int k = n - 1; k >= 0; k--) {
         fe zinv, x, y;
         if (k > 0) {
             fe_mul(&zinv, &inv, &prefix[k - 1]);
@@ -372,8 +381,8 @@ static void init_constants(void) {
     memset(b, 0x66, 32);
     b[0] = 0x58;
     ge_p3 B;
-    static ge_niels table[512];
-    if (ge_frombytes(&B, b) && table_build(table, &B)) base_table = table;
+    static ge_niels table[BASE_ROWS * BASE_PER_ROW];
+    if (ge_frombytes(&B, b) && table_build(table, &B, BASE_ROWS, BASE_PER_ROW)) base_table = table;
 }
 
 // ---------------------------------------------------------------- scalars
@@ -435,19 +444,23 @@ void ced25519_reduce(uint8_t out[32], const uint8_t h[64]) {
     memcpy(out, w, 32);
 }
 
-// 64 signed radix-16 digits, each in -8..7 but the last (-8..8 for a < 2^255).
-static void digits16(int8_t e[64], const uint8_t a[32]) {
-    for (int i = 0; i < 32; i++) {
-        e[2 * i] = a[i] & 15;
-        e[2 * i + 1] = (a[i] >> 4) & 15;
+// `rows` signed digits of a (< 2^253) in radix 2^w, each in -(2^(w-1) - 1)..2^(w-1):
+// a = sum of e[i] * 2^(w i).
+static void digits(int16_t *e, const uint8_t a[32], int w, int rows) {
+    int carry = 0;
+    for (int i = 0; i < rows; i++) {
+        int bit = i * w;
+        int v = 0;
+        for (int b = 0; b < w && bit + b < 256; b++) v |= ((a[(bit + b) >> 3] >> ((bit + b) & 7)) & 1) << b;
+        v += carry;
+        if (v > (1 << (w - 1))) {
+            v -= 1 << w;
+            carry = 1;
+        } else {
+            carry = 0;
+        }
+        e[i] = (int16_t)v;
     }
-    int8_t carry = 0;
-    for (int i = 0; i < 63; i++) {
-        e[i] += carry;
-        carry = (int8_t)((e[i] + 8) >> 4);
-        e[i] -= (int8_t)(carry << 4);
-    }
-    e[63] += carry;
 }
 
 // ---------------------------------------------------------------- API
@@ -458,7 +471,7 @@ int ced25519_table_init(void *table, const uint8_t public_key[32]) {
     if (!ge_frombytes(&A, public_key)) return 0;
     fe_neg(&A.X, &A.X);   // the table holds multiples of -A: verification computes [S]B + [h](-A)
     fe_neg(&A.T, &A.T);
-    return table_build((ge_niels *)table, &A);
+    return table_build((ge_niels *)table, &A, KEY_ROWS, KEY_PER_ROW);
 }
 
 int ced25519_verify(const void *table, const uint8_t signature[64], const uint8_t digest[64]) {
@@ -468,18 +481,21 @@ int ced25519_verify(const void *table, const uint8_t signature[64], const uint8_
     if (!scalar_is_canonical(S)) return 0;
     uint8_t h[32];
     ced25519_reduce(h, digest);
-    int8_t es[64], eh[64];
-    digits16(es, S);
-    digits16(eh, h);
+    int16_t es[BASE_ROWS], eh[KEY_ROWS];
+    digits(es, S, BASE_W, BASE_ROWS);
+    digits(eh, h, KEY_W, KEY_ROWS);
     const ge_niels *ta = (const ge_niels *)table;
     ge_p3 r;
     ge_identity(&r);
-    for (int i = 0; i < 64; i++) {
-        int s = es[i], k = eh[i];
-        if (s > 0) ge_madd(&r, &base_table[i * 8 + s - 1], 0);
-        else if (s < 0) ge_madd(&r, &base_table[i * 8 - s - 1], 1);
-        if (k > 0) ge_madd(&r, &ta[i * 8 + k - 1], 0);
-        else if (k < 0) ge_madd(&r, &ta[i * 8 - k - 1], 1);
+    for (int i = 0; i < BASE_ROWS; i++) {
+        int d = es[i];
+        if (d > 0) ge_madd(&r, &base_table[i * BASE_PER_ROW + d - 1], 0);
+        else if (d < 0) ge_madd(&r, &base_table[i * BASE_PER_ROW - d - 1], 1);
+    }
+    for (int i = 0; i < KEY_ROWS; i++) {
+        int d = eh[i];
+        if (d > 0) ge_madd(&r, &ta[i * KEY_PER_ROW + d - 1], 0);
+        else if (d < 0) ge_madd(&r, &ta[i * KEY_PER_ROW - d - 1], 1);
     }
     uint8_t check[32];
     ge_tobytes(check, &r);

@@ -3,8 +3,8 @@ import Crypto
 import Foundation
 import Synchronization
 
-/// One public key's precomputed multiples (Shared/CEd25519: 64 rows of 8 points, 61,440 bytes):
-/// a verification against it costs about a third of swift-crypto's (BoringSSL's) general one,
+/// One public key's precomputed multiples (Shared/CEd25519: 52 rows of 16 points, 99,840 bytes):
+/// a verification against it costs about a quarter of swift-crypto's (BoringSSL's) general one,
 /// with the same verdict for every input (Tests/CityLedgerTests/Ed25519TablesTests checks it
 /// differentially, malformed keys and signatures included).
 package final class Ed25519KeyTable: @unchecked Sendable {
@@ -42,11 +42,11 @@ package final class Ed25519KeyTable: @unchecked Sendable {
 
 /// The process's tables, one per public key verified more than once (a validator sees the same
 /// few dozen agency and validator keys all day). A key's first verification goes to swift-crypto;
-/// from its second the table is built (~0.3 ms) and kept. At most `capacity` tables (61 KiB each);
+/// from its second the table is built (~0.3 ms) and kept. At most `capacity` tables (98 KiB each);
 /// past that the cache starts again empty. `CITYCHAIN_ED25519=boringssl` turns tables off (for
 /// measuring against the library).
 package enum Ed25519Tables {
-    package static let capacity = 1024
+    package static let capacity = 512
     package static let enabled: Bool = ProcessInfo.processInfo.environment["CITYCHAIN_ED25519"] != "boringssl"
 
     private struct State {

@@ -30,15 +30,29 @@ package struct StateTree: Sendable {
     package var count: Int { top?.count ?? 0 }
 
     /// The value stored under `key`, or nil.
+    /// Walks without retaining and releasing each node on its path (reference counting was most of
+    /// a lookup's cost, and every transaction does several): the nodes are immutable and `top`,
+    /// held for the walk, keeps them all alive.
     package func value(for key: Hash32) -> [UInt8]? {
-        var node = top
-        var depth = 0
-        while let current = node {
-            if let leafKey = current.leafKey { return leafKey == key ? current.leafValue : nil }
-            node = key.bit(depth) ? current.right : current.left
-            depth += 1
+        guard let top else { return nil }
+        return withExtendedLifetime(top) {
+            var node = Unmanaged.passUnretained(top)
+            var depth = 0
+            while true {
+                let next: Unmanaged<StateNode>? = node._withUnsafeGuaranteedRef { current in
+                    guard current.leafKey == nil else { return nil }
+                    return (key.bit(depth) ? current.right : current.left).map { Unmanaged.passUnretained($0) }
+                }
+                guard let next else {
+                    return node._withUnsafeGuaranteedRef { current in
+                        guard let leafKey = current.leafKey, leafKey == key else { return nil }
+                        return current.leafValue
+                    }
+                }
+                node = next
+                depth += 1
+            }
         }
-        return nil
     }
 
     /// Applies a batch (nil deletes) and rehashes each touched path once. The result does not

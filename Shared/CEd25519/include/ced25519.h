@@ -1,8 +1,8 @@
 // Ed25519 signature verification against a per-key precomputed table (CityChain).
 //
 // A validator verifies every transaction of the same few dozen agency keys, so each key's
-// multiples are computed once (64 rows of 8 points, 61,440 bytes) and a verification is then
-// ~128 mixed additions and one inversion, without the 252 doublings of a general double-scalar
+// multiples are computed once (52 rows of 16 points, 99,840 bytes) and a verification is then
+// ~80 mixed additions and one inversion, without the 252 doublings of a general double-scalar
 // multiplication. The result is the same as BoringSSL's ED25519_verify for every input:
 //   - S must be below the group order L (so the top three bits of the signature are zero);
 //   - the public key decodes as BoringSSL decodes it (y taken mod p from 255 bits, x the square
@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bytes of one key's table (and of the base point's, made once).
-#define CED25519_TABLE_BYTES 61440
+#define CED25519_TABLE_BYTES 99840
 
 /// Builds `table` (CED25519_TABLE_BYTES, 8-byte aligned) for `public_key`.
 /// Returns 1, or 0 when the key is not a point (every signature by it is invalid).
