@@ -149,8 +149,11 @@ if ProcessInfo.processInfo.environment["CITYCHAIN_FUZZ"] == "1" {
     for target in targets where target.type == .regular && target.name.hasPrefix("City") {
         target.swiftSettings = (target.swiftSettings ?? []) + fuzz
     }
+    for target in targets where target.name == "CEd25519" {
+        target.cSettings = (target.cSettings ?? []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link"])]
+    }
     targets.append(.executableTarget(name: "FrameFuzzer", dependencies: ["CityChainAPI", "CityConsensus", "CityWire", "CityLedger",
-                                                                       "CityMerkle", "CityEncoding"],
+                                                                       "CityMerkle", "CityEncoding", crypto],
                                      path: "Tests/Fuzz/FrameFuzzer", swiftSettings: settings + fuzz,
                                      linkerSettings: [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])]))
     products.append(.executable(name: "FrameFuzzer", targets: ["FrameFuzzer"]))

@@ -330,6 +330,9 @@ import Testing
         // The leftmost operator splits: operators inside the value stay in it.
         (#"note="a<=b""#, ["note"], .equal, #""a<=b""#),
         (#"rate<"x=y""#, ["rate"], .less, #""x=y""#),
+        // A value that starts with a combining mark: "=" and the mark are one Character (fuzzer).
+        ("owner.address.city!=\u{06E7}\"", ["owner", "address", "city"], .notEqual, "\u{06E7}\""),
+        ("a.\u{0301}b=1", ["a", "\u{0301}b"], .equal, "1"),
     ])
     func predicateText(text: String, path: [String], op: FieldPredicate.Op, value: String) throws {
         let p = try #require(FieldPredicate(text: text))

@@ -93,24 +93,36 @@ package struct FieldPredicate: Hashable, Sendable, CanonicalCodable, CustomStrin
     package var description: String { path.joined(separator: ".") + op.symbol + value }
 
     /// Reads `path OP value` (`zone="B"`, `minutes>=30`, `plate?`); nil when it is not of that form.
+    /// Operators and dots are found in the UTF-8 bytes, not among Characters: a value that starts
+    /// with a combining mark (`city!=\u{06E7}`) makes one Character of "=" and the mark, which a
+    /// Character search would miss (the fuzzer found it).
     package init?(text: String) {
+        let bytes = Array(text.utf8)
+        func find(_ symbol: String) -> Int? {
+            let s = Array(symbol.utf8)
+            guard bytes.count >= s.count else { return nil }
+            return (0...(bytes.count - s.count)).first { i in bytes[i..<(i + s.count)].elementsEqual(s) }
+        }
+        func segments(_ b: ArraySlice<UInt8>) -> [String] {
+            b.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        }
         // The leftmost operator splits path from value (a value may itself hold "<=" or "="); at
         // one position the two-character operator wins.
-        var best: (Range<String.Index>, Op)?
+        var best: (Int, Op)?
         for op in [Op.lessOrEqual, .greaterOrEqual, .notEqual, .equal, .less, .greater] {
-            guard let r = text.range(of: op.symbol) else { continue }
-            if let b = best, b.0.lowerBound <= r.lowerBound { continue }
-            best = (r, op)
+            guard let i = find(op.symbol) else { continue }
+            if let b = best, b.0 <= i { continue }
+            best = (i, op)
         }
-        if let (r, op) = best {
-            let path = text[..<r.lowerBound].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            let value = String(text[r.upperBound...])
+        if let (i, op) = best {
+            let path = segments(bytes[..<i])
+            let value = String(decoding: bytes[(i + op.symbol.utf8.count)...], as: UTF8.self)
             guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }), !value.isEmpty else { return nil }
             self.init(path: path, op: op, value: value)
             return
         }
-        guard text.hasSuffix("?") else { return nil }
-        let path = text.dropLast().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard bytes.last == UInt8(ascii: "?") else { return nil }
+        let path = segments(bytes.dropLast())
         guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }) else { return nil }
         self.init(path: path, op: .exists, value: "")
     }

@@ -150,6 +150,12 @@ enum SeedCorpus {
             addBytes("frame-cap", label, [0xff, 0xff] + frame.wireBytes)
         }
         addBytes("frame", "connection-error", Frame.error(errors[0]).wireBytes)
+        let keySeed = (0..<32).map { UInt8($0 &* 7 &+ 1) }
+        let message = Array("parking session meter-0042".utf8)
+        addBytes("ed25519-table", "signed", [0] + keySeed + [0] + message)
+        addBytes("ed25519-table", "signed-damaged", [0] + keySeed + [2, 40, 0x01, 95, 0x10] + message)
+        addBytes("ed25519-table", "raw", [1] + (0..<96).map { UInt8($0) } + message)
+        addBytes("ed25519-table", "small-order", [2, 0, 0] + [UInt8](repeating: 0, count: 32) + message)
         addBytes("frame-cap", "over-cap", [0x00, 0x08] + frames[0].1.wireBytes)  // cap 16 < length
 
         for (i, e) in errors.enumerated() { add("WireError", "\(i)", e) }
