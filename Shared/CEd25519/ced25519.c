@@ -243,15 +243,6 @@ static int ge_frombytes(ge_p3 *h, const uint8_t s[32]) {
     return 1;
 }
 
-static void ge_tobytes(uint8_t s[32], const ge_p3 *p) {
-    fe zinv, x, y;
-    fe_invert(&zinv, &p->Z);
-    fe_mul(&x, &p->X, &zinv);
-    fe_mul(&y, &p->Y, &zinv);
-    fe_tobytes(s, &y);
-    s[31] ^= (uint8_t)(fe_isnegative(&x) << 7);
-}
-
 // r = p + q (both extended).
 static void ge_add(ge_p3 *r, const ge_p3 *p, const ge_p3 *q) {
     fe a, b, c, d, e, f, g, h, t;
@@ -474,8 +465,8 @@ int ced25519_table_init(void *table, const uint8_t public_key[32]) {
     return table_build((ge_niels *)table, &A, KEY_ROWS, KEY_PER_ROW);
 }
 
-int ced25519_verify(const void *table, const uint8_t signature[64], const uint8_t digest[64]) {
-    pthread_once(&init_once, init_constants);
+// [S]B - [h]A into *r; 0 when S is not below L (or the base table could not be built).
+static int verify_point(ge_p3 *r, const void *table, const uint8_t signature[64], const uint8_t digest[64]) {
     if (base_table == NULL) return 0;
     const uint8_t *S = signature + 32;
     if (!scalar_is_canonical(S)) return 0;
@@ -485,19 +476,70 @@ int ced25519_verify(const void *table, const uint8_t signature[64], const uint8_
     digits(es, S, BASE_W, BASE_ROWS);
     digits(eh, h, KEY_W, KEY_ROWS);
     const ge_niels *ta = (const ge_niels *)table;
-    ge_p3 r;
-    ge_identity(&r);
+    ge_identity(r);
     for (int i = 0; i < BASE_ROWS; i++) {
         int d = es[i];
-        if (d > 0) ge_madd(&r, &base_table[i * BASE_PER_ROW + d - 1], 0);
-        else if (d < 0) ge_madd(&r, &base_table[i * BASE_PER_ROW - d - 1], 1);
+        if (d > 0) ge_madd(r, &base_table[i * BASE_PER_ROW + d - 1], 0);
+        else if (d < 0) ge_madd(r, &base_table[i * BASE_PER_ROW - d - 1], 1);
     }
     for (int i = 0; i < KEY_ROWS; i++) {
         int d = eh[i];
-        if (d > 0) ge_madd(&r, &ta[i * KEY_PER_ROW + d - 1], 0);
-        else if (d < 0) ge_madd(&r, &ta[i * KEY_PER_ROW - d - 1], 1);
+        if (d > 0) ge_madd(r, &ta[i * KEY_PER_ROW + d - 1], 0);
+        else if (d < 0) ge_madd(r, &ta[i * KEY_PER_ROW - d - 1], 1);
     }
+    return 1;
+}
+
+// 1 when the point with 1/Z = zinv encodes to R (the signature's first 32 bytes).
+static int encodes_to(const ge_p3 *p, const fe *zinv, const uint8_t R[32]) {
+    fe x, y;
     uint8_t check[32];
-    ge_tobytes(check, &r);
-    return memcmp(check, signature, 32) == 0;
+    fe_mul(&x, &p->X, zinv);
+    fe_mul(&y, &p->Y, zinv);
+    fe_tobytes(check, &y);
+    check[31] ^= (uint8_t)(fe_isnegative(&x) << 7);
+    return memcmp(check, R, 32) == 0;
+}
+
+int ced25519_verify(const void *table, const uint8_t signature[64], const uint8_t digest[64]) {
+    pthread_once(&init_once, init_constants);
+    ge_p3 r;
+    if (!verify_point(&r, table, signature, digest)) return 0;
+    fe zinv;
+    fe_invert(&zinv, &r.Z);
+    return encodes_to(&r, &zinv, signature);
+}
+
+#define MANY_CHUNK 64
+
+void ced25519_verify_many(const void *const *tables, const uint8_t *signatures, const uint8_t *digests,
+                          size_t n, int *results) {
+    pthread_once(&init_once, init_constants);
+    ge_p3 points[MANY_CHUNK];
+    fe prefix[MANY_CHUNK];
+    int live[MANY_CHUNK];
+    for (size_t base = 0; base < n; base += MANY_CHUNK) {
+        const size_t m = n - base < MANY_CHUNK ? n - base : MANY_CHUNK;
+        for (size_t k = 0; k < m; k++) {
+            const size_t i = base + k;
+            live[k] = verify_point(&points[k], tables[i], signatures + 64 * i, digests + 64 * i);
+            if (!live[k]) fe_set(&points[k].Z, 1);   // keeps the product of the Z's invertible
+        }
+        // Montgomery's trick: one inversion for the chunk's m Z's (Z is never 0 on this curve).
+        prefix[0] = points[0].Z;
+        for (size_t k = 1; k < m; k++) fe_mul(&prefix[k], &prefix[k - 1], &points[k].Z);
+        fe inv;
+        fe_invert(&inv, &prefix[m - 1]);
+        for (size_t k = m; k-- > 0;) {
+            fe zinv;
+            if (k > 0) {
+                fe_mul(&zinv, &inv, &prefix[k - 1]);
+                fe_mul(&inv, &inv, &points[k].Z);
+            } else {
+                zinv = inv;
+            }
+            const size_t i = base + k;
+            results[i] = live[k] && encodes_to(&points[k], &zinv, signatures + 64 * i);
+        }
+    }
 }

@@ -24,19 +24,61 @@ package final class Ed25519KeyTable: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
-    /// True when `signature` (64 bytes) is a valid Ed25519 signature of `message` by this key.
-    package func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        guard isPoint, signature.count == 64 else { return false }
+    /// The table's memory, for `ced25519_verify_many` (valid while this object lives).
+    var pointer: UnsafeRawPointer { UnsafeRawPointer(storage) }
+
+    /// SHA-512(R || A || M): what the verification reduces to the scalar h.
+    func digest(_ signature: [UInt8], _ message: [UInt8]) -> SHA512Digest {
         var sha = SHA512()
         signature.withUnsafeBytes { sha.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<32])) }
         key.withUnsafeBytes { sha.update(bufferPointer: $0) }
         message.withUnsafeBytes { sha.update(bufferPointer: $0) }
-        let digest = sha.finalize()
-        return digest.withUnsafeBytes { d in
+        return sha.finalize()
+    }
+
+    /// True when `signature` (64 bytes) is a valid Ed25519 signature of `message` by this key.
+    package func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+        guard isPoint, signature.count == 64 else { return false }
+        return digest(signature, message).withUnsafeBytes { d in
             signature.withUnsafeBufferPointer { s in
                 ced25519_verify(storage, s.baseAddress, d.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 1
             }
         }
+    }
+}
+
+extension Ed25519Tables {
+    /// One verdict per (key, signature, message), each exactly `key.isValidSignature(signature,
+    /// for: message)`; the checks against tables share one field inversion per 64 signatures
+    /// (about a fifth of a check's cost), the rest go one by one.
+    package static func verifyAll(_ items: [(key: PublicKey, signature: Signature, message: [UInt8])]) -> [Bool] {
+        var results = [Bool](repeating: false, count: items.count)
+        var batched: [Int] = []
+        var tables: [Ed25519KeyTable] = []
+        var signatures: [UInt8] = []
+        var digests: [UInt8] = []
+        batched.reserveCapacity(items.count)
+        signatures.reserveCapacity(64 * items.count)
+        digests.reserveCapacity(64 * items.count)
+        for (i, item) in items.enumerated() {
+            guard let table = table(for: item.key) else {
+                results[i] = item.key.isValidSignature(item.signature, for: item.message)
+                continue
+            }
+            guard table.isPoint else { continue }   // false: no signature by a non-point verifies
+            batched.append(i)
+            tables.append(table)
+            signatures += item.signature.bytes
+            table.digest(item.signature.bytes, item.message).withUnsafeBytes { digests += $0 }
+        }
+        guard !batched.isEmpty else { return results }
+        var verdicts = [CInt](repeating: 0, count: batched.count)
+        withExtendedLifetime(tables) {
+            let pointers: [UnsafeRawPointer?] = tables.map(\.pointer)
+            ced25519_verify_many(pointers, signatures, digests, batched.count, &verdicts)
+        }
+        for (k, i) in batched.enumerated() { results[i] = verdicts[k] == 1 }
+        return results
     }
 }
 

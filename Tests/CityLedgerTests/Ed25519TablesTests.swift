@@ -159,6 +159,34 @@ import Testing
         #expect(agreedTrue > 0, "no small-order case was valid: the special keys were not exercised")
     }
 
+    @Test func manyAtOnceGiveEachOnesVerdict() throws {
+        var rng = Rng(state: 4)
+        let signers = (0..<5).map { _ in Curve25519.Signing.PrivateKey() }
+        var items: [(key: PublicKey, signature: Signature, message: [UInt8])] = []
+        // 150 items: over two chunks of 64, valid and damaged mixed, keys seen for the first time
+        // (no table yet), a key that is no point, S >= L.
+        for n in 0..<150 {
+            let sk = signers[n % signers.count]
+            let msg = rng.bytes(Int(rng.next() % 300))
+            var sig = Array(try sk.signature(for: msg))
+            switch n % 7 {
+            case 1: sig[Int(rng.next() % 64)] ^= 0x20
+            case 3: sig = Array(sig[0..<32]) + Self.add(Array(sig[32..<64]), Self.order)
+            default: break
+            }
+            let key = n % 11 == 5 ? PublicKey(Curve25519.Signing.PrivateKey().publicKey) : PublicKey(sk.publicKey)
+            items.append((key, try Signature(bytes: sig), msg))
+        }
+        items.append((try PublicKey(bytes: [UInt8](repeating: 0, count: 31) + [0x80]), items[0].signature, items[0].message))
+        items.append((try PublicKey(bytes: [2] + [UInt8](repeating: 0, count: 31)), items[0].signature, items[0].message))
+        let expected = items.map { Self.library($0.key.bytes, $0.signature.bytes, $0.message) }
+        #expect(expected.contains(true) && expected.contains(false))
+        for _ in 0..<2 {   // the second time every repeated key has its table
+            #expect(Ed25519Tables.verifyAll(items) == expected)
+        }
+        #expect(Ed25519Tables.verifyAll([]) == [])
+    }
+
     @Test func aKeySecondUseBuildsItsTableAndTheVerdictHolds() throws {
         let sk = Curve25519.Signing.PrivateKey()
         let pk = PublicKey(sk.publicKey)

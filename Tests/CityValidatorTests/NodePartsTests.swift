@@ -71,6 +71,24 @@ import Testing
         #expect(!cache.contains(forged))
     }
 
+    @Test func signaturesCheckedTogetherGetEachTransactionsOwnVerdict() throws {
+        let txs = (1...90).map { F.parking(UInt64($0), expires: 500) }
+        var forged = txs[3]
+        var raw = forged.signatures[0].signature.bytes
+        raw[40] ^= 2
+        forged.signatures[0].signature = try Signature(bytes: raw)
+        var unsigned = txs[5]
+        unsigned.signatures = []
+        let stranger = F.parking(91, by: "parking-authority", expires: 500)   // a signer whose key is unknown
+        let all = txs + [forged, unsigned, stranger]
+        var keys = Dictionary(uniqueKeysWithValues: SignatureCheck.signers(of: all).map { ($0, F.key($0.agency.value).ledgerPublicKey) })
+        keys[stranger.signatures[0].signer] = nil
+        let one = all.map { SignatureCheck.verify($0, keys: keys) }
+        #expect(one.filter { !$0 }.count == 3, "the forged, the unsigned and the stranger's")
+        #expect(SignatureCheck.verifyAll(all, keys: keys) == one)
+        #expect(SignatureCheck.verifyAll(all, keys: keys) == one, "again, every key with its table")
+    }
+
     @Test func readinessNeedsAQuorumOfPeersAndTheirHeight() {
         var r = ValidatorReadiness(halted: nil, started: true, configuredPeers: 3, connectedPeers: 1, validators: 4,
                                    height: 50, bestPeerHeight: 100, maxLagBlocks: 2)

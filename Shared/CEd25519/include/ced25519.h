@@ -31,6 +31,12 @@ int ced25519_table_init(void *table, const uint8_t public_key[32]);
 /// SHA-512(R || A || M) is `digest`; 0 otherwise.
 int ced25519_verify(const void *table, const uint8_t signature[64], const uint8_t digest[64]);
 
+/// ced25519_verify for n signatures at once, with one field inversion per 64 of them (Montgomery's
+/// trick) instead of one each: tables[i] is entry i's key table, signatures + 64 i its R || S,
+/// digests + 64 i its SHA-512(R || A || M); results[i] is exactly what ced25519_verify returns.
+void ced25519_verify_many(const void *const *tables, const uint8_t *signatures, const uint8_t *digests,
+                          size_t n, int *results);
+
 /// h mod L for a 64-byte little-endian h (exposed for tests).
 void ced25519_reduce(uint8_t out[32], const uint8_t h[64]);
 

@@ -27,7 +27,10 @@ enum ProposalSignatures {
         await withTaskGroup(of: Void.self) { group in
             for start in stride(from: 0, to: fresh.count, by: per) {
                 let slice = fresh[start..<min(fresh.count, start + per)]
-                group.addTask { cache.insert(contentsOf: slice.filter { SignatureCheck.verify($0, keys: known) }) }
+                group.addTask {
+                    let txs = Array(slice)
+                    cache.insert(contentsOf: zip(txs, SignatureCheck.verifyAll(txs, keys: known)).filter(\.1).map(\.0))
+                }
             }
         }
     }

@@ -209,9 +209,10 @@ package final class ValidatorEngine: Service, Sendable {
         let fresh = zip(txs, known).filter { !$0.1 }.map(\.0)
         guard !fresh.isEmpty else { return known }
         let keys = await node.signingKeys(SignatureCheck.signers(of: fresh))
+        var verdicts = SignatureCheck.verifyAll(fresh, keys: keys).makeIterator()
         return zip(txs, known).map { tx, wasKnown in
             if wasKnown { return true }
-            let ok = SignatureCheck.verify(tx, keys: keys)
+            let ok = verdicts.next()!
             if ok { cache.insert(tx) }
             return ok
         }
