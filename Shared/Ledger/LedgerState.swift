@@ -85,10 +85,12 @@ package struct LedgerState: Sendable {
 
     /// The entry under `key` decoded as `T`, from `decoded` when these bytes were decoded before (for
     /// the entries read on every transaction: datasets, agencies).
+    /// The tree is read once per tree version for each such key (`DecodedEntries.stored`).
     func cachedEntry<T: CanonicalDecodable & Sendable>(_ key: StateKey, as _: T.Type = T.self) -> T? {
-        let k = key.treeKey
-        guard let bytes = staged[k] ?? tree.value(for: k) else { return nil }
-        do { return try decoded.value(k, bytes: bytes, as: T.self) } catch {
+        let bytes: [UInt8]?
+        if !staged.isEmpty, let s = staged[key.treeKey] { bytes = s } else { bytes = decoded.stored(key, in: tree) }
+        guard let bytes else { return nil }
+        do { return try decoded.value(key, bytes: bytes, as: T.self) } catch {
             preconditionFailure("state entry \(key) does not decode: \(error)")
         }
     }

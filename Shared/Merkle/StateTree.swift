@@ -26,6 +26,10 @@ package struct StateTree: Sendable {
     /// The root hash, committed to in block headers.
     package var root: Hash32 { top?.hash.hash32 ?? Self.emptyRoot }
 
+    /// This version's root node (nil when empty): two trees with the same (`===`) version hold the
+    /// same entries, so what was read from one holds for the other while the node lives.
+    package var version: (any AnyObject & Sendable)? { top }
+
     /// Number of entries.
     package var count: Int { top?.count ?? 0 }
 

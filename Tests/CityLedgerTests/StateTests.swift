@@ -39,6 +39,26 @@ import Testing
         #expect(a.record(dataset: F.ds("land.parcels"), subject: F.subject("p1"))?.version == 1)
     }
 
+    @Test func entriesReadBeforeABlockAreReadAgainAfterIt() {
+        // Datasets and agencies are remembered per tree version (DecodedEntries.stored): a state
+        // after a block must see the block's writes, a copy from before it must not.
+        var s = F.state()
+        _ = s.applyBlock([], height: 1)
+        let before = s
+        #expect(s.dataset(F.ds("land.notes")) == nil)
+        #expect(s.dataset(F.ds("land.parcels"))?.writers.contains(F.id("hospital")) == false)
+        let out = s.applyBlock([
+            F.tx("land-bureau", .defineDataset(id: F.ds("land.notes"), sensitivity: .internal, schema: "note/v1",
+                                               writers: [F.id("hospital")]), nonce: 3),
+        ], height: 2)
+        #expect(out.allSatisfy { (try? $0.result.get()) != nil })
+        #expect(s.dataset(F.ds("land.notes"))?.writers == [F.id("hospital")], "the new dataset is seen")
+        #expect(before.dataset(F.ds("land.notes")) == nil, "the copy from before the block does not see it")
+        #expect(s.dataset(F.ds("land.notes")) != nil, "and the state after it still does")
+        #expect(s.validate(F.tx("hospital", F.put("land.notes", "n1", [3])), atHeight: 3) == nil)
+        #expect(before.validate(F.tx("hospital", F.put("land.notes", "n1", [3])), atHeight: 2) != nil)
+    }
+
     @Test func putDeleteVersions() {
         var s = F.state()
         _ = s.applyBlock([F.tx("land-bureau", F.put("land.parcels", "p1", [1])),
