@@ -127,6 +127,27 @@ extension Result {
 @Suite struct MempoolBlockCommittedTests {
     typealias F = MempoolFixture
 
+    @Test func aBlockOfOnlyWritesRechecksNoPendingWriteButTheRest() {
+        let hospital = F.tx("hospital", .defineDataset(id: F.ds("health.notes"), sensitivity: .internal, schema: "note/v1",
+                                                         writers: []), nonce: 3)
+        let writes = (10...14).map { F.parking(UInt64($0)) }
+        var pool = MempoolMaintenanceTests.pool(writes + [hospital])
+        // A block of writes only: the pending writes cannot have become invalid, the dataset
+        // definition is checked again.
+        let puts = BlockPolicy().buildBlock(transactions: [F.parking(1), F.parking(2)], parent: F.genesisTip,
+                                            state: F.state(), proposer: F.proposer, nowMillis: F.genesisTimeMillis + 1)
+        #expect(puts.block.transactions.count == 2)
+        #expect(pool.blockCommitted(puts.block, state: puts.state).isEmpty)
+        #expect(pool.rechecked == 1, "only the dataset definition was validated again")
+        // A block with anything else: every pending transaction is checked again, and the
+        // revocation drops the hospital's.
+        var other = MempoolMaintenanceTests.pool(writes + [hospital])
+        let revoke = BlockPolicy().buildBlock(transactions: [F.parking(1), F.revokeHospitalKey], parent: F.genesisTip,
+                                              state: F.state(), proposer: F.proposer, nowMillis: F.genesisTimeMillis + 1)
+        #expect(other.blockCommitted(revoke.block, state: revoke.state).map(\.id) == [hospital.id])
+        #expect(other.rechecked == 6)
+    }
+
     @Test func afterABlockThePoolHoldsOnlyWhatCanStillBeIncluded() {
         let committed = F.parking(1)
         let expiring = F.parking(2, expires: 1)

@@ -23,6 +23,8 @@ package struct Mempool: Sendable {
     private(set) var nextSequence: UInt64 = 0
     /// `recheck` resumes from this sequence so that every entry is rechecked in turn.
     var recheckCursor: UInt64 = 0
+    /// Transactions `recheck` has validated again, since the pool was made (tests, profiles).
+    package internal(set) var rechecked = 0
     /// Sum of pending entries' `encodedBytes`.
     package private(set) var bytes = 0
 
